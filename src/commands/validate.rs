@@ -1,0 +1,60 @@
+//! `astbase validate`: report every problem of the repo, offline.
+
+use std::process::ExitCode;
+
+use astbase::diagnostics;
+use astbase::source::find_root;
+use astbase::validate::{Report, validate_repo};
+
+use super::{CliError, CommandResult, exit, print};
+use crate::cli::{Format, ValidateArgs};
+
+pub fn run(args: &ValidateArgs, color: bool) -> CommandResult {
+    let cwd = std::env::current_dir().map_err(|e| CliError {
+        message: format!("cannot read the current directory: {e}"),
+        hint: None,
+    })?;
+    let root = find_root(args.repo.repo.as_deref(), &cwd)?;
+    let report = validate_repo(&root)?;
+    let valid = report.is_valid(args.deny_warnings);
+    match args.format {
+        Format::Json => {
+            let mut text = diagnostics::render_json(&report.sources, &report.diagnostics, valid);
+            text.push('\n');
+            print(&text)?;
+        }
+        Format::Text => {
+            let mut text = diagnostics::render_text(&report.sources, &report.diagnostics, color);
+            text.push_str(&summary(&report, valid, args.deny_warnings));
+            text.push('\n');
+            print(&text)?;
+        }
+    }
+    Ok(ExitCode::from(if valid { exit::OK } else { exit::ERROR }))
+}
+
+/// One closing line: the verdict, the counts, and what was checked.
+fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
+    let (errors, warnings) = (report.errors(), report.warnings());
+    let f = &report.fleet;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let verdict = if valid {
+        "valid"
+    } else if errors == 0 && deny_warnings {
+        "invalid (warnings denied)"
+    } else {
+        "invalid"
+    };
+    format!(
+        "{verdict}: {}, {} in {} ({}, {}, {}, {}, {}, {})",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(report.sources.files.len(), "file"),
+        plural(f.servers.len(), "server"),
+        plural(f.extensions.len(), "extension"),
+        plural(f.queues.len(), "queue"),
+        plural(f.menus.len(), "menu"),
+        plural(f.trunks.len(), "trunk"),
+        plural(f.inbound_routes.len() + f.outbound_routes.len(), "route"),
+    )
+}

@@ -1,0 +1,9 @@
+//! astbase: run a fleet of Asterisk PBX servers from a git repository.
+//!
+//! The pipeline, one module per stage: [`source`] (files) → [`model`] (typed fleet) →
+//! [`validate`] (schema + meaning, producing [`diagnostics`]).
+
+pub mod diagnostics;
+pub mod model;
+pub mod source;
+pub mod validate;

@@ -1,0 +1,38 @@
+//! The `astbase` binary: parse arguments, run one command, turn errors into messages and
+//! exit codes. This is the only place that does either.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+use commands::exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::ERROR } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let color = cli.color.enabled();
+    let result = match &cli.command {
+        Command::Validate(args) => commands::validate::run(args, color),
+        Command::Schema => commands::schema::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            if let Some(hint) = e.hint {
+                eprintln!("  help: {hint}");
+            }
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The typed fleet model: what the YAML files say, merged into one `Fleet`.
+//!
+//! Each entity type lives in its own module and derives both serde and schemars, so the
+//! JSON Schema (`astbase schema`) is generated from exactly these types.
+
+pub mod dialplan;
+pub mod extension;
+pub mod firewall;
+pub mod menu;
+pub mod moh;
+pub mod names;
+pub mod project;
+pub mod queue;
+pub mod route;
+pub mod secret;
+pub mod server;
+pub mod target;
+pub mod timeframe;
+pub mod trunk;
+
+use std::ops::Deref;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::source::{FileId, Pointer};
+
+pub use dialplan::Dialplan;
+pub use extension::Extension;
+pub use firewall::AddressList;
+pub use menu::Menu;
+pub use moh::MusicOnHold;
+pub use names::{DialNumber, DialPattern, Name};
+pub use project::Project;
+pub use queue::Queue;
+pub use route::{InboundRoute, OutboundRoute};
+pub use server::Server;
+pub use target::Target;
+pub use timeframe::Timeframe;
+pub use trunk::Trunk;
+
+/// One fleet file. Every list may appear in any file below the repo root; all files
+/// merge into one fleet. `project` is only allowed in the root `astbase.yaml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "astbase fleet file")]
+pub struct Document {
+    /// Settings of the whole repository (root `astbase.yaml` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<Project>,
+    /// Asterisk servers.
+    #[serde(default)]
+    pub servers: Vec<Server>,
+    /// Phone users (PJSIP endpoints).
+    #[serde(default)]
+    pub extensions: Vec<Extension>,
+    /// Call queues.
+    #[serde(default)]
+    pub queues: Vec<Queue>,
+    /// IVR menus.
+    #[serde(default)]
+    pub menus: Vec<Menu>,
+    /// Business hours and holidays.
+    #[serde(default)]
+    pub timeframes: Vec<Timeframe>,
+    /// Custom dialplan contexts.
+    #[serde(default)]
+    pub dialplans: Vec<Dialplan>,
+    /// SIP trunks.
+    #[serde(default)]
+    pub trunks: Vec<Trunk>,
+    /// Inbound routes (DID / caller id to a destination, block rules).
+    #[serde(default)]
+    pub inbound_routes: Vec<InboundRoute>,
+    /// Outbound routes (dial patterns to trunks).
+    #[serde(default)]
+    pub outbound_routes: Vec<OutboundRoute>,
+    /// Music-on-hold classes.
+    #[serde(default)]
+    pub music_on_hold: Vec<MusicOnHold>,
+    /// Named address lists for the firewall.
+    #[serde(default)]
+    pub address_lists: Vec<AddressList>,
+}
+
+/// Where an entity was defined: a file and the JSON pointer of its node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: FileId,
+    pub pointer: Pointer,
+}
+
+impl Origin {
+    /// The origin of a field or element below this one.
+    pub fn at(&self, segments: &[crate::source::Segment]) -> Origin {
+        let mut pointer = self.pointer.clone();
+        for s in segments {
+            pointer.push(s.clone());
+        }
+        Origin {
+            file: self.file,
+            pointer,
+        }
+    }
+
+    /// The origin of a named field.
+    pub fn field(&self, key: &str) -> Origin {
+        self.at(&[crate::source::Segment::Key(key.to_owned())])
+    }
+}
+
+/// An entity with the place it came from.
+#[derive(Debug, Clone)]
+pub struct Sourced<T> {
+    pub origin: Origin,
+    pub item: T,
+}
+
+impl<T> Deref for Sourced<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.item
+    }
+}
+
+/// The top-level lists, by their YAML key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Server,
+    Extension,
+    Queue,
+    Menu,
+    Timeframe,
+    Dialplan,
+    Trunk,
+    InboundRoute,
+    OutboundRoute,
+    MusicOnHold,
+    AddressList,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::Server,
+        Kind::Extension,
+        Kind::Queue,
+        Kind::Menu,
+        Kind::Timeframe,
+        Kind::Dialplan,
+        Kind::Trunk,
+        Kind::InboundRoute,
+        Kind::OutboundRoute,
+        Kind::MusicOnHold,
+        Kind::AddressList,
+    ];
+
+    /// The top-level YAML key holding this kind.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Server => "servers",
+            Kind::Extension => "extensions",
+            Kind::Queue => "queues",
+            Kind::Menu => "menus",
+            Kind::Timeframe => "timeframes",
+            Kind::Dialplan => "dialplans",
+            Kind::Trunk => "trunks",
+            Kind::InboundRoute => "inbound_routes",
+            Kind::OutboundRoute => "outbound_routes",
+            Kind::MusicOnHold => "music_on_hold",
+            Kind::AddressList => "address_lists",
+        }
+    }
+
+    /// Singular noun for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Server => "server",
+            Kind::Extension => "extension",
+            Kind::Queue => "queue",
+            Kind::Menu => "menu",
+            Kind::Timeframe => "time frame",
+            Kind::Dialplan => "dialplan",
+            Kind::Trunk => "trunk",
+            Kind::InboundRoute => "inbound route",
+            Kind::OutboundRoute => "outbound route",
+            Kind::MusicOnHold => "music-on-hold class",
+            Kind::AddressList => "address list",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.key() == key)
+    }
+}
+
+/// An entity that failed the schema check. Its name (when readable) is kept so that
+/// references to it are not reported as unresolved on top of the real error.
+#[derive(Debug, Clone)]
+pub struct BrokenEntity {
+    pub kind: Kind,
+    pub server: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The whole fleet, merged from every file of the repo.
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    pub project: Project,
+    pub project_origin: Option<Origin>,
+    pub servers: Vec<Sourced<Server>>,
+    pub extensions: Vec<Sourced<Extension>>,
+    pub queues: Vec<Sourced<Queue>>,
+    pub menus: Vec<Sourced<Menu>>,
+    pub timeframes: Vec<Sourced<Timeframe>>,
+    pub dialplans: Vec<Sourced<Dialplan>>,
+    pub trunks: Vec<Sourced<Trunk>>,
+    pub inbound_routes: Vec<Sourced<InboundRoute>>,
+    pub outbound_routes: Vec<Sourced<OutboundRoute>>,
+    pub music_on_hold: Vec<Sourced<MusicOnHold>>,
+    pub address_lists: Vec<Sourced<AddressList>>,
+    pub broken: Vec<BrokenEntity>,
+}
+
+impl Fleet {
+    /// Adds one list item, deserialized from a value that passed the schema check.
+    pub fn add(
+        &mut self,
+        kind: Kind,
+        origin: Origin,
+        value: serde_json::Value,
+    ) -> Result<(), serde_json::Error> {
+        fn push<T: serde::de::DeserializeOwned>(
+            list: &mut Vec<Sourced<T>>,
+            origin: Origin,
+            value: serde_json::Value,
+        ) -> Result<(), serde_json::Error> {
+            list.push(Sourced {
+                origin,
+                item: serde_json::from_value(value)?,
+            });
+            Ok(())
+        }
+        match kind {
+            Kind::Server => push(&mut self.servers, origin, value),
+            Kind::Extension => push(&mut self.extensions, origin, value),
+            Kind::Queue => push(&mut self.queues, origin, value),
+            Kind::Menu => push(&mut self.menus, origin, value),
+            Kind::Timeframe => push(&mut self.timeframes, origin, value),
+            Kind::Dialplan => push(&mut self.dialplans, origin, value),
+            Kind::Trunk => push(&mut self.trunks, origin, value),
+            Kind::InboundRoute => push(&mut self.inbound_routes, origin, value),
+            Kind::OutboundRoute => push(&mut self.outbound_routes, origin, value),
+            Kind::MusicOnHold => push(&mut self.music_on_hold, origin, value),
+            Kind::AddressList => push(&mut self.address_lists, origin, value),
+        }
+    }
+
+    pub fn server(&self, name: &str) -> Option<&Sourced<Server>> {
+        self.servers.iter().find(|s| s.name.as_str() == name)
+    }
+
+    /// Whether an entity of this kind with this name (and server, for server-scoped kinds)
+    /// exists but failed the schema check.
+    pub fn is_broken(&self, kind: Kind, server: Option<&str>, name: &str) -> bool {
+        self.broken.iter().any(|b| {
+            b.kind == kind
+                && b.name.as_deref() == Some(name)
+                && (server.is_none() || b.server.is_none() || b.server.as_deref() == server)
+        })
+    }
+}

@@ -1,0 +1,228 @@
+//! Servers: the Asterisk hosts of the fleet and how to reach them.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::extension::{Codec, DtmfMode};
+use super::firewall::FirewallPolicy;
+use super::names::Name;
+
+/// The `host` value that means "this machine": files are written locally, no SSH.
+pub const LOCAL_HOST: &str = "local";
+
+/// One Asterisk server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Server {
+    /// Unique name of the server; entities say `server: <name>` to live on it.
+    pub name: Name,
+    /// Host name or IP address to reach it over SSH, or `local` to manage a conf dir on
+    /// this machine.
+    #[schemars(regex(pattern = "^(local|[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$"))]
+    pub host: String,
+    /// Free text shown in plans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 200))]
+    pub description: Option<String>,
+    /// SSH connection settings.
+    #[serde(default)]
+    pub ssh: SshSettings,
+    /// Where Asterisk keeps its files on this server.
+    #[serde(default)]
+    pub asterisk: AsteriskSettings,
+    /// Asterisk's `systemname` (asterisk.conf); makes call unique ids unique across the
+    /// fleet. Defaults to the server name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub systemname: Option<Name>,
+    /// Free labels for selecting servers (`--server` accepts names; tags group them).
+    #[serde(default)]
+    pub tags: Vec<Name>,
+    /// PJSIP transports astbase defines on this server. Leave empty when the base
+    /// pjsip.conf already has them.
+    #[serde(default)]
+    pub transports: Vec<Transport>,
+    /// Defaults for the extensions of this server (override the project defaults).
+    #[serde(default)]
+    pub defaults: ExtensionDefaults,
+    /// Voicemail settings of this server (voicemail.conf `[general]`).
+    #[serde(default)]
+    pub voicemail: VoicemailSettings,
+    /// Firewall policy of this server (overrides the project's `firewall` defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<FirewallPolicy>,
+}
+
+impl Server {
+    pub fn is_local(&self) -> bool {
+        self.host == LOCAL_HOST
+    }
+}
+
+/// SSH connection settings.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SshSettings {
+    /// Remote user (default: `root`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[a-z_][a-z0-9_.-]{0,31}$"))]
+    pub user: Option<String>,
+    /// TCP port (default: 22).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u16>,
+    /// Private key file; without it the SSH agent is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 4096))]
+    pub identity_file: Option<String>,
+}
+
+/// Where Asterisk lives on a server.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AsteriskSettings {
+    /// Asterisk's configuration directory (default: the project's, else `/etc/asterisk`).
+    /// Must be absolute, except for `host: local`, where it may be relative to the repo root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 4096))]
+    pub conf_dir: Option<String>,
+    /// Sounds directory (default: `/var/lib/asterisk/sounds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 4096))]
+    pub sounds_dir: Option<String>,
+    /// The asterisk binary used for `asterisk -rx` (default: `asterisk`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 4096))]
+    pub binary: Option<String>,
+}
+
+/// A PJSIP transport (`type=transport`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transport {
+    /// Transport id, e.g. `transport-udp`.
+    pub name: Name,
+    /// Protocol.
+    pub protocol: TransportProtocol,
+    /// Address and port to bind, e.g. `0.0.0.0:5060` or `[::]:5060`.
+    #[schemars(regex(pattern = "^(\\[[0-9A-Fa-f:.]+\\]|[0-9.]+)(:[0-9]{1,5})?$"))]
+    pub bind: String,
+    /// Public address for NAT (`external_media_address` and `external_signaling_address`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$"))]
+    pub external_address: Option<String>,
+    /// Networks considered local when NAT is used (`local_net`), as CIDRs.
+    #[serde(default)]
+    pub local_net: Vec<super::firewall::Cidr>,
+    /// TLS certificate file (tls only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^/[^;\\s]{1,4095}$"))]
+    pub cert_file: Option<String>,
+    /// TLS private key file (tls only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^/[^;\\s]{1,4095}$"))]
+    pub priv_key_file: Option<String>,
+}
+
+/// Transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportProtocol {
+    /// SIP over UDP.
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+    /// SIP over TLS.
+    Tls,
+    /// SIP over WebSocket.
+    Ws,
+    /// SIP over secure WebSocket.
+    Wss,
+}
+
+/// Defaults for extensions; each unset field falls back to the next level
+/// (extension → server → project → built-in).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtensionDefaults {
+    /// Codecs in order of preference (built-in: ulaw, alaw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub codecs: Option<Vec<Codec>>,
+    /// Transport name (built-in: none, Asterisk picks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Name>,
+    /// Seconds to ring before no-answer handling (built-in: 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 600))]
+    pub ring_timeout: Option<u32>,
+    /// DTMF mode (built-in: rfc4733).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtmf_mode: Option<DtmfMode>,
+    /// Phones behind NAT (built-in: true): rtp_symmetric, force_rport, rewrite_contact
+    /// on, direct_media off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nat: Option<bool>,
+    /// Registrations per extension (built-in: 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub max_contacts: Option<u32>,
+    /// Language of prompts, e.g. `en`, `ru` (built-in: Asterisk's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[a-z]{2,3}(_[A-Za-z]{2,4})?$"))]
+    pub language: Option<String>,
+}
+
+/// Voicemail settings of a server (voicemail.conf `[general]`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoicemailSettings {
+    /// Recording formats, e.g. `[wav49, wav]` (default: `[wav]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formats: Option<Vec<VoicemailFormat>>,
+    /// Sender address of voicemail e-mails (`serveremail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(email, length(max = 254))]
+    pub from_email: Option<String>,
+    /// Attach the recording to the e-mail (default: true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach: Option<bool>,
+    /// Longest message in seconds (`maxsecs`, default 180).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 3600))]
+    pub max_message_seconds: Option<u32>,
+    /// Shortest message kept in seconds (`minsecs`, default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 60))]
+    pub min_message_seconds: Option<u32>,
+    /// Messages per mailbox (`maxmsg`, default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 9999))]
+    pub max_messages: Option<u32>,
+    /// E-mail subject; may use voicemail's `${VM_NAME}`-style variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 200))]
+    pub email_subject: Option<String>,
+    /// E-mail body; `\n` for new lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2000))]
+    pub email_body: Option<String>,
+    /// Time zone name for message timestamps, e.g. `Europe/Moscow`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"))]
+    pub timezone: Option<String>,
+}
+
+/// Voicemail recording format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VoicemailFormat {
+    /// 16-bit WAV.
+    Wav,
+    /// GSM in WAV (small, e-mail friendly).
+    Wav49,
+    /// Raw GSM.
+    Gsm,
+    /// Raw G.711 u-law.
+    Ulaw,
+    /// Raw G.711 a-law.
+    Alaw,
+}

@@ -1,0 +1,59 @@
+//! Time frames: business hours and holidays, used by menus.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::names::Name;
+
+/// A named set of weekly opening periods with dated exceptions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Timeframe {
+    /// Time frame name, unique in the fleet.
+    pub name: Name,
+    /// Time zone the times are in, e.g. `Europe/Moscow` (default: the server's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"))]
+    pub timezone: Option<String>,
+    /// Weekly periods when the time frame is open.
+    #[schemars(length(min = 1, max = 50))]
+    pub periods: Vec<Period>,
+    /// Dates when it is closed all day although a period says open (holidays).
+    #[serde(default)]
+    pub holidays: Vec<Holiday>,
+}
+
+/// A weekly period, e.g. `days: mon-fri, from: "09:00", to: "18:00"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// Days: a range `mon-fri`, a list `mon,wed,fri`, or a single day `sat`.
+    #[schemars(regex(pattern = "^[a-z]{3}([-,][a-z]{3})*$"))]
+    pub days: String,
+    /// Opening time, `HH:MM` (24-hour).
+    #[schemars(regex(pattern = "^[0-9]{2}:[0-9]{2}$"))]
+    pub from: String,
+    /// Closing time, `HH:MM` (24-hour, later than `from`; `24:00` is the end of the day).
+    #[schemars(regex(pattern = "^[0-9]{2}:[0-9]{2}$"))]
+    pub to: String,
+}
+
+/// A closed day or range of days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Holiday {
+    /// What the holiday is, for people reading the repo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 80))]
+    pub name: Option<String>,
+    /// First closed day, `YYYY-MM-DD`.
+    #[schemars(regex(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub date: String,
+    /// Last closed day, `YYYY-MM-DD` (default: `date`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub until: Option<String>,
+    /// Closed on the same day(s) every year (the year is ignored).
+    #[serde(default)]
+    pub yearly: bool,
+}

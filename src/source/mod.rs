@@ -1,0 +1,324 @@
+//! The config repository as files: finding its root, listing its YAML files, reading
+//! them into position-keeping trees.
+
+pub mod pointer;
+pub mod yaml;
+
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+pub use pointer::{Pointer, Segment};
+pub use yaml::{Node, Pos, Span, YamlError};
+
+/// The file that marks a repo root.
+pub const ROOT_FILE: &str = "astbase.yaml";
+/// Largest YAML file read.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Default globs of fleet files.
+pub const DEFAULT_FILES: [&str; 2] = ["**/*.yaml", "**/*.yml"];
+
+/// Index of a file in [`Sources::files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub usize);
+
+/// Failures that stop before any file can be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("no {ROOT_FILE} found in {start} or any parent directory")]
+    RootNotFound { start: PathBuf },
+    #[error("{dir} is not an astbase repository: it has no {ROOT_FILE}")]
+    NotARepo { dir: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid glob `{glob}` in {ROOT_FILE}: {source}")]
+    Glob {
+        glob: String,
+        #[source]
+        source: globset::Error,
+    },
+}
+
+impl SourceError {
+    /// What the user can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            SourceError::RootNotFound { .. } | SourceError::NotARepo { .. } => Some(format!(
+                "run astbase inside a config repository, pass `--repo DIR`, or create an \
+                 empty {ROOT_FILE} at the repository root"
+            )),
+            SourceError::Glob { .. } => Some("fix the pattern under `project.files` or `project.exclude`".into()),
+            SourceError::Io { .. } => None,
+        }
+    }
+}
+
+/// Finds the repo root: `dir` itself when given (it must hold `astbase.yaml`), otherwise
+/// the nearest ancestor of `start` that holds one.
+pub fn find_root(dir: Option<&Path>, start: &Path) -> Result<PathBuf, SourceError> {
+    if let Some(dir) = dir {
+        if dir.join(ROOT_FILE).is_file() {
+            return Ok(dir.to_path_buf());
+        }
+        return Err(SourceError::NotARepo { dir: dir.to_path_buf() });
+    }
+    start
+        .ancestors()
+        .find(|d| d.join(ROOT_FILE).is_file())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| SourceError::RootNotFound {
+            start: start.to_path_buf(),
+        })
+}
+
+/// One file of the repo as read.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path relative to the repo root, with `/` separators (stable across machines).
+    pub rel: String,
+    /// Path as shown to the user (relative to the current directory when possible).
+    pub display: String,
+    /// The text (empty when the file is not valid UTF-8).
+    pub text: String,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
+    /// The parsed tree, when it parsed.
+    pub tree: Option<Node>,
+    /// Why it did not parse or read.
+    pub error: Option<YamlError>,
+    /// Where plaintext secrets are written, so no output ever shows them.
+    pub secret_spans: Vec<Span>,
+}
+
+impl SourceFile {
+    /// Reads a file from its text; parse errors are kept, not returned.
+    pub fn from_bytes(rel: String, display: String, bytes: Vec<u8>) -> SourceFile {
+        let (text, error) = match String::from_utf8(bytes) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let bytes = e.as_bytes();
+                let valid = e.utf8_error().valid_up_to();
+                let before = String::from_utf8_lossy(&bytes[..valid]);
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let error = YamlError {
+                    span: Span::point(Pos { line, col }),
+                    message: "file is not valid UTF-8".into(),
+                    hint: Some("save the file as UTF-8".into()),
+                    related: None,
+                };
+                (String::new(), Some(error))
+            }
+        };
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
+        let mut file = SourceFile {
+            rel,
+            display,
+            line_starts: line_starts(&text),
+            text,
+            tree: None,
+            error,
+            secret_spans: Vec::new(),
+        };
+        if file.error.is_none() {
+            match yaml::parse(&file.text) {
+                Ok(tree) => file.tree = tree,
+                Err(e) => file.error = Some(e),
+            }
+        }
+        if let Some(tree) = &file.tree {
+            file.secret_spans = secret_spans(tree);
+        } else if file.error.is_some() {
+            // Unparsed: mask conservatively, by line, anything after a secret-like key.
+            file.secret_spans = secret_lines(&file.text);
+        }
+        file
+    }
+
+    /// The text of a 1-based line, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        Some(self.text[start..end].trim_end_matches(['\n', '\r']))
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+}
+
+/// Keys whose plain value is a secret.
+pub const SECRET_KEYS: [&str; 4] = ["secret", "pin", "password", "passwd"];
+
+fn secret_spans(tree: &Node) -> Vec<Span> {
+    let mut spans = Vec::new();
+    tree.walk_scalars(|path, node, is_key| {
+        if !is_key
+            && let Some(Segment::Key(k)) = path.segments().last()
+            && SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str())
+        {
+            spans.push(node.span);
+        }
+    });
+    spans
+}
+
+fn secret_lines(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start().trim_start_matches("- ");
+        if let Some((key, _)) = trimmed.split_once(':')
+            && SECRET_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
+        {
+            let colon = line.find(':').map_or(0, |c| line[..c].chars().count());
+            let end = line.chars().count();
+            spans.push(Span {
+                start: Pos { line: i + 1, col: colon + 2 },
+                end: Pos { line: i + 1, col: end + 1 },
+            });
+        }
+    }
+    spans
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// Every YAML file of a repo, `astbase.yaml` first, then in path order.
+#[derive(Debug, Default)]
+pub struct Sources {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+}
+
+impl Sources {
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0]
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = FileId> + use<> {
+        (0..self.files.len()).map(FileId)
+    }
+
+    /// Adds a file read elsewhere (a git blob, a test string).
+    pub fn push(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() - 1)
+    }
+}
+
+/// Which files below the root belong to the fleet.
+pub struct FileFilter {
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+impl FileFilter {
+    pub fn new(files: &[String], exclude: &[String]) -> Result<FileFilter, SourceError> {
+        fn build<'a>(globs: impl Iterator<Item = &'a str>) -> Result<GlobSet, SourceError> {
+            let mut b = GlobSetBuilder::new();
+            for g in globs {
+                b.add(Glob::new(g).map_err(|source| SourceError::Glob {
+                    glob: g.to_owned(),
+                    source,
+                })?);
+            }
+            b.build().map_err(|source| SourceError::Glob {
+                glob: String::new(),
+                source,
+            })
+        }
+        let include = if files.is_empty() {
+            build(DEFAULT_FILES.into_iter())?
+        } else {
+            build(files.iter().map(String::as_str))?
+        };
+        Ok(FileFilter {
+            include,
+            exclude: build(exclude.iter().map(String::as_str))?,
+        })
+    }
+
+    pub fn accepts(&self, rel: &str) -> bool {
+        self.include.is_match(rel) && !self.exclude.is_match(rel)
+    }
+}
+
+/// Lists the fleet files below `root` (relative paths, sorted, `astbase.yaml` excluded).
+/// Hidden directories, `target/` and nested repos (a directory with its own
+/// `astbase.yaml`) are skipped.
+pub fn list_files(root: &Path, filter: &FileFilter) -> Result<Vec<String>, SourceError> {
+    let mut out = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 || !e.file_type().is_dir() {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            !(name.starts_with('.') || name == "target" || e.path().join(ROOT_FILE).is_file())
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| SourceError::Io {
+            path: e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf),
+            source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed")),
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if rel != ROOT_FILE && filter.accepts(&rel) {
+            out.push(rel);
+        }
+    }
+    Ok(out)
+}
+
+/// Reads one file of the repo; oversize files become a file-level error.
+pub fn read_file(root: &Path, rel: &str, display: String) -> Result<SourceFile, SourceError> {
+    let path = root.join(rel);
+    let io = |source| SourceError::Io {
+        path: path.clone(),
+        source,
+    };
+    let len = std::fs::metadata(&path).map_err(io)?.len();
+    if len > MAX_FILE_BYTES {
+        let mut file = SourceFile::from_bytes(rel.to_owned(), display, Vec::new());
+        file.error = Some(YamlError {
+            span: Span::point(Pos { line: 1, col: 1 }),
+            message: format!("file is {len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+            hint: Some("split the fleet into several files".into()),
+            related: None,
+        });
+        return Ok(file);
+    }
+    let bytes = std::fs::read(&path).map_err(io)?;
+    Ok(SourceFile::from_bytes(rel.to_owned(), display, bytes))
+}
+
+/// How to show a repo file's path: relative to the current directory when below it.
+pub fn display_path(root: &Path, rel: &str) -> String {
+    let full = root.join(rel);
+    let shown = match std::env::current_dir() {
+        Ok(cwd) => full.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(full),
+        Err(_) => full,
+    };
+    shown.to_string_lossy().into_owned()
+}
