@@ -62,9 +62,9 @@ pub struct OutboundPattern {
     #[serde(default)]
     #[schemars(range(min = 0, max = 20))]
     pub strip: u32,
-    /// Digits added to the front after stripping, e.g. `+7495`.
+    /// Digits added to the front after stripping, e.g. `+7495` or just `+`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = "^\\+?[0-9*#]{1,20}$"))]
+    #[schemars(regex(pattern = "^(\\+[0-9*#]{0,20}|[0-9*#]{1,20})$"))]
     pub prefix: Option<String>,
 }
 

@@ -111,7 +111,8 @@ impl SourceFile {
                     hint: Some("save the file as UTF-8".into()),
                     related: None,
                 };
-                (String::new(), Some(error))
+                // Keep a lossy copy so the diagnostic can still show the line.
+                (String::from_utf8_lossy(bytes).into_owned(), Some(error))
             }
         };
         let text = match text.strip_prefix('\u{feff}') {
@@ -174,8 +175,9 @@ fn secret_lines(text: &str) -> Vec<Span> {
     let mut spans = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let trimmed = line.trim_start().trim_start_matches("- ");
-        if let Some((key, _)) = trimmed.split_once(':')
+        if let Some((key, value)) = trimmed.split_once(':')
             && SECRET_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
+            && !value.trim_start().starts_with('{')
         {
             let colon = line.find(':').map_or(0, |c| line[..c].chars().count());
             let end = line.chars().count();

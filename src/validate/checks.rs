@@ -43,6 +43,8 @@ struct Checker<'a> {
     fleet: &'a Fleet,
     loc: Locator<'a>,
     out: &'a mut Vec<Diagnostic>,
+    /// A file could not be read: what it defines is unknown, so "unknown X" would be noise.
+    incomplete: bool,
     extensions: HashMap<Key<'a>, &'a Sourced<Extension>>,
     queues: HashMap<Key<'a>, Origin>,
     menus: HashMap<Key<'a>, Origin>,
@@ -71,6 +73,7 @@ impl<'a> Checker<'a> {
             fleet,
             loc: Locator { sources },
             out,
+            incomplete: sources.files.iter().any(|f| f.error.is_some()),
             extensions,
             queues: index(&fleet.queues, |q| (q.server.as_str(), q.name.as_str())),
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
@@ -80,6 +83,9 @@ impl<'a> Checker<'a> {
     }
 
     fn error(&mut self, code: &'static str, at: Location, message: String, hint: impl Into<String>) {
+        if self.incomplete && code == "unknown-reference" {
+            return;
+        }
         let hint = hint.into();
         let mut d = Diagnostic::error(code, message).at(at);
         if !hint.is_empty() {
@@ -89,6 +95,9 @@ impl<'a> Checker<'a> {
     }
 
     fn warning(&mut self, code: &'static str, at: Location, message: String, hint: impl Into<String>) {
+        if self.incomplete && code == "unrouted-number" {
+            return;
+        }
         let hint = hint.into();
         let mut d = Diagnostic::warning(code, message).at(at);
         if !hint.is_empty() {
@@ -356,6 +365,9 @@ impl<'a> Checker<'a> {
     // ---- text that reaches the dialplan -------------------------------------------
 
     fn dialplan_text(&mut self, origin: &Origin, what: &str, value: &str) {
+        if value.chars().any(char::is_control) {
+            return; // already reported as `control-character` for every field
+        }
         if let Err(why) = text::check_dialplan_text(value) {
             self.error(
                 "unsafe-text",
@@ -1038,8 +1050,9 @@ impl<'a> Checker<'a> {
             } else {
                 let lines: Vec<String> = locations[1..].iter().map(|l| l.span.start.line.to_string()).collect();
                 format!(
-                    "{} plaintext secrets in this file (this one, and on lines {})",
+                    "{} plaintext secrets in this file (this one, and on line{} {})",
                     locations.len(),
+                    if lines.len() == 1 { "" } else { "s" },
                     lines.join(", ")
                 )
             };

@@ -120,10 +120,20 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
         return;
     }
     let Some(tree) = &file.tree else { return };
+    let first_text_error = out.len();
     text::check_tree(id, tree, out);
+    let unsafe_spans: Vec<_> = out[first_text_error..]
+        .iter()
+        .filter_map(|d| d.location.as_ref().map(|l| l.span))
+        .collect();
     let value = tree.to_json();
     let (schema_errors, failed) = schema::check(id, tree, &value);
-    out.extend(schema_errors);
+    // A value with a line break also fails its format; the line break is the real news.
+    out.extend(
+        schema_errors
+            .into_iter()
+            .filter(|d| d.location.as_ref().is_none_or(|l| !unsafe_spans.contains(&l.span))),
+    );
     let failed_under = |p: &Pointer| failed.iter().any(|f| f.starts_with(p) || p.starts_with(f));
     let Json::Object(map) = value else { return };
 

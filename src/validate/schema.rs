@@ -217,6 +217,16 @@ fn alternatives(node: Option<&'static Json>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Whether every alternative is a single constant (a documented enum).
+fn all_constants(node: Option<&'static Json>) -> bool {
+    let Some(node) = node else { return false };
+    let node = resolve(node);
+    node.get("oneOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Json::as_array)
+        .is_some_and(|alts| alts.iter().all(|a| resolve(a).get("const").is_some()))
+}
+
 fn allowed_properties(node: Option<&'static Json>) -> Vec<String> {
     node.map(resolve)
         .and_then(|n| n.get("properties"))
@@ -393,6 +403,21 @@ fn explain(
                 return;
             }
             let alts = alternatives(node);
+            if let Some(text) = instance.as_str()
+                && !alts.is_empty()
+                && all_constants(node)
+            {
+                let hint = match did_you_mean(text, alts.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`? expected one of: {}", alts.join(", ")),
+                    None => format!("expected one of: {}", alts.join(", ")),
+                };
+                out.push(
+                    Diagnostic::error("invalid-value", format!("{} is not a valid value here", quote(text)))
+                        .at(at(value_node.span))
+                        .hint(hint),
+                );
+                return;
+            }
             let mut d = Diagnostic::error(
                 "invalid-value",
                 format!("{} is not any of the accepted forms", value_text(instance)),
