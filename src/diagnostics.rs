@@ -81,7 +81,12 @@ impl Diagnostic {
     /// Sort key: file, line, column, then message, so output is stable.
     fn sort_key(&self) -> (Option<FileId>, usize, usize, &str) {
         match &self.location {
-            Some(l) => (Some(l.file), l.span.start.line, l.span.start.col, &self.message),
+            Some(l) => (
+                Some(l.file),
+                l.span.start.line,
+                l.span.start.col,
+                &self.message,
+            ),
             None => (None, 0, 0, &self.message),
         }
     }
@@ -108,13 +113,20 @@ pub fn quote(value: &str) -> String {
 
 /// Counts of errors and warnings.
 pub fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
-    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     (errors, diagnostics.len() - errors)
 }
 
 /// Renders diagnostics as text, each with its source line and an underline.
 pub fn render_text(sources: &Sources, diagnostics: &[Diagnostic], color: bool) -> String {
-    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
     let mut out = String::new();
     for d in diagnostics {
         out.push_str(&render_one(&renderer, sources, d));
@@ -150,7 +162,11 @@ fn render_one(renderer: &Renderer, sources: &Sources, d: &Diagnostic) -> String 
     let title = level.primary_title(d.message.as_str()).id(d.code);
     let group = match &d.location {
         Some(loc) => {
-            let label = loc.path.as_ref().map(|p| format!("in {p}")).unwrap_or_default();
+            let label = loc
+                .path
+                .as_ref()
+                .map(|p| format!("in {p}"))
+                .unwrap_or_default();
             title.element(snippet(sources, loc, AnnotationKind::Primary, label))
         }
         None => Group::with_title(title),
@@ -162,7 +178,11 @@ fn render_one(renderer: &Renderer, sources: &Sources, d: &Diagnostic) -> String 
                 sources,
                 &r.location,
                 AnnotationKind::Context,
-                r.location.path.as_ref().map(|p| format!("in {p}")).unwrap_or_default(),
+                r.location
+                    .path
+                    .as_ref()
+                    .map(|p| format!("in {p}"))
+                    .unwrap_or_default(),
             )),
         );
     }
@@ -188,7 +208,9 @@ fn snippet<'a>(
     let end = if loc.span.end.line == first && loc.span.end.col > loc.span.start.col {
         byte_at(&text, loc.span.end.col)
     } else {
-        text.trim_end().len().max(start + usize::from(start < text.len()))
+        text.trim_end()
+            .len()
+            .max(start + usize::from(start < text.len()))
     };
     let (start, end) = if start >= end {
         (start, (start + 1).min(text.len().max(start)))
@@ -217,8 +239,16 @@ fn mask_line(file: &crate::source::SourceFile, line: usize) -> String {
         if span.start.line > line || span.end.line < line {
             continue;
         }
-        let from = if span.start.line == line { span.start.col - 1 } else { 0 };
-        let to = if span.end.line == line { span.end.col - 1 } else { chars.len() };
+        let from = if span.start.line == line {
+            span.start.col - 1
+        } else {
+            0
+        };
+        let to = if span.end.line == line {
+            span.end.col - 1
+        } else {
+            chars.len()
+        };
         let to = to.min(chars.len());
         for c in chars.iter_mut().take(to).skip(from) {
             if !c.is_whitespace() {

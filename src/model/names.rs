@@ -152,3 +152,34 @@ impl JsonSchema for SoundFile {
         })
     }
 }
+
+/// An outside phone number: digits with an optional leading `+`, e.g. `+74951234567`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PhoneNumber(pub String);
+
+impl JsonSchema for PhoneNumber {
+    fn schema_name() -> Cow<'static, str> {
+        "PhoneNumber".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^\\+?[0-9]{2,20}$",
+            "description": "An outside phone number: 2 to 20 digits with an optional leading \
+                `+`, e.g. \"+74951234567\" (quote it in YAML)."
+        })
+    }
+}
+
+impl PhoneNumber {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

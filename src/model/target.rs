@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::names::{DialNumber, Name};
+use super::names::{DialNumber, Name, PhoneNumber};
 
 /// A call destination. Exactly one of the forms below; never a free string, so every
 /// destination can be checked to exist on the same server.
@@ -23,7 +23,7 @@ pub enum Target {
     /// Jump to a custom dialplan context by its name: `{dialplan: wakeup}`.
     Dialplan(Name),
     /// Dial an outside number through the server's outbound routes: `{external: "+74951234567"}`.
-    External(#[schemars(regex(pattern = "^\\+?[0-9]{2,20}$"))] String),
+    External(PhoneNumber),
 }
 
 impl Target {

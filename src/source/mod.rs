@@ -51,7 +51,9 @@ impl SourceError {
                 "run astbase inside a config repository, pass `--repo DIR`, or create an \
                  empty {ROOT_FILE} at the repository root"
             )),
-            SourceError::Glob { .. } => Some("fix the pattern under `project.files` or `project.exclude`".into()),
+            SourceError::Glob { .. } => {
+                Some("fix the pattern under `project.files` or `project.exclude`".into())
+            }
             SourceError::Io { .. } => None,
         }
     }
@@ -64,7 +66,9 @@ pub fn find_root(dir: Option<&Path>, start: &Path) -> Result<PathBuf, SourceErro
         if dir.join(ROOT_FILE).is_file() {
             return Ok(dir.to_path_buf());
         }
-        return Err(SourceError::NotARepo { dir: dir.to_path_buf() });
+        return Err(SourceError::NotARepo {
+            dir: dir.to_path_buf(),
+        });
     }
     start
         .ancestors()
@@ -146,7 +150,11 @@ impl SourceFile {
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: usize) -> Option<&str> {
         let start = *self.line_starts.get(line.checked_sub(1)?)?;
-        let end = self.line_starts.get(line).copied().unwrap_or(self.text.len());
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
         Some(self.text[start..end].trim_end_matches(['\n', '\r']))
     }
 
@@ -182,8 +190,14 @@ fn secret_lines(text: &str) -> Vec<Span> {
             let colon = line.find(':').map_or(0, |c| line[..c].chars().count());
             let end = line.chars().count();
             spans.push(Span {
-                start: Pos { line: i + 1, col: colon + 2 },
-                end: Pos { line: i + 1, col: end + 1 },
+                start: Pos {
+                    line: i + 1,
+                    col: colon + 2,
+                },
+                end: Pos {
+                    line: i + 1,
+                    col: end + 1,
+                },
             });
         }
     }
@@ -274,13 +288,19 @@ pub fn list_files(root: &Path, filter: &FileFilter) -> Result<Vec<String>, Sourc
         });
     for entry in walker {
         let entry = entry.map_err(|e| SourceError::Io {
-            path: e.path().map_or_else(|| root.to_path_buf(), Path::to_path_buf),
-            source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed")),
+            path: e
+                .path()
+                .map_or_else(|| root.to_path_buf(), Path::to_path_buf),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("walk failed")),
         })?;
         if !entry.file_type().is_file() {
             continue;
         }
-        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
         let rel = rel
             .components()
             .map(|c| c.as_os_str().to_string_lossy())
@@ -319,7 +339,10 @@ pub fn read_file(root: &Path, rel: &str, display: String) -> Result<SourceFile, 
 pub fn display_path(root: &Path, rel: &str) -> String {
     let full = root.join(rel);
     let shown = match std::env::current_dir() {
-        Ok(cwd) => full.strip_prefix(&cwd).map(Path::to_path_buf).unwrap_or(full),
+        Ok(cwd) => full
+            .strip_prefix(&cwd)
+            .map(Path::to_path_buf)
+            .unwrap_or(full),
         Err(_) => full,
     };
     shown.to_string_lossy().into_owned()

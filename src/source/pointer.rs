@@ -65,7 +65,9 @@ impl fmt::Display for Pointer {
         for (i, segment) in self.0.iter().enumerate() {
             match segment {
                 Segment::Index(n) => write!(f, "[{n}]")?,
-                Segment::Key(k) if is_plain_key(k) && !k.starts_with(|c: char| c.is_ascii_digit()) => {
+                Segment::Key(k)
+                    if is_plain_key(k) && !k.starts_with(|c: char| c.is_ascii_digit()) =>
+                {
                     if i > 0 {
                         f.write_str(".")?;
                     }
@@ -84,7 +86,11 @@ mod tests {
 
     #[test]
     fn displays_like_yaml_paths() {
-        let p = Pointer::root().key("queues").index(2).key("members").index(0);
+        let p = Pointer::root()
+            .key("queues")
+            .index(2)
+            .key("members")
+            .index(0);
         assert_eq!(p.to_string(), "queues[2].members[0]");
         let p = Pointer::root().key("menus").index(0).key("keys").key("*");
         assert_eq!(p.to_string(), "menus[0].keys[\"*\"]");

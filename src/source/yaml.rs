@@ -103,7 +103,7 @@ pub struct YamlError {
     pub message: String,
     pub hint: Option<String>,
     /// A second place involved (the first definition of a duplicate key).
-    pub related: Option<(Span, String)>,
+    pub related: Option<Box<(Span, String)>>,
 }
 
 impl YamlError {
@@ -210,8 +210,11 @@ impl Builder {
                             .hint("astbase reads plain YAML only"));
                     }
                     if self.stack.len() >= MAX_DEPTH {
-                        return Err(YamlError::new(span, format!("nesting deeper than {MAX_DEPTH} levels"))
-                            .hint("a fleet file needs only a few levels; flatten this structure"));
+                        return Err(YamlError::new(
+                            span,
+                            format!("nesting deeper than {MAX_DEPTH} levels"),
+                        )
+                        .hint("a fleet file needs only a few levels; flatten this structure"));
                     }
                     self.count(1, span)?;
                     let is_seq = matches!(event, Event::SequenceStart(..));
@@ -278,7 +281,10 @@ impl Builder {
                         return Err(YamlError::new(span, "alias to an unknown anchor"));
                     };
                     if self.stack.len() + anchored.depth >= MAX_DEPTH {
-                        return Err(YamlError::new(span, format!("alias expands deeper than {MAX_DEPTH} levels")));
+                        return Err(YamlError::new(
+                            span,
+                            format!("alias expands deeper than {MAX_DEPTH} levels"),
+                        ));
                     }
                     self.alias_nodes += anchored.nodes;
                     if self.alias_nodes > MAX_ALIAS_NODES {
@@ -303,8 +309,11 @@ impl Builder {
     fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
         self.nodes += n;
         if self.nodes > MAX_NODES {
-            return Err(YamlError::new(span, format!("more than {MAX_NODES} YAML nodes in one file"))
-                .hint("split the fleet into several files"));
+            return Err(YamlError::new(
+                span,
+                format!("more than {MAX_NODES} YAML nodes in one file"),
+            )
+            .hint("split the fleet into several files"));
         }
         Ok(())
     }
@@ -341,8 +350,10 @@ impl Builder {
             }) => match pending_key.take() {
                 None => {
                     let NodeValue::Scalar(scalar) = &node.value else {
-                        return Err(YamlError::new(node.span, "a mapping key must be plain text")
-                            .hint("write the key as a word, e.g. `name:`"));
+                        return Err(
+                            YamlError::new(node.span, "a mapping key must be plain text")
+                                .hint("write the key as a word, e.g. `name:`"),
+                        );
                     };
                     let text = scalar.text.clone();
                     let duplicate = match seen {
@@ -357,7 +368,7 @@ impl Builder {
                             .unwrap_or(node.span);
                         let mut err = YamlError::new(node.span, format!("duplicate key `{text}`"))
                             .hint("a key may appear once per mapping; remove or merge one of them");
-                        err.related = Some((first, "first defined here".to_owned()));
+                        err.related = Some(Box::new((first, "first defined here".to_owned())));
                         return Err(err);
                     }
                     if seen.is_none() && entries.len() >= 32 {
@@ -430,7 +441,9 @@ impl Node {
         let mut key = None;
         for segment in path {
             let next = match (&node.value, segment) {
-                (NodeValue::Seq(items), super::Segment::Index(i)) => items.get(*i).map(|n| (n, None)),
+                (NodeValue::Seq(items), super::Segment::Index(i)) => {
+                    items.get(*i).map(|n| (n, None))
+                }
                 (NodeValue::Map(entries), super::Segment::Key(k)) => entries
                     .iter()
                     .find(|e| e.key_text() == k)
@@ -563,7 +576,9 @@ mod tests {
 
     #[test]
     fn resolves_scalars_like_yaml_1_2_but_keeps_dial_strings() {
-        let v = json("a: 101\nb: '101'\nc: 0101\nd: +74951234567\ne: yes\nf: true\ng: ~\nh: 1.5\ni: -3\nj: 1e3\nk: 09:00\n");
+        let v = json(
+            "a: 101\nb: '101'\nc: 0101\nd: +74951234567\ne: yes\nf: true\ng: ~\nh: 1.5\ni: -3\nj: 1e3\nk: 09:00\n",
+        );
         assert_eq!(v["a"], 101);
         assert_eq!(v["b"], "101");
         assert_eq!(v["c"], "0101");
@@ -586,8 +601,13 @@ mod tests {
 
     #[test]
     fn positions_are_one_based() {
-        let root = parse("servers:\n  - name: msk\n    host: local\n").unwrap().unwrap();
-        let path = crate::source::Pointer::root().key("servers").index(0).key("host");
+        let root = parse("servers:\n  - name: msk\n    host: local\n")
+            .unwrap()
+            .unwrap();
+        let path = crate::source::Pointer::root()
+            .key("servers")
+            .index(0)
+            .key("host");
         let (node, key) = root.lookup(path.segments());
         assert_eq!(node.span.start, Pos { line: 3, col: 11 });
         assert_eq!(key.unwrap().span.start, Pos { line: 3, col: 5 });
@@ -617,7 +637,9 @@ mod tests {
             let prev = format!("*a{}", i - 1);
             text.push_str(&format!(
                 "a{i}: &a{i} [{}]\n",
-                std::iter::repeat_n(prev.as_str(), 10).collect::<Vec<_>>().join(", ")
+                std::iter::repeat_n(prev.as_str(), 10)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let err = parse(&text).unwrap_err();
@@ -634,7 +656,10 @@ mod tests {
     fn deep_nesting_is_refused_without_overflow() {
         let text = "[".repeat(100_000);
         assert!(parse(&text).is_err());
-        let text = "a:\n".to_owned() + &(1..200).map(|i| format!("{}b:\n", " ".repeat(i))).collect::<String>();
+        let text = "a:\n".to_owned()
+            + &(1..200)
+                .map(|i| format!("{}b:\n", " ".repeat(i)))
+                .collect::<String>();
         let err = parse(&text).unwrap_err();
         assert!(err.message.contains("nesting"), "{}", err.message);
     }

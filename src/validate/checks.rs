@@ -35,6 +35,9 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.plaintext_secrets();
 }
 
+/// What an inbound route matches: (server, DID, caller id, sorted trunks).
+type InboundKey<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Vec<&'a str>);
+
 /// Lookup key of a server-scoped entity: (server, name).
 type Key<'a> = (&'a str, &'a str);
 
@@ -66,7 +69,9 @@ impl<'a> Checker<'a> {
         }
         let mut extensions = HashMap::with_capacity(fleet.extensions.len());
         for e in &fleet.extensions {
-            extensions.entry((e.server.as_str(), e.number.as_str())).or_insert(e);
+            extensions
+                .entry((e.server.as_str(), e.number.as_str()))
+                .or_insert(e);
         }
         Checker {
             sources,
@@ -82,7 +87,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn error(&mut self, code: &'static str, at: Location, message: String, hint: impl Into<String>) {
+    fn error(
+        &mut self,
+        code: &'static str,
+        at: Location,
+        message: String,
+        hint: impl Into<String>,
+    ) {
         if self.incomplete && code == "unknown-reference" {
             return;
         }
@@ -94,7 +105,13 @@ impl<'a> Checker<'a> {
         self.out.push(d);
     }
 
-    fn warning(&mut self, code: &'static str, at: Location, message: String, hint: impl Into<String>) {
+    fn warning(
+        &mut self,
+        code: &'static str,
+        at: Location,
+        message: String,
+        hint: impl Into<String>,
+    ) {
         if self.incomplete && code == "unrouted-number" {
             return;
         }
@@ -110,24 +127,72 @@ impl<'a> Checker<'a> {
 
     fn unique_names(&mut self) {
         let f = self.fleet;
-        self.unique(Kind::Server, f.servers.iter().map(|e| (None, &e.name, &e.origin)));
-        self.unique(Kind::Timeframe, f.timeframes.iter().map(|e| (None, &e.name, &e.origin)));
-        self.unique(Kind::MusicOnHold, f.music_on_hold.iter().map(|e| (None, &e.name, &e.origin)));
-        self.unique(Kind::AddressList, f.address_lists.iter().map(|e| (None, &e.name, &e.origin)));
-        self.unique(Kind::Queue, f.queues.iter().map(|e| (Some(&e.server), &e.name, &e.origin)));
-        self.unique(Kind::Menu, f.menus.iter().map(|e| (Some(&e.server), &e.name, &e.origin)));
-        self.unique(Kind::Dialplan, f.dialplans.iter().map(|e| (Some(&e.server), &e.name, &e.origin)));
-        self.unique(Kind::Trunk, f.trunks.iter().map(|e| (Some(&e.server), &e.name, &e.origin)));
-        self.unique(Kind::InboundRoute, f.inbound_routes.iter().map(|e| (Some(&e.server), &e.name, &e.origin)));
-        self.unique(Kind::OutboundRoute, f.outbound_routes.iter().map(|e| (Some(&e.server), &e.name, &e.origin)));
+        self.unique(
+            Kind::Server,
+            f.servers.iter().map(|e| (None, &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::Timeframe,
+            f.timeframes.iter().map(|e| (None, &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::MusicOnHold,
+            f.music_on_hold.iter().map(|e| (None, &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::AddressList,
+            f.address_lists.iter().map(|e| (None, &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::Queue,
+            f.queues
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::Menu,
+            f.menus
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::Dialplan,
+            f.dialplans
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::Trunk,
+            f.trunks
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::InboundRoute,
+            f.inbound_routes
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::OutboundRoute,
+            f.outbound_routes
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
     }
 
     /// Names are compared ignoring case: Asterisk looks sections up case-insensitively.
-    fn unique<'b>(&mut self, kind: Kind, items: impl Iterator<Item = (Option<&'b Name>, &'b Name, &'b Origin)>) {
+    fn unique<'b>(
+        &mut self,
+        kind: Kind,
+        items: impl Iterator<Item = (Option<&'b Name>, &'b Name, &'b Origin)>,
+    ) {
         let mut seen: HashMap<(String, String), (&Name, &Origin)> = HashMap::new();
         for (server, name, origin) in items {
             let key = (
-                server.map(|s| s.as_str().to_ascii_lowercase()).unwrap_or_default(),
+                server
+                    .map(|s| s.as_str().to_ascii_lowercase())
+                    .unwrap_or_default(),
                 name.as_str().to_ascii_lowercase(),
             );
             match seen.get(&key) {
@@ -135,7 +200,9 @@ impl<'a> Checker<'a> {
                     seen.insert(key, (name, origin));
                 }
                 Some((first_name, first)) => {
-                    let scope = server.map(|s| format!(" on server `{s}`")).unwrap_or_default();
+                    let scope = server
+                        .map(|s| format!(" on server `{s}`"))
+                        .unwrap_or_default();
                     let case = if first_name.as_str() == name.as_str() {
                         String::new()
                     } else {
@@ -161,12 +228,24 @@ impl<'a> Checker<'a> {
         let numbered = f
             .extensions
             .iter()
-            .map(|e| ("extension", e.number.to_string(), &e.server, &e.number, &e.origin))
+            .map(|e| {
+                (
+                    "extension",
+                    e.number.to_string(),
+                    &e.server,
+                    &e.number,
+                    &e.origin,
+                )
+            })
             .chain(f.queues.iter().filter_map(|q| {
-                q.number.as_ref().map(|n| ("queue", q.name.to_string(), &q.server, n, &q.origin))
+                q.number
+                    .as_ref()
+                    .map(|n| ("queue", q.name.to_string(), &q.server, n, &q.origin))
             }))
             .chain(f.menus.iter().filter_map(|m| {
-                m.number.as_ref().map(|n| ("menu", m.name.to_string(), &m.server, n, &m.origin))
+                m.number
+                    .as_ref()
+                    .map(|n| ("menu", m.name.to_string(), &m.server, n, &m.origin))
             }));
         for (kind, name, server, number, origin) in numbered {
             match seen.get(&(server.as_str(), number.as_str())) {
@@ -200,10 +279,17 @@ impl<'a> Checker<'a> {
         let names: Vec<&str> = self.fleet.servers.iter().map(|s| s.name.as_str()).collect();
         let hint = match did_you_mean(name.as_str(), names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None if names.is_empty() => "no servers are defined yet; add one under `servers:`".into(),
+            None if names.is_empty() => {
+                "no servers are defined yet; add one under `servers:`".into()
+            }
             None => format!("known servers: {}", names.join(", ")),
         };
-        self.error("unknown-reference", self.loc.value(origin), format!("unknown server `{name}`"), hint);
+        self.error(
+            "unknown-reference",
+            self.loc.value(origin),
+            format!("unknown server `{name}`"),
+            hint,
+        );
         false
     }
 
@@ -219,8 +305,16 @@ impl<'a> Checker<'a> {
         if map.contains_key(&(server, name)) || self.fleet.is_broken(kind, Some(server), name) {
             return true;
         }
-        let candidates: Vec<&str> = map.keys().filter(|(s, _)| *s == server).map(|(_, n)| *n).collect();
-        let elsewhere: Vec<&str> = map.keys().filter(|(s, n)| *n == name && *s != server).map(|(s, _)| *s).collect();
+        let candidates: Vec<&str> = map
+            .keys()
+            .filter(|(s, _)| *s == server)
+            .map(|(_, n)| *n)
+            .collect();
+        let elsewhere: Vec<&str> = map
+            .keys()
+            .filter(|(s, n)| *n == name && *s != server)
+            .map(|(s, _)| *s)
+            .collect();
         let hint = if let Some(s) = did_you_mean(name, candidates.iter().copied()) {
             format!("did you mean `{s}`?")
         } else if !elsewhere.is_empty() {
@@ -241,7 +335,12 @@ impl<'a> Checker<'a> {
         false
     }
 
-    fn extension_ref(&mut self, origin: &Origin, server: &str, number: &str) -> Option<&'a Sourced<Extension>> {
+    fn extension_ref(
+        &mut self,
+        origin: &Origin,
+        server: &str,
+        number: &str,
+    ) -> Option<&'a Sourced<Extension>> {
         if let Some(e) = self.extensions.get(&(server, number)).copied() {
             if !e.enabled {
                 self.warning(
@@ -309,9 +408,18 @@ impl<'a> Checker<'a> {
             }
             Target::External(number) => {
                 let routed = self.fleet.outbound_routes.iter().any(|r| {
-                    r.server.as_str() == server && r.patterns.iter().any(|p| patterns::pattern_matches(p.pattern.as_str(), number))
+                    r.server.as_str() == server
+                        && r.patterns
+                            .iter()
+                            .any(|p| patterns::pattern_matches(p.pattern.as_str(), number.as_str()))
                 });
-                if !routed && !self.fleet.broken.iter().any(|b| b.kind == Kind::OutboundRoute) {
+                if !routed
+                    && !self
+                        .fleet
+                        .broken
+                        .iter()
+                        .any(|b| b.kind == Kind::OutboundRoute)
+                {
                     self.warning(
                         "unrouted-number",
                         self.loc.value(&inner),
@@ -324,7 +432,9 @@ impl<'a> Checker<'a> {
     }
 
     fn transport_ref(&mut self, origin: &Origin, server: &str, name: &Name) {
-        let Some(s) = self.fleet.server(server) else { return };
+        let Some(s) = self.fleet.server(server) else {
+            return;
+        };
         if s.transports.iter().any(|t| t.name == *name) {
             return;
         }
@@ -347,7 +457,12 @@ impl<'a> Checker<'a> {
             let known = self.fleet.address_lists.iter().any(|l| l.name == *name)
                 || self.fleet.is_broken(Kind::AddressList, None, name.as_str());
             if !known {
-                let all: Vec<&str> = self.fleet.address_lists.iter().map(|l| l.name.as_str()).collect();
+                let all: Vec<&str> = self
+                    .fleet
+                    .address_lists
+                    .iter()
+                    .map(|l| l.name.as_str())
+                    .collect();
                 let hint = match did_you_mean(name.as_str(), all.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "define it under `address_lists:`".into(),
@@ -391,7 +506,11 @@ impl<'a> Checker<'a> {
 
     fn callerid(&mut self, origin: &Origin, callerid: &Option<CallerId>) {
         if let Some(name) = callerid.as_ref().and_then(|c| c.name.as_deref()) {
-            self.dialplan_text(&origin.field("callerid").field("name"), "caller-id name", name);
+            self.dialplan_text(
+                &origin.field("callerid").field("name"),
+                "caller-id name",
+                name,
+            );
         }
     }
 
@@ -411,7 +530,11 @@ impl<'a> Checker<'a> {
         };
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let Some(prefix) = prefix else { return };
-        let Ok(bits) = prefix.parse::<u32>().map_err(drop).and_then(|b| if b <= max { Ok(b) } else { Err(()) }) else {
+        let Ok(bits) = prefix
+            .parse::<u32>()
+            .map_err(drop)
+            .and_then(|b| if b <= max { Ok(b) } else { Err(()) })
+        else {
             self.error(
                 "invalid-address",
                 self.loc.value(origin),
@@ -426,8 +549,12 @@ impl<'a> Checker<'a> {
         };
         if host_bits_set {
             let network = match ip {
-                IpAddr::V4(v4) => IpAddr::from((u32::from(v4) & !(u32::MAX.checked_shr(bits).unwrap_or(0))).to_be_bytes()),
-                IpAddr::V6(v6) => IpAddr::from((u128::from(v6) & !(u128::MAX.checked_shr(bits).unwrap_or(0))).to_be_bytes()),
+                IpAddr::V4(v4) => IpAddr::from(
+                    (u32::from(v4) & !(u32::MAX.checked_shr(bits).unwrap_or(0))).to_be_bytes(),
+                ),
+                IpAddr::V6(v6) => IpAddr::from(
+                    (u128::from(v6) & !(u128::MAX.checked_shr(bits).unwrap_or(0))).to_be_bytes(),
+                ),
             };
             self.warning(
                 "host-bits-set",
@@ -452,7 +579,9 @@ impl<'a> Checker<'a> {
     // ---- entities -----------------------------------------------------------------
 
     fn project(&mut self) {
-        let Some(origin) = self.fleet.project_origin.clone() else { return };
+        let Some(origin) = self.fleet.project_origin.clone() else {
+            return;
+        };
         let project = &self.fleet.project;
         if let Some(dir) = &project.templates_dir {
             let path = self.sources.root.join(dir);
@@ -467,7 +596,11 @@ impl<'a> Checker<'a> {
         }
         if let Some(dir) = &project.conf_dir
             && !dir.starts_with('/')
-            && let Some(remote) = self.fleet.servers.iter().find(|s| !s.is_local() && s.asterisk.conf_dir.is_none())
+            && let Some(remote) = self
+                .fleet
+                .servers
+                .iter()
+                .find(|s| !s.is_local() && s.asterisk.conf_dir.is_none())
         {
             self.error(
                 "relative-conf-dir",
@@ -518,24 +651,43 @@ impl<'a> Checker<'a> {
             if let Some(first) = targets.get(&(s.host.clone(), conf_dir.clone())) {
                 let d = Diagnostic::error(
                     "shared-conf-dir",
-                    format!("servers `{}` and `{}` manage the same conf_dir {} on host `{}`", first.name, s.name, quote(&conf_dir), s.host),
+                    format!(
+                        "servers `{}` and `{}` manage the same conf_dir {} on host `{}`",
+                        first.name,
+                        s.name,
+                        quote(&conf_dir),
+                        s.host
+                    ),
                 )
                 .at(self.loc.value(&o.field("name")))
-                .related(self.loc.value(&first.origin.field("name")), "the other server")
+                .related(
+                    self.loc.value(&first.origin.field("name")),
+                    "the other server",
+                )
                 .hint("each server needs its own Asterisk configuration directory");
                 self.out.push(d);
             } else {
                 targets.insert((s.host.clone(), conf_dir), s);
             }
-            let systemname = s.systemname.as_ref().unwrap_or(&s.name).as_str().to_ascii_lowercase();
+            let systemname = s
+                .systemname
+                .as_ref()
+                .unwrap_or(&s.name)
+                .as_str()
+                .to_ascii_lowercase();
             if let Some(first) = systemnames.get(&systemname) {
                 let d = Diagnostic::error(
                     "duplicate-systemname",
-                    format!("server `{}` has the same systemname as another server", s.name),
+                    format!(
+                        "server `{}` has the same systemname as another server",
+                        s.name
+                    ),
                 )
                 .at(self.loc.value(o))
                 .related(self.loc.value(first), "the other server")
-                .hint("systemname makes call ids unique across the fleet; give each server its own");
+                .hint(
+                    "systemname makes call ids unique across the fleet; give each server its own",
+                );
                 self.out.push(d);
             } else {
                 systemnames.insert(systemname, o);
@@ -543,13 +695,24 @@ impl<'a> Checker<'a> {
             let mut transport_names: HashMap<String, usize> = HashMap::new();
             for (i, t) in s.transports.iter().enumerate() {
                 let to = o.at(&[Segment::Key("transports".into()), Segment::Index(i)]);
-                if let Some(first) = transport_names.insert(t.name.as_str().to_ascii_lowercase(), i) {
-                    let d = Diagnostic::error("duplicate-name", format!("transport `{}` is defined twice on server `{}`", t.name, s.name))
-                        .at(self.loc.value(&to.field("name")))
-                        .related(
-                            self.loc.value(&o.at(&[Segment::Key("transports".into()), Segment::Index(first), Segment::Key("name".into())])),
-                            "first defined here",
-                        );
+                if let Some(first) = transport_names.insert(t.name.as_str().to_ascii_lowercase(), i)
+                {
+                    let d = Diagnostic::error(
+                        "duplicate-name",
+                        format!(
+                            "transport `{}` is defined twice on server `{}`",
+                            t.name, s.name
+                        ),
+                    )
+                    .at(self.loc.value(&to.field("name")))
+                    .related(
+                        self.loc.value(&o.at(&[
+                            Segment::Key("transports".into()),
+                            Segment::Index(first),
+                            Segment::Key("name".into()),
+                        ])),
+                        "first defined here",
+                    );
                     self.out.push(d);
                 }
                 let tls = matches!(t.protocol, crate::model::server::TransportProtocol::Tls);
@@ -565,7 +728,12 @@ impl<'a> Checker<'a> {
                     && !t.bind.ends_with(']')
                     && port.parse::<u16>().map_or(true, |p| p == 0)
                 {
-                    self.error("invalid-port", self.loc.value(&to.field("bind")), format!("port {} is not 1-65535", quote(port)), "");
+                    self.error(
+                        "invalid-port",
+                        self.loc.value(&to.field("bind")),
+                        format!("port {} is not 1-65535", quote(port)),
+                        "",
+                    );
                 }
                 for (j, net) in t.local_net.iter().enumerate() {
                     self.cidr(&to.field("local_net").at(&[Segment::Index(j)]), &net.0);
@@ -584,7 +752,11 @@ impl<'a> Checker<'a> {
     }
 
     fn firewall_policy(&mut self, origin: &Origin, fw: &FirewallPolicy) {
-        for (key, lists) in [("allow", &fw.allow), ("deny", &fw.deny), ("management", &fw.management)] {
+        for (key, lists) in [
+            ("allow", &fw.allow),
+            ("deny", &fw.deny),
+            ("management", &fw.management),
+        ] {
             if let Some(lists) = lists {
                 self.address_list_refs(&origin.field(key), lists);
             }
@@ -594,7 +766,8 @@ impl<'a> Checker<'a> {
                 if allow.contains(name) {
                     self.error(
                         "conflicting-lists",
-                        self.loc.value(&origin.field("deny").at(&[Segment::Index(i)])),
+                        self.loc
+                            .value(&origin.field("deny").at(&[Segment::Index(i)])),
                         format!("address list `{name}` is both allowed and denied"),
                         "remove it from one of `allow` and `deny`",
                     );
@@ -610,8 +783,15 @@ impl<'a> Checker<'a> {
                 if !ok {
                     self.error(
                         "invalid-port",
-                        self.loc.value(&origin.field("protected_ports").at(&[Segment::Index(i), Segment::Key("port".into())])),
-                        format!("port range {} is not FROM-TO with 1 <= FROM <= TO <= 65535", quote(range)),
+                        self.loc.value(
+                            &origin
+                                .field("protected_ports")
+                                .at(&[Segment::Index(i), Segment::Key("port".into())]),
+                        ),
+                        format!(
+                            "port range {} is not FROM-TO with 1 <= FROM <= TO <= 65535",
+                            quote(range)
+                        ),
                         "",
                     );
                 }
@@ -637,7 +817,12 @@ impl<'a> Checker<'a> {
             if let Some(codecs) = &e.codecs {
                 for (i, c) in codecs.iter().enumerate() {
                     if codecs[..i].contains(c) {
-                        self.warning("duplicate-codec", self.loc.value(&o.field("codecs").at(&[Segment::Index(i)])), "codec listed twice".into(), "");
+                        self.warning(
+                            "duplicate-codec",
+                            self.loc.value(&o.field("codecs").at(&[Segment::Index(i)])),
+                            "codec listed twice".into(),
+                            "",
+                        );
                     }
                 }
             }
@@ -692,20 +877,33 @@ impl<'a> Checker<'a> {
                 let mo = o.field("members").at(&[Segment::Index(i)]);
                 let number = m.extension().as_str();
                 if let Some(first) = seen.insert(number, i) {
-                    let d = Diagnostic::error("duplicate-member", format!("extension {number} is a member of queue `{}` twice", q.name))
-                        .at(self.loc.value(&mo))
-                        .related(self.loc.value(&o.field("members").at(&[Segment::Index(first)])), "first listed here")
-                        .hint("list each member once");
+                    let d = Diagnostic::error(
+                        "duplicate-member",
+                        format!("extension {number} is a member of queue `{}` twice", q.name),
+                    )
+                    .at(self.loc.value(&mo))
+                    .related(
+                        self.loc
+                            .value(&o.field("members").at(&[Segment::Index(first)])),
+                        "first listed here",
+                    )
+                    .hint("list each member once");
                     self.out.push(d);
                     continue;
                 }
-                let at = if matches!(m, crate::model::queue::Member::Detailed(_)) { mo.field("extension") } else { mo };
+                let at = if matches!(m, crate::model::queue::Member::Detailed(_)) {
+                    mo.field("extension")
+                } else {
+                    mo
+                };
                 self.extension_ref(&at, server, number);
             }
             if let Some(class) = &q.music_class
                 && class.as_str() != "default"
                 && !self.fleet.music_on_hold.iter().any(|m| m.name == *class)
-                && !self.fleet.is_broken(Kind::MusicOnHold, None, class.as_str())
+                && !self
+                    .fleet
+                    .is_broken(Kind::MusicOnHold, None, class.as_str())
             {
                 self.error(
                     "unknown-reference",
@@ -714,10 +912,19 @@ impl<'a> Checker<'a> {
                     "define it under `music_on_hold:` or use `default`",
                 );
             }
-            for (key, target) in [("on_timeout", &q.on_timeout), ("on_full", &q.on_full), ("on_empty", &q.on_empty)] {
+            for (key, target) in [
+                ("on_timeout", &q.on_timeout),
+                ("on_full", &q.on_full),
+                ("on_empty", &q.on_empty),
+            ] {
                 if let Some(t) = target {
                     if matches!(t, Target::Queue(n) if *n == q.name) {
-                        self.error("forward-loop", self.loc.value(&o.field(key)), format!("queue `{}` overflows into itself", q.name), "send the caller elsewhere (voicemail, another queue, hangup)");
+                        self.error(
+                            "forward-loop",
+                            self.loc.value(&o.field(key)),
+                            format!("queue `{}` overflows into itself", q.name),
+                            "send the caller elsewhere (voicemail, another queue, hangup)",
+                        );
                         continue;
                     }
                     self.target(&o.field(key), server, t);
@@ -744,7 +951,11 @@ impl<'a> Checker<'a> {
             for (key, target) in m.keys.iter() {
                 self.target(&o.field("keys").field(key), server, target);
             }
-            for (key, target) in [("invalid", &m.invalid), ("timeout", &m.timeout), ("after_hours", &m.after_hours)] {
+            for (key, target) in [
+                ("invalid", &m.invalid),
+                ("timeout", &m.timeout),
+                ("after_hours", &m.after_hours),
+            ] {
                 if let Some(t) = target {
                     self.target(&o.field(key), server, t);
                 }
@@ -754,18 +965,31 @@ impl<'a> Checker<'a> {
                     let known = self.fleet.timeframes.iter().any(|t| t.name == *tf)
                         || self.fleet.is_broken(Kind::Timeframe, None, tf.as_str());
                     if !known {
-                        let all: Vec<&str> = self.fleet.timeframes.iter().map(|t| t.name.as_str()).collect();
+                        let all: Vec<&str> = self
+                            .fleet
+                            .timeframes
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect();
                         let hint = match did_you_mean(tf.as_str(), all.iter().copied()) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => "define it under `timeframes:`".into(),
                         };
-                        self.error("unknown-reference", self.loc.value(&o.field("timeframe")), format!("unknown time frame `{tf}`"), hint);
+                        self.error(
+                            "unknown-reference",
+                            self.loc.value(&o.field("timeframe")),
+                            format!("unknown time frame `{tf}`"),
+                            hint,
+                        );
                     }
                     if after.is_none() {
                         self.error(
                             "missing-field",
                             self.loc.key(&o.field("timeframe")),
-                            format!("menu `{}` has a time frame but no `after_hours` destination", m.name),
+                            format!(
+                                "menu `{}` has a time frame but no `after_hours` destination",
+                                m.name
+                            ),
                             "add `after_hours:` (e.g. `{voicemail: \"100\"}` or `hangup`)",
                         );
                     }
@@ -800,10 +1024,20 @@ impl<'a> Checker<'a> {
                 let from = time::minutes(&p.from);
                 let to = time::minutes(&p.to);
                 if let Err(why) = &from {
-                    self.error("invalid-time", self.loc.value(&po.field("from")), why.clone(), "");
+                    self.error(
+                        "invalid-time",
+                        self.loc.value(&po.field("from")),
+                        why.clone(),
+                        "",
+                    );
                 }
                 if let Err(why) = &to {
-                    self.error("invalid-time", self.loc.value(&po.field("to")), why.clone(), "");
+                    self.error(
+                        "invalid-time",
+                        self.loc.value(&po.field("to")),
+                        why.clone(),
+                        "",
+                    );
                 }
                 if let (Ok(f), Ok(t_)) = (&from, &to)
                     && f >= t_
@@ -816,18 +1050,30 @@ impl<'a> Checker<'a> {
                     );
                 }
                 if from.as_ref().is_ok_and(|f| *f == 1440) {
-                    self.error("invalid-time", self.loc.value(&po.field("from")), "a period cannot start at 24:00".into(), "");
+                    self.error(
+                        "invalid-time",
+                        self.loc.value(&po.field("from")),
+                        "a period cannot start at 24:00".into(),
+                        "",
+                    );
                 }
             }
             for (i, h) in t.holidays.iter().enumerate() {
                 let ho = o.field("holidays").at(&[Segment::Index(i)]);
                 let start = time::date(&h.date);
                 if let Err(why) = &start {
-                    self.error("invalid-date", self.loc.value(&ho.field("date")), why.clone(), "");
+                    self.error(
+                        "invalid-date",
+                        self.loc.value(&ho.field("date")),
+                        why.clone(),
+                        "",
+                    );
                 }
                 if let Some(until) = &h.until {
                     match (time::date(until), start) {
-                        (Err(why), _) => self.error("invalid-date", self.loc.value(&ho.field("until")), why, ""),
+                        (Err(why), _) => {
+                            self.error("invalid-date", self.loc.value(&ho.field("until")), why, "")
+                        }
                         (Ok(end), Ok(begin)) if end < begin => self.error(
                             "invalid-date",
                             self.loc.value(&ho.field("until")),
@@ -851,7 +1097,12 @@ impl<'a> Checker<'a> {
             for (i, inc) in d.includes.iter().enumerate() {
                 let io = o.field("includes").at(&[Segment::Index(i)]);
                 if *inc == d.name {
-                    self.error("include-loop", self.loc.value(&io), format!("dialplan `{}` includes itself", d.name), "");
+                    self.error(
+                        "include-loop",
+                        self.loc.value(&io),
+                        format!("dialplan `{}` includes itself", d.name),
+                        "",
+                    );
                     continue;
                 }
                 self.scoped_ref(Kind::Dialplan, &io, server, inc.as_str());
@@ -871,7 +1122,13 @@ impl<'a> Checker<'a> {
                 {
                     self.dial_pattern(&lo.field("exten"), exten);
                 }
-                let length = line.app.len() + line.args.iter().map(|a| a.to_text().len() * 2 + 1).sum::<usize>() + 120;
+                let length = line.app.len()
+                    + line
+                        .args
+                        .iter()
+                        .map(|a| a.to_text().len() * 2 + 1)
+                        .sum::<usize>()
+                    + 120;
                 if length > 8000 {
                     self.error(
                         "line-too-long",
@@ -894,7 +1151,10 @@ impl<'a> Checker<'a> {
             }
             match t.kind {
                 TrunkKind::Registration => {
-                    for (field, missing) in [("username", t.username.is_none()), ("secret", t.secret.is_none())] {
+                    for (field, missing) in [
+                        ("username", t.username.is_none()),
+                        ("secret", t.secret.is_none()),
+                    ] {
                         if missing {
                             self.error(
                                 "missing-field",
@@ -927,7 +1187,7 @@ impl<'a> Checker<'a> {
     }
 
     fn inbound_routes(&mut self) {
-        let mut seen: HashMap<(&str, Option<&str>, Option<&str>, Vec<&str>), &Origin> = HashMap::new();
+        let mut seen: HashMap<InboundKey, &Origin> = HashMap::new();
         for r in &self.fleet.inbound_routes {
             let o = &r.origin;
             let server = r.server.as_str();
@@ -941,17 +1201,33 @@ impl<'a> Checker<'a> {
                 self.dial_pattern(&o.field("callerid"), cid.as_str());
             }
             for (i, trunk) in r.trunks.iter().enumerate() {
-                self.scoped_ref(Kind::Trunk, &o.field("trunks").at(&[Segment::Index(i)]), server, trunk.as_str());
+                self.scoped_ref(
+                    Kind::Trunk,
+                    &o.field("trunks").at(&[Segment::Index(i)]),
+                    server,
+                    trunk.as_str(),
+                );
             }
             self.target(&o.field("target"), server, &r.target);
             let mut trunks: Vec<&str> = r.trunks.iter().map(Name::as_str).collect();
             trunks.sort_unstable();
-            let key = (server, r.did.as_ref().map(|d| d.as_str()), r.callerid.as_ref().map(|c| c.as_str()), trunks);
+            let key = (
+                server,
+                r.did.as_ref().map(|d| d.as_str()),
+                r.callerid.as_ref().map(|c| c.as_str()),
+                trunks,
+            );
             if let Some(first) = seen.get(&key) {
-                let d = Diagnostic::error("duplicate-route", format!("inbound route `{}` matches exactly the same calls as another route", r.name))
-                    .at(self.loc.value(&o.field("name")))
-                    .related(self.loc.value(&first.field("name")), "the other route")
-                    .hint("only one of them could ever apply; merge them or change `did`/`callerid`");
+                let d = Diagnostic::error(
+                    "duplicate-route",
+                    format!(
+                        "inbound route `{}` matches exactly the same calls as another route",
+                        r.name
+                    ),
+                )
+                .at(self.loc.value(&o.field("name")))
+                .related(self.loc.value(&first.field("name")), "the other route")
+                .hint("only one of them could ever apply; merge them or change `did`/`callerid`");
                 self.out.push(d);
             } else {
                 seen.insert(key, o);
@@ -969,13 +1245,20 @@ impl<'a> Checker<'a> {
             for (i, p) in r.patterns.iter().enumerate() {
                 let po = o.field("patterns").at(&[Segment::Index(i)]);
                 self.dial_pattern(&po.field("match"), p.pattern.as_str());
-                let body = p.pattern.as_str().strip_prefix('_').unwrap_or(p.pattern.as_str());
+                let body = p
+                    .pattern
+                    .as_str()
+                    .strip_prefix('_')
+                    .unwrap_or(p.pattern.as_str());
                 let fixed = body.chars().take_while(|c| !matches!(c, '.' | '!')).count();
                 if p.strip as usize > fixed {
                     self.error(
                         "strip-too-long",
                         self.loc.value(&po.field("strip")),
-                        format!("strip {} removes more digits than the pattern fixes ({fixed})", p.strip),
+                        format!(
+                            "strip {} removes more digits than the pattern fixes ({fixed})",
+                            p.strip
+                        ),
                         "strip only the access digits the pattern starts with",
                     );
                 }
@@ -983,7 +1266,12 @@ impl<'a> Checker<'a> {
             for (i, trunk) in r.trunks.iter().enumerate() {
                 let to = o.field("trunks").at(&[Segment::Index(i)]);
                 if r.trunks[..i].contains(trunk) {
-                    self.warning("duplicate-trunk", self.loc.value(&to), format!("trunk `{trunk}` is listed twice"), "each trunk is tried once");
+                    self.warning(
+                        "duplicate-trunk",
+                        self.loc.value(&to),
+                        format!("trunk `{trunk}` is listed twice"),
+                        "each trunk is tried once",
+                    );
                     continue;
                 }
                 self.scoped_ref(Kind::Trunk, &to, server, trunk.as_str());
@@ -991,10 +1279,18 @@ impl<'a> Checker<'a> {
             if let Some(allow) = &r.allow {
                 let ao = o.field("allow");
                 for (i, n) in allow.extensions.iter().enumerate() {
-                    self.extension_ref(&ao.field("extensions").at(&[Segment::Index(i)]), server, n.as_str());
+                    self.extension_ref(
+                        &ao.field("extensions").at(&[Segment::Index(i)]),
+                        server,
+                        n.as_str(),
+                    );
                 }
                 for (i, tag) in allow.tags.iter().enumerate() {
-                    let used = self.fleet.extensions.iter().any(|e| e.server == r.server && e.tags.contains(tag));
+                    let used = self
+                        .fleet
+                        .extensions
+                        .iter()
+                        .any(|e| e.server == r.server && e.tags.contains(tag));
                     if !used {
                         self.warning(
                             "unused-tag",
@@ -1014,7 +1310,12 @@ impl<'a> Checker<'a> {
                 let ao = l.origin.field("addresses").at(&[Segment::Index(i)]);
                 self.cidr(&ao, &a.0);
                 if l.addresses[..i].contains(a) {
-                    self.warning("duplicate-address", self.loc.value(&ao), format!("{} is listed twice", quote(&a.0)), "");
+                    self.warning(
+                        "duplicate-address",
+                        self.loc.value(&ao),
+                        format!("{} is listed twice", quote(&a.0)),
+                        "",
+                    );
                 }
             }
         }
@@ -1034,7 +1335,11 @@ impl<'a> Checker<'a> {
                 }
                 v
             })
-            .chain(f.trunks.iter().filter_map(|t| t.secret.as_ref().map(|s| (t.origin.field("secret"), s))));
+            .chain(
+                f.trunks
+                    .iter()
+                    .filter_map(|t| t.secret.as_ref().map(|s| (t.origin.field("secret"), s))),
+            );
         for (origin, secret) in secrets {
             if secret.is_plain() {
                 per_file.entry(origin.file).or_default().push(origin);
@@ -1048,7 +1353,10 @@ impl<'a> Checker<'a> {
             let message = if locations.len() == 1 {
                 "plaintext secret in the repository".to_owned()
             } else {
-                let lines: Vec<String> = locations[1..].iter().map(|l| l.span.start.line.to_string()).collect();
+                let lines: Vec<String> = locations[1..]
+                    .iter()
+                    .map(|l| l.span.start.line.to_string())
+                    .collect();
                 format!(
                     "{} plaintext secrets in this file (this one, and on line{} {})",
                     locations.len(),

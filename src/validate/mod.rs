@@ -16,7 +16,9 @@ use serde_json::Value as Json;
 
 use crate::diagnostics::{self, Diagnostic, Location, Severity};
 use crate::model::{BrokenEntity, Fleet, Kind, Origin, Project};
-use crate::source::{self, FileFilter, FileId, Pointer, ROOT_FILE, SourceError, SourceFile, Sources};
+use crate::source::{
+    self, FileFilter, FileId, Pointer, ROOT_FILE, SourceError, SourceFile, Sources,
+};
 
 pub use patterns::check_dial_pattern;
 pub use text::{check_dialplan_text, check_name};
@@ -65,13 +67,21 @@ pub fn validate_repo(root: &Path) -> Result<Report, SourceError> {
 /// The `project.files` / `project.exclude` globs, read leniently: the schema check
 /// reports any problem with them later.
 fn file_globs(root_file: &SourceFile) -> (Vec<String>, Vec<String>) {
-    let project = root_file.tree.as_ref().map(|t| t.to_json()).and_then(|v| v.get("project").cloned());
+    let project = root_file
+        .tree
+        .as_ref()
+        .map(|t| t.to_json())
+        .and_then(|v| v.get("project").cloned());
     let strings = |key: &str| -> Vec<String> {
         project
             .as_ref()
             .and_then(|p| p.get(key))
             .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     (strings("files"), strings("exclude"))
@@ -106,7 +116,8 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
         if let Some(h) = &e.hint {
             d = d.hint(h.clone());
         }
-        if let Some((span, msg)) = &e.related {
+        if let Some(related) = &e.related {
+            let (span, msg) = related.as_ref();
             d = d.related(
                 Location {
                     file: id,
@@ -129,11 +140,11 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
     let value = tree.to_json();
     let (schema_errors, failed) = schema::check(id, tree, &value);
     // A value with a line break also fails its format; the line break is the real news.
-    out.extend(
-        schema_errors
-            .into_iter()
-            .filter(|d| d.location.as_ref().is_none_or(|l| !unsafe_spans.contains(&l.span))),
-    );
+    out.extend(schema_errors.into_iter().filter(|d| {
+        d.location
+            .as_ref()
+            .is_none_or(|l| !unsafe_spans.contains(&l.span))
+    }));
     let failed_under = |p: &Pointer| failed.iter().any(|f| f.starts_with(p) || p.starts_with(f));
     let Json::Object(map) = value else { return };
 
@@ -145,13 +156,16 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
         if file.rel != ROOT_FILE {
             let (_, key) = tree.lookup(origin.pointer.segments());
             out.push(
-                Diagnostic::error("project-outside-root", "`project` settings are only read from the root astbase.yaml")
-                    .at(Location {
-                        file: id,
-                        span: key.map_or(tree.span, |k| k.span),
-                        path: Some(origin.pointer.clone()),
-                    })
-                    .hint("move this block into astbase.yaml at the repository root"),
+                Diagnostic::error(
+                    "project-outside-root",
+                    "`project` settings are only read from the root astbase.yaml",
+                )
+                .at(Location {
+                    file: id,
+                    span: key.map_or(tree.span, |k| k.span),
+                    path: Some(origin.pointer.clone()),
+                })
+                .hint("move this block into astbase.yaml at the repository root"),
             );
         } else if !failed_under(&origin.pointer)
             && let Ok(p) = serde_json::from_value::<Project>(project.clone())
@@ -162,7 +176,9 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
     }
 
     for kind in Kind::ALL {
-        let Some(Json::Array(items)) = map.get(kind.key()) else { continue };
+        let Some(Json::Array(items)) = map.get(kind.key()) else {
+            continue;
+        };
         for (index, item) in items.iter().enumerate() {
             let pointer = Pointer::root().key(kind.key()).index(index);
             if failed_under(&pointer) {
@@ -182,11 +198,12 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
                 // rather than losing the entity silently.
                 let (node, _) = tree.lookup(origin.pointer.segments());
                 out.push(
-                    Diagnostic::error("model", format!("cannot read this {}: {e}", kind.noun())).at(Location {
-                        file: id,
-                        span: node.span,
-                        path: Some(origin.pointer),
-                    }),
+                    Diagnostic::error("model", format!("cannot read this {}: {e}", kind.noun()))
+                        .at(Location {
+                            file: id,
+                            span: node.span,
+                            path: Some(origin.pointer),
+                        }),
                 );
             }
         }

@@ -72,10 +72,14 @@ fn check_set(set: &[char], position: usize) -> Result<(), String> {
         }
         if set.get(i + 1) == Some(&'-') {
             let Some(&end) = set.get(i + 2) else {
-                return Err(format!("the range in the set at position {position} has no end"));
+                return Err(format!(
+                    "the range in the set at position {position} has no end"
+                ));
             };
             if !c.is_ascii_digit() || !end.is_ascii_digit() || end < c {
-                return Err(format!("the range `{c}-{end}` in the set at position {position} is not an ascending digit range"));
+                return Err(format!(
+                    "the range `{c}-{end}` in the set at position {position} is not an ascending digit range"
+                ));
             }
             i += 3;
         } else {
@@ -114,10 +118,25 @@ mod tests {
     #[test]
     fn accepts_real_patterns() {
         for ok in [
-            "_X.", "_9XXXXXXX", "_+7495XXXXXXX", "_[1-5]XX", "_8800.", "_NXXNXXXXXX", "_[13-5]X!",
-            "_00X.", "+74951234567", "101", "*97", "_*X.", "_#",
+            "_X.",
+            "_9XXXXXXX",
+            "_+7495XXXXXXX",
+            "_[1-5]XX",
+            "_8800.",
+            "_NXXNXXXXXX",
+            "_[13-5]X!",
+            "_00X.",
+            "+74951234567",
+            "101",
+            "*97",
+            "_*X.",
+            "_#",
         ] {
-            assert!(check_dial_pattern(ok).is_ok(), "{ok}: {:?}", check_dial_pattern(ok));
+            assert!(
+                check_dial_pattern(ok).is_ok(),
+                "{ok}: {:?}",
+                check_dial_pattern(ok)
+            );
         }
     }
 
@@ -159,7 +178,9 @@ pub fn pattern_matches(pattern: &str, number: &str) -> bool {
             '.' => return j < n.len(),
             '!' => return true,
             '[' => {
-                let Some(close) = p[i..].iter().position(|&c| c == ']') else { return false };
+                let Some(close) = p[i..].iter().position(|&c| c == ']') else {
+                    return false;
+                };
                 let set = &p[i + 1..i + close];
                 let Some(&c) = n.get(j) else { return false };
                 let mut k = 0;

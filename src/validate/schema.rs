@@ -78,7 +78,8 @@ pub fn schema_text() -> String {
 
 fn validator() -> &'static Validator {
     static VALIDATOR: OnceLock<Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| jsonschema::validator_for(schema()).expect("generated schema compiles"))
+    VALIDATOR
+        .get_or_init(|| jsonschema::validator_for(schema()).expect("generated schema compiles"))
 }
 
 /// Checks one file's value; returns its diagnostics and the paths that failed.
@@ -177,7 +178,11 @@ fn expected_types(kind: &TypeKind) -> String {
     };
     match kind {
         TypeKind::Single(t) => name(t),
-        TypeKind::Multiple(set) => set.iter().map(|t| name(&t)).collect::<Vec<_>>().join(" or "),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| name(&t))
+            .collect::<Vec<_>>()
+            .join(" or "),
     }
 }
 
@@ -332,16 +337,28 @@ fn explain(
         ValidationErrorKind::Enum { options } => {
             let options: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let shown = instance.as_str().map_or_else(|| instance.to_string(), str::to_owned);
+            let shown = instance
+                .as_str()
+                .map_or_else(|| instance.to_string(), str::to_owned);
             let hint = match did_you_mean(&shown, options.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`? expected one of: {}", options.join(", ")),
+                Some(s) => format!(
+                    "did you mean `{s}`? expected one of: {}",
+                    options.join(", ")
+                ),
                 None => format!("expected one of: {}", options.join(", ")),
             };
-            Diagnostic::error("invalid-value", format!("{} is not a valid value here", quote(&shown)))
-                .at(at(value_node.span))
-                .hint(hint)
+            Diagnostic::error(
+                "invalid-value",
+                format!("{} is not a valid value here", quote(&shown)),
+            )
+            .at(at(value_node.span))
+            .hint(hint)
         }
         ValidationErrorKind::Constant { expected_value } => Diagnostic::error(
             "invalid-value",
@@ -370,26 +387,31 @@ fn explain(
             format!("text is shorter than {limit} character(s)"),
         )
         .at(at(value_node.span)),
-        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            Diagnostic::error("out-of-range", format!("{} is below the minimum {limit}", value_text(instance)))
-                .at(at(value_node.span))
-                .hint(description(node).unwrap_or_default())
-        }
-        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-            Diagnostic::error("out-of-range", format!("{} is above the maximum {limit}", value_text(instance)))
-                .at(at(value_node.span))
-                .hint(description(node).unwrap_or_default())
-        }
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => Diagnostic::error(
+            "out-of-range",
+            format!("{} is below the minimum {limit}", value_text(instance)),
+        )
+        .at(at(value_node.span))
+        .hint(description(node).unwrap_or_default()),
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => Diagnostic::error(
+            "out-of-range",
+            format!("{} is above the maximum {limit}", value_text(instance)),
+        )
+        .at(at(value_node.span))
+        .hint(description(node).unwrap_or_default()),
         ValidationErrorKind::MinItems { limit } => Diagnostic::error(
             "too-few-items",
             format!("the list needs at least {limit} item(s)"),
         )
         .at(at(value_node.span))
         .hint(description(node).unwrap_or_default()),
-        ValidationErrorKind::MaxItems { limit } => {
-            Diagnostic::error("too-many-items", format!("the list has more than {limit} items"))
-                .at(at(value_node.span))
-        }
+        ValidationErrorKind::MaxItems { limit } => Diagnostic::error(
+            "too-many-items",
+            format!("the list has more than {limit} items"),
+        )
+        .at(at(value_node.span)),
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             // When exactly one alternative has the right shape, its errors are the real ones.
             let fitting: Vec<&Vec<ValidationError>> = context
@@ -412,9 +434,12 @@ fn explain(
                     None => format!("expected one of: {}", alts.join(", ")),
                 };
                 out.push(
-                    Diagnostic::error("invalid-value", format!("{} is not a valid value here", quote(text)))
-                        .at(at(value_node.span))
-                        .hint(hint),
+                    Diagnostic::error(
+                        "invalid-value",
+                        format!("{} is not a valid value here", quote(text)),
+                    )
+                    .at(at(value_node.span))
+                    .hint(hint),
                 );
                 return;
             }
@@ -444,5 +469,6 @@ fn value_text(v: &Json) -> String {
 }
 
 fn first_sentence(text: &str) -> &str {
-    text.split_once(". ").map_or(text.trim_end_matches('.'), |(s, _)| s)
+    text.split_once(". ")
+        .map_or(text.trim_end_matches('.'), |(s, _)| s)
 }

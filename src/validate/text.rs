@@ -15,7 +15,9 @@ pub const MAX_VALUE_BYTES: usize = 4000;
 /// Checks every scalar (keys included) of a file for control characters and length.
 pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
     tree.walk_scalars(|path, node, is_key| {
-        let Some(scalar) = node.as_scalar() else { return };
+        let Some(scalar) = node.as_scalar() else {
+            return;
+        };
         let text = &scalar.text;
         let at = || Location {
             file,
@@ -31,19 +33,25 @@ pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
             };
             let place = if is_key { "key" } else { "value" };
             out.push(
-                Diagnostic::error("control-character", format!("{place} {} contains {what}", quote(text)))
-                    .at(at())
-                    .hint(
-                        "Asterisk reads configs line by line, so a line break inside a value could \
+                Diagnostic::error(
+                    "control-character",
+                    format!("{place} {} contains {what}", quote(text)),
+                )
+                .at(at())
+                .hint(
+                    "Asterisk reads configs line by line, so a line break inside a value could \
                          inject sections or #include lines; keep the value on one line \
                          (in YAML, use a plain or quoted scalar instead of a `|` block)",
-                    ),
+                ),
             );
         } else if text.len() > MAX_VALUE_BYTES {
             out.push(
                 Diagnostic::error(
                     "value-too-long",
-                    format!("value is {} bytes long, more than {MAX_VALUE_BYTES}", text.len()),
+                    format!(
+                        "value is {} bytes long, more than {MAX_VALUE_BYTES}",
+                        text.len()
+                    ),
                 )
                 .at(at())
                 .hint("Asterisk skips config lines over 8192 bytes; shorten the value"),
@@ -55,8 +63,13 @@ pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
 /// Checks a name against the whitelist of characters allowed in section and context ids.
 pub fn check_name(name: &str) -> Result<(), String> {
     let ok = name.len() <= 40
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(())
     } else {
@@ -73,8 +86,14 @@ pub fn check_dialplan_text(text: &str) -> Result<(), String> {
     if text.contains("${") || text.contains("$[") {
         return Err("contains `${` or `$[`, which Asterisk would evaluate as an expression".into());
     }
-    if let Some(c) = text.chars().find(|c| matches!(c, '"' | '<' | '>' | '\\') || c.is_control()) {
-        return Err(format!("contains {}, which would break a caller id", quote(&c.to_string())));
+    if let Some(c) = text
+        .chars()
+        .find(|c| matches!(c, '"' | '<' | '>' | '\\') || c.is_control())
+    {
+        return Err(format!(
+            "contains {}, which would break a caller id",
+            quote(&c.to_string())
+        ));
     }
     if text.trim() != text {
         return Err("starts or ends with spaces, which Asterisk strips".into());
@@ -89,11 +108,16 @@ pub fn check_email(text: &str) -> Result<(), String> {
     };
     let bad = |s: &str| {
         s.is_empty()
-            || s.chars()
-                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '|' | ';' | '@' | '<' | '>' | '"'))
+            || s.chars().any(|c| {
+                c.is_whitespace()
+                    || c.is_control()
+                    || matches!(c, ',' | '|' | ';' | '@' | '<' | '>' | '"')
+            })
     };
     if bad(local) || bad(domain) || !domain.contains('.') {
-        return Err("is not a plain e-mail address (no spaces, `,`, `|`, `;`, quotes or brackets)".into());
+        return Err(
+            "is not a plain e-mail address (no spaces, `,`, `|`, `;`, quotes or brackets)".into(),
+        );
     }
     Ok(())
 }
@@ -105,7 +129,16 @@ mod tests {
     #[test]
     fn names_are_whitelisted() {
         assert!(check_name("sales-1_b").is_ok());
-        for bad in ["", "-x", "a b", "a;b", "a[b]", "ключ", "a.b", &"x".repeat(41)] {
+        for bad in [
+            "",
+            "-x",
+            "a b",
+            "a;b",
+            "a[b]",
+            "ключ",
+            "a.b",
+            &"x".repeat(41),
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
     }
@@ -114,7 +147,15 @@ mod tests {
     fn dialplan_text_refuses_expressions_and_quotes() {
         assert!(check_dialplan_text("Anna Petrova").is_ok());
         assert!(check_dialplan_text("Анна; O'Brien, Jr.").is_ok());
-        for bad in ["${SHELL(rm -rf /)}", "$[1+1]", "\"Boss\"", "a<b>", "back\\slash", " pad", "x\ty"] {
+        for bad in [
+            "${SHELL(rm -rf /)}",
+            "$[1+1]",
+            "\"Boss\"",
+            "a<b>",
+            "back\\slash",
+            " pad",
+            "x\ty",
+        ] {
             assert!(check_dialplan_text(bad).is_err(), "{bad:?}");
         }
     }
@@ -122,7 +163,14 @@ mod tests {
     #[test]
     fn emails_are_plain() {
         assert!(check_email("anna@example.com").is_ok());
-        for bad in ["anna", "a@b", "a,b@example.com", "a@exa mple.com", "a|b@x.com", "a@b@c.com"] {
+        for bad in [
+            "anna",
+            "a@b",
+            "a,b@example.com",
+            "a@exa mple.com",
+            "a|b@x.com",
+            "a@b@c.com",
+        ] {
             assert!(check_email(bad).is_err(), "{bad:?}");
         }
     }

@@ -8,11 +8,15 @@ pub fn check_days(days: &str) -> Result<(), String> {
     for part in days.split(',') {
         for day in part.split('-') {
             if !DAYS.contains(&day) {
-                return Err(format!("`{day}` is not a day; use mon, tue, wed, thu, fri, sat, sun"));
+                return Err(format!(
+                    "`{day}` is not a day; use mon, tue, wed, thu, fri, sat, sun"
+                ));
             }
         }
         if part.split('-').count() > 2 {
-            return Err(format!("`{part}` has more than one `-`; write a range as `mon-fri`"));
+            return Err(format!(
+                "`{part}` has more than one `-`; write a range as `mon-fri`"
+            ));
         }
     }
     Ok(())
@@ -34,7 +38,9 @@ pub fn minutes(time: &str) -> Result<u32, String> {
 pub fn date(text: &str) -> Result<(u32, u32, u32), String> {
     let parts: Vec<&str> = text.split('-').collect();
     let bad = || format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2026-12-31");
-    let [y, m, d] = parts.as_slice() else { return Err(bad()) };
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
     let (y, m, d): (u32, u32, u32) = (
         y.parse().map_err(|_| bad())?,
         m.parse().map_err(|_| bad())?,
@@ -49,7 +55,9 @@ pub fn date(text: &str) -> Result<(u32, u32, u32), String> {
         _ => return Err(format!("`{text}` has no month {m}")),
     };
     if d == 0 || d > days_in_month {
-        return Err(format!("`{text}` is not a real date: month {m} of {y} has {days_in_month} days"));
+        return Err(format!(
+            "`{text}` is not a real date: month {m} of {y} has {days_in_month} days"
+        ));
     }
     Ok((y, m, d))
 }
@@ -80,7 +88,14 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(date("2028-02-29"), Ok((2028, 2, 29)));
-        for bad in ["2026-02-29", "2026-13-01", "2026-04-31", "2026-00-10", "26-1-1-1", "2026-1"] {
+        for bad in [
+            "2026-02-29",
+            "2026-13-01",
+            "2026-04-31",
+            "2026-00-10",
+            "26-1-1-1",
+            "2026-1",
+        ] {
             assert!(date(bad).is_err(), "{bad}");
         }
     }

@@ -1,0 +1,7 @@
+//! One integration-test binary (faster to link than one per file), one module per area.
+
+mod cli;
+mod robustness;
+mod schema;
+mod support;
+mod validate;

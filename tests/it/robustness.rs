@@ -1,0 +1,121 @@
+//! Hostile and broken input: never a panic, always a positioned error.
+
+use proptest::prelude::*;
+
+use crate::support::{errors, validate};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+    /// Arbitrary bytes never panic the reader or the checks.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let mut sources = astbase::source::Sources::default();
+        sources.push(astbase::source::SourceFile::from_bytes("astbase.yaml".into(), "astbase.yaml".into(), Vec::new()));
+        sources.push(astbase::source::SourceFile::from_bytes("f.yaml".into(), "f.yaml".into(), bytes));
+        let report = astbase::validate::check(sources);
+        let _ = astbase::diagnostics::render_text(&report.sources, &report.diagnostics, false);
+    }
+
+    /// YAML-shaped noise built from the fleet's own vocabulary reaches deep into the
+    /// schema and meaning checks; still no panic, and every diagnostic has a place.
+    #[test]
+    fn fleet_shaped_noise_never_panics(lines in proptest::collection::vec(
+        (0usize..6, prop::sample::select(vec![
+            "servers:", "extensions:", "queues:", "menus:", "- name: x", "- number: \"1\"",
+            "server: msk", "host: local", "keys: {1: {queue: x}}", "members: [\"1\", 2]",
+            "target: hangup", "secret: {env: X}", "secret: abc", "pin: \"12\"", "&a x: 1", "y: *a",
+            "timeframe: t", "periods: [{days: mon, from: \"25:00\", to: \"1\"}]", "- ", "\"\\n\"",
+            "strategy: ringall", "prompts: [a/b]", "did: _X.", "patterns: [{match: _[9-}]",
+        ])),
+        0..40,
+    )) {
+        let text: String = lines.iter().map(|(indent, l)| format!("{}{l}\n", "  ".repeat(*indent))).collect();
+        let report = validate(&text);
+        for d in &report.diagnostics {
+            prop_assert!(d.location.is_some(), "{d:?}");
+        }
+        let _ = astbase::diagnostics::render_text(&report.sources, &report.diagnostics, false);
+        let _ = astbase::diagnostics::render_json(&report.sources, &report.diagnostics, false);
+    }
+}
+
+#[test]
+fn deeply_nested_flow_collections_are_refused_without_overflow() {
+    for depth in [65, 1_000, 200_000] {
+        let text = format!("servers: {}{}", "[".repeat(depth), "]".repeat(depth));
+        let report = validate(&text);
+        assert_eq!(
+            errors(&report).first().map(|e| e.0),
+            Some("yaml"),
+            "depth {depth}"
+        );
+    }
+}
+
+#[test]
+fn a_billion_laughs_is_refused_quickly() {
+    let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+        text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+    }
+    let started = std::time::Instant::now();
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![("yaml", 5, 45)]);
+    assert!(started.elapsed().as_secs() < 5);
+}
+
+#[test]
+fn oversized_files_are_refused_without_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("astbase.yaml"), "").unwrap();
+    let big = std::fs::File::create(dir.path().join("big.yaml")).unwrap();
+    big.set_len(astbase::source::MAX_FILE_BYTES + 1).unwrap(); // sparse: costs no disk
+    let report = astbase::validate::validate_repo(dir.path()).unwrap();
+    let d = &report.diagnostics[0];
+    assert_eq!(d.code, "yaml");
+    assert!(d.message.contains("more than the"), "{}", d.message);
+}
+
+#[test]
+fn a_long_single_line_value_is_refused() {
+    let text = format!(
+        "servers:\n  - name: msk\n    host: local\n    description: {}\n",
+        "x".repeat(5000)
+    );
+    let report = validate(&text);
+    let codes: Vec<&str> = errors(&report).iter().map(|e| e.0).collect();
+    assert_eq!(codes, vec!["value-too-long"]);
+}
+
+#[test]
+fn nested_repos_and_hidden_directories_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("astbase.yaml"), "").unwrap();
+    std::fs::create_dir_all(root.join("nested")).unwrap();
+    std::fs::write(root.join("nested/astbase.yaml"), "").unwrap();
+    std::fs::write(root.join("nested/bad.yaml"), "servers: [").unwrap();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::write(root.join(".git/bad.yaml"), "servers: [").unwrap();
+    std::fs::write(
+        root.join("ok.yml"),
+        "servers:\n  - {name: a, host: local}\n",
+    )
+    .unwrap();
+    let report = astbase::validate::validate_repo(root).unwrap();
+    assert_eq!(report.sources.files.len(), 2);
+    assert!(report.is_valid(true), "{:#?}", report.diagnostics);
+}
+
+#[test]
+fn repo_root_is_found_upward() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("astbase.yaml"), "").unwrap();
+    let deep = dir.path().join("a/b/c");
+    std::fs::create_dir_all(&deep).unwrap();
+    assert_eq!(astbase::source::find_root(None, &deep).unwrap(), dir.path());
+    let elsewhere = tempfile::tempdir().unwrap();
+    assert!(astbase::source::find_root(Some(elsewhere.path()), &deep).is_err());
+}

@@ -1,0 +1,274 @@
+//! Meaning checks on small in-memory repos: what is caught, where, and what is not.
+
+use crate::support::{SERVER, errors, validate, validate_files, warnings};
+
+#[test]
+fn the_company_example_is_valid() {
+    let report =
+        astbase::validate::validate_repo(std::path::Path::new("examples/company")).unwrap();
+    assert_eq!(errors(&report), vec![], "{:#?}", report.diagnostics);
+    assert_eq!(report.fleet.servers.len(), 2);
+    assert_eq!(report.fleet.extensions.len(), 20);
+    assert_eq!(report.fleet.queues.len(), 2);
+    // Demo secrets are plaintext on purpose: one warning per file holding them.
+    assert!(warnings(&report).iter().all(|w| w.0 == "plaintext-secret"));
+    assert_eq!(warnings(&report).len(), 3);
+}
+
+#[test]
+fn the_production_example_is_valid_without_warnings() {
+    let report =
+        astbase::validate::validate_repo(std::path::Path::new("examples/production")).unwrap();
+    assert!(report.is_valid(true), "{:#?}", report.diagnostics);
+}
+
+#[test]
+fn every_problem_is_reported_in_one_run() {
+    let text = format!(
+        "{SERVER}extensions:
+  - {{number: \"101\", server: msk, name: Anna, secret: {{env: A}}, ring_timout: 3}}
+  - {{number: \"101\", server: msk, name: Boris, secret: {{env: B}}}}
+queues:
+  - {{name: sales, server: nowhere}}
+  - {{name: q2, server: msk, strategy: ringal}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("unknown-field", 4, 64),
+            ("unknown-reference", 7, 27),
+            ("invalid-value", 8, 39),
+        ],
+        "{:#?}",
+        report.diagnostics
+    );
+}
+
+#[test]
+fn duplicate_numbers_are_found_once_the_entities_are_valid() {
+    let text = format!(
+        "{SERVER}extensions:
+  - {{number: \"101\", server: msk, name: Anna, secret: {{env: A}}}}
+  - {{number: 101, server: msk, name: Boris, secret: {{env: B}}}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![("duplicate-number", 5, 14)]);
+    let d = &report.diagnostics[0];
+    assert_eq!(d.related[0].location.span.start.line, 4);
+}
+
+#[test]
+fn names_are_scoped_per_server() {
+    let text = "servers:
+  - {name: msk, host: local, asterisk: {conf_dir: a}}
+  - {name: spb, host: local, asterisk: {conf_dir: b}}
+queues:
+  - {name: support, server: msk}
+  - {name: support, server: spb}
+  - {name: SUPPORT, server: spb}
+";
+    let report = validate(text);
+    assert_eq!(errors(&report), vec![("duplicate-name", 7, 12)]);
+}
+
+#[test]
+fn references_to_entities_with_schema_errors_are_not_reported_twice() {
+    let text = format!(
+        "{SERVER}queues:
+  - {{name: sales, server: msk, strategy: nope}}
+menus:
+  - name: main
+    server: msk
+    prompts: [welcome]
+    keys: {{1: {{queue: sales}}}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![("invalid-value", 4, 42)]);
+}
+
+#[test]
+fn a_file_that_does_not_parse_suppresses_unknown_reference_noise() {
+    let report = validate_files(&[
+        ("astbase.yaml", ""),
+        ("a.yaml", "queues:\n  - {name: sales, server: msk\n"),
+        (
+            "b.yaml",
+            "menus:\n  - {name: m, server: msk, prompts: [x], keys: {1: {queue: sales}}}\n",
+        ),
+    ]);
+    let codes: Vec<&str> = errors(&report).iter().map(|e| e.0).collect();
+    assert_eq!(codes, vec!["yaml"]);
+}
+
+#[test]
+fn targets_are_typed_and_checked_on_the_same_server() {
+    let text = format!(
+        "{SERVER}extensions:
+  - number: \"100\"
+    server: msk
+    name: Reception
+    secret: {{env: A}}
+    forward:
+      always: {{extension: \"100\"}}
+      busy: {{voicemail: \"100\"}}
+      no_answer: {{dialplan: missing}}
+      unavailable: {{external: \"+15551234567\"}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("forward-loop", 9, 15),
+            ("no-mailbox", 10, 25),
+            ("unknown-reference", 11, 29)
+        ]
+    );
+    assert_eq!(warnings(&report), vec![("unrouted-number", 12, 31)]);
+}
+
+#[test]
+fn trunk_kinds_need_their_fields() {
+    let text = format!(
+        "{SERVER}trunks:
+  - {{name: reg, server: msk, type: registration, host: sip.example.net}}
+  - {{name: ip, server: msk, type: ip, host: 198.51.100.1}}
+"
+    );
+    let report = validate(&text);
+    let codes: Vec<_> = errors(&report);
+    assert_eq!(
+        codes,
+        vec![
+            ("missing-field", 4, 36),
+            ("missing-field", 4, 36),
+            ("missing-field", 5, 35)
+        ]
+    );
+}
+
+#[test]
+fn voicemail_pins_are_digits() {
+    let text = format!(
+        "{SERVER}extensions:
+  - {{number: \"101\", server: msk, name: A, secret: {{env: A}}, voicemail: {{pin: abcd}}}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![("invalid-pin", 4, 78)]);
+}
+
+#[test]
+fn menus_with_a_timeframe_need_an_after_hours_destination() {
+    let text = format!(
+        "{SERVER}timeframes:
+  - {{name: hours, periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+menus:
+  - {{name: main, server: msk, prompts: [welcome], keys: {{1: hangup}}, timeframe: hourz}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(
+        errors(&report),
+        vec![("unknown-reference", 6, 81), ("missing-field", 6, 70)]
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn outbound_strip_cannot_exceed_the_fixed_digits() {
+    let text = format!(
+        "{SERVER}trunks:
+  - {{name: t, server: msk, type: ip, host: 198.51.100.1, match: [198.51.100.1]}}
+outbound_routes:
+  - {{name: r, server: msk, trunks: [t], patterns: [{{match: _9X., strip: 3}}]}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![("strip-too-long", 6, 73)]);
+}
+
+#[test]
+fn project_settings_only_in_the_root_file_and_conf_dirs_absolute_for_remote_hosts() {
+    let report = validate_files(&[
+        ("astbase.yaml", "project: {conf_dir: etc/asterisk}\n"),
+        (
+            "servers.yaml",
+            "servers:\n  - {name: a, host: pbx.example.com}\n",
+        ),
+    ]);
+    assert_eq!(errors(&report), vec![("relative-conf-dir", 1, 21)]);
+}
+
+#[test]
+fn two_servers_cannot_share_a_conf_dir_or_systemname() {
+    let text = "servers:
+  - {name: a, host: pbx.example.com}
+  - {name: b, host: pbx.example.com, systemname: a}
+";
+    let report = validate(text);
+    let codes: Vec<&str> = errors(&report).iter().map(|e| e.0).collect();
+    assert_eq!(codes, vec!["duplicate-systemname", "shared-conf-dir"]);
+}
+
+#[test]
+fn secrets_never_appear_in_rendered_diagnostics() {
+    let text = format!(
+        "{SERVER}extensions:
+  - {{number: \"101\", server: msk, name: A, secret: s3cr3t-value-1, voicemail: {{pin: \"9876\"}}}}
+trunks:
+  - {{name: t, server: msk, type: registration, host: sip.example.net, username: u, secret: another-s3cr3t, unknown: 1}}
+"
+    );
+    let report = validate(&text);
+    let text = astbase::diagnostics::render_text(&report.sources, &report.diagnostics, false);
+    let json = astbase::diagnostics::render_json(&report.sources, &report.diagnostics, false);
+    for secret in ["s3cr3t-value-1", "9876", "another-s3cr3t"] {
+        assert!(!text.contains(secret), "{secret} leaked into:\n{text}");
+        assert!(!json.contains(secret), "{secret} leaked into JSON");
+    }
+    assert!(text.contains("unknown field `unknown`"), "{text}");
+}
+
+#[test]
+fn unquoted_numbers_and_leading_zeros() {
+    let text = format!(
+        "{SERVER}extensions:
+  - {{number: 101, server: msk, name: A, secret: {{env: A}}}}
+  - {{number: 0102, server: msk, name: B, secret: {{env: B}}}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![]);
+    let numbers: Vec<&str> = report
+        .fleet
+        .extensions
+        .iter()
+        .map(|e| e.number.as_str())
+        .collect();
+    assert_eq!(numbers, vec!["101", "0102"]);
+}
+
+#[test]
+fn files_merge_into_one_fleet() {
+    let report = validate_files(&[
+        ("astbase.yaml", SERVER),
+        (
+            "a.yaml",
+            "extensions:\n  - {number: \"101\", server: msk, name: A, secret: {env: A}}\n",
+        ),
+        (
+            "b.yaml",
+            "queues:\n  - {name: q, server: msk, members: [\"101\"]}\n",
+        ),
+    ]);
+    assert!(report.is_valid(true), "{:#?}", report.diagnostics);
+    assert_eq!(report.fleet.extensions[0].origin.file.0, 1);
+    assert_eq!(report.fleet.queues[0].origin.file.0, 2);
+}
