@@ -20,6 +20,28 @@ pub struct Location {
     pub file: FileId,
     pub span: Span,
     pub path: Option<Pointer>,
+    /// Set while only the path is known; `validate` fills in `span` at the end.
+    pub pending: Option<Place>,
+}
+
+/// Which node of a path a pending location points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    /// The value (a scalar, or the start of a mapping or list).
+    Value,
+    /// The key of the mapping entry holding the value.
+    Key,
+}
+
+impl Location {
+    pub fn new(file: FileId, span: Span, path: Option<Pointer>) -> Location {
+        Location {
+            file,
+            span,
+            path,
+            pending: None,
+        }
+    }
 }
 
 /// A secondary place shown with a diagnostic ("first defined here").
@@ -172,7 +194,37 @@ fn render_one(renderer: &Renderer, sources: &Sources, d: &Diagnostic) -> String 
         None => Group::with_title(title),
     };
     let mut report: Vec<Group> = vec![group];
+    // Many notes with one message in one file (e.g. every plaintext secret of a file)
+    // read better as one line listing where they are than as a wall of snippets.
+    let mut grouped: Vec<((FileId, &str), Vec<&Related>)> = Vec::new();
     for r in &d.related {
+        let key = (r.location.file, r.message.as_str());
+        match grouped.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(r),
+            None => grouped.push((key, vec![r])),
+        }
+    }
+    for ((file, message), list) in &grouped {
+        if list.len() < 3 {
+            continue;
+        }
+        let lines: Vec<String> = list
+            .iter()
+            .map(|r| r.location.span.start.line.to_string())
+            .collect();
+        let text = format!(
+            "{message}: {} lines {}",
+            sources.file(*file).display,
+            lines.join(", ")
+        );
+        report.push(Group::with_title(Level::NOTE.secondary_title(text)));
+    }
+    let single: Vec<&Related> = grouped
+        .iter()
+        .filter(|(_, l)| l.len() < 3)
+        .flat_map(|(_, l)| l.iter().copied())
+        .collect();
+    for r in single {
         report.push(
             Group::with_title(Level::NOTE.secondary_title(r.message.as_str())).element(snippet(
                 sources,
@@ -235,7 +287,7 @@ fn byte_at(line: &str, col: usize) -> usize {
 fn mask_line(file: &crate::source::SourceFile, line: usize) -> String {
     let text = file.line(line).unwrap_or("");
     let mut chars: Vec<char> = text.chars().collect();
-    for span in &file.secret_spans {
+    for span in file.secret_spans() {
         if span.start.line > line || span.end.line < line {
             continue;
         }

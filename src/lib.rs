@@ -5,5 +5,6 @@
 
 pub mod diagnostics;
 pub mod model;
+pub mod parallel;
 pub mod source;
 pub mod validate;

@@ -219,6 +219,8 @@ pub struct Fleet {
     pub music_on_hold: Vec<Sourced<MusicOnHold>>,
     pub address_lists: Vec<Sourced<AddressList>>,
     pub broken: Vec<BrokenEntity>,
+    /// Files that could not be read or parsed: what they define is unknown.
+    pub unreadable_files: usize,
 }
 
 impl Fleet {
@@ -253,6 +255,27 @@ impl Fleet {
             Kind::MusicOnHold => push(&mut self.music_on_hold, origin, value),
             Kind::AddressList => push(&mut self.address_lists, origin, value),
         }
+    }
+
+    /// Appends another (partial) fleet, e.g. the entities of the next file.
+    pub fn merge(&mut self, other: Fleet) {
+        if other.project_origin.is_some() {
+            self.project = other.project;
+            self.project_origin = other.project_origin;
+        }
+        self.servers.extend(other.servers);
+        self.extensions.extend(other.extensions);
+        self.queues.extend(other.queues);
+        self.menus.extend(other.menus);
+        self.timeframes.extend(other.timeframes);
+        self.dialplans.extend(other.dialplans);
+        self.trunks.extend(other.trunks);
+        self.inbound_routes.extend(other.inbound_routes);
+        self.outbound_routes.extend(other.outbound_routes);
+        self.music_on_hold.extend(other.music_on_hold);
+        self.address_lists.extend(other.address_lists);
+        self.broken.extend(other.broken);
+        self.unreadable_files += other.unreadable_files;
     }
 
     pub fn server(&self, name: &str) -> Option<&Sourced<Server>> {

@@ -5,6 +5,7 @@ pub mod pointer;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
@@ -86,22 +87,32 @@ pub struct SourceFile {
     pub rel: String,
     /// Path as shown to the user (relative to the current directory when possible).
     pub display: String,
-    /// The text (empty when the file is not valid UTF-8).
+    /// The text (a lossy copy when the file is not valid UTF-8).
     pub text: String,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
-    /// The parsed tree, when it parsed.
+    /// Why the file could not be read as text (size, encoding); parse errors are in
+    /// [`Parsed`].
+    read_error: Option<YamlError>,
+    /// Where plaintext secrets are, found on first need. Trees are never kept: a large
+    /// fleet's trees would cost many times the YAML's size, so validation parses each file
+    /// once, and a file with something to report once more to locate it.
+    secret_spans: OnceLock<Vec<Span>>,
+}
+
+/// A file's parse: its tree, or why it has none, and where its plaintext secrets are.
+#[derive(Debug)]
+pub struct Parsed {
     pub tree: Option<Node>,
-    /// Why it did not parse or read.
     pub error: Option<YamlError>,
     /// Where plaintext secrets are written, so no output ever shows them.
     pub secret_spans: Vec<Span>,
 }
 
 impl SourceFile {
-    /// Reads a file from its text; parse errors are kept, not returned.
+    /// A file from its bytes; encoding errors are kept, not returned.
     pub fn from_bytes(rel: String, display: String, bytes: Vec<u8>) -> SourceFile {
-        let (text, error) = match String::from_utf8(bytes) {
+        let (text, read_error) = match String::from_utf8(bytes) {
             Ok(text) => (text, None),
             Err(e) => {
                 let bytes = e.as_bytes();
@@ -123,28 +134,51 @@ impl SourceFile {
             Some(rest) => rest.to_owned(),
             None => text,
         };
-        let mut file = SourceFile {
+        SourceFile {
             rel,
             display,
             line_starts: line_starts(&text),
             text,
-            tree: None,
-            error,
-            secret_spans: Vec::new(),
+            read_error,
+            secret_spans: OnceLock::new(),
+        }
+    }
+
+    /// Parses the file now, without keeping the result.
+    pub fn parse(&self) -> Parsed {
+        let (tree, error) = match &self.read_error {
+            Some(e) => (None, Some(e.clone())),
+            None => match yaml::parse(&self.text) {
+                Ok(tree) => (tree, None),
+                Err(e) => (None, Some(e)),
+            },
         };
-        if file.error.is_none() {
-            match yaml::parse(&file.text) {
-                Ok(tree) => file.tree = tree,
-                Err(e) => file.error = Some(e),
-            }
-        }
-        if let Some(tree) = &file.tree {
-            file.secret_spans = secret_spans(tree);
-        } else if file.error.is_some() {
+        let secret_spans = match &tree {
+            Some(tree) => secret_spans(tree),
             // Unparsed: mask conservatively, by line, anything after a secret-like key.
-            file.secret_spans = secret_lines(&file.text);
+            None => secret_lines(&self.text),
+        };
+        Parsed {
+            tree,
+            error,
+            secret_spans,
         }
-        file
+    }
+
+    /// Where plaintext secrets are written (parses the file if nobody has yet).
+    pub fn secret_spans(&self) -> &[Span] {
+        self.secret_spans.get_or_init(|| self.parse().secret_spans)
+    }
+
+    /// Keeps the secret spans of a parse made elsewhere, so they are not parsed again.
+    pub fn remember_secret_spans(&self, spans: Vec<Span>) {
+        let _ = self.secret_spans.set(spans);
+    }
+
+    /// Sets the size error of a file too large to read.
+    fn with_read_error(mut self, error: YamlError) -> SourceFile {
+        self.read_error = Some(error);
+        self
     }
 
     /// The text of a 1-based line, without its line break.
@@ -168,10 +202,10 @@ pub const SECRET_KEYS: [&str; 4] = ["secret", "pin", "password", "passwd"];
 
 fn secret_spans(tree: &Node) -> Vec<Span> {
     let mut spans = Vec::new();
-    tree.walk_scalars(|path, node, is_key| {
+    tree.walk_scalars(&mut |path, node, is_key| {
         if !is_key
-            && let Some(Segment::Key(k)) = path.segments().last()
-            && SECRET_KEYS.contains(&k.to_ascii_lowercase().as_str())
+            && let Some(yaml::PathStep::Key(k)) = path.last()
+            && SECRET_KEYS.iter().any(|s| s.eq_ignore_ascii_case(k))
         {
             spans.push(node.span);
         }
@@ -322,14 +356,13 @@ pub fn read_file(root: &Path, rel: &str, display: String) -> Result<SourceFile, 
     };
     let len = std::fs::metadata(&path).map_err(io)?.len();
     if len > MAX_FILE_BYTES {
-        let mut file = SourceFile::from_bytes(rel.to_owned(), display, Vec::new());
-        file.error = Some(YamlError {
+        let file = SourceFile::from_bytes(rel.to_owned(), display, Vec::new());
+        return Ok(file.with_read_error(YamlError {
             span: Span::point(Pos { line: 1, col: 1 }),
             message: format!("file is {len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
             hint: Some("split the fleet into several files".into()),
             related: None,
-        });
-        return Ok(file);
+        }));
     }
     let bytes = std::fs::read(&path).map_err(io)?;
     Ok(SourceFile::from_bytes(rel.to_owned(), display, bytes))

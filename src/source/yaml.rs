@@ -482,27 +482,56 @@ impl Node {
         }
     }
 
-    /// Visits every scalar (keys included) with its path; iterative, so any depth is safe.
-    pub fn walk_scalars(&self, mut visit: impl FnMut(&super::Pointer, &Node, bool)) {
-        let mut stack: Vec<(super::Pointer, &Node)> = vec![(super::Pointer::root(), self)];
-        while let Some((path, node)) = stack.pop() {
-            match &node.value {
-                NodeValue::Scalar(_) => visit(&path, node, false),
-                NodeValue::Seq(items) => {
-                    for (i, item) in items.iter().enumerate().rev() {
-                        stack.push((path.clone().index(i), item));
-                    }
+    /// Visits every scalar (keys included) with its path. The path is borrowed and only
+    /// turned into an owned [`Pointer`](super::Pointer) by visitors that report something,
+    /// so a walk over a large fleet allocates nothing. Recursion is bounded by MAX_DEPTH.
+    pub fn walk_scalars<'a>(&'a self, visit: &mut impl FnMut(&[PathStep<'a>], &'a Node, bool)) {
+        let mut path = Vec::with_capacity(16);
+        self.walk(&mut path, visit);
+    }
+
+    fn walk<'a>(
+        &'a self,
+        path: &mut Vec<PathStep<'a>>,
+        visit: &mut impl FnMut(&[PathStep<'a>], &'a Node, bool),
+    ) {
+        match &self.value {
+            NodeValue::Scalar(_) => visit(path, self, false),
+            NodeValue::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(PathStep::Index(i));
+                    item.walk(path, visit);
+                    path.pop();
                 }
-                NodeValue::Map(entries) => {
-                    for e in entries.iter().rev() {
-                        let child = path.clone().key(e.key_text());
-                        visit(&child, &e.key, true);
-                        stack.push((child, &e.value));
-                    }
+            }
+            NodeValue::Map(entries) => {
+                for e in entries {
+                    path.push(PathStep::Key(e.key_text()));
+                    visit(path, &e.key, true);
+                    e.value.walk(path, visit);
+                    path.pop();
                 }
             }
         }
     }
+}
+
+/// A borrowed step of a path during a walk.
+#[derive(Debug, Clone, Copy)]
+pub enum PathStep<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// Turns a borrowed walk path into an owned pointer.
+pub fn to_pointer(steps: &[PathStep<'_>]) -> super::Pointer {
+    steps
+        .iter()
+        .map(|s| match s {
+            PathStep::Key(k) => super::Segment::Key((*k).to_owned()),
+            PathStep::Index(i) => super::Segment::Index(*i),
+        })
+        .collect()
 }
 
 fn resolve_scalar(s: &Scalar) -> Json {

@@ -44,7 +44,7 @@ type Key<'a> = (&'a str, &'a str);
 struct Checker<'a> {
     sources: &'a Sources,
     fleet: &'a Fleet,
-    loc: Locator<'a>,
+    loc: Locator,
     out: &'a mut Vec<Diagnostic>,
     /// A file could not be read: what it defines is unknown, so "unknown X" would be noise.
     incomplete: bool,
@@ -76,9 +76,9 @@ impl<'a> Checker<'a> {
         Checker {
             sources,
             fleet,
-            loc: Locator { sources },
+            loc: Locator,
             out,
-            incomplete: sources.files.iter().any(|f| f.error.is_some()),
+            incomplete: fleet.unreadable_files > 0,
             extensions,
             queues: index(&fleet.queues, |q| (q.server.as_str(), q.name.as_str())),
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
@@ -1348,28 +1348,19 @@ impl<'a> Checker<'a> {
         let mut files: Vec<_> = per_file.into_iter().collect();
         files.sort_by_key(|(file, _)| *file);
         for (_, origins) in files {
-            let locations: Vec<Location> = origins.iter().map(|o| self.loc.value(o)).collect();
-            let first = locations[0].clone();
-            let message = if locations.len() == 1 {
+            let first = self.loc.value(&origins[0]);
+            let message = if origins.len() == 1 {
                 "plaintext secret in the repository".to_owned()
             } else {
-                let lines: Vec<String> = locations[1..]
-                    .iter()
-                    .map(|l| l.span.start.line.to_string())
-                    .collect();
-                format!(
-                    "{} plaintext secrets in this file (this one, and on line{} {})",
-                    locations.len(),
-                    if lines.len() == 1 { "" } else { "s" },
-                    lines.join(", ")
-                )
+                format!("{} plaintext secrets in this file", origins.len())
             };
-            self.warning(
-                "plaintext-secret",
-                first,
-                message,
+            let mut d = Diagnostic::warning("plaintext-secret", message).at(first).hint(
                 "anyone with the repo can read it; write `{env: NAME}` or `{file: path}` and keep the value out of git",
             );
+            for o in &origins[1..] {
+                d = d.related(self.loc.value(o), "also plaintext");
+            }
+            self.out.push(d);
         }
     }
 }

@@ -14,10 +14,12 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::diagnostics::{self, Diagnostic, Location, Severity};
+use std::collections::HashMap;
+
+use crate::diagnostics::{self, Diagnostic, Location, Place, Severity};
 use crate::model::{BrokenEntity, Fleet, Kind, Origin, Project};
 use crate::source::{
-    self, FileFilter, FileId, Pointer, ROOT_FILE, SourceError, SourceFile, Sources,
+    self, FileFilter, FileId, Pointer, ROOT_FILE, Segment, SourceError, SourceFile, Sources, Span,
 };
 
 pub use patterns::check_dial_pattern;
@@ -57,9 +59,12 @@ pub fn validate_repo(root: &Path) -> Result<Report, SourceError> {
     let (files, exclude) = file_globs(&root_file);
     sources.push(root_file);
     let filter = FileFilter::new(&files, &exclude)?;
-    for rel in source::list_files(root, &filter)? {
-        let display = source::display_path(root, &rel);
-        sources.push(source::read_file(root, &rel, display)?);
+    let rels = source::list_files(root, &filter)?;
+    let files = crate::parallel::map(&rels, |rel| {
+        source::read_file(root, rel, source::display_path(root, rel))
+    });
+    for file in files {
+        sources.push(file?);
     }
     Ok(check(sources))
 }
@@ -68,8 +73,8 @@ pub fn validate_repo(root: &Path) -> Result<Report, SourceError> {
 /// reports any problem with them later.
 fn file_globs(root_file: &SourceFile) -> (Vec<String>, Vec<String>) {
     let project = root_file
+        .parse()
         .tree
-        .as_ref()
         .map(|t| t.to_json())
         .and_then(|v| v.get("project").cloned());
     let strings = |key: &str| -> Vec<String> {
@@ -90,12 +95,21 @@ fn file_globs(root_file: &SourceFile) -> (Vec<String>, Vec<String>) {
 /// Validates files already read (from disk, a git revision or a test). The first file is
 /// the root `astbase.yaml`.
 pub fn check(sources: Sources) -> Report {
+    let ids: Vec<FileId> = sources.ids().collect();
+    let loaded = crate::parallel::map(&ids, |id| {
+        let mut fleet = Fleet::default();
+        let mut out = Vec::new();
+        load_file(&sources, *id, &mut fleet, &mut out);
+        (fleet, out)
+    });
     let mut fleet = Fleet::default();
     let mut out = Vec::new();
-    for id in sources.ids() {
-        load_file(&sources, id, &mut fleet, &mut out);
+    for (part, diagnostics) in loaded {
+        fleet.merge(part);
+        out.extend(diagnostics);
     }
     checks::run(&sources, &fleet, &mut out);
+    resolve_spans(&sources, &mut out);
     diagnostics::sort(&mut out);
     Report {
         sources,
@@ -107,11 +121,15 @@ pub fn check(sources: Sources) -> Report {
 /// Parses, schema-checks and merges one file into the fleet.
 fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Diagnostic>) {
     let file = sources.file(id);
-    if let Some(e) = &file.error {
+    // Parsed here and dropped at the end: see `SourceFile::parsed`.
+    let parsed = file.parse();
+    if let Some(e) = &parsed.error {
+        fleet.unreadable_files += 1;
         let mut d = Diagnostic::error("yaml", e.message.clone()).at(Location {
             file: id,
             span: e.span,
             path: None,
+            pending: None,
         });
         if let Some(h) = &e.hint {
             d = d.hint(h.clone());
@@ -123,6 +141,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
                     file: id,
                     span: *span,
                     path: None,
+                    pending: None,
                 },
                 msg.clone(),
             );
@@ -130,7 +149,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
         out.push(d);
         return;
     }
-    let Some(tree) = &file.tree else { return };
+    let Some(tree) = &parsed.tree else { return };
     let first_text_error = out.len();
     text::check_tree(id, tree, out);
     let unsafe_spans: Vec<_> = out[first_text_error..]
@@ -146,7 +165,21 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
             .is_none_or(|l| !unsafe_spans.contains(&l.span))
     }));
     let failed_under = |p: &Pointer| failed.iter().any(|f| f.starts_with(p) || p.starts_with(f));
-    let Json::Object(map) = value else { return };
+    // Which list items failed, as a set: a fleet with many errors stays linear.
+    let mut failed_items = std::collections::HashSet::new();
+    let mut failed_whole = std::collections::HashSet::new();
+    for f in &failed {
+        match f.segments() {
+            [Segment::Key(k)] => {
+                failed_whole.insert(k.as_str());
+            }
+            [Segment::Key(k), Segment::Index(i), ..] => {
+                failed_items.insert((k.as_str(), *i));
+            }
+            _ => {}
+        }
+    }
+    let Json::Object(mut map) = value else { return };
 
     if let Some(project) = map.get("project") {
         let origin = Origin {
@@ -164,6 +197,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
                     file: id,
                     span: key.map_or(tree.span, |k| k.span),
                     path: Some(origin.pointer.clone()),
+                    pending: None,
                 })
                 .hint("move this block into astbase.yaml at the repository root"),
             );
@@ -176,12 +210,12 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
     }
 
     for kind in Kind::ALL {
-        let Some(Json::Array(items)) = map.get(kind.key()) else {
+        let Some(Json::Array(items)) = map.remove(kind.key()) else {
             continue;
         };
-        for (index, item) in items.iter().enumerate() {
+        for (index, item) in items.into_iter().enumerate() {
             let pointer = Pointer::root().key(kind.key()).index(index);
-            if failed_under(&pointer) {
+            if failed_items.contains(&(kind.key(), index)) || failed_whole.contains(&kind.key()) {
                 fleet.broken.push(BrokenEntity {
                     kind,
                     server: item.get("server").and_then(Json::as_str).map(str::to_owned),
@@ -193,7 +227,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
                 continue;
             }
             let origin = Origin { file: id, pointer };
-            if let Err(e) = fleet.add(kind, origin.clone(), item.clone()) {
+            if let Err(e) = fleet.add(kind, origin.clone(), item) {
                 // The schema accepted what serde refused: a gap in the schema. Report it
                 // rather than losing the entity silently.
                 let (node, _) = tree.lookup(origin.pointer.segments());
@@ -203,6 +237,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
                             file: id,
                             span: node.span,
                             path: Some(origin.pointer),
+                            pending: None,
                         }),
                 );
             }
@@ -210,38 +245,92 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
     }
 }
 
-/// Positions of model origins, for the meaning checks.
-pub(crate) struct Locator<'a> {
-    sources: &'a Sources,
-}
+/// Locations of model origins for the meaning checks. They are only paths at first:
+/// [`resolve_spans`] parses each file that has something to report once, at the end.
+pub(crate) struct Locator;
 
-impl<'a> Locator<'a> {
+impl Locator {
     /// The value node at an origin.
     pub fn value(&self, origin: &Origin) -> Location {
-        self.locate(origin, false)
+        Self::pending(origin, Place::Value)
     }
 
     /// The key node at an origin (the value when there is no key, e.g. a list item).
     pub fn key(&self, origin: &Origin) -> Location {
-        self.locate(origin, true)
+        Self::pending(origin, Place::Key)
     }
 
-    fn locate(&self, origin: &Origin, key: bool) -> Location {
-        let file = self.sources.file(origin.file);
-        let span = match &file.tree {
-            Some(tree) => {
-                let (node, key_node) = tree.lookup(origin.pointer.segments());
-                match (key, key_node) {
-                    (true, Some(k)) => k.span,
-                    _ => node.span,
-                }
-            }
-            None => source::Span::default(),
-        };
+    fn pending(origin: &Origin, place: Place) -> Location {
         Location {
             file: origin.file,
-            span,
+            span: source::Span::default(),
             path: Some(origin.pointer.clone()),
+            pending: Some(place),
+        }
+    }
+}
+
+/// Fills in the spans of pending locations: each file concerned is parsed once (files in
+/// parallel), its locations resolved, its secret spans kept for display, its tree dropped.
+fn resolve_spans(sources: &Sources, diagnostics: &mut [Diagnostic]) {
+    let mut files: Vec<FileId> = diagnostics
+        .iter()
+        .flat_map(|d| {
+            d.location
+                .iter()
+                .chain(d.related.iter().map(|r| &r.location))
+        })
+        .filter(|l| l.pending.is_some())
+        .map(|l| l.file)
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let mut wanted: HashMap<FileId, Vec<(Pointer, Place)>> = HashMap::new();
+    for l in diagnostics.iter().flat_map(|d| {
+        d.location
+            .iter()
+            .chain(d.related.iter().map(|r| &r.location))
+    }) {
+        if let (Some(place), Some(path)) = (l.pending, &l.path) {
+            wanted
+                .entry(l.file)
+                .or_default()
+                .push((path.clone(), place));
+        }
+    }
+    let resolved: Vec<HashMap<(Pointer, Place), Span>> = crate::parallel::map(&files, |id| {
+        let file = sources.file(*id);
+        let parsed = file.parse();
+        let mut spans = HashMap::new();
+        if let Some(tree) = &parsed.tree {
+            for (path, place) in wanted.get(id).into_iter().flatten() {
+                let (node, key) = tree.lookup(path.segments());
+                let span = match (place, key) {
+                    (Place::Key, Some(k)) => k.span,
+                    _ => node.span,
+                };
+                spans.insert((path.clone(), *place), span);
+            }
+        }
+        file.remember_secret_spans(parsed.secret_spans);
+        spans
+    });
+    let by_file: HashMap<FileId, HashMap<(Pointer, Place), Span>> =
+        files.into_iter().zip(resolved).collect();
+    for d in diagnostics.iter_mut() {
+        for l in d
+            .location
+            .iter_mut()
+            .chain(d.related.iter_mut().map(|r| &mut r.location))
+        {
+            if let (Some(place), Some(path)) = (l.pending, &l.path)
+                && let Some(span) = by_file
+                    .get(&l.file)
+                    .and_then(|m| m.get(&(path.clone(), place)))
+            {
+                l.span = *span;
+                l.pending = None;
+            }
         }
     }
 }

@@ -271,6 +271,7 @@ fn explain(
         file,
         span,
         path: Some(path.clone()),
+        pending: None,
     };
     failed.push(path.clone());
     let d = match error.kind() {
@@ -296,6 +297,7 @@ fn explain(
                             file,
                             span,
                             path: Some(key_path),
+                            pending: None,
                         })
                         .hint(hint),
                 );

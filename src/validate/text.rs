@@ -14,7 +14,7 @@ pub const MAX_VALUE_BYTES: usize = 4000;
 
 /// Checks every scalar (keys included) of a file for control characters and length.
 pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
-    tree.walk_scalars(|path, node, is_key| {
+    tree.walk_scalars(&mut |path, node, is_key| {
         let Some(scalar) = node.as_scalar() else {
             return;
         };
@@ -22,7 +22,8 @@ pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
         let at = || Location {
             file,
             span: node.span,
-            path: Some(path.clone()),
+            path: Some(crate::source::yaml::to_pointer(path)),
+            pending: None,
         };
         if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\t') {
             let what = match c {
