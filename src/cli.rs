@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Check the config repository offline: schema, references, Asterisk grammar.
     Validate(ValidateArgs),
+    /// Render each server's *_odoo.conf files into a directory.
+    Render(RenderArgs),
     /// Print the JSON Schema of fleet files (for editors and CI).
     Schema,
 }
@@ -45,6 +47,20 @@ pub struct ValidateArgs {
     /// Treat warnings as errors (exit 1 if there are any).
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+
+    /// Only this server (repeat for several; default: all).
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+
+    /// Output directory; files go to DIR/<server>/<file>.
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,8 +3,10 @@
 //! The pipeline, one module per stage: [`source`] (files) → [`model`] (typed fleet) →
 //! [`validate`] (schema + meaning, producing [`diagnostics`]).
 
+pub mod conf;
 pub mod diagnostics;
 pub mod model;
 pub mod parallel;
+pub mod render;
 pub mod source;
 pub mod validate;

@@ -27,6 +27,7 @@ fn main() -> ExitCode {
     let color = cli.color.enabled();
     let result = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, color),
+        Command::Render(args) => commands::render::run(args, color),
         Command::Schema => commands::schema::run(),
     };
     match result {

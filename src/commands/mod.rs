@@ -1,6 +1,7 @@
 //! One module per subcommand. Each returns an exit status or a [`CliError`]; `main` is
 //! the only place that prints errors and exits.
 
+pub mod render;
 pub mod schema;
 pub mod validate;
 
@@ -29,6 +30,52 @@ impl From<astbase::source::SourceError> for CliError {
             message: e.to_string(),
         }
     }
+}
+
+impl From<astbase::render::RenderError> for CliError {
+    fn from(e: astbase::render::RenderError) -> Self {
+        CliError {
+            hint: e.hint(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl CliError {
+    pub fn io(what: &str, path: &std::path::Path, e: std::io::Error) -> CliError {
+        CliError {
+            message: format!("cannot {what} {}: {e}", path.display()),
+            hint: None,
+        }
+    }
+}
+
+/// Validates the repo for a command that needs a valid fleet: prints the diagnostics
+/// (all of them on errors, one line per warning otherwise) and stops on errors.
+pub fn load_valid(
+    repo: Option<&std::path::Path>,
+    color: bool,
+) -> Result<astbase::validate::Report, CliError> {
+    let cwd = std::env::current_dir().map_err(|e| CliError {
+        message: format!("cannot read the current directory: {e}"),
+        hint: None,
+    })?;
+    let root = astbase::source::find_root(repo, &cwd)?;
+    let report = astbase::validate::validate_repo(&root)?;
+    if report.errors() > 0 {
+        eprint!(
+            "{}",
+            astbase::diagnostics::render_text(&report.sources, &report.diagnostics, color)
+        );
+        return Err(CliError {
+            message: format!("the repository has {} error(s)", report.errors()),
+            hint: Some("fix them (`astbase validate` shows them all) and run again".into()),
+        });
+    }
+    for d in &report.diagnostics {
+        eprintln!("{}", astbase::diagnostics::short_line(&report.sources, d));
+    }
+    Ok(report)
 }
 
 /// Writes command output to stdout. A closed pipe (`astbase validate | head`) is not an

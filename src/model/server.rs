@@ -171,13 +171,11 @@ pub struct ExtensionDefaults {
     pub language: Option<String>,
 }
 
-/// Voicemail settings of a server (voicemail.conf `[general]`).
+/// Voicemail settings of a server, written as options of each of its mailboxes (so the
+/// base voicemail.conf and its `[general]` section stay untouched).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoicemailSettings {
-    /// Recording formats, e.g. `[wav49, wav]` (default: `[wav]`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub formats: Option<Vec<VoicemailFormat>>,
     /// Sender address of voicemail e-mails (`serveremail`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(email, length(max = 254))]
@@ -189,40 +187,16 @@ pub struct VoicemailSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 3600))]
     pub max_message_seconds: Option<u32>,
-    /// Shortest message kept in seconds (`minsecs`, default 2).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0, max = 60))]
-    pub min_message_seconds: Option<u32>,
     /// Messages per mailbox (`maxmsg`, default 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 9999))]
     pub max_messages: Option<u32>,
-    /// E-mail subject; may use voicemail's `${VM_NAME}`-style variables.
+    /// E-mail subject; may use app_voicemail's variables such as `${VM_NAME}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 200))]
     pub email_subject: Option<String>,
-    /// E-mail body; `\n` for new lines.
+    /// E-mail body; write `\\n` (backslash, n) for a new line, and no `|`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 2000))]
     pub email_body: Option<String>,
-    /// Time zone name for message timestamps, e.g. `Europe/Moscow`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = "^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$"))]
-    pub timezone: Option<String>,
-}
-
-/// Voicemail recording format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum VoicemailFormat {
-    /// 16-bit WAV.
-    Wav,
-    /// GSM in WAV (small, e-mail friendly).
-    Wav49,
-    /// Raw GSM.
-    Gsm,
-    /// Raw G.711 u-law.
-    Ulaw,
-    /// Raw G.711 a-law.
-    Alaw,
 }

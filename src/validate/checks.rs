@@ -21,6 +21,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     let mut c = Checker::new(sources, fleet, out);
     c.unique_names();
     c.unique_numbers();
+    c.unique_pjsip_ids();
     c.project();
     c.servers();
     c.extensions();
@@ -261,6 +262,64 @@ impl<'a> Checker<'a> {
                     .related(self.loc.value(&first.field("number")), "first taken here")
                     .hint("extensions, queues and menus of a server share one dial space; pick a free number");
                     self.out.push(d);
+                }
+            }
+        }
+    }
+
+    /// PJSIP rejects a whole pjsip_odoo.conf when two objects of one type share an id:
+    /// transports, extension endpoints (their number) and trunk endpoints share one space.
+    fn unique_pjsip_ids(&mut self) {
+        let f = self.fleet;
+        let mut seen: HashMap<(String, String), (String, Location)> = HashMap::new();
+        let ids = f
+            .servers
+            .iter()
+            .flat_map(|s| {
+                s.transports.iter().enumerate().map(move |(i, t)| {
+                    let o = s.origin.at(&[
+                        Segment::Key("transports".into()),
+                        Segment::Index(i),
+                        Segment::Key("name".into()),
+                    ]);
+                    (s.name.as_str(), t.name.as_str(), "transport", o)
+                })
+            })
+            .chain(f.extensions.iter().map(|e| {
+                (
+                    e.server.as_str(),
+                    e.number.as_str(),
+                    "extension",
+                    e.origin.field("number"),
+                )
+            }))
+            .chain(f.trunks.iter().map(|t| {
+                (
+                    t.server.as_str(),
+                    t.name.as_str(),
+                    "trunk",
+                    t.origin.field("name"),
+                )
+            }));
+        for (server, id, what, origin) in ids {
+            let key = (server.to_owned(), id.to_ascii_lowercase());
+            let here = self.loc.value(&origin);
+            match seen.get(&key) {
+                Some((first_what, first))
+                    if !(what == "transport" && *first_what == "transport") =>
+                {
+                    let d = Diagnostic::error(
+                        "duplicate-pjsip-id",
+                        format!("{what} `{id}` has the same PJSIP id as {first_what} `{id}` on server `{server}`"),
+                    )
+                    .at(here)
+                    .related(first.clone(), "the other object")
+                    .hint("Asterisk rejects the whole pjsip file when two endpoints share an id; rename one");
+                    self.out.push(d);
+                }
+                Some(_) => {} // duplicate transports are reported with the server
+                None => {
+                    seen.insert(key, (what.to_owned(), here));
                 }
             }
         }
@@ -610,6 +669,7 @@ impl<'a> Checker<'a> {
             );
         }
         self.firewall_policy(&origin.field("firewall"), &project.firewall);
+        self.voicemail_settings(&origin.field("voicemail"), &project.voicemail);
         if let Some(t) = &project.defaults.transport {
             for s in &self.fleet.servers {
                 if !s.transports.iter().any(|x| x.name == *t) && s.defaults.transport.is_none() {
@@ -745,8 +805,30 @@ impl<'a> Checker<'a> {
             if let Some(fw) = &s.firewall {
                 self.firewall_policy(&o.field("firewall"), fw);
             }
-            if let Some(email) = &s.voicemail.from_email {
-                self.email(&o.field("voicemail").field("from_email"), email);
+            self.voicemail_settings(&o.field("voicemail"), &s.voicemail);
+        }
+    }
+
+    fn voicemail_settings(
+        &mut self,
+        origin: &Origin,
+        vm: &crate::model::server::VoicemailSettings,
+    ) {
+        if let Some(email) = &vm.from_email {
+            self.email(&origin.field("from_email"), email);
+        }
+        for (key, text) in [
+            ("email_subject", &vm.email_subject),
+            ("email_body", &vm.email_body),
+        ] {
+            let Some(text) = text else { continue };
+            if text.contains('|') || text.trim() != text {
+                self.error(
+                    "unsafe-text",
+                    self.loc.value(&origin.field(key)),
+                    format!("{key} {} has a `|` or spaces at its ends", quote(text)),
+                    "voicemail.conf options are separated by `|` and Asterisk strips the ends; remove them",
+                );
             }
         }
     }
@@ -828,6 +910,15 @@ impl<'a> Checker<'a> {
             }
             if let Some(vm) = &e.voicemail {
                 let vo = o.field("voicemail");
+                if vm.enabled && e.name.contains([',', '|']) {
+                    self.error(
+                        "unsafe-text",
+                        self.loc.value(&o.field("name")),
+                        format!("display name {} contains `,` or `|`", quote(&e.name)),
+                        "voicemail.conf separates a mailbox's fields with `,` and `|` and cannot escape them; \
+                         write the name without them",
+                    );
+                }
                 if let Secret::Plain(pin) = &vm.pin
                     && (!pin.chars().all(|c| c.is_ascii_digit()) || !(4..=16).contains(&pin.len()))
                 {
@@ -1121,6 +1212,16 @@ impl<'a> Checker<'a> {
                     && exten.starts_with('_')
                 {
                     self.dial_pattern(&lo.field("exten"), exten);
+                }
+                for (j, arg) in line.args.iter().enumerate() {
+                    if let Err(why) = text::check_balanced(&arg.to_text()) {
+                        self.error(
+                            "unbalanced-argument",
+                            self.loc.value(&lo.field("args").at(&[Segment::Index(j)])),
+                            format!("argument {} {why}", quote(&arg.to_text())),
+                            "Asterisk splits arguments on commas outside (), [] and quotes; balance them or escape with `\\`",
+                        );
+                    }
                 }
                 let length = line.app.len()
                     + line

@@ -123,6 +123,37 @@ pub fn check_email(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks that `()`, `[]` and double quotes balance in a raw dialplan argument, the way
+/// Asterisk's argument splitter reads them (a backslash escapes the next character).
+pub fn check_balanced(text: &str) -> Result<(), String> {
+    let mut stack = Vec::new();
+    let mut quoted = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            '(' | '[' if !quoted => stack.push(c),
+            ')' | ']' if !quoted => {
+                let open = if c == ')' { '(' } else { '[' };
+                if stack.pop() != Some(open) {
+                    return Err(format!("has a `{c}` without its opening `{open}`"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if quoted {
+        return Err("has an unclosed `\"`".into());
+    }
+    if let Some(open) = stack.pop() {
+        return Err(format!("has a `{open}` that is never closed"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +189,16 @@ mod tests {
             "x\ty",
         ] {
             assert!(check_dialplan_text(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn balanced_arguments() {
+        for ok in ["${CUT(a,-,1)}", "x=\"a(b\"", "$[${X} + 1]", "a\\(b", ""] {
+            assert!(check_balanced(ok).is_ok(), "{ok}");
+        }
+        for bad in ["${CUT(a,-,1}", "a)b", "\"open", "[x", "(a]"] {
+            assert!(check_balanced(bad).is_err(), "{bad}");
         }
     }
 

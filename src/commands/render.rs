@@ -1,0 +1,99 @@
+//! `astbase render`: write each server's generated files into a directory.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use astbase::render::{RenderOptions, SecretSource, ServerOutput, render_fleet};
+
+use super::{CliError, CommandResult, exit, load_valid, print};
+use crate::cli::RenderArgs;
+
+pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
+    let report = load_valid(args.repo.repo.as_deref(), color)?;
+    for name in &args.servers {
+        if report.fleet.server(name).is_none() {
+            let known: Vec<&str> = report
+                .fleet
+                .servers
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect();
+            return Err(CliError {
+                message: format!("no server `{name}` in the repository"),
+                hint: Some(format!("servers: {}", known.join(", "))),
+            });
+        }
+    }
+    let root = &report.sources.root;
+    let secrets = SecretSource::from_env(root);
+    let options = RenderOptions {
+        source_label: "working tree".into(),
+        servers: args.servers.clone(),
+        secrets: &secrets,
+        templates_dir: report
+            .fleet
+            .project
+            .templates_dir
+            .as_ref()
+            .map(|d| root.join(d)),
+    };
+    let outputs = render_fleet(&report.fleet, &report.sources, &options)?;
+    let suffix = report.fleet.project.suffix.as_deref().unwrap_or("odoo");
+    let mut summary = String::new();
+    for output in &outputs {
+        write_server(&args.out, output, suffix)?;
+        let names: Vec<&str> = output.files.iter().map(|f| f.name.as_str()).collect();
+        summary.push_str(&format!("{}: {}\n", output.server, names.join(", ")));
+    }
+    summary.push_str(&format!(
+        "rendered {} server(s) into {}\n",
+        outputs.len(),
+        args.out.display()
+    ));
+    print(&summary)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// Writes one server's files (readable by the owner only: they hold passwords), the
+/// include lines its base files need, and removes generated files it no longer has.
+fn write_server(out: &Path, output: &ServerOutput, suffix: &str) -> Result<(), CliError> {
+    let dir = out.join(&output.server);
+    std::fs::create_dir_all(&dir).map_err(|e| CliError::io("create", &dir, e))?;
+    for file in &output.files {
+        write_private(&dir.join(&file.name), file.content.as_bytes())?;
+    }
+    let includes: String = output
+        .files
+        .iter()
+        .map(|f| format!("{}: {}\n", f.base, f.include_line))
+        .collect();
+    write_private(&dir.join("includes.txt"), includes.as_bytes())?;
+    let ending = format!("_{suffix}.conf");
+    let entries = std::fs::read_dir(&dir).map_err(|e| CliError::io("read", &dir, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(&ending) && !output.files.iter().any(|f| f.name == name) {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| CliError::io("remove", &entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes through a temporary file and a rename, so a reader never sees half a file.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp~");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| CliError::io("write", &tmp, e))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| CliError::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CliError::io("write", path, e))
+}

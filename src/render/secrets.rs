@@ -1,0 +1,82 @@
+//! Secrets are resolved at render time, never during validation.
+
+use std::path::{Path, PathBuf};
+
+use crate::model::secret::Secret;
+
+/// Why a secret could not be resolved.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("environment variable {0} is not set")]
+    EnvMissing(String),
+    #[error("environment variable {0} is empty")]
+    EnvEmpty(String),
+    #[error("cannot read secret file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("secret file {0} is empty")]
+    FileEmpty(PathBuf),
+}
+
+impl SecretError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            SecretError::EnvMissing(_) | SecretError::EnvEmpty(_) => {
+                "export the variable before running astbase (in CI, from the secret store)"
+            }
+            SecretError::File { .. } | SecretError::FileEmpty(_) => {
+                "create the file (relative paths are relative to the repo root) or fix the path"
+            }
+        }
+    }
+}
+
+/// Where secret references are looked up: the environment and files below the repo root.
+pub struct SecretSource {
+    root: PathBuf,
+    env: Box<dyn Fn(&str) -> Option<String> + Sync + Send>,
+}
+
+impl SecretSource {
+    /// Reads the process environment.
+    pub fn from_env(root: &Path) -> SecretSource {
+        SecretSource {
+            root: root.to_path_buf(),
+            env: Box::new(|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// Reads variables from a function (tests, or a CI secret provider).
+    pub fn with_env(
+        root: &Path,
+        env: impl Fn(&str) -> Option<String> + Sync + Send + 'static,
+    ) -> SecretSource {
+        SecretSource {
+            root: root.to_path_buf(),
+            env: Box::new(env),
+        }
+    }
+
+    /// The value of a secret. File contents are trimmed of surrounding white space.
+    pub fn resolve(&self, secret: &Secret) -> Result<String, SecretError> {
+        match secret {
+            Secret::Plain(value) => Ok(value.clone()),
+            Secret::Env(e) => match (self.env)(&e.env) {
+                None => Err(SecretError::EnvMissing(e.env.clone())),
+                Some(v) if v.is_empty() => Err(SecretError::EnvEmpty(e.env.clone())),
+                Some(v) => Ok(v),
+            },
+            Secret::File(f) => {
+                let path = self.root.join(&f.file);
+                let text = std::fs::read_to_string(&path).map_err(|e| SecretError::File {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                let value = text.trim();
+                if value.is_empty() {
+                    return Err(SecretError::FileEmpty(path));
+                }
+                Ok(value.to_owned())
+            }
+        }
+    }
+}
