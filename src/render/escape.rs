@@ -27,6 +27,8 @@ pub enum EscapeError {
     Forbidden(char),
     #[error("is empty")]
     Empty,
+    #[error("must be digits only")]
+    NotDigits,
 }
 
 fn check_line(text: &str) -> Result<(), EscapeError> {
@@ -53,9 +55,13 @@ fn forbid(text: &str, chars: &[char]) -> Result<(), EscapeError> {
     }
 }
 
-/// A value after `key=` in any config file: `;` becomes `\;`.
+/// A value after `key=` in any config file: `;` becomes `\;`. A leading `>` would turn
+/// `key=>value` into the `=>` operator, and has no escape.
 pub fn conf_value(text: &str) -> Result<String, EscapeError> {
     check_line(text)?;
+    if text.starts_with('>') {
+        return Err(EscapeError::Forbidden('>'));
+    }
     Ok(text.replace(';', "\\;"))
 }
 

@@ -30,10 +30,13 @@ impl SecretError {
     }
 }
 
+/// Looks up an environment variable.
+type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Sync + Send>;
+
 /// Where secret references are looked up: the environment and files below the repo root.
 pub struct SecretSource {
     root: PathBuf,
-    env: Box<dyn Fn(&str) -> Option<String> + Sync + Send>,
+    env: EnvLookup,
 }
 
 impl SecretSource {

@@ -305,9 +305,8 @@ impl<'a> Checker<'a> {
             let key = (server.to_owned(), id.to_ascii_lowercase());
             let here = self.loc.value(&origin);
             match seen.get(&key) {
-                Some((first_what, first))
-                    if !(what == "transport" && *first_what == "transport") =>
-                {
+                // Same-kind clashes are reported as duplicate numbers or names already.
+                Some((first_what, first)) if what != first_what => {
                     let d = Diagnostic::error(
                         "duplicate-pjsip-id",
                         format!("{what} `{id}` has the same PJSIP id as {first_what} `{id}` on server `{server}`"),
@@ -463,7 +462,22 @@ impl<'a> Checker<'a> {
                 self.scoped_ref(Kind::Menu, &inner, server, name.as_str());
             }
             Target::Dialplan(name) => {
-                self.scoped_ref(Kind::Dialplan, &inner, server, name.as_str());
+                if self.scoped_ref(Kind::Dialplan, &inner, server, name.as_str())
+                    && let Some(d) = self
+                        .fleet
+                        .dialplans
+                        .iter()
+                        .find(|d| d.server.as_str() == server && d.name == *name)
+                    && let Some(exten) = d.lines.first().and_then(|l| l.exten.as_deref())
+                    && exten.starts_with('_')
+                {
+                    self.error(
+                        "pattern-target",
+                        self.loc.value(&inner),
+                        format!("dialplan `{name}` starts with the pattern `{exten}`, which a call cannot be sent to"),
+                        "start that dialplan with a plain extension such as `exten: s`",
+                    );
+                }
             }
             Target::External(number) => {
                 let routed = self.fleet.outbound_routes.iter().any(|r| {
@@ -1219,7 +1233,7 @@ impl<'a> Checker<'a> {
                             "unbalanced-argument",
                             self.loc.value(&lo.field("args").at(&[Segment::Index(j)])),
                             format!("argument {} {why}", quote(&arg.to_text())),
-                            "Asterisk splits arguments on commas outside (), [] and quotes; balance them or escape with `\\`",
+                            "Asterisk splits arguments on commas outside (), [] and quotes; balance them, or escape them with a backslash",
                         );
                     }
                 }

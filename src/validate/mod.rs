@@ -23,7 +23,7 @@ use crate::source::{
 };
 
 pub use patterns::check_dial_pattern;
-pub use text::{check_dialplan_text, check_name};
+pub use text::{check_balanced, check_dialplan_text, check_name};
 
 /// The outcome of validating a repo: its files, the merged fleet (every entity that
 /// passed the schema check) and every problem found.

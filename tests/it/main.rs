@@ -1,6 +1,8 @@
 //! One integration-test binary (faster to link than one per file), one module per area.
 
 mod cli;
+mod escaping;
+mod render;
 mod robustness;
 mod schema;
 mod support;
