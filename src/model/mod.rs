@@ -6,6 +6,7 @@
 pub mod dialplan;
 pub mod extension;
 pub mod firewall;
+pub mod index;
 pub mod menu;
 pub mod moh;
 pub mod names;

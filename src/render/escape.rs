@@ -132,7 +132,7 @@ pub fn voicemail_option(text: &str) -> Result<String, EscapeError> {
 /// An argument of a custom dialplan line, written by an admin who may use `${EXTEN}` and
 /// functions: kept verbatim except for what would change its meaning in the config file
 /// (`;`) or split it into several arguments (a `,` outside parentheses, brackets and
-/// quotes).
+/// quotes, counted as Asterisk's splitter counts them: brackets even inside quotes).
 pub fn raw_arg(text: &str) -> Result<String, EscapeError> {
     if let Some(c) = text.chars().find(|c| c.is_control()) {
         return Err(EscapeError::Control(u32::from(c)));
@@ -157,8 +157,8 @@ pub fn raw_arg(text: &str) -> Result<String, EscapeError> {
         match c {
             '\\' => escaped = true,
             '"' => quoted = !quoted,
-            '(' | '[' if !quoted => depth += 1,
-            ')' | ']' if !quoted => depth = depth.saturating_sub(1),
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
             _ => {}
         }
         match c {

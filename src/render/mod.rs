@@ -254,10 +254,13 @@ pub fn render_fleet(
         .suffix
         .clone()
         .unwrap_or_else(|| DEFAULT_SUFFIX.to_owned());
+    let index = crate::model::index::by_server(fleet);
+    let empty = crate::model::index::ServerEntities::default();
     let results = crate::parallel::map(&servers, |server| {
         let ctx = view::Ctx {
             fleet,
             server,
+            entities: index.get(server.name.as_str()).unwrap_or(&empty),
             prefix: &prefix,
             secrets: options.secrets,
         };

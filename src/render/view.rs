@@ -18,6 +18,7 @@ use crate::model::extension::{DtmfMode, Recording};
 use crate::model::queue::Strategy;
 use crate::model::server::TransportProtocol;
 use crate::model::trunk::TrunkKind;
+use crate::model::index::ServerEntities;
 use crate::model::{Extension, Fleet, Server, Sourced, Target};
 
 /// Built-in defaults, used when neither the extension, its server nor the project says.
@@ -238,6 +239,7 @@ pub struct MohView {
 pub(super) struct Ctx<'a> {
     pub fleet: &'a Fleet,
     pub server: &'a Sourced<Server>,
+    pub entities: &'a ServerEntities<'a>,
     pub prefix: &'a str,
     pub secrets: &'a SecretSource,
 }
@@ -306,10 +308,10 @@ impl Ctx<'_> {
             ),
             Target::Dialplan(d) => {
                 let first = self
-                    .fleet
+                    .entities
                     .dialplans
                     .iter()
-                    .find(|x| x.server == self.server.name && x.name == *d)
+                    .find(|x| x.name == *d)
                     .and_then(|x| x.lines.first())
                     .and_then(|l| l.exten.clone())
                     .unwrap_or_else(|| "s".to_owned());
@@ -328,10 +330,7 @@ impl Ctx<'_> {
     }
 
     fn extensions(&self) -> impl Iterator<Item = &Sourced<Extension>> {
-        self.fleet
-            .extensions
-            .iter()
-            .filter(move |e| e.server == self.server.name && e.enabled)
+        self.entities.extensions.iter().copied().filter(|e| e.enabled)
     }
 }
 
@@ -661,7 +660,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
 
     // ---- numbers of queues and menus in the internal context
     let mut numbers = Vec::new();
-    for q in fleet.queues.iter().filter(|q| q.server == server.name) {
+    for q in ctx.entities.queues.iter().copied() {
         if let Some(num) = &q.number {
             numbers.push(NumberGoto {
                 number: safe(arg(
@@ -679,7 +678,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
             });
         }
     }
-    for m in fleet.menus.iter().filter(|m| m.server == server.name) {
+    for m in ctx.entities.menus.iter().copied() {
         if let Some(num) = &m.number {
             numbers.push(NumberGoto {
                 number: safe(arg(
@@ -700,7 +699,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
 
     // ---- trunks
     let mut trunks = Vec::new();
-    for t in fleet.trunks.iter().filter(|t| t.server == server.name) {
+    for t in ctx.entities.trunks.iter().copied() {
         here(&mut src.pjsip, &t.origin);
         let entity = format!("trunk {}", t.name);
         let password = t
@@ -797,7 +796,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
         include: None,
         routes: Vec::new(),
     }];
-    for t in fleet.trunks.iter().filter(|t| t.server == server.name) {
+    for t in ctx.entities.trunks.iter().copied() {
         inbound.push(InboundContext {
             context: safe(ctx.context("inbound", t.name.as_str())),
             include: Some(safe(format!("{p}-inbound"))),
@@ -854,7 +853,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
 
     // ---- queues
     let mut queues = Vec::new();
-    for q in fleet.queues.iter().filter(|q| q.server == server.name) {
+    for q in ctx.entities.queues.iter().copied() {
         here(&mut src.queues, &q.origin);
         here(&mut src.dialplan, &q.origin);
         let entity = format!("queue {}", q.name);
@@ -943,7 +942,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
     // ---- menus
     let mut menus = Vec::new();
     let mut has_direct = false;
-    for m in fleet.menus.iter().filter(|m| m.server == server.name) {
+    for m in ctx.entities.menus.iter().copied() {
         here(&mut src.dialplan, &m.origin);
         let entity = format!("menu {}", m.name);
         let target = |t: &Option<Target>, field: &str| -> Result<Value, RenderError> {
@@ -1023,7 +1022,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
 
     // ---- custom dialplans
     let mut custom = Vec::new();
-    for d in fleet.dialplans.iter().filter(|d| d.server == server.name) {
+    for d in ctx.entities.dialplans.iter().copied() {
         here(&mut src.dialplan, &d.origin);
         let entity = format!("dialplan {}", d.name);
         let mut lines = Vec::new();

@@ -54,6 +54,7 @@ struct Checker<'a> {
     menus: HashMap<Key<'a>, Origin>,
     dialplans: HashMap<Key<'a>, Origin>,
     trunks: HashMap<Key<'a>, Origin>,
+    servers: HashMap<&'a str, &'a Sourced<crate::model::Server>>,
 }
 
 impl<'a> Checker<'a> {
@@ -85,6 +86,7 @@ impl<'a> Checker<'a> {
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
             dialplans: index(&fleet.dialplans, |d| (d.server.as_str(), d.name.as_str())),
             trunks: index(&fleet.trunks, |t| (t.server.as_str(), t.name.as_str())),
+            servers: fleet.servers.iter().map(|s| (s.name.as_str(), s)).collect(),
         }
     }
 
@@ -328,7 +330,7 @@ impl<'a> Checker<'a> {
 
     /// Checks that `server: NAME` names a server; returns whether it does.
     fn server_ref(&mut self, origin: &Origin, name: &Name) -> bool {
-        if self.fleet.server(name.as_str()).is_some() {
+        if self.servers.contains_key(name.as_str()) {
             return true;
         }
         if self.fleet.is_broken(Kind::Server, None, name.as_str()) {
@@ -505,7 +507,7 @@ impl<'a> Checker<'a> {
     }
 
     fn transport_ref(&mut self, origin: &Origin, server: &str, name: &Name) {
-        let Some(s) = self.fleet.server(server) else {
+        let Some(s) = self.servers.get(server).copied() else {
             return;
         };
         if s.transports.iter().any(|t| t.name == *name) {

@@ -124,7 +124,8 @@ pub fn check_email(text: &str) -> Result<(), String> {
 }
 
 /// Checks that `()`, `[]` and double quotes balance in a raw dialplan argument, the way
-/// Asterisk's argument splitter reads them (a backslash escapes the next character).
+/// Asterisk's argument splitter (`__ast_app_separate_args`) counts them: parentheses and
+/// brackets count even inside quotes, and a backslash escapes the next character.
 pub fn check_balanced(text: &str) -> Result<(), String> {
     let mut stack = Vec::new();
     let mut quoted = false;
@@ -135,8 +136,8 @@ pub fn check_balanced(text: &str) -> Result<(), String> {
                 chars.next();
             }
             '"' => quoted = !quoted,
-            '(' | '[' if !quoted => stack.push(c),
-            ')' | ']' if !quoted => {
+            '(' | '[' => stack.push(c),
+            ')' | ']' => {
                 let open = if c == ')' { '(' } else { '[' };
                 if stack.pop() != Some(open) {
                     return Err(format!("has a `{c}` without its opening `{open}`"));
@@ -194,10 +195,10 @@ mod tests {
 
     #[test]
     fn balanced_arguments() {
-        for ok in ["${CUT(a,-,1)}", "x=\"a(b\"", "$[${X} + 1]", "a\\(b", ""] {
+        for ok in ["${CUT(a,-,1)}", "x=\"a\\(b\"", "$[${X} + 1]", "a\\(b", ""] {
             assert!(check_balanced(ok).is_ok(), "{ok}");
         }
-        for bad in ["${CUT(a,-,1}", "a)b", "\"open", "[x", "(a]"] {
+        for bad in ["${CUT(a,-,1}", "a)b", "\"open", "[x", "(a]", "\"(\""] {
             assert!(check_balanced(bad).is_err(), "{bad}");
         }
     }

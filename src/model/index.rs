@@ -1,0 +1,48 @@
+//! The fleet grouped by server, built once: stages that work server by server (checks,
+//! rendering) look entities up here instead of scanning the whole fleet each time.
+
+use std::collections::HashMap;
+
+use super::{Dialplan, Extension, Fleet, InboundRoute, Menu, OutboundRoute, Queue, Sourced, Trunk};
+
+/// Everything defined on one server, in definition order.
+#[derive(Debug, Default)]
+pub struct ServerEntities<'a> {
+    pub extensions: Vec<&'a Sourced<Extension>>,
+    pub extension_by_number: HashMap<&'a str, &'a Sourced<Extension>>,
+    pub queues: Vec<&'a Sourced<Queue>>,
+    pub menus: Vec<&'a Sourced<Menu>>,
+    pub dialplans: Vec<&'a Sourced<Dialplan>>,
+    pub trunks: Vec<&'a Sourced<Trunk>>,
+    pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
+    pub outbound_routes: Vec<&'a Sourced<OutboundRoute>>,
+}
+
+/// Groups a fleet's entities by the server they name.
+pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
+    let mut map: HashMap<&str, ServerEntities> = HashMap::with_capacity(fleet.servers.len());
+    for e in &fleet.extensions {
+        let s = map.entry(e.server.as_str()).or_default();
+        s.extensions.push(e);
+        s.extension_by_number.entry(e.number.as_str()).or_insert(e);
+    }
+    for q in &fleet.queues {
+        map.entry(q.server.as_str()).or_default().queues.push(q);
+    }
+    for m in &fleet.menus {
+        map.entry(m.server.as_str()).or_default().menus.push(m);
+    }
+    for d in &fleet.dialplans {
+        map.entry(d.server.as_str()).or_default().dialplans.push(d);
+    }
+    for t in &fleet.trunks {
+        map.entry(t.server.as_str()).or_default().trunks.push(t);
+    }
+    for r in &fleet.inbound_routes {
+        map.entry(r.server.as_str()).or_default().inbound_routes.push(r);
+    }
+    for r in &fleet.outbound_routes {
+        map.entry(r.server.as_str()).or_default().outbound_routes.push(r);
+    }
+    map
+}
