@@ -10,17 +10,31 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use astbase::render::{RenderOptions, SecretSource, render_fleet};
+use astbase::render::{RenderOptions, SecretSource, render_each};
 
-fn generate(root: &Path, servers: usize, extensions_per_server: usize, queues: usize, menus: usize) {
-    std::fs::write(root.join("astbase.yaml"), "project:\n  defaults: {codecs: [alaw, ulaw]}\n").unwrap();
+fn generate(
+    root: &Path,
+    servers: usize,
+    extensions_per_server: usize,
+    queues: usize,
+    menus: usize,
+) {
+    std::fs::write(
+        root.join("astbase.yaml"),
+        "project:\n  defaults: {codecs: [alaw, ulaw]}\n",
+    )
+    .unwrap();
     let timeframes = "timeframes:\n  - name: hours\n    periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]\n    \
                       holidays: [{date: \"2027-01-01\", until: \"2027-01-08\"}]\n";
     std::fs::write(root.join("timeframes.yaml"), timeframes).unwrap();
     for s in 0..servers {
         let mut y = String::new();
         let name = format!("srv{s:03}");
-        writeln!(y, "servers:\n  - {{name: {name}, host: pbx{s}.example.com}}").unwrap();
+        writeln!(
+            y,
+            "servers:\n  - {{name: {name}, host: pbx{s}.example.com}}"
+        )
+        .unwrap();
         y.push_str("extensions:\n");
         for e in 0..extensions_per_server {
             let n = 1000 + e;
@@ -42,7 +56,9 @@ fn generate(root: &Path, servers: usize, extensions_per_server: usize, queues: u
         .unwrap();
         y.push_str("queues:\n");
         for q in 0..queues / servers {
-            let members: Vec<String> = (0..10).map(|m| format!("\"{}\"", 1000 + q * 10 + m)).collect();
+            let members: Vec<String> = (0..10)
+                .map(|m| format!("\"{}\"", 1000 + q * 10 + m))
+                .collect();
             writeln!(
                 y,
                 "  - {{name: q{q}, number: \"{}\", server: {name}, members: [{}], max_wait: 300, \
@@ -72,12 +88,20 @@ fn pipeline(root: &Path, render: bool) -> (Duration, Duration, usize) {
     let started = Instant::now();
     let report = astbase::validate::validate_repo(root).unwrap();
     let validated = started.elapsed();
-    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics.first());
+    assert!(
+        report.diagnostics.is_empty(),
+        "{:?}",
+        report.diagnostics.first()
+    );
     if !render {
         return (validated, validated, 0);
     }
     let secrets = SecretSource::with_env(root, |name| {
-        Some(if name.starts_with("PIN_") { "1234".to_owned() } else { format!("pw-{name}") })
+        Some(if name.starts_with("PIN_") {
+            "1234".to_owned()
+        } else {
+            format!("pw-{name}")
+        })
     });
     let options = RenderOptions {
         source_label: "working tree".into(),
@@ -85,10 +109,17 @@ fn pipeline(root: &Path, render: bool) -> (Duration, Duration, usize) {
         secrets: &secrets,
         templates_dir: None,
     };
-    let outputs = render_fleet(&report.fleet, &report.sources, &options).unwrap();
+    // As `astbase render` does: each server's output is consumed (here: measured) and
+    // dropped as soon as it is ready.
+    let bytes = std::sync::atomic::AtomicUsize::new(0);
+    render_each(&report.fleet, &report.sources, &options, |output| {
+        let size: usize = output.files.iter().map(|f| f.content.len()).sum();
+        bytes.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    })
+    .unwrap();
     let total = started.elapsed();
-    let bytes = outputs.iter().flat_map(|o| o.files.iter()).map(|f| f.content.len()).sum();
-    (validated, total, bytes)
+    (validated, total, bytes.into_inner())
 }
 
 fn peak_rss_kb() -> u64 {
@@ -103,7 +134,10 @@ fn peak_rss_kb() -> u64 {
 fn measure(label: &str, servers: usize, extensions: usize, runs: usize) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), servers, extensions, servers * 2, servers);
-    let bytes: u64 = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let bytes: u64 = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
     let (mut validate, mut both) = (Vec::new(), Vec::new());
     let mut rendered = 0;
     for _ in 0..runs {
@@ -118,10 +152,18 @@ fn measure(label: &str, servers: usize, extensions: usize, runs: usize) -> Durat
     // Peak memory of each stage, each in a fresh process.
     let peak = |render: bool| {
         let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--child", &dir.path().to_string_lossy(), if render { "render" } else { "validate" }])
+            .args([
+                "--child",
+                &dir.path().to_string_lossy(),
+                if render { "render" } else { "validate" },
+            ])
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse::<u64>().unwrap_or(0) / 1024
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
+            / 1024
     };
     println!(
         "{label}: {servers} servers x {extensions} extensions ({:.1} MB YAML -> {:.1} MB conf)\n  \
@@ -159,3 +201,7 @@ fn main() {
         large.as_secs_f64() / small.as_secs_f64()
     );
 }
+
+// The CLI's allocator, so the numbers are the ones users get.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

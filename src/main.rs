@@ -11,6 +11,11 @@ use clap::Parser;
 use cli::{Cli, Command};
 use commands::exit;
 
+// Validation and rendering allocate many small strings; mimalloc makes the whole
+// pipeline ~2x faster than glibc malloc on a large fleet (see benches/fleet.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use astbase::render::{RenderOptions, SecretSource, ServerOutput, render_fleet};
+use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_each};
 
 use super::{CliError, CommandResult, exit, load_valid, print};
 use crate::cli::RenderArgs;
@@ -37,20 +37,30 @@ pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
             .as_ref()
             .map(|d| root.join(d)),
     };
-    let outputs = render_fleet(&report.fleet, &report.sources, &options)?;
     let suffix = report.fleet.project.suffix.as_deref().unwrap_or("odoo");
-    let mut summary = String::new();
-    for output in &outputs {
-        write_server(&args.out, output, suffix)?;
+    // Each server's files are written as soon as they are rendered and then dropped.
+    let written = std::sync::Mutex::new(Vec::new());
+    render_each(&report.fleet, &report.sources, &options, |output| {
+        write_server(&args.out, &output, suffix).map_err(|e| RenderError::Output {
+            server: output.server.clone(),
+            message: e.message,
+        })?;
         let names: Vec<&str> = output.files.iter().map(|f| f.name.as_str()).collect();
-        summary.push_str(&format!("{}: {}\n", output.server, names.join(", ")));
-    }
-    summary.push_str(&format!(
-        "rendered {} server(s) into {}\n",
-        outputs.len(),
+        let line = format!("{}: {}", output.server, names.join(", "));
+        written
+            .lock()
+            .expect("no panics while holding it")
+            .push(line);
+        Ok(())
+    })?;
+    let mut lines = written.into_inner().expect("no panics while holding it");
+    lines.sort();
+    let count = lines.len();
+    lines.push(format!(
+        "rendered {count} server(s) into {}",
         args.out.display()
     ));
-    print(&summary)?;
+    print(&(lines.join("\n") + "\n"))?;
     Ok(ExitCode::from(exit::OK))
 }
 

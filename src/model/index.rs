@@ -39,10 +39,16 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
         map.entry(t.server.as_str()).or_default().trunks.push(t);
     }
     for r in &fleet.inbound_routes {
-        map.entry(r.server.as_str()).or_default().inbound_routes.push(r);
+        map.entry(r.server.as_str())
+            .or_default()
+            .inbound_routes
+            .push(r);
     }
     for r in &fleet.outbound_routes {
-        map.entry(r.server.as_str()).or_default().outbound_routes.push(r);
+        map.entry(r.server.as_str())
+            .or_default()
+            .outbound_routes
+            .push(r);
     }
     map
 }

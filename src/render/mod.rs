@@ -9,7 +9,6 @@ pub mod secrets;
 mod view;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
@@ -87,6 +86,8 @@ pub enum RenderError {
     },
     #[error("templates directory {path}: {message}")]
     TemplatesDir { path: PathBuf, message: String },
+    #[error("cannot write the files of server `{server}`: {message}")]
+    Output { server: String, message: String },
 }
 
 impl RenderError {
@@ -102,6 +103,7 @@ impl RenderError {
             RenderError::LineTooLong { .. } => {
                 Some("shorten the values that make up this line".into())
             }
+            RenderError::Output { .. } => None,
             RenderError::TemplatesDir { .. } => Some(format!(
                 "the directory may only hold overrides of: {}",
                 TEMPLATES.map(|t| t.0).join(", ")
@@ -235,13 +237,35 @@ fn load_overrides(env: &mut Environment<'static>, dir: &Path) -> Result<(), Rend
     Ok(())
 }
 
-/// Renders every selected server of a valid fleet.
+/// Renders every selected server of a valid fleet, in the fleet's order.
 pub fn render_fleet(
     fleet: &Fleet,
     sources: &Sources,
     options: &RenderOptions,
 ) -> Result<Vec<ServerOutput>, RenderError> {
-    let env = Arc::new(environment(options.templates_dir.as_deref())?);
+    let done = std::sync::Mutex::new(Vec::new());
+    render_each(fleet, sources, options, |output| {
+        done.lock()
+            .expect("no panics while holding it")
+            .push(output);
+        Ok(())
+    })?;
+    let mut outputs = done.into_inner().expect("no panics while holding it");
+    let order: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
+    outputs.sort_by_key(|o| order.iter().position(|n| *n == o.server));
+    Ok(outputs)
+}
+
+/// Renders every selected server and hands each one's files to `consume` as soon as they
+/// are ready (servers render in parallel), so a large fleet never has all its output in
+/// memory at once. Stops at the first error.
+pub fn render_each(
+    fleet: &Fleet,
+    sources: &Sources,
+    options: &RenderOptions,
+    consume: impl Fn(ServerOutput) -> Result<(), RenderError> + Sync,
+) -> Result<(), RenderError> {
+    let env = environment(options.templates_dir.as_deref())?;
     let servers: Vec<_> = fleet
         .servers
         .iter()
@@ -264,7 +288,7 @@ pub fn render_fleet(
             prefix: &prefix,
             secrets: options.secrets,
         };
-        render_server(&env, &ctx, sources, options)
+        render_server(&env, &ctx, sources, options).and_then(&consume)
     });
     results.into_iter().collect()
 }

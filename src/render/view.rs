@@ -15,10 +15,10 @@ use super::RenderError;
 use super::escape::{self, EscapeError};
 use super::secrets::SecretSource;
 use crate::model::extension::{DtmfMode, Recording};
+use crate::model::index::ServerEntities;
 use crate::model::queue::Strategy;
 use crate::model::server::TransportProtocol;
 use crate::model::trunk::TrunkKind;
-use crate::model::index::ServerEntities;
 use crate::model::{Extension, Fleet, Server, Sourced, Target};
 
 /// Built-in defaults, used when neither the extension, its server nor the project says.
@@ -330,7 +330,11 @@ impl Ctx<'_> {
     }
 
     fn extensions(&self) -> impl Iterator<Item = &Sourced<Extension>> {
-        self.entities.extensions.iter().copied().filter(|e| e.enabled)
+        self.entities
+            .extensions
+            .iter()
+            .copied()
+            .filter(|e| e.enabled)
     }
 }
 
@@ -396,11 +400,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
     here(&mut src.pjsip, &server.origin);
     here(&mut src.dialplan, &server.origin);
 
-    let routes: Vec<_> = fleet
-        .outbound_routes
-        .iter()
-        .filter(|r| r.server == server.name)
-        .collect();
+    let routes = &ctx.entities.outbound_routes;
 
     // ---- transports
     let transports = server
@@ -732,7 +732,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
 
     // ---- outbound routes
     let mut outbound = Vec::new();
-    for r in &routes {
+    for r in routes.iter() {
         here(&mut src.dialplan, &r.origin);
         let entity = format!("outbound route {}", r.name);
         let mut patterns = Vec::new();
@@ -757,10 +757,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
         }
         let mut out_trunks = Vec::new();
         for (i, name) in r.trunks.iter().enumerate() {
-            let trunk = fleet
-                .trunks
-                .iter()
-                .find(|t| t.server == server.name && t.name == *name);
+            let trunk = ctx.entities.trunks.iter().find(|t| t.name == *name);
             out_trunks.push(OutboundTrunkView {
                 id: safe(arg(name.as_str(), ctx, &entity, "trunks")?),
                 label: safe(format!("trunk{}", i + 1)),
@@ -805,11 +802,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
     }
     // Routes with a caller-id pattern first: Asterisk prefers them anyway, and reading
     // block rules first is what an admin expects.
-    let mut inbound_routes: Vec<_> = fleet
-        .inbound_routes
-        .iter()
-        .filter(|r| r.server == server.name)
-        .collect();
+    let mut inbound_routes = ctx.entities.inbound_routes.clone();
     inbound_routes.sort_by_key(|r| r.callerid.is_none());
     for r in inbound_routes {
         here(&mut src.dialplan, &r.origin);
@@ -860,11 +853,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
         let mut members = Vec::new();
         for m in &q.members {
             let number = m.extension().as_str();
-            let Some(ext) = fleet
-                .extensions
-                .iter()
-                .find(|e| e.server == server.name && e.number.as_str() == number)
-            else {
+            let Some(ext) = ctx.entities.extension_by_number.get(number) else {
                 continue;
             };
             if !ext.enabled {
