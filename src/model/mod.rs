@@ -104,9 +104,9 @@ impl Origin {
         }
     }
 
-    /// The origin of a named field.
-    pub fn field(&self, key: &str) -> Origin {
-        self.at(&[crate::source::Segment::Key(key.to_owned())])
+    /// The origin of a named field (names are the model's own, so nothing is copied).
+    pub fn field(&self, key: &'static str) -> Origin {
+        self.at(&[crate::source::Segment::Key(std::borrow::Cow::Borrowed(key))])
     }
 }
 

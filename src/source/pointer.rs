@@ -1,22 +1,28 @@
 //! Paths into a YAML document (`queues[2].members[0]`), shared by schema errors,
 //! model origins and diagnostics.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use smallvec::SmallVec;
 
 /// One step of a path: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Segment {
-    Key(String),
+    /// Field names known at compile time borrow; keys read from files own.
+    Key(Cow<'static, str>),
     Index(usize),
 }
 
-/// A path from the document root to a node.
+/// A path from the document root to a node. Inline up to 6 steps (every path the model
+/// uses), so the checks can build the origin of each field they look at without
+/// allocating.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Pointer(Vec<Segment>);
+pub struct Pointer(SmallVec<[Segment; 6]>);
 
 impl Pointer {
     pub fn root() -> Pointer {
-        Pointer(Vec::new())
+        Pointer(SmallVec::new())
     }
 
     pub fn segments(&self) -> &[Segment] {
@@ -28,7 +34,7 @@ impl Pointer {
     }
 
     pub fn key(mut self, key: &str) -> Pointer {
-        self.0.push(Segment::Key(key.to_owned()));
+        self.0.push(Segment::Key(Cow::Owned(key.to_owned())));
         self
     }
 

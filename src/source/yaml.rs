@@ -446,7 +446,7 @@ impl Node {
                 }
                 (NodeValue::Map(entries), super::Segment::Key(k)) => entries
                     .iter()
-                    .find(|e| e.key_text() == k)
+                    .find(|e| e.key_text() == k.as_ref())
                     .map(|e| (&e.value, Some(&e.key))),
                 _ => None,
             };
@@ -528,7 +528,7 @@ pub fn to_pointer(steps: &[PathStep<'_>]) -> super::Pointer {
     steps
         .iter()
         .map(|s| match s {
-            PathStep::Key(k) => super::Segment::Key((*k).to_owned()),
+            PathStep::Key(k) => super::Segment::Key((*k).to_owned().into()),
             PathStep::Index(i) => super::Segment::Index(*i),
         })
         .collect()

@@ -171,10 +171,10 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
     for f in &failed {
         match f.segments() {
             [Segment::Key(k)] => {
-                failed_whole.insert(k.as_str());
+                failed_whole.insert(k.as_ref());
             }
             [Segment::Key(k), Segment::Index(i), ..] => {
-                failed_items.insert((k.as_str(), *i));
+                failed_items.insert((k.as_ref(), *i));
             }
             _ => {}
         }

@@ -99,7 +99,7 @@ fn pointer_of(location: &jsonschema::paths::Location) -> Pointer {
     location
         .segments()
         .map(|s| match s {
-            jsonschema::paths::LocationSegment::Property(p) => Segment::Key(p.into_owned()),
+            jsonschema::paths::LocationSegment::Property(p) => Segment::Key(p.into_owned().into()),
             jsonschema::paths::LocationSegment::Index(i) => Segment::Index(i),
         })
         .collect()
