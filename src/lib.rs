@@ -3,10 +3,13 @@
 //! The pipeline, one module per stage: [`source`] (files) → [`model`] (typed fleet) →
 //! [`validate`] (schema + meaning, producing [`diagnostics`]).
 
+pub mod apply;
 pub mod conf;
 pub mod diagnostics;
 pub mod model;
 pub mod parallel;
+pub mod plan;
 pub mod render;
 pub mod source;
+pub mod transport;
 pub mod validate;

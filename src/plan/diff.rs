@@ -1,0 +1,87 @@
+//! Unified diffs of generated files, with secrets masked: a plan is shown in terminals,
+//! CI logs and merge requests, and must never reveal a password or PIN.
+
+use similar::{ChangeTag, TextDiff};
+
+/// The mask shown instead of a secret.
+pub const MASK: &str = "********";
+
+/// Masks the secret part of one config line of a generated file.
+pub fn mask_line(file: &str, line: &str) -> String {
+    let trimmed = line.trim_start();
+    if let Some((key, _)) = trimmed.split_once('=') {
+        let key = key.trim().trim_end_matches('+').to_ascii_lowercase();
+        if matches!(key.as_str(), "password" | "secret" | "md5_cred") {
+            let indent = &line[..line.len() - trimmed.len()];
+            return format!("{indent}{key}={MASK}");
+        }
+    }
+    // voicemail.conf mailbox lines: `101 => PIN,Name,...`.
+    if file.starts_with("voicemail")
+        && let Some((mailbox, rest)) = trimmed.split_once("=>")
+        && mailbox.trim().chars().all(|c| c.is_ascii_digit())
+        && !mailbox.trim().is_empty()
+    {
+        let after_pin = rest.split_once(',').map_or("", |(_, r)| r);
+        return format!("{} => {MASK},{after_pin}", mailbox.trim());
+    }
+    line.to_owned()
+}
+
+/// Masks every line of a file.
+pub fn mask(file: &str, text: &str) -> String {
+    text.lines().map(|l| mask_line(file, l) + "\n").collect()
+}
+
+/// A unified diff (3 lines of context) from `before` to `after`, secrets masked.
+pub fn unified(file: &str, before: &str, after: &str) -> String {
+    let diff = TextDiff::from_lines(before, after);
+    let mut out = String::new();
+    if diff.ratio() == 1.0 && before == after {
+        return out;
+    }
+    out.push_str(&format!("--- a/{file}\n+++ b/{file}\n"));
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        out.push_str(&format!("{}\n", hunk.header()));
+        for change in hunk.iter_changes() {
+            let sign = match change.tag() {
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+                ChangeTag::Equal => ' ',
+            };
+            let line = change.value();
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            out.push(sign);
+            out.push_str(&mask_line(file, line));
+            out.push('\n');
+            if change.missing_newline() {
+                out.push_str("\\ No newline at end of file\n");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(mask_line("pjsip_odoo.conf", "password=s3cr3t"), "password=********");
+        assert_eq!(mask_line("pjsip_odoo.conf", "  Password = x"), "  password=********");
+        assert_eq!(
+            mask_line("voicemail_odoo.conf", "101 => 1234,Anna,a@example.com,,attach=yes"),
+            "101 => ********,Anna,a@example.com,,attach=yes"
+        );
+        assert_eq!(mask_line("pjsip_odoo.conf", "username=101"), "username=101");
+    }
+
+    #[test]
+    fn diffs_show_changes_but_not_secrets() {
+        let d = unified("pjsip_odoo.conf", "[1]\npassword=old\nx=1\n", "[1]\npassword=new\nx=1\n");
+        assert!(d.contains("-password=********\n+password=********\n"), "{d}");
+        assert!(!d.contains("old") && !d.contains("new"), "{d}");
+        assert_eq!(unified("a", "same\n", "same\n"), "");
+    }
+}

@@ -1,0 +1,271 @@
+//! `plan`: what would change on each server — the rendered files against what the host
+//! has, the include lines its base files lack, the reloads that would run, and drift
+//! (generated files edited on the host since the last apply).
+
+pub mod diff;
+pub mod state;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::render::ServerOutput;
+use crate::transport::{Host, TransportError};
+
+pub use state::{STATE_DIR, State};
+
+/// What happens to one generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Change,
+    Remove,
+    Unchanged,
+}
+
+/// One generated file in a plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FilePlan {
+    pub name: String,
+    pub action: Action,
+    /// sha256 of the host's file before (absent: no file).
+    pub before: Option<String>,
+    /// sha256 of the rendered file (absent: to remove).
+    pub after: Option<String>,
+    /// Unified diff, secrets masked.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub diff: String,
+    /// Edited on the host since the last apply.
+    pub drift: bool,
+    /// The rendered content (kept for apply, never serialized: it holds secrets).
+    #[serde(skip)]
+    pub content: Option<String>,
+    /// The host's content before (kept for verification, never serialized).
+    #[serde(skip)]
+    pub previous: Option<String>,
+}
+
+/// An include line a base file lacks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IncludePlan {
+    pub base: String,
+    pub line: String,
+    /// Whether the base file exists (it is created when not).
+    pub base_exists: bool,
+    /// sha256 of the base file before (absent: no file).
+    pub before: Option<String>,
+}
+
+/// The plan of one server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerPlan {
+    pub server: String,
+    pub host: String,
+    pub conf_dir: String,
+    pub files: Vec<FilePlan>,
+    pub includes: Vec<IncludePlan>,
+    /// Asterisk CLI commands that would run, in order.
+    pub reloads: Vec<String>,
+    /// Why the server could not be planned (unreachable, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Counts for the summary line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub add: usize,
+    pub change: usize,
+    pub remove: usize,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.add += o.add;
+        self.change += o.change;
+        self.remove += o.remove;
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} to add, {} to change, {} to remove.", self.add, self.change, self.remove)
+    }
+}
+
+impl ServerPlan {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for f in &self.files {
+            match f.action {
+                Action::Create => c.add += 1,
+                Action::Change => c.change += 1,
+                Action::Remove => c.remove += 1,
+                Action::Unchanged => {}
+            }
+        }
+        c.change += self.includes.len();
+        c
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.counts() != Counts::default()
+    }
+
+    pub fn drifted(&self) -> impl Iterator<Item = &FilePlan> {
+        self.files.iter().filter(|f| f.drift)
+    }
+}
+
+/// A whole plan: what was rendered from which source, per server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub astbase_version: String,
+    /// The source rendered: a commit id or "working tree".
+    pub source: String,
+    pub servers: Vec<ServerPlan>,
+}
+
+impl Plan {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for s in &self.servers {
+            c += s.counts();
+        }
+        c
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.servers.iter().any(ServerPlan::has_changes)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.servers.iter().any(|s| s.error.is_some())
+    }
+}
+
+/// sha256 of some bytes, in hex.
+pub fn hash(data: &[u8]) -> String {
+    let digest = Sha256::digest(data);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The Asterisk CLI command that reloads what a file configures.
+pub fn reload_for(file: &str) -> Option<&'static str> {
+    let stem = file.split(['_', '.']).next().unwrap_or("");
+    Some(match stem {
+        "pjsip" => "module reload res_pjsip.so",
+        "extensions" => "module reload pbx_config.so",
+        "queues" => "module reload app_queue.so",
+        "voicemail" => "module reload app_voicemail.so",
+        "musiconhold" => "module reload res_musiconhold.so",
+        _ => return None,
+    })
+}
+
+/// Whether a base file already has the include line (as `#include` or `#tryinclude`).
+pub fn has_include(base: &str, file: &str) -> bool {
+    crate::conf::parse(base).directives.iter().any(|d| {
+        d.argument == file
+            && matches!(d.kind, crate::conf::DirectiveKind::Include | crate::conf::DirectiveKind::TryInclude)
+    })
+}
+
+/// Plans one server: reads its files through `host` and compares.
+pub fn plan_server(host: &mut Host, conf_dir: &str, rendered: &ServerOutput) -> Result<ServerPlan, TransportError> {
+    let path = |name: &str| format!("{conf_dir}/{name}");
+    let state_path = path(&format!("{STATE_DIR}/state.json"));
+    let state = match host.read_files(std::slice::from_ref(&state_path))?.pop().flatten() {
+        Some(bytes) => State::parse(&bytes).ok(),
+        None => None,
+    };
+    let managed: BTreeMap<String, String> = state.as_ref().map(|s| s.files.clone()).unwrap_or_default();
+    let stale: Vec<&String> = managed.keys().filter(|n| !rendered.files.iter().any(|f| &f.name == *n)).collect();
+
+    let mut wanted: Vec<String> = rendered.files.iter().map(|f| path(&f.name)).collect();
+    wanted.extend(rendered.files.iter().map(|f| path(&f.base)));
+    wanted.extend(stale.iter().map(|n| path(n)));
+    let current = host.read_files(&wanted)?;
+    let n = rendered.files.len();
+    let (generated, rest) = current.split_at(n);
+    let (bases, stale_current) = rest.split_at(n);
+
+    let mut files = Vec::new();
+    let mut includes = Vec::new();
+    let mut reloads: Vec<String> = Vec::new();
+    let mut need_reload = |file: &str| {
+        if let Some(r) = reload_for(file)
+            && !reloads.iter().any(|x| x == r)
+        {
+            reloads.push(r.to_owned());
+        }
+    };
+    for ((file, before), base) in rendered.files.iter().zip(generated).zip(bases) {
+        let after = hash(file.content.as_bytes());
+        let before_hash = before.as_deref().map(hash);
+        let action = match &before_hash {
+            None => Action::Create,
+            Some(h) if *h == after => Action::Unchanged,
+            Some(_) => Action::Change,
+        };
+        let drift = match (managed.get(&file.name), &before_hash) {
+            (Some(recorded), Some(now)) => recorded != now,
+            _ => false,
+        };
+        let before_text = before.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let diff = if action == Action::Unchanged {
+            String::new()
+        } else {
+            diff::unified(&file.name, &before_text, &file.content)
+        };
+        if action != Action::Unchanged {
+            need_reload(&file.name);
+        }
+        let base_text = base.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        if !has_include(&base_text, &file.name) {
+            need_reload(&file.name);
+            includes.push(IncludePlan {
+                base: file.base.clone(),
+                line: file.include_line.clone(),
+                base_exists: base.is_some(),
+                before: base.as_deref().map(hash),
+            });
+        }
+        files.push(FilePlan {
+            name: file.name.clone(),
+            action,
+            before: before_hash,
+            after: Some(after),
+            diff,
+            drift,
+            content: Some(file.content.clone()),
+            previous: before.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()),
+        });
+    }
+    for (name, current) in stale.iter().zip(stale_current) {
+        let Some(current) = current else { continue };
+        let before_hash = hash(current);
+        need_reload(name);
+        files.push(FilePlan {
+            name: (*name).clone(),
+            action: Action::Remove,
+            drift: managed.get(*name).is_some_and(|h| *h != before_hash),
+            before: Some(before_hash),
+            after: None,
+            diff: diff::unified(name, &String::from_utf8_lossy(current), ""),
+            content: None,
+            previous: None,
+        });
+    }
+    Ok(ServerPlan {
+        server: rendered.server.clone(),
+        host: host.describe(),
+        conf_dir: conf_dir.to_owned(),
+        files,
+        includes,
+        reloads,
+        error: None,
+    })
+}

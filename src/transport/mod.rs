@@ -1,0 +1,255 @@
+//! Reaching a server: one trait, [`Executor`], that runs a shell script on a host with
+//! some bytes on its standard input. Every file operation the reconciler needs is a
+//! small POSIX shell script run through it ([`Host`]), so the local executor and the SSH
+//! executor share all the logic, and the reconciler does not know which it has.
+
+pub mod local;
+
+use std::time::{Duration, Instant};
+
+/// What a script printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub status: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Output {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).trim().to_owned()
+    }
+}
+
+/// Why talking to a host failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TransportError {
+    #[error("cannot reach {host}: {message}")]
+    Unreachable { host: String, message: String },
+    #[error("{host}: `{what}` failed (exit {status}): {stderr}")]
+    Failed {
+        host: String,
+        what: String,
+        status: i32,
+        stderr: String,
+    },
+    #[error("{host}: {message}")]
+    Protocol { host: String, message: String },
+    #[error("{host}: {lock} is held by another apply ({owner}); waited {waited:?}")]
+    Locked {
+        host: String,
+        lock: String,
+        owner: String,
+        waited: Duration,
+    },
+}
+
+/// Runs shell scripts on one host.
+pub trait Executor: Send {
+    /// How the host is shown to people: `local`, `root@pbx1.example.com:22`.
+    fn describe(&self) -> String;
+    /// Runs `script` with `sh -c`, feeding `stdin`.
+    fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError>;
+}
+
+/// Quotes a word for a POSIX shell.
+pub fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+/// File and command operations on a host, built on its executor.
+pub struct Host {
+    exec: Box<dyn Executor>,
+}
+
+impl Host {
+    pub fn new(exec: Box<dyn Executor>) -> Host {
+        Host { exec }
+    }
+
+    pub fn describe(&self) -> String {
+        self.exec.describe()
+    }
+
+    fn run_ok(&mut self, what: &str, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
+        let out = self.exec.exec(script, stdin)?;
+        if out.status != 0 {
+            return Err(TransportError::Failed {
+                host: self.describe(),
+                what: what.to_owned(),
+                status: out.status,
+                stderr: out.stderr_text(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reads several files in one round trip; `None` for a file that does not exist.
+    pub fn read_files(&mut self, paths: &[String]) -> Result<Vec<Option<Vec<u8>>>, TransportError> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each file is framed as its byte count on a line, then its bytes; `-` if absent.
+        let mut script = String::from("set -e\n");
+        for p in paths {
+            let q = quote(p);
+            script.push_str(&format!(
+                "if [ -f {q} ]; then wc -c < {q} | tr -d ' '; cat -- {q}; else echo -; fi\n"
+            ));
+        }
+        let out = self.run_ok("read files", &script, b"")?;
+        let mut rest: &[u8] = &out.stdout;
+        let mut files = Vec::with_capacity(paths.len());
+        for p in paths {
+            let newline = rest.iter().position(|b| *b == b'\n').ok_or_else(|| self.garbled(p))?;
+            let header = std::str::from_utf8(&rest[..newline]).map_err(|_| self.garbled(p))?;
+            rest = &rest[newline + 1..];
+            if header == "-" {
+                files.push(None);
+                continue;
+            }
+            let len: usize = header.parse().map_err(|_| self.garbled(p))?;
+            if rest.len() < len {
+                return Err(self.garbled(p));
+            }
+            files.push(Some(rest[..len].to_vec()));
+            rest = &rest[len..];
+        }
+        Ok(files)
+    }
+
+    fn garbled(&self, path: &str) -> TransportError {
+        TransportError::Protocol {
+            host: self.describe(),
+            message: format!("unexpected output while reading {path}"),
+        }
+    }
+
+    /// Writes a file (creating its directory) and flushes it to disk; not atomic by
+    /// itself: callers write to a temporary name and [`Host::rename`] it into place.
+    pub fn write_synced(&mut self, path: &str, data: &[u8], mode: u32) -> Result<(), TransportError> {
+        let q = quote(path);
+        let dir = quote(parent(path));
+        let script = format!(
+            "set -e\numask 077\nmkdir -p -- {dir}\ncat > {q}\nchmod {mode:o} -- {q}\nsync -- {q} 2>/dev/null || sync\n"
+        );
+        self.run_ok(&format!("write {path}"), &script, data).map(drop)
+    }
+
+    /// Renames files in order, in one round trip (each rename is atomic).
+    pub fn rename_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let mut script = String::from("set -e\n");
+        for (from, to) in pairs {
+            script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
+        }
+        script.push_str("sync\n");
+        self.run_ok("rename files", &script, b"").map(drop)
+    }
+
+    /// Copies files (backups), preserving modes, in one round trip.
+    pub fn copy_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        let mut script = String::from("set -e\n");
+        for (from, to) in pairs {
+            script.push_str(&format!(
+                "mkdir -p -- {}\ncp -p -- {} {}\n",
+                quote(parent(to)),
+                quote(from),
+                quote(to)
+            ));
+        }
+        self.run_ok("copy files", &script, b"").map(drop)
+    }
+
+    /// Removes files that may or may not exist.
+    pub fn remove_all(&mut self, paths: &[String]) -> Result<(), TransportError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = paths.iter().map(|p| quote(p)).collect();
+        self.run_ok("remove files", &format!("rm -f -- {}\n", list.join(" ")), b"").map(drop)
+    }
+
+    /// Lists the entries of a directory (empty when it does not exist).
+    pub fn list_dir(&mut self, dir: &str) -> Result<Vec<String>, TransportError> {
+        let q = quote(dir);
+        let out = self.run_ok("list directory", &format!("[ -d {q} ] || exit 0\nls -1A -- {q}\n"), b"")?;
+        Ok(out.stdout_text().lines().map(str::to_owned).collect())
+    }
+
+    /// Runs a command given as words, without a shell interpreting them.
+    pub fn command(&mut self, argv: &[String]) -> Result<Output, TransportError> {
+        let line: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+        self.exec.exec(&line.join(" "), b"")
+    }
+
+    /// Takes the host's apply lock (a directory: `mkdir` is atomic), waiting up to
+    /// `timeout` for another apply to finish.
+    pub fn lock(&mut self, lock_dir: &str, owner: &str, timeout: Duration) -> Result<(), TransportError> {
+        let q = quote(lock_dir);
+        let script = format!(
+            "mkdir -p -- {parent}\nif mkdir -- {q} 2>/dev/null; then printf '%s\\n' {owner} > {q}/owner; exit 0; fi\n\
+             cat -- {q}/owner 2>/dev/null || echo unknown\nexit 75\n",
+            parent = quote(parent(lock_dir)),
+            owner = quote(owner),
+        );
+        let started = Instant::now();
+        loop {
+            let out = self.exec.exec(&script, b"")?;
+            match out.status {
+                0 => return Ok(()),
+                75 if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(200)),
+                75 => {
+                    return Err(TransportError::Locked {
+                        host: self.describe(),
+                        lock: lock_dir.to_owned(),
+                        owner: out.stdout_text().trim().to_owned(),
+                        waited: started.elapsed(),
+                    });
+                }
+                status => {
+                    return Err(TransportError::Failed {
+                        host: self.describe(),
+                        what: "take the lock".into(),
+                        status,
+                        stderr: out.stderr_text(),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn unlock(&mut self, lock_dir: &str) -> Result<(), TransportError> {
+        self.run_ok("release the lock", &format!("rm -rf -- {}\n", quote(lock_dir)), b"").map(drop)
+    }
+}
+
+/// The directory part of a `/`-separated path.
+pub fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &path[..i],
+        None => ".",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(parent("/etc/asterisk/x.conf"), "/etc/asterisk");
+        assert_eq!(parent("/x"), "/");
+    }
+}
