@@ -22,6 +22,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Render each server's *_odoo.conf files into a directory.
     Render(RenderArgs),
+    /// Show what would change on each server: diffs, include lines, reloads, drift.
+    Plan(PlanArgs),
+    /// Make each server match the repository (or apply a saved plan exactly).
+    Apply(ApplyArgs),
     /// Print the JSON Schema of fleet files (for editors and CI).
     Schema,
 }
@@ -61,6 +65,69 @@ pub struct RenderArgs {
     /// Output directory; files go to DIR/<server>/<file>.
     #[arg(long, value_name = "DIR")]
     pub out: std::path::PathBuf,
+}
+
+/// Which servers a command acts on, and how many at once.
+#[derive(Debug, Args)]
+pub struct ScopeArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+
+    /// Only this server (repeat for several; default: all).
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+
+    /// Leave this server out (repeat for several).
+    #[arg(long = "exclude", value_name = "NAME")]
+    pub exclude: Vec<String>,
+
+    /// How many servers to work on at once.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub parallelism: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    /// Save the plan (hashes of what is on each host and what would be written) for
+    /// `astbase apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// text for people, markdown for merge requests, json for tools (on stdout).
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Exit 0 when nothing would change, 2 when something would, 1 on errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `astbase plan --out`: apply exactly it, or refuse if stale.
+    #[arg(value_name = "PLAN")]
+    pub plan: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+
+    /// Apply without asking (required when not on a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Seconds to wait for another apply's lock on a host.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub lock_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

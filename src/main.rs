@@ -33,6 +33,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Validate(args) => commands::validate::run(args, color),
         Command::Render(args) => commands::render::run(args, color),
+        Command::Plan(args) => commands::plan::run(args, color),
+        Command::Apply(args) => commands::apply::run(args, color),
         Command::Schema => commands::schema::run(),
     };
     match result {

@@ -8,9 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Maps `f` over `items` on up to `available_parallelism()` threads; results keep the
 /// order of `items`. Items are handed out one at a time, so uneven files balance out.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(items.len());
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    map_with(items, cores, f)
+}
+
+/// Like [`map`] with an explicit number of threads (for work that waits on the network
+/// rather than the CPU).
+pub fn map_with<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = threads.max(1).min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();
     }

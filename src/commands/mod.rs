@@ -1,6 +1,8 @@
 //! One module per subcommand. Each returns an exit status or a [`CliError`]; `main` is
 //! the only place that prints errors and exits.
 
+pub mod apply;
+pub mod plan;
 pub mod render;
 pub mod schema;
 pub mod validate;
@@ -14,6 +16,8 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// An error: invalid configuration, a failure, or bad usage.
     pub const ERROR: u8 = 1;
+    /// `plan --detailed-exitcode`: something would change.
+    pub const CHANGES: u8 = 2;
 }
 
 /// An error for the user: what went wrong and what to do about it.

@@ -3,6 +3,7 @@
 //! (generated files edited on the host since the last apply).
 
 pub mod diff;
+pub mod report;
 pub mod state;
 
 use std::collections::BTreeMap;
@@ -268,4 +269,46 @@ pub fn plan_server(host: &mut Host, conf_dir: &str, rendered: &ServerOutput) -> 
         reloads,
         error: None,
     })
+}
+
+/// Plans every rendered server, `parallelism` hosts at a time. A server that cannot be
+/// reached gets an error in its plan; the others are planned all the same. The targets
+/// come back with the plans, so an apply reuses the connections.
+pub fn plan_fleet(
+    fleet: &crate::model::Fleet,
+    root: &std::path::Path,
+    outputs: Vec<ServerOutput>,
+    source: &str,
+    parallelism: usize,
+) -> (Plan, Vec<Option<crate::transport::Target>>) {
+    let results = crate::parallel::map_with(&outputs, parallelism, |output| {
+        let server = fleet.server(&output.server).expect("rendered servers exist");
+        let mut target = match crate::transport::connect(server, &fleet.project, root) {
+            Ok(t) => t,
+            Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
+        };
+        match plan_server(&mut target.host, &target.conf_dir, output) {
+            Ok(plan) => (plan, Some(target)),
+            Err(e) => (failed_plan(output, &target.host.describe(), e.to_string()), None),
+        }
+    });
+    let (servers, targets) = results.into_iter().unzip();
+    let plan = Plan {
+        astbase_version: env!("CARGO_PKG_VERSION").to_owned(),
+        source: source.to_owned(),
+        servers,
+    };
+    (plan, targets)
+}
+
+fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
+    ServerPlan {
+        server: output.server.clone(),
+        host: host.to_owned(),
+        conf_dir: String::new(),
+        files: Vec::new(),
+        includes: Vec::new(),
+        reloads: Vec::new(),
+        error: Some(error),
+    }
 }

@@ -253,3 +253,54 @@ mod tests {
         assert_eq!(parent("/x"), "/");
     }
 }
+
+/// How to reach a server and where its configuration lives there.
+pub struct Target {
+    pub host: Host,
+    /// Absolute path of the Asterisk conf dir on the host.
+    pub conf_dir: String,
+    /// The asterisk binary there.
+    pub asterisk: String,
+}
+
+/// Opens the transport for a server: local for `host: local` (a relative conf dir is
+/// relative to the repo root), SSH otherwise.
+pub fn connect(
+    server: &crate::model::Server,
+    project: &crate::model::Project,
+    root: &std::path::Path,
+) -> Result<Target, TransportError> {
+    let conf_dir = server
+        .asterisk
+        .conf_dir
+        .clone()
+        .or_else(|| project.conf_dir.clone())
+        .unwrap_or_else(|| crate::model::project::DEFAULT_CONF_DIR.to_owned());
+    let asterisk = server.asterisk.binary.clone().unwrap_or_else(|| "asterisk".to_owned());
+    if server.is_local() {
+        let path = std::path::Path::new(&conf_dir);
+        let absolute = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::path::absolute(root.join(path)).map_err(|e| TransportError::Unreachable {
+                host: "local".into(),
+                message: e.to_string(),
+            })?
+        };
+        // A relative binary (e.g. an example's stand-in script) is relative to the repo too.
+        let asterisk = if asterisk.contains('/') && !asterisk.starts_with('/') {
+            std::path::absolute(root.join(&asterisk)).map_or(asterisk, |p| p.to_string_lossy().into_owned())
+        } else {
+            asterisk
+        };
+        return Ok(Target {
+            host: Host::new(Box::new(local::Local { env: Vec::new() })),
+            conf_dir: absolute.to_string_lossy().into_owned(),
+            asterisk,
+        });
+    }
+    Err(TransportError::Unreachable {
+        host: server.host.clone(),
+        message: "this build of astbase has no SSH transport yet; only `host: local` servers can be planned".into(),
+    })
+}

@@ -1,0 +1,138 @@
+//! `astbase apply`: carry out the plan on every server in scope.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use astbase::apply::{ApplyOptions, Outcome, apply_server};
+use astbase::plan::{Plan, report};
+
+use super::plan::prepare;
+use super::{CliError, CommandResult, exit, print};
+use crate::cli::ApplyArgs;
+
+pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
+    let (plan, targets) = prepare(&args.scope, color)?;
+    if let Some(path) = &args.plan {
+        let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
+        let saved: Plan = serde_json::from_str(&text).map_err(|e| CliError {
+            message: format!("{} is not a saved plan: {e}", path.display()),
+            hint: Some("save one with `astbase plan --out FILE`".into()),
+        })?;
+        check_same(&saved, &plan)?;
+    } else {
+        print(&report::text(&plan, color))?;
+    }
+    if plan.has_errors() {
+        return Err(CliError {
+            message: "some servers could not be planned; nothing was applied".into(),
+            hint: Some("fix or --exclude them and run again".into()),
+        });
+    }
+    if !plan.has_changes() {
+        print("No changes.\n")?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    if args.plan.is_none() && !args.auto_approve {
+        confirm(plan.servers.iter().filter(|s| s.has_changes()).count())?;
+    }
+    let options = ApplyOptions {
+        asterisk: String::new(),
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        source: plan.source.clone(),
+        owner: owner(),
+    };
+    let work: Vec<_> = plan.servers.iter().zip(targets).collect();
+    let work: Vec<_> = work.into_iter().map(std::sync::Mutex::new).collect();
+    let outcomes = astbase::parallel::map_with(&work, args.scope.parallelism, |cell| {
+        let mut guard = cell.lock().expect("each cell is used once");
+        let (server_plan, target) = &mut *guard;
+        let Some(target) = target.as_mut() else {
+            return (server_plan.server.clone(), Outcome::Unreachable { reason: "no connection".into() });
+        };
+        let options = ApplyOptions {
+            asterisk: target.asterisk.clone(),
+            ..options.clone()
+        };
+        let outcome = apply_server(&mut target.host, server_plan, &options);
+        eprintln!("{}: {}", server_plan.server, describe(&outcome));
+        (server_plan.server.clone(), outcome)
+    });
+    let mut summary = String::new();
+    for (server, outcome) in &outcomes {
+        summary.push_str(&format!("{server}: {}\n", describe(outcome)));
+    }
+    let failed = outcomes.iter().filter(|(_, o)| o.is_failure()).count();
+    summary.push_str(&format!(
+        "Apply: {} applied, {} unchanged, {failed} failed.\n",
+        outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Applied { .. })).count(),
+        outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Unchanged)).count(),
+    ));
+    print(&summary)?;
+    Ok(ExitCode::from(if failed > 0 { exit::ERROR } else { exit::OK }))
+}
+
+fn describe(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Applied { reloads } if reloads.is_empty() => "applied".into(),
+        Outcome::Applied { reloads } => format!("applied ({})", reloads.join(", ")),
+        Outcome::Unchanged => "unchanged".into(),
+        Outcome::RolledBack { reason } => format!("rolled back: {reason}"),
+        Outcome::Failed { reason } => format!("failed: {reason}"),
+        Outcome::Unreachable { reason } => format!("unreachable: {reason}"),
+    }
+}
+
+/// A saved plan is applied only if the repo still renders the same files and each host
+/// still has what the plan saw.
+fn check_same(saved: &Plan, now: &Plan) -> Result<(), CliError> {
+    for old in &saved.servers {
+        let Some(new) = now.servers.iter().find(|s| s.server == old.server) else {
+            return Err(stale(format!("server `{}` is not in scope now", old.server)));
+        };
+        let key = |s: &astbase::plan::ServerPlan| {
+            s.files.iter().map(|f| (f.name.clone(), f.before.clone(), f.after.clone())).collect::<Vec<_>>()
+        };
+        let (a, b) = (key(old), key(new));
+        if a.iter().map(|x| (&x.0, &x.2)).ne(b.iter().map(|x| (&x.0, &x.2))) {
+            return Err(stale(format!("the repository now renders different files for `{}`", old.server)));
+        }
+        if a.iter().map(|x| &x.1).ne(b.iter().map(|x| &x.1)) || old.includes != new.includes {
+            return Err(stale(format!("files on `{}` changed since the plan was made", old.server)));
+        }
+    }
+    Ok(())
+}
+
+fn stale(message: String) -> CliError {
+    CliError {
+        message: format!("the saved plan is stale: {message}"),
+        hint: Some("make a new plan with `astbase plan --out FILE`".into()),
+    }
+}
+
+fn confirm(servers: usize) -> Result<(), CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError {
+            message: "refusing to apply without confirmation".into(),
+            hint: Some("run on a terminal to confirm, or pass --auto-approve (CI)".into()),
+        });
+    }
+    eprint!("Apply these changes to {servers} server(s)? Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() != "yes" {
+        return Err(CliError {
+            message: "apply cancelled".into(),
+            hint: None,
+        });
+    }
+    Ok(())
+}
+
+fn owner() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let machine = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    format!("{user}@{} pid {}", machine.trim(), std::process::id())
+}

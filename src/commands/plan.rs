@@ -1,0 +1,71 @@
+//! `astbase plan`: render, read each server, show what would change.
+
+use std::process::ExitCode;
+
+use astbase::plan::{Plan, plan_fleet, report};
+use astbase::render::{RenderOptions, SecretSource, render_fleet};
+use astbase::transport::Target;
+
+use super::{CliError, CommandResult, exit, load_valid, print};
+use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
+
+/// Validates, renders and plans the servers in scope.
+pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Target>>), CliError> {
+    let report = load_valid(scope.repo.repo.as_deref(), color)?;
+    let fleet = &report.fleet;
+    for name in scope.servers.iter().chain(&scope.exclude) {
+        if fleet.server(name).is_none() {
+            let known: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
+            return Err(CliError {
+                message: format!("no server `{name}` in the repository"),
+                hint: Some(format!("servers: {}", known.join(", "))),
+            });
+        }
+    }
+    let selected: Vec<String> = fleet
+        .servers
+        .iter()
+        .map(|s| s.name.to_string())
+        .filter(|n| scope.servers.is_empty() || scope.servers.contains(n))
+        .filter(|n| !scope.exclude.contains(n))
+        .collect();
+    if selected.is_empty() {
+        return Err(CliError {
+            message: "no server selected".into(),
+            hint: Some("check --server and --exclude".into()),
+        });
+    }
+    let root = &report.sources.root;
+    let secrets = SecretSource::from_env(root);
+    let options = RenderOptions {
+        source_label: "working tree".into(),
+        servers: selected,
+        secrets: &secrets,
+        templates_dir: fleet.project.templates_dir.as_ref().map(|d| root.join(d)),
+    };
+    let outputs = render_fleet(fleet, &report.sources, &options)?;
+    Ok(plan_fleet(fleet, root, outputs, &options.source_label, scope.parallelism))
+}
+
+pub fn run(args: &PlanArgs, color: bool) -> CommandResult {
+    let (plan, _) = prepare(&args.scope, color)?;
+    let text = match args.format {
+        PlanFormat::Text => report::text(&plan, color),
+        PlanFormat::Markdown => report::markdown(&plan),
+        PlanFormat::Json => report::json(&plan),
+    };
+    print(&text)?;
+    if let Some(path) = &args.out {
+        let saved = serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n";
+        std::fs::write(path, saved).map_err(|e| CliError::io("write", path, e))?;
+        eprintln!("plan saved to {}; apply it with `astbase apply {}`", path.display(), path.display());
+    }
+    let code = if plan.has_errors() {
+        exit::ERROR
+    } else if args.detailed_exitcode && plan.has_changes() {
+        exit::CHANGES
+    } else {
+        exit::OK
+    };
+    Ok(ExitCode::from(code))
+}

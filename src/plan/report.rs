@@ -1,0 +1,132 @@
+//! A plan as people and machines read it: text (terminal, CI log), Markdown (merge
+//! request comment), JSON (stdout for tools). Diffs are already masked.
+
+use super::{Action, Plan, ServerPlan};
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "+",
+        Action::Change => "~",
+        Action::Remove => "-",
+        Action::Unchanged => "=",
+    }
+}
+
+fn action_word(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Change => "change",
+        Action::Remove => "remove",
+        Action::Unchanged => "unchanged",
+    }
+}
+
+/// Colours a unified diff for a terminal.
+fn colour_diff(diff: &str) -> String {
+    diff.lines()
+        .map(|l| {
+            let code = if l.starts_with("+++") || l.starts_with("---") {
+                "1"
+            } else if l.starts_with('+') {
+                "32"
+            } else if l.starts_with('-') {
+                "31"
+            } else if l.starts_with("@@") {
+                "36"
+            } else {
+                return format!("{l}\n");
+            };
+            format!("\x1b[{code}m{l}\x1b[0m\n")
+        })
+        .collect()
+}
+
+fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
+    out.push_str(&format!("== {} ({}: {})\n", s.server, s.host, s.conf_dir));
+    if let Some(e) = &s.error {
+        out.push_str(&format!("  error: {e}\n\n"));
+        return;
+    }
+    for f in s.files.iter().filter(|f| f.action != Action::Unchanged) {
+        out.push_str(&format!("  {} {} ({})\n", symbol(f.action), f.name, action_word(f.action)));
+    }
+    for i in &s.includes {
+        let created = if i.base_exists { "" } else { " (file created)" };
+        out.push_str(&format!("  ~ {}: append `{}`{created}\n", i.base, i.line));
+    }
+    for f in s.drifted() {
+        out.push_str(&format!("  ! drift: {} was edited on the host since the last apply\n", f.name));
+    }
+    if !s.reloads.is_empty() {
+        out.push_str(&format!("  reloads: {}\n", s.reloads.join(", ")));
+    }
+    for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
+        out.push('\n');
+        out.push_str(&if color { colour_diff(&f.diff) } else { f.diff.clone() });
+    }
+    out.push_str(&format!("{}: {}\n\n", s.server, s.counts()));
+}
+
+/// Text for a terminal or log.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let mut out = String::new();
+    for s in &plan.servers {
+        server_text(s, color, &mut out);
+    }
+    let failed = plan.servers.iter().filter(|s| s.error.is_some()).count();
+    out.push_str(&format!("Plan: {}", plan.counts()));
+    if failed > 0 {
+        out.push_str(&format!(" {failed} server(s) could not be planned."));
+    }
+    out.push('\n');
+    out
+}
+
+/// Markdown for a merge-request comment.
+pub fn markdown(plan: &Plan) -> String {
+    let mut out = format!("### astbase plan ({})\n\n", plan.source);
+    out.push_str(&format!("**Plan: {}**\n\n", plan.counts()));
+    out.push_str("| server | host | add | change | remove | drift | status |\n|---|---|---|---|---|---|---|\n");
+    for s in &plan.servers {
+        let c = s.counts();
+        let status = match &s.error {
+            Some(e) => format!("error: {}", e.replace('|', "\\|")),
+            None if s.has_changes() => "changes".into(),
+            None => "no changes".into(),
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {status} |\n",
+            s.server,
+            s.host,
+            c.add,
+            c.change,
+            c.remove,
+            s.drifted().count()
+        ));
+    }
+    for s in plan.servers.iter().filter(|s| s.has_changes()) {
+        out.push_str(&format!("\n<details><summary>{}: {}</summary>\n\n", s.server, s.counts()));
+        for i in &s.includes {
+            out.push_str(&format!("- `{}`: append `{}`\n", i.base, i.line));
+        }
+        if !s.reloads.is_empty() {
+            out.push_str(&format!("- reloads: `{}`\n", s.reloads.join("`, `")));
+        }
+        for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
+            out.push_str(&format!("\n```diff\n{}```\n", f.diff.replace("```", "` ` `")));
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// JSON for tools.
+pub fn json(plan: &Plan) -> String {
+    let mut value = serde_json::to_value(plan).expect("plan serializes");
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("summary".into(), serde_json::to_value(plan.counts()).expect("counts serialize"));
+    }
+    let mut text = serde_json::to_string_pretty(&value).expect("plan serializes");
+    text.push('\n');
+    text
+}
