@@ -14,7 +14,11 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
 
 /// Like [`map`] with an explicit number of threads (for work that waits on the network
 /// rather than the CPU).
-pub fn map_with<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn map_with<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     let threads = threads.max(1).min(items.len());
     if threads <= 1 {
         return items.iter().map(f).collect();

@@ -66,8 +66,12 @@ pub fn apply_server(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) 
     let lock = format!("{}/{STATE_DIR}/lock", plan.conf_dir);
     if let Err(e) = host.lock(&lock, &options.owner, options.lock_timeout) {
         return match e {
-            TransportError::Unreachable { .. } => Outcome::Unreachable { reason: e.to_string() },
-            e => Outcome::Failed { reason: e.to_string() },
+            TransportError::Unreachable { .. } => Outcome::Unreachable {
+                reason: e.to_string(),
+            },
+            e => Outcome::Failed {
+                reason: e.to_string(),
+            },
         };
     }
     let outcome = apply_locked(host, plan, options);
@@ -101,19 +105,25 @@ impl Paths<'_> {
 }
 
 fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Outcome {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let paths = Paths {
         conf_dir: &plan.conf_dir,
         stamp: format!("{}-{:09}", now.as_secs(), now.subsec_nanos()),
     };
     // 1. The host must still be as planned.
     if let Err(e) = check_fresh(host, plan, &paths) {
-        return Outcome::Failed { reason: e.to_string() };
+        return Outcome::Failed {
+            reason: e.to_string(),
+        };
     }
     if !plan.has_changes() {
         return match write_state(host, plan, &paths, options, now.as_secs()) {
             Ok(()) => Outcome::Unchanged,
-            Err(e) => Outcome::Failed { reason: e.to_string() },
+            Err(e) => Outcome::Failed {
+                reason: e.to_string(),
+            },
         };
     }
     // 2. Stage everything; nothing the host uses has changed yet.
@@ -121,15 +131,26 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         Ok(staged) => staged,
         Err(e) => {
             let _ = host.remove_all(&staged_temps(plan, &paths));
-            return Outcome::Failed { reason: format!("nothing changed: {e}") };
+            return Outcome::Failed {
+                reason: format!("nothing changed: {e}"),
+            };
         }
     };
     // 3. Switch: rename into place, remove stale files.
     if let Err(e) = switch(host, plan, &paths, &staged) {
-        return rollback(host, plan, &paths, &staged, options, format!("switching files failed: {e}"));
+        return rollback(
+            host,
+            plan,
+            &paths,
+            &staged,
+            options,
+            format!("switching files failed: {e}"),
+        );
     }
     // 4. Reload and verify.
-    let reloads = match reload(host, &plan.reloads, options).and_then(|()| verify::loaded(host, plan, options)) {
+    let reloads = match reload(host, &plan.reloads, options)
+        .and_then(|()| verify::loaded(host, plan, options))
+    {
         Ok(()) => plan.reloads.clone(),
         Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
     };
@@ -194,9 +215,14 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
     for f in &plan.files {
         match f.action {
             Action::Create | Action::Change => {
-                let content = f.content.as_deref().expect("a planned file has its content");
+                let content = f
+                    .content
+                    .as_deref()
+                    .expect("a planned file has its content");
                 host.write_synced(&paths.temp(&f.name), content.as_bytes(), 0o640)?;
-                staged.renames.push((paths.temp(&f.name), paths.file(&f.name)));
+                staged
+                    .renames
+                    .push((paths.temp(&f.name), paths.file(&f.name)));
                 if f.action == Action::Create {
                     staged.created.push(f.name.clone());
                 } else {
@@ -223,7 +249,9 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
         text.extend_from_slice(include.line.as_bytes());
         text.push(b'\n');
         host.write_synced(&paths.temp(&include.base), &text, 0o640)?;
-        staged.renames.push((paths.temp(&include.base), paths.file(&include.base)));
+        staged
+            .renames
+            .push((paths.temp(&include.base), paths.file(&include.base)));
         if before.is_some() {
             staged.backed_up.push(include.base.clone());
             backups.push((paths.file(&include.base), paths.backup(&include.base)));
@@ -235,7 +263,12 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
     Ok(staged)
 }
 
-fn switch(host: &mut Host, _plan: &ServerPlan, paths: &Paths, staged: &Staged) -> Result<(), TransportError> {
+fn switch(
+    host: &mut Host,
+    _plan: &ServerPlan,
+    paths: &Paths,
+    staged: &Staged,
+) -> Result<(), TransportError> {
     host.rename_all(&staged.renames)?;
     let removed: Vec<String> = staged.removed.iter().map(|n| paths.file(n)).collect();
     host.remove_all(&removed)
@@ -250,7 +283,11 @@ fn rollback(
     options: &ApplyOptions,
     reason: String,
 ) -> Outcome {
-    let restore: Vec<(String, String)> = staged.backed_up.iter().map(|n| (paths.backup(n), paths.file(n))).collect();
+    let restore: Vec<(String, String)> = staged
+        .backed_up
+        .iter()
+        .map(|n| (paths.backup(n), paths.file(n)))
+        .collect();
     let created: Vec<String> = staged.created.iter().map(|n| paths.file(n)).collect();
     let temps = staged_temps(plan, paths);
     let restored = host
@@ -259,7 +296,10 @@ fn rollback(
         .and_then(|()| host.remove_all(&temps));
     if let Err(e) = restored {
         return Outcome::Failed {
-            reason: format!("{reason}; restoring the previous files also failed: {e} (backups are in {})", paths.backup_dir()),
+            reason: format!(
+                "{reason}; restoring the previous files also failed: {e} (backups are in {})",
+                paths.backup_dir()
+            ),
         };
     }
     match reload(host, &plan.reloads, options) {
@@ -272,7 +312,11 @@ fn rollback(
 
 /// Runs reload commands, judged by their output: `asterisk -rx` exits 0 even when the
 /// command failed. "Already in progress" is retried.
-pub fn reload(host: &mut Host, commands: &[String], options: &ApplyOptions) -> Result<(), ApplyError> {
+pub fn reload(
+    host: &mut Host,
+    commands: &[String],
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
     for command in commands {
         let mut attempt = 0;
         loop {
@@ -285,11 +329,21 @@ pub fn reload(host: &mut Host, commands: &[String], options: &ApplyOptions) -> R
                 continue;
             }
             let failed = out.status != 0
-                || ["reload failure", "failed", "no such", "unable to", "not found", "already in progress"]
-                    .iter()
-                    .any(|needle| lower.contains(needle));
+                || [
+                    "reload failure",
+                    "failed",
+                    "no such",
+                    "unable to",
+                    "not found",
+                    "already in progress",
+                ]
+                .iter()
+                .any(|needle| lower.contains(needle));
             if failed {
-                return Err(ApplyError::Reload(format!("`{command}` failed: {}", text.trim())));
+                return Err(ApplyError::Reload(format!(
+                    "`{command}` failed: {}",
+                    text.trim()
+                )));
             }
             break;
         }
@@ -297,7 +351,13 @@ pub fn reload(host: &mut Host, commands: &[String], options: &ApplyOptions) -> R
     Ok(())
 }
 
-fn write_state(host: &mut Host, plan: &ServerPlan, paths: &Paths, options: &ApplyOptions, now: u64) -> Result<(), TransportError> {
+fn write_state(
+    host: &mut Host,
+    plan: &ServerPlan,
+    paths: &Paths,
+    options: &ApplyOptions,
+    now: u64,
+) -> Result<(), TransportError> {
     let state = State {
         astbase_version: env!("CARGO_PKG_VERSION").to_owned(),
         source: options.source.clone(),
@@ -317,11 +377,17 @@ fn write_state(host: &mut Host, plan: &ServerPlan, paths: &Paths, options: &Appl
 /// Keeps the newest backup generations.
 fn prune_backups(host: &mut Host, paths: &Paths) {
     let dir = format!("{}/{STATE_DIR}/backups", paths.conf_dir);
-    let Ok(mut generations) = host.list_dir(&dir) else { return };
+    let Ok(mut generations) = host.list_dir(&dir) else {
+        return;
+    };
     generations.sort();
     if generations.len() > KEEP_BACKUPS {
         let mut argv: Vec<String> = vec!["rm".into(), "-rf".into(), "--".into()];
-        argv.extend(generations[..generations.len() - KEEP_BACKUPS].iter().map(|g| format!("{dir}/{g}")));
+        argv.extend(
+            generations[..generations.len() - KEEP_BACKUPS]
+                .iter()
+                .map(|g| format!("{dir}/{g}")),
+        );
         // Old backups are a convenience: failing to prune them is not worth failing for.
         let _ = host.command(&argv);
     }

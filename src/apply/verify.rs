@@ -8,7 +8,10 @@ use crate::plan::{Action, ServerPlan};
 use crate::transport::Host;
 
 /// Sections of `new` that are new or differ from `old` (by name and type).
-fn changed_sections<'a>(new: &'a conf::ConfFile, old: Option<&conf::ConfFile>) -> Vec<&'a conf::Section> {
+fn changed_sections<'a>(
+    new: &'a conf::ConfFile,
+    old: Option<&conf::ConfFile>,
+) -> Vec<&'a conf::Section> {
     new.sections
         .iter()
         .filter(|s| {
@@ -23,10 +26,20 @@ fn changed_sections<'a>(new: &'a conf::ConfFile, old: Option<&conf::ConfFile>) -
 }
 
 /// Checks that the contexts, endpoints and queues that changed are what Asterisk loaded.
-pub fn loaded(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Result<(), ApplyError> {
+pub fn loaded(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+) -> Result<(), ApplyError> {
     let mut checks: Vec<(String, &'static [&'static str])> = Vec::new();
-    for f in plan.files.iter().filter(|f| matches!(f.action, Action::Create | Action::Change)) {
-        let Some(content) = f.content.as_deref() else { continue };
+    for f in plan
+        .files
+        .iter()
+        .filter(|f| matches!(f.action, Action::Create | Action::Change))
+    {
+        let Some(content) = f.content.as_deref() else {
+            continue;
+        };
         let parsed = conf::parse(content);
         let old = f.previous.as_deref().map(conf::parse);
         let changed = changed_sections(&parsed, old.as_ref());
@@ -34,12 +47,18 @@ pub fn loaded(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Res
         match stem {
             "extensions" => {
                 for s in &changed {
-                    checks.push((format!("dialplan show {}", s.name), &["there is no existence", "no such"]));
+                    checks.push((
+                        format!("dialplan show {}", s.name),
+                        &["there is no existence", "no such"],
+                    ));
                 }
             }
             "pjsip" => {
                 for s in changed.iter().filter(|s| s.get("type") == Some("endpoint")) {
-                    checks.push((format!("pjsip show endpoint {}", s.name), &["unable to find object"]));
+                    checks.push((
+                        format!("pjsip show endpoint {}", s.name),
+                        &["unable to find object"],
+                    ));
                 }
             }
             "queues" => {

@@ -48,7 +48,12 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
         let mut guard = cell.lock().expect("each cell is used once");
         let (server_plan, target) = &mut *guard;
         let Some(target) = target.as_mut() else {
-            return (server_plan.server.clone(), Outcome::Unreachable { reason: "no connection".into() });
+            return (
+                server_plan.server.clone(),
+                Outcome::Unreachable {
+                    reason: "no connection".into(),
+                },
+            );
         };
         let options = ApplyOptions {
             asterisk: target.asterisk.clone(),
@@ -65,11 +70,21 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
     let failed = outcomes.iter().filter(|(_, o)| o.is_failure()).count();
     summary.push_str(&format!(
         "Apply: {} applied, {} unchanged, {failed} failed.\n",
-        outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Applied { .. })).count(),
-        outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Unchanged)).count(),
+        outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Applied { .. }))
+            .count(),
+        outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Unchanged))
+            .count(),
     ));
     print(&summary)?;
-    Ok(ExitCode::from(if failed > 0 { exit::ERROR } else { exit::OK }))
+    Ok(ExitCode::from(if failed > 0 {
+        exit::ERROR
+    } else {
+        exit::OK
+    }))
 }
 
 fn describe(outcome: &Outcome) -> String {
@@ -88,17 +103,32 @@ fn describe(outcome: &Outcome) -> String {
 fn check_same(saved: &Plan, now: &Plan) -> Result<(), CliError> {
     for old in &saved.servers {
         let Some(new) = now.servers.iter().find(|s| s.server == old.server) else {
-            return Err(stale(format!("server `{}` is not in scope now", old.server)));
+            return Err(stale(format!(
+                "server `{}` is not in scope now",
+                old.server
+            )));
         };
         let key = |s: &astbase::plan::ServerPlan| {
-            s.files.iter().map(|f| (f.name.clone(), f.before.clone(), f.after.clone())).collect::<Vec<_>>()
+            s.files
+                .iter()
+                .map(|f| (f.name.clone(), f.before.clone(), f.after.clone()))
+                .collect::<Vec<_>>()
         };
         let (a, b) = (key(old), key(new));
-        if a.iter().map(|x| (&x.0, &x.2)).ne(b.iter().map(|x| (&x.0, &x.2))) {
-            return Err(stale(format!("the repository now renders different files for `{}`", old.server)));
+        if a.iter()
+            .map(|x| (&x.0, &x.2))
+            .ne(b.iter().map(|x| (&x.0, &x.2)))
+        {
+            return Err(stale(format!(
+                "the repository now renders different files for `{}`",
+                old.server
+            )));
         }
         if a.iter().map(|x| &x.1).ne(b.iter().map(|x| &x.1)) || old.includes != new.includes {
-            return Err(stale(format!("files on `{}` changed since the plan was made", old.server)));
+            return Err(stale(format!(
+                "files on `{}` changed since the plan was made",
+                old.server
+            )));
         }
     }
     Ok(())

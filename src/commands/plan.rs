@@ -44,7 +44,13 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Targe
         templates_dir: fleet.project.templates_dir.as_ref().map(|d| root.join(d)),
     };
     let outputs = render_fleet(fleet, &report.sources, &options)?;
-    Ok(plan_fleet(fleet, root, outputs, &options.source_label, scope.parallelism))
+    Ok(plan_fleet(
+        fleet,
+        root,
+        outputs,
+        &options.source_label,
+        scope.parallelism,
+    ))
 }
 
 pub fn run(args: &PlanArgs, color: bool) -> CommandResult {
@@ -58,7 +64,11 @@ pub fn run(args: &PlanArgs, color: bool) -> CommandResult {
     if let Some(path) = &args.out {
         let saved = serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n";
         std::fs::write(path, saved).map_err(|e| CliError::io("write", path, e))?;
-        eprintln!("plan saved to {}; apply it with `astbase apply {}`", path.display(), path.display());
+        eprintln!(
+            "plan saved to {}; apply it with `astbase apply {}`",
+            path.display(),
+            path.display()
+        );
     }
     let code = if plan.has_errors() {
         exit::ERROR

@@ -68,10 +68,19 @@ mod tests {
 
     #[test]
     fn secrets_are_masked() {
-        assert_eq!(mask_line("pjsip_odoo.conf", "password=s3cr3t"), "password=********");
-        assert_eq!(mask_line("pjsip_odoo.conf", "  Password = x"), "  password=********");
         assert_eq!(
-            mask_line("voicemail_odoo.conf", "101 => 1234,Anna,a@example.com,,attach=yes"),
+            mask_line("pjsip_odoo.conf", "password=s3cr3t"),
+            "password=********"
+        );
+        assert_eq!(
+            mask_line("pjsip_odoo.conf", "  Password = x"),
+            "  password=********"
+        );
+        assert_eq!(
+            mask_line(
+                "voicemail_odoo.conf",
+                "101 => 1234,Anna,a@example.com,,attach=yes"
+            ),
             "101 => ********,Anna,a@example.com,,attach=yes"
         );
         assert_eq!(mask_line("pjsip_odoo.conf", "username=101"), "username=101");
@@ -79,8 +88,15 @@ mod tests {
 
     #[test]
     fn diffs_show_changes_but_not_secrets() {
-        let d = unified("pjsip_odoo.conf", "[1]\npassword=old\nx=1\n", "[1]\npassword=new\nx=1\n");
-        assert!(d.contains("-password=********\n+password=********\n"), "{d}");
+        let d = unified(
+            "pjsip_odoo.conf",
+            "[1]\npassword=old\nx=1\n",
+            "[1]\npassword=new\nx=1\n",
+        );
+        assert!(
+            d.contains("-password=********\n+password=********\n"),
+            "{d}"
+        );
         assert!(!d.contains("old") && !d.contains("new"), "{d}");
         assert_eq!(unified("a", "same\n", "same\n"), "");
     }

@@ -92,7 +92,11 @@ impl std::ops::AddAssign for Counts {
 
 impl std::fmt::Display for Counts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} to add, {} to change, {} to remove.", self.add, self.change, self.remove)
+        write!(
+            f,
+            "{} to add, {} to change, {} to remove.",
+            self.add, self.change, self.remove
+        )
     }
 }
 
@@ -170,20 +174,35 @@ pub fn reload_for(file: &str) -> Option<&'static str> {
 pub fn has_include(base: &str, file: &str) -> bool {
     crate::conf::parse(base).directives.iter().any(|d| {
         d.argument == file
-            && matches!(d.kind, crate::conf::DirectiveKind::Include | crate::conf::DirectiveKind::TryInclude)
+            && matches!(
+                d.kind,
+                crate::conf::DirectiveKind::Include | crate::conf::DirectiveKind::TryInclude
+            )
     })
 }
 
 /// Plans one server: reads its files through `host` and compares.
-pub fn plan_server(host: &mut Host, conf_dir: &str, rendered: &ServerOutput) -> Result<ServerPlan, TransportError> {
+pub fn plan_server(
+    host: &mut Host,
+    conf_dir: &str,
+    rendered: &ServerOutput,
+) -> Result<ServerPlan, TransportError> {
     let path = |name: &str| format!("{conf_dir}/{name}");
     let state_path = path(&format!("{STATE_DIR}/state.json"));
-    let state = match host.read_files(std::slice::from_ref(&state_path))?.pop().flatten() {
+    let state = match host
+        .read_files(std::slice::from_ref(&state_path))?
+        .pop()
+        .flatten()
+    {
         Some(bytes) => State::parse(&bytes).ok(),
         None => None,
     };
-    let managed: BTreeMap<String, String> = state.as_ref().map(|s| s.files.clone()).unwrap_or_default();
-    let stale: Vec<&String> = managed.keys().filter(|n| !rendered.files.iter().any(|f| &f.name == *n)).collect();
+    let managed: BTreeMap<String, String> =
+        state.as_ref().map(|s| s.files.clone()).unwrap_or_default();
+    let stale: Vec<&String> = managed
+        .keys()
+        .filter(|n| !rendered.files.iter().any(|f| &f.name == *n))
+        .collect();
 
     let mut wanted: Vec<String> = rendered.files.iter().map(|f| path(&f.name)).collect();
     wanted.extend(rendered.files.iter().map(|f| path(&f.base)));
@@ -215,7 +234,10 @@ pub fn plan_server(host: &mut Host, conf_dir: &str, rendered: &ServerOutput) -> 
             (Some(recorded), Some(now)) => recorded != now,
             _ => false,
         };
-        let before_text = before.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let before_text = before
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
         let diff = if action == Action::Unchanged {
             String::new()
         } else {
@@ -224,7 +246,10 @@ pub fn plan_server(host: &mut Host, conf_dir: &str, rendered: &ServerOutput) -> 
         if action != Action::Unchanged {
             need_reload(&file.name);
         }
-        let base_text = base.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let base_text = base
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
         if !has_include(&base_text, &file.name) {
             need_reload(&file.name);
             includes.push(IncludePlan {
@@ -242,7 +267,9 @@ pub fn plan_server(host: &mut Host, conf_dir: &str, rendered: &ServerOutput) -> 
             diff,
             drift,
             content: Some(file.content.clone()),
-            previous: before.as_deref().map(|b| String::from_utf8_lossy(b).into_owned()),
+            previous: before
+                .as_deref()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
         });
     }
     for (name, current) in stale.iter().zip(stale_current) {
@@ -282,14 +309,19 @@ pub fn plan_fleet(
     parallelism: usize,
 ) -> (Plan, Vec<Option<crate::transport::Target>>) {
     let results = crate::parallel::map_with(&outputs, parallelism, |output| {
-        let server = fleet.server(&output.server).expect("rendered servers exist");
+        let server = fleet
+            .server(&output.server)
+            .expect("rendered servers exist");
         let mut target = match crate::transport::connect(server, &fleet.project, root) {
             Ok(t) => t,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
         match plan_server(&mut target.host, &target.conf_dir, output) {
             Ok(plan) => (plan, Some(target)),
-            Err(e) => (failed_plan(output, &target.host.describe(), e.to_string()), None),
+            Err(e) => (
+                failed_plan(output, &target.host.describe(), e.to_string()),
+                None,
+            ),
         }
     });
     let (servers, targets) = results.into_iter().unzip();

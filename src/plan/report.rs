@@ -48,21 +48,33 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
         return;
     }
     for f in s.files.iter().filter(|f| f.action != Action::Unchanged) {
-        out.push_str(&format!("  {} {} ({})\n", symbol(f.action), f.name, action_word(f.action)));
+        out.push_str(&format!(
+            "  {} {} ({})\n",
+            symbol(f.action),
+            f.name,
+            action_word(f.action)
+        ));
     }
     for i in &s.includes {
         let created = if i.base_exists { "" } else { " (file created)" };
         out.push_str(&format!("  ~ {}: append `{}`{created}\n", i.base, i.line));
     }
     for f in s.drifted() {
-        out.push_str(&format!("  ! drift: {} was edited on the host since the last apply\n", f.name));
+        out.push_str(&format!(
+            "  ! drift: {} was edited on the host since the last apply\n",
+            f.name
+        ));
     }
     if !s.reloads.is_empty() {
         out.push_str(&format!("  reloads: {}\n", s.reloads.join(", ")));
     }
     for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
         out.push('\n');
-        out.push_str(&if color { colour_diff(&f.diff) } else { f.diff.clone() });
+        out.push_str(&if color {
+            colour_diff(&f.diff)
+        } else {
+            f.diff.clone()
+        });
     }
     out.push_str(&format!("{}: {}\n\n", s.server, s.counts()));
 }
@@ -105,7 +117,11 @@ pub fn markdown(plan: &Plan) -> String {
         ));
     }
     for s in plan.servers.iter().filter(|s| s.has_changes()) {
-        out.push_str(&format!("\n<details><summary>{}: {}</summary>\n\n", s.server, s.counts()));
+        out.push_str(&format!(
+            "\n<details><summary>{}: {}</summary>\n\n",
+            s.server,
+            s.counts()
+        ));
         for i in &s.includes {
             out.push_str(&format!("- `{}`: append `{}`\n", i.base, i.line));
         }
@@ -113,7 +129,10 @@ pub fn markdown(plan: &Plan) -> String {
             out.push_str(&format!("- reloads: `{}`\n", s.reloads.join("`, `")));
         }
         for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
-            out.push_str(&format!("\n```diff\n{}```\n", f.diff.replace("```", "` ` `")));
+            out.push_str(&format!(
+                "\n```diff\n{}```\n",
+                f.diff.replace("```", "` ` `")
+            ));
         }
         out.push_str("\n</details>\n");
     }
@@ -124,7 +143,10 @@ pub fn markdown(plan: &Plan) -> String {
 pub fn json(plan: &Plan) -> String {
     let mut value = serde_json::to_value(plan).expect("plan serializes");
     if let Some(obj) = value.as_object_mut() {
-        obj.insert("summary".into(), serde_json::to_value(plan.counts()).expect("counts serialize"));
+        obj.insert(
+            "summary".into(),
+            serde_json::to_value(plan.counts()).expect("counts serialize"),
+        );
     }
     let mut text = serde_json::to_string_pretty(&value).expect("plan serializes");
     text.push('\n');

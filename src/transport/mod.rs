@@ -104,7 +104,10 @@ impl Host {
         let mut rest: &[u8] = &out.stdout;
         let mut files = Vec::with_capacity(paths.len());
         for p in paths {
-            let newline = rest.iter().position(|b| *b == b'\n').ok_or_else(|| self.garbled(p))?;
+            let newline = rest
+                .iter()
+                .position(|b| *b == b'\n')
+                .ok_or_else(|| self.garbled(p))?;
             let header = std::str::from_utf8(&rest[..newline]).map_err(|_| self.garbled(p))?;
             rest = &rest[newline + 1..];
             if header == "-" {
@@ -130,13 +133,19 @@ impl Host {
 
     /// Writes a file (creating its directory) and flushes it to disk; not atomic by
     /// itself: callers write to a temporary name and [`Host::rename`] it into place.
-    pub fn write_synced(&mut self, path: &str, data: &[u8], mode: u32) -> Result<(), TransportError> {
+    pub fn write_synced(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        mode: u32,
+    ) -> Result<(), TransportError> {
         let q = quote(path);
         let dir = quote(parent(path));
         let script = format!(
             "set -e\numask 077\nmkdir -p -- {dir}\ncat > {q}\nchmod {mode:o} -- {q}\nsync -- {q} 2>/dev/null || sync\n"
         );
-        self.run_ok(&format!("write {path}"), &script, data).map(drop)
+        self.run_ok(&format!("write {path}"), &script, data)
+            .map(drop)
     }
 
     /// Renames files in order, in one round trip (each rename is atomic).
@@ -175,13 +184,22 @@ impl Host {
             return Ok(());
         }
         let list: Vec<String> = paths.iter().map(|p| quote(p)).collect();
-        self.run_ok("remove files", &format!("rm -f -- {}\n", list.join(" ")), b"").map(drop)
+        self.run_ok(
+            "remove files",
+            &format!("rm -f -- {}\n", list.join(" ")),
+            b"",
+        )
+        .map(drop)
     }
 
     /// Lists the entries of a directory (empty when it does not exist).
     pub fn list_dir(&mut self, dir: &str) -> Result<Vec<String>, TransportError> {
         let q = quote(dir);
-        let out = self.run_ok("list directory", &format!("[ -d {q} ] || exit 0\nls -1A -- {q}\n"), b"")?;
+        let out = self.run_ok(
+            "list directory",
+            &format!("[ -d {q} ] || exit 0\nls -1A -- {q}\n"),
+            b"",
+        )?;
         Ok(out.stdout_text().lines().map(str::to_owned).collect())
     }
 
@@ -193,7 +211,12 @@ impl Host {
 
     /// Takes the host's apply lock (a directory: `mkdir` is atomic), waiting up to
     /// `timeout` for another apply to finish.
-    pub fn lock(&mut self, lock_dir: &str, owner: &str, timeout: Duration) -> Result<(), TransportError> {
+    pub fn lock(
+        &mut self,
+        lock_dir: &str,
+        owner: &str,
+        timeout: Duration,
+    ) -> Result<(), TransportError> {
         let q = quote(lock_dir);
         let script = format!(
             "mkdir -p -- {parent}\nif mkdir -- {q} 2>/dev/null; then printf '%s\\n' {owner} > {q}/owner; exit 0; fi\n\
@@ -228,7 +251,12 @@ impl Host {
     }
 
     pub fn unlock(&mut self, lock_dir: &str) -> Result<(), TransportError> {
-        self.run_ok("release the lock", &format!("rm -rf -- {}\n", quote(lock_dir)), b"").map(drop)
+        self.run_ok(
+            "release the lock",
+            &format!("rm -rf -- {}\n", quote(lock_dir)),
+            b"",
+        )
+        .map(drop)
     }
 }
 
@@ -238,19 +266,6 @@ pub fn parent(path: &str) -> &str {
         Some(0) => "/",
         Some(i) => &path[..i],
         None => ".",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("a b"), "'a b'");
-        assert_eq!(quote("it's"), "'it'\\''s'");
-        assert_eq!(parent("/etc/asterisk/x.conf"), "/etc/asterisk");
-        assert_eq!(parent("/x"), "/");
     }
 }
 
@@ -276,7 +291,11 @@ pub fn connect(
         .clone()
         .or_else(|| project.conf_dir.clone())
         .unwrap_or_else(|| crate::model::project::DEFAULT_CONF_DIR.to_owned());
-    let asterisk = server.asterisk.binary.clone().unwrap_or_else(|| "asterisk".to_owned());
+    let asterisk = server
+        .asterisk
+        .binary
+        .clone()
+        .unwrap_or_else(|| "asterisk".to_owned());
     if server.is_local() {
         let path = std::path::Path::new(&conf_dir);
         let absolute = if path.is_absolute() {
@@ -289,7 +308,8 @@ pub fn connect(
         };
         // A relative binary (e.g. an example's stand-in script) is relative to the repo too.
         let asterisk = if asterisk.contains('/') && !asterisk.starts_with('/') {
-            std::path::absolute(root.join(&asterisk)).map_or(asterisk, |p| p.to_string_lossy().into_owned())
+            std::path::absolute(root.join(&asterisk))
+                .map_or(asterisk, |p| p.to_string_lossy().into_owned())
         } else {
             asterisk
         };
@@ -303,4 +323,17 @@ pub fn connect(
         host: server.host.clone(),
         message: "this build of astbase has no SSH transport yet; only `host: local` servers can be planned".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(parent("/etc/asterisk/x.conf"), "/etc/asterisk");
+        assert_eq!(parent("/x"), "/");
+    }
 }
