@@ -167,6 +167,10 @@ pub fn raw_arg(text: &str) -> Result<String, EscapeError> {
             c => out.push(c),
         }
     }
+    if escaped {
+        // A lone trailing backslash would escape the `,` that follows the argument.
+        return Err(EscapeError::Forbidden('\\'));
+    }
     Ok(out)
 }
 

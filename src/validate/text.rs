@@ -133,7 +133,11 @@ pub fn check_balanced(text: &str) -> Result<(), String> {
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                chars.next();
+                if chars.next().is_none() {
+                    return Err(
+                        "ends with a lone backslash, which would escape the next separator".into(),
+                    );
+                }
             }
             '"' => quoted = !quoted,
             '(' | '[' => stack.push(c),

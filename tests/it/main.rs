@@ -1,5 +1,6 @@
 //! One integration-test binary (faster to link than one per file), one module per area.
 
+mod apply;
 mod cli;
 mod escaping;
 mod render;

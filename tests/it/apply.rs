@@ -1,0 +1,316 @@
+//! Plan and apply against local targets, with an Asterisk stand-in that behaves like the
+//! real `asterisk -rx` (tests/fixtures/asterisk-standin.sh): every command exits 0, a
+//! rejected PJSIP file still "reloads successfully", a failed dialplan reload says so.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
+
+fn server_yaml(name: &str) -> String {
+    format!(
+        "  - name: {name}\n    host: local\n    asterisk: {{conf_dir: hosts/{name}/etc/asterisk, binary: hosts/{name}/asterisk}}\n"
+    )
+}
+
+fn repo(extensions: &str) -> Repo {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(root.join("astbase.yaml"), "").unwrap();
+    for name in ["a", "b"] {
+        let conf = root.join(format!("hosts/{name}/etc/asterisk"));
+        std::fs::create_dir_all(&conf).unwrap();
+        std::fs::write(conf.join("pjsip.conf"), "[global]\ntype=global\n").unwrap();
+        std::fs::write(conf.join("extensions.conf"), "[general]\nstatic=yes\n").unwrap();
+        let bin = root.join(format!("hosts/{name}/asterisk"));
+        std::fs::write(&bin, STANDIN).unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::write(
+        root.join("servers.yaml"),
+        format!("servers:\n{}{}", server_yaml("a"), server_yaml("b")),
+    )
+    .unwrap();
+    std::fs::write(root.join("extensions.yaml"), extensions).unwrap();
+    Repo { _dir: dir, root }
+}
+
+const TWO: &str = "extensions:\n  - {number: \"101\", server: a, name: Anna, secret: {env: PW}}\n  - {number: \"201\", server: b, name: Boris, secret: {env: PW}}\n";
+const THREE: &str = "extensions:\n  - {number: \"101\", server: a, name: Anna, secret: {env: PW}}\n  - {number: \"102\", server: a, name: Vera, secret: {env: PW}}\n  - {number: \"201\", server: b, name: Boris, secret: {env: PW}}\n";
+
+impl Repo {
+    fn astbase(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+            .args(args)
+            .arg("--repo")
+            .arg(&self.root)
+            .env("PW", "Secret-Pass-1")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    }
+    fn conf(&self, server: &str, file: &str) -> PathBuf {
+        self.root
+            .join(format!("hosts/{server}/etc/asterisk/{file}"))
+    }
+    fn read(&self, server: &str, file: &str) -> String {
+        std::fs::read_to_string(self.conf(server, file)).unwrap_or_default()
+    }
+    fn standin(&self, server: &str, flag: &str) -> PathBuf {
+        let dir = self.root.join(format!("hosts/{server}/.standin"));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(flag)
+    }
+    fn commands(&self, server: &str) -> String {
+        std::fs::read_to_string(self.standin(server, "commands.log")).unwrap_or_default()
+    }
+    fn set_extensions(&self, text: &str) {
+        std::fs::write(self.root.join("extensions.yaml"), text).unwrap();
+    }
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn first_apply_then_nothing_to_do() {
+    let repo = repo(TWO);
+    let plan = repo.astbase(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("Plan: 4 to add, 4 to change, 0 to remove."),
+        "{}",
+        text(&plan)
+    );
+    assert!(
+        !text(&plan).contains("Secret-Pass-1"),
+        "secret leaked into the plan"
+    );
+
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert!(
+        text(&apply)
+            .contains("a: applied (module reload res_pjsip.so, module reload pbx_config.so)"),
+        "{}",
+        text(&apply)
+    );
+    assert!(repo.read("a", "pjsip_odoo.conf").contains("[101]"));
+    assert_eq!(
+        repo.read("a", "pjsip.conf")
+            .matches("#tryinclude pjsip_odoo.conf")
+            .count(),
+        1
+    );
+    assert!(
+        repo.read("a", "pjsip.conf")
+            .starts_with("[global]\ntype=global\n"),
+        "base file kept"
+    );
+    assert!(repo.conf("a", ".astbase/state.json").exists());
+    assert!(
+        repo.commands("a").contains("pjsip show endpoint 101"),
+        "verified: {}",
+        repo.commands("a")
+    );
+
+    let again = repo.astbase(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(text(&apply).contains("No changes."), "{}", text(&apply));
+    assert_eq!(
+        repo.read("a", "pjsip.conf")
+            .matches("#tryinclude pjsip_odoo.conf")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn a_hand_edit_is_reported_as_drift() {
+    let repo = repo(TWO);
+    assert!(repo.astbase(&["apply", "--auto-approve"]).status.success());
+    let path = repo.conf("a", "extensions_odoo.conf");
+    let edited = std::fs::read_to_string(&path).unwrap() + "; hand edit\n";
+    std::fs::write(&path, edited).unwrap();
+    let plan = repo.astbase(&["plan", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let a = &json["servers"][0];
+    let file = a["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "extensions_odoo.conf")
+        .unwrap();
+    assert_eq!(file["drift"], true);
+    assert_eq!(file["action"], "change");
+    assert_eq!(json["summary"]["change"], 1);
+}
+
+#[test]
+fn a_failed_reload_rolls_back_to_the_previous_files() {
+    let repo = repo(TWO);
+    assert!(repo.astbase(&["apply", "--auto-approve"]).status.success());
+    let before = snapshot(&repo.conf("a", ""));
+    repo.set_extensions(THREE);
+    std::fs::write(repo.standin("a", "fail-pbx_config"), "").unwrap();
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", text(&apply));
+    assert!(
+        text(&apply).contains("a: rolled back: `module reload pbx_config.so` failed"),
+        "{}",
+        text(&apply)
+    );
+    assert_eq!(
+        snapshot(&repo.conf("a", "")),
+        before,
+        "files are exactly as before"
+    );
+    // Server b had nothing to change and was not touched.
+    assert!(text(&apply).contains("b: unchanged"), "{}", text(&apply));
+}
+
+#[test]
+fn a_rejected_pjsip_file_is_caught_by_verification() {
+    let repo = repo(TWO);
+    assert!(repo.astbase(&["apply", "--auto-approve"]).status.success());
+    let before = snapshot(&repo.conf("a", ""));
+    repo.set_extensions(THREE);
+    // res_pjsip says "reloaded successfully" but keeps the old objects.
+    std::fs::write(repo.standin("a", "reject-pjsip"), "").unwrap();
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", text(&apply));
+    assert!(
+        text(&apply).contains("pjsip show endpoint 102"),
+        "{}",
+        text(&apply)
+    );
+    assert!(text(&apply).contains("rolled back"), "{}", text(&apply));
+    assert_eq!(snapshot(&repo.conf("a", "")), before);
+}
+
+#[test]
+fn a_reload_in_progress_is_retried() {
+    let repo = repo(TWO);
+    std::fs::write(repo.standin("a", "busy-once"), "").unwrap();
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert_eq!(
+        repo.commands("a")
+            .matches("module reload res_pjsip.so")
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_saved_plan_is_refused_once_stale() {
+    let repo = repo(TWO);
+    let plan_file = repo.root.join("plan.json");
+    let plan = repo.astbase(&["plan", "--out", plan_file.to_str().unwrap()]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    let saved = std::fs::read_to_string(&plan_file).unwrap();
+    assert!(
+        !saved.contains("Secret-Pass-1"),
+        "secret leaked into the saved plan"
+    );
+    // The host changes after the plan: refused.
+    std::fs::write(repo.conf("a", "extensions_odoo.conf"), "[x]\n").unwrap();
+    let apply = repo.astbase(&["apply", plan_file.to_str().unwrap()]);
+    assert_eq!(apply.status.code(), Some(1), "{}", text(&apply));
+    assert!(
+        text(&apply).contains("the saved plan is stale: files on `a` changed"),
+        "{}",
+        text(&apply)
+    );
+    // Back as planned: applies.
+    std::fs::remove_file(repo.conf("a", "extensions_odoo.conf")).unwrap();
+    let apply = repo.astbase(&["apply", plan_file.to_str().unwrap()]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    // The repo renders differently now: refused.
+    let plan = repo.astbase(&["plan", "--out", plan_file.to_str().unwrap()]);
+    assert!(plan.status.success());
+    repo.set_extensions(THREE);
+    let apply = repo.astbase(&["apply", plan_file.to_str().unwrap()]);
+    assert!(
+        text(&apply).contains("renders different files"),
+        "{}",
+        text(&apply)
+    );
+}
+
+#[test]
+fn a_held_lock_makes_the_second_apply_wait_then_fail() {
+    let repo = repo(TWO);
+    let lock = repo.conf("a", ".astbase/lock");
+    std::fs::create_dir_all(&lock).unwrap();
+    std::fs::write(lock.join("owner"), "someone@elsewhere pid 1\n").unwrap();
+    let started = std::time::Instant::now();
+    let apply = repo.astbase(&["apply", "--auto-approve", "--lock-timeout", "1"]);
+    assert!(started.elapsed().as_millis() >= 1000);
+    assert_eq!(apply.status.code(), Some(1));
+    assert!(
+        text(&apply).contains("held by another apply (someone@elsewhere pid 1)"),
+        "{}",
+        text(&apply)
+    );
+    assert!(
+        text(&apply).contains("b: applied"),
+        "the other host went on: {}",
+        text(&apply)
+    );
+    assert!(!repo.conf("a", "pjsip_odoo.conf").exists());
+}
+
+#[test]
+fn an_unreachable_server_does_not_stop_the_others_being_planned() {
+    let repo = repo(TWO);
+    let servers = std::fs::read_to_string(repo.root.join("servers.yaml")).unwrap()
+        + "  - {name: c, host: pbx-c.example.com}\n";
+    std::fs::write(repo.root.join("servers.yaml"), servers).unwrap();
+    let plan = repo.astbase(&["plan"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("== c (pbx-c.example.com: )\n  error: cannot reach pbx-c.example.com"),
+        "{}",
+        text(&plan)
+    );
+    assert!(
+        text(&plan).contains("a: 2 to add, 2 to change, 0 to remove."),
+        "{}",
+        text(&plan)
+    );
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1));
+    assert!(
+        !repo.conf("a", "pjsip_odoo.conf").exists(),
+        "nothing applied while a server cannot be planned"
+    );
+}
