@@ -132,13 +132,12 @@ pub fn check_balanced(text: &str) -> Result<(), String> {
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if chars.next().is_none() {
-                    return Err(
-                        "ends with a lone backslash, which would escape the next separator".into(),
-                    );
-                }
+            '\\' if chars.next().is_none() => {
+                return Err(
+                    "ends with a lone backslash, which would escape the next separator".into(),
+                );
             }
+            '\\' => {}
             '"' => quoted = !quoted,
             '(' | '[' => stack.push(c),
             ')' | ']' => {
