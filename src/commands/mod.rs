@@ -82,6 +82,23 @@ pub fn load_valid(
     Ok(report)
 }
 
+/// Checks that every server named on the command line exists.
+pub fn check_server_names<'a>(
+    fleet: &astbase::model::Fleet,
+    names: impl IntoIterator<Item = &'a String>,
+) -> Result<(), CliError> {
+    for name in names {
+        if fleet.server(name).is_none() {
+            let known: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
+            return Err(CliError {
+                message: format!("no server `{name}` in the repository"),
+                hint: Some(format!("servers: {}", known.join(", "))),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Writes command output to stdout. A closed pipe (`astbase validate | head`) is not an
 /// error worth reporting.
 pub fn print(text: &str) -> Result<(), CliError> {

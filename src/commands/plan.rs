@@ -6,22 +6,14 @@ use astbase::plan::{Plan, plan_fleet, report};
 use astbase::render::{RenderOptions, SecretSource, render_fleet};
 use astbase::transport::Target;
 
-use super::{CliError, CommandResult, exit, load_valid, print};
+use super::{CliError, CommandResult, check_server_names, exit, load_valid, print};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// Validates, renders and plans the servers in scope.
 pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Target>>), CliError> {
     let report = load_valid(scope.repo.repo.as_deref(), color)?;
     let fleet = &report.fleet;
-    for name in scope.servers.iter().chain(&scope.exclude) {
-        if fleet.server(name).is_none() {
-            let known: Vec<&str> = fleet.servers.iter().map(|s| s.name.as_str()).collect();
-            return Err(CliError {
-                message: format!("no server `{name}` in the repository"),
-                hint: Some(format!("servers: {}", known.join(", "))),
-            });
-        }
-    }
+    check_server_names(fleet, scope.servers.iter().chain(&scope.exclude))?;
     let selected: Vec<String> = fleet
         .servers
         .iter()

@@ -5,25 +5,12 @@ use std::process::ExitCode;
 
 use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_each};
 
-use super::{CliError, CommandResult, exit, load_valid, print};
+use super::{CliError, CommandResult, check_server_names, exit, load_valid, print};
 use crate::cli::RenderArgs;
 
 pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
     let report = load_valid(args.repo.repo.as_deref(), color)?;
-    for name in &args.servers {
-        if report.fleet.server(name).is_none() {
-            let known: Vec<&str> = report
-                .fleet
-                .servers
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect();
-            return Err(CliError {
-                message: format!("no server `{name}` in the repository"),
-                hint: Some(format!("servers: {}", known.join(", "))),
-            });
-        }
-    }
+    check_server_names(&report.fleet, &args.servers)?;
     let root = &report.sources.root;
     let secrets = SecretSource::from_env(root);
     let options = RenderOptions {
