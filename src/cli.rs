@@ -84,6 +84,15 @@ pub struct ScopeArgs {
     /// How many servers to work on at once.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub parallelism: usize,
+
+    /// known_hosts file for SSH host keys (default: `project.known_hosts`, else
+    /// ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<std::path::PathBuf>,
+
+    /// Record the key of a host not yet in known_hosts (a changed key is always refused).
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
 }
 
 #[derive(Debug, Args)]

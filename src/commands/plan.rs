@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use astbase::plan::{Plan, plan_fleet, report};
 use astbase::render::{RenderOptions, SecretSource, render_fleet};
-use astbase::transport::Target;
+use astbase::transport::{ConnectOptions, Target};
 
 use super::{CliError, CommandResult, check_server_names, exit, load_valid, print};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
@@ -36,12 +36,22 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Targe
         templates_dir: fleet.project.templates_dir.as_ref().map(|d| root.join(d)),
     };
     let outputs = render_fleet(fleet, &report.sources, &options)?;
+    let mut connect = ConnectOptions::defaults();
+    if let Some(file) = scope
+        .known_hosts
+        .clone()
+        .or_else(|| fleet.project.known_hosts.as_ref().map(|k| root.join(k)))
+    {
+        connect.known_hosts = file;
+    }
+    connect.accept_new_host_keys = scope.accept_new_host_keys;
     Ok(plan_fleet(
         fleet,
         root,
         outputs,
         &options.source_label,
         scope.parallelism,
+        &connect,
     ))
 }
 

@@ -307,12 +307,13 @@ pub fn plan_fleet(
     outputs: Vec<ServerOutput>,
     source: &str,
     parallelism: usize,
+    connect: &crate::transport::ConnectOptions,
 ) -> (Plan, Vec<Option<crate::transport::Target>>) {
     let results = crate::parallel::map_with(&outputs, parallelism, |output| {
         let server = fleet
             .server(&output.server)
             .expect("rendered servers exist");
-        let mut target = match crate::transport::connect(server, &fleet.project, root) {
+        let mut target = match crate::transport::connect(server, &fleet.project, root, connect) {
             Ok(t) => t,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };

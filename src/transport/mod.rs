@@ -4,6 +4,7 @@
 //! executor share all the logic, and the reconciler does not know which it has.
 
 pub mod local;
+pub mod ssh;
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +39,8 @@ pub enum TransportError {
     },
     #[error("{host}: {message}")]
     Protocol { host: String, message: String },
+    #[error("{host}: {message}")]
+    HostKey { host: String, message: String },
     #[error("{host}: {lock} is held by another apply ({owner}); waited {waited:?}")]
     Locked {
         host: String,
@@ -278,12 +281,43 @@ pub struct Target {
     pub asterisk: String,
 }
 
+/// How SSH connections are checked (from flags and `project.known_hosts`).
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub known_hosts: std::path::PathBuf,
+    pub accept_new_host_keys: bool,
+    pub timeout: Duration,
+}
+
+impl ConnectOptions {
+    /// `~/.ssh/known_hosts`, unknown keys refused, 15 s to connect.
+    pub fn defaults() -> ConnectOptions {
+        let home = std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default();
+        ConnectOptions {
+            known_hosts: home.join(".ssh/known_hosts"),
+            accept_new_host_keys: false,
+            timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+/// Expands a leading `~/` with `$HOME`.
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::PathBuf::from(home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
+}
+
 /// Opens the transport for a server: local for `host: local` (a relative conf dir is
 /// relative to the repo root), SSH otherwise.
 pub fn connect(
     server: &crate::model::Server,
     project: &crate::model::Project,
     root: &std::path::Path,
+    options: &ConnectOptions,
 ) -> Result<Target, TransportError> {
     let conf_dir = server
         .asterisk
@@ -319,9 +353,32 @@ pub fn connect(
             asterisk,
         });
     }
-    Err(TransportError::Unreachable {
+    let identities = match &server.ssh.identity_file {
+        Some(file) => vec![expand_home(file)],
+        None => ["id_ed25519", "id_ecdsa", "id_rsa"]
+            .iter()
+            .map(|n| expand_home(&format!("~/.ssh/{n}")))
+            .collect(),
+    };
+    let ssh = ssh::Ssh::connect(ssh::SshOptions {
         host: server.host.clone(),
-        message: "this build of astbase has no SSH transport yet; only `host: local` servers can be planned".into(),
+        port: server.ssh.port.unwrap_or(22),
+        user: server.ssh.user.clone().unwrap_or_else(|| "root".to_owned()),
+        identities,
+        known_hosts: options.known_hosts.clone(),
+        accept_new_host_keys: options.accept_new_host_keys,
+        timeout: options.timeout,
+    })?;
+    if !conf_dir.starts_with('/') {
+        return Err(TransportError::Protocol {
+            host: server.host.clone(),
+            message: format!("conf_dir {conf_dir} must be absolute on a remote host"),
+        });
+    }
+    Ok(Target {
+        host: Host::new(Box::new(ssh)),
+        conf_dir,
+        asterisk,
     })
 }
 

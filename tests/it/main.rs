@@ -6,5 +6,6 @@ mod escaping;
 mod render;
 mod robustness;
 mod schema;
+mod ssh;
 mod support;
 mod validate;

@@ -1,0 +1,244 @@
+//! The SSH executor (russh): scripts run as `sh -c` over an exec channel. Host keys are
+//! checked against a known_hosts file; an unknown key is refused unless new keys may be
+//! learned, and a changed key is always refused, with its fingerprint shown.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client;
+use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+
+use super::{Executor, Output, TransportError, quote};
+
+/// How to reach one SSH host.
+#[derive(Debug, Clone)]
+pub struct SshOptions {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// Private keys to try, in order.
+    pub identities: Vec<PathBuf>,
+    pub known_hosts: PathBuf,
+    /// Record unknown host keys instead of refusing them (never changed ones).
+    pub accept_new_host_keys: bool,
+    pub timeout: Duration,
+}
+
+/// What was wrong with the host key, kept by the handler for the error message.
+#[derive(Debug, Clone)]
+enum KeyProblem {
+    Unknown { fingerprint: String },
+    Changed { fingerprint: String, line: usize },
+    Other(String),
+}
+
+struct KeyChecker {
+    options: SshOptions,
+    problem: Arc<Mutex<Option<KeyProblem>>>,
+}
+
+impl KeyChecker {
+    fn refuse(&self, problem: KeyProblem) -> Result<bool, russh::Error> {
+        *self.problem.lock().expect("no panics while holding it") = Some(problem);
+        Ok(false)
+    }
+}
+
+impl client::Handler for KeyChecker {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
+            return self.refuse(KeyProblem::Other(
+                "host certificates are not supported".into(),
+            ));
+        };
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        let o = &self.options;
+        let known = if o.known_hosts.exists() {
+            russh::keys::check_known_hosts_path(&o.host, o.port, key, &o.known_hosts)
+        } else {
+            Ok(false)
+        };
+        match known {
+            Ok(true) => Ok(true),
+            Ok(false) if o.accept_new_host_keys => {
+                if let Some(dir) = o.known_hosts.parent() {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                match russh::keys::known_hosts::learn_known_hosts_path(
+                    &o.host,
+                    o.port,
+                    key,
+                    &o.known_hosts,
+                ) {
+                    Ok(()) => Ok(true),
+                    Err(e) => self.refuse(KeyProblem::Other(format!(
+                        "cannot record the host key in {}: {e}",
+                        o.known_hosts.display()
+                    ))),
+                }
+            }
+            Ok(false) => self.refuse(KeyProblem::Unknown { fingerprint }),
+            Err(russh::keys::Error::KeyChanged { line }) => {
+                self.refuse(KeyProblem::Changed { fingerprint, line })
+            }
+            Err(e) => self.refuse(KeyProblem::Other(format!(
+                "cannot read {}: {e}",
+                o.known_hosts.display()
+            ))),
+        }
+    }
+}
+
+/// A connected SSH host.
+pub struct Ssh {
+    runtime: tokio::runtime::Runtime,
+    session: client::Handle<KeyChecker>,
+    name: String,
+}
+
+impl Ssh {
+    /// Connects, verifies the host key and authenticates with the first identity that
+    /// the server accepts.
+    pub fn connect(options: SshOptions) -> Result<Ssh, TransportError> {
+        let name = format!("{}@{}:{}", options.user, options.host, options.port);
+        let unreachable = |message: String| TransportError::Unreachable {
+            host: name.clone(),
+            message,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| unreachable(e.to_string()))?;
+        let problem = Arc::new(Mutex::new(None));
+        let checker = KeyChecker {
+            options: options.clone(),
+            problem: problem.clone(),
+        };
+        let config = Arc::new(client::Config {
+            inactivity_timeout: Some(Duration::from_secs(300)),
+            ..Default::default()
+        });
+        let session = runtime.block_on(async {
+            let connect = client::connect(config, (options.host.as_str(), options.port), checker);
+            match tokio::time::timeout(options.timeout, connect).await {
+                Err(_) => Err(format!("no answer within {:?}", options.timeout)),
+                Ok(Err(e)) => Err(e.to_string()),
+                Ok(Ok(session)) => Ok(session),
+            }
+        });
+        let mut session = match session {
+            Ok(s) => s,
+            Err(message) => {
+                let problem = problem.lock().expect("no panics while holding it").take();
+                return Err(match problem {
+                    Some(KeyProblem::Unknown { fingerprint }) => TransportError::HostKey {
+                        host: name,
+                        message: format!(
+                            "unknown host key {fingerprint}; it is not in {} (check it, then run with \
+                             --accept-new-host-keys to record it)",
+                            options.known_hosts.display()
+                        ),
+                    },
+                    Some(KeyProblem::Changed { fingerprint, line }) => TransportError::HostKey {
+                        host: name,
+                        message: format!(
+                            "HOST KEY CHANGED: the server now presents {fingerprint}, which does not match \
+                             line {line} of {}; refusing to connect (someone may be intercepting the \
+                             connection; if the server was reinstalled, remove that line)",
+                            options.known_hosts.display()
+                        ),
+                    },
+                    Some(KeyProblem::Other(m)) => TransportError::HostKey {
+                        host: name,
+                        message: m,
+                    },
+                    None => unreachable(message),
+                });
+            }
+        };
+        let authenticated = runtime.block_on(async {
+            let mut tried = Vec::new();
+            for path in &options.identities {
+                let Ok(key) = russh::keys::load_secret_key(path, None) else {
+                    continue;
+                };
+                tried.push(path.display().to_string());
+                let hash = session
+                    .best_supported_rsa_hash()
+                    .await
+                    .ok()
+                    .flatten()
+                    .flatten();
+                let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+                if let Ok(result) = session.authenticate_publickey(&options.user, key).await
+                    && result.success()
+                {
+                    return Ok(());
+                }
+            }
+            Err(if tried.is_empty() {
+                "no usable private key (set servers[].ssh.identity_file)".to_owned()
+            } else {
+                format!("the server refused the key(s) {}", tried.join(", "))
+            })
+        });
+        authenticated.map_err(|m| TransportError::Unreachable {
+            host: name.clone(),
+            message: format!("authentication failed: {m}"),
+        })?;
+        Ok(Ssh {
+            runtime,
+            session,
+            name,
+        })
+    }
+}
+
+impl Executor for Ssh {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
+        let name = self.name.clone();
+        let lost = |e: russh::Error| TransportError::Unreachable {
+            host: name.clone(),
+            message: format!("connection lost: {e}"),
+        };
+        self.runtime.block_on(async {
+            let mut channel = self.session.channel_open_session().await.map_err(lost)?;
+            channel
+                .exec(true, format!("sh -c {}", quote(script)))
+                .await
+                .map_err(lost)?;
+            channel.data(stdin).await.map_err(lost)?;
+            channel.eof().await.map_err(lost)?;
+            let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
+            while let Some(msg) = channel.wait().await {
+                match msg {
+                    russh::ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
+                    russh::ChannelMsg::ExtendedData { data, ext: 1 } => {
+                        stderr.extend_from_slice(&data)
+                    }
+                    russh::ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                    _ => {}
+                }
+            }
+            let status = status.ok_or_else(|| TransportError::Unreachable {
+                host: name.clone(),
+                message: "the connection closed before the command finished".into(),
+            })?;
+            Ok(Output {
+                status: i32::try_from(status).unwrap_or(-1),
+                stdout,
+                stderr,
+            })
+        })
+    }
+}
