@@ -151,12 +151,14 @@ impl Host {
             .map(drop)
     }
 
-    /// Renames files in order, in one round trip (each rename is atomic).
+    /// Renames files in order, in one round trip (each rename is atomic). The script
+    /// ignores hang-ups, so a connection lost in the middle cannot stop it half-way: the
+    /// switch from the old files to the new ones completes on the host.
     pub fn rename_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
         if pairs.is_empty() {
             return Ok(());
         }
-        let mut script = String::from("set -e\n");
+        let mut script = String::from("trap '' HUP PIPE\nset -e\n");
         for (from, to) in pairs {
             script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
         }
