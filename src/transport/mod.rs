@@ -145,7 +145,7 @@ impl Host {
         let q = quote(path);
         let dir = quote(parent(path));
         let script = format!(
-            "set -e\numask 077\nmkdir -p -- {dir}\ncat > {q}\nchmod {mode:o} -- {q}\nsync -- {q} 2>/dev/null || sync\n"
+            "set -e\numask 077\nmkdir -p -- {dir}\ncat > {q}\nchmod {mode:o} -- {q}\nsync -- {q}\n"
         );
         self.run_ok(&format!("write {path}"), &script, data)
             .map(drop)
@@ -159,10 +159,17 @@ impl Host {
             return Ok(());
         }
         let mut script = String::from("trap '' HUP PIPE\nset -e\n");
+        let mut dirs: Vec<&str> = Vec::new();
         for (from, to) in pairs {
             script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
+            if !dirs.contains(&parent(to)) {
+                dirs.push(parent(to));
+            }
         }
-        script.push_str("sync\n");
+        // Flush the directories, so the renames survive a crash (not a global `sync`,
+        // which would wait for every dirty page on the machine).
+        let dirs: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
+        script.push_str(&format!("sync -- {} 2>/dev/null || true\n", dirs.join(" ")));
         self.run_ok("rename files", &script, b"").map(drop)
     }
 
@@ -212,6 +219,44 @@ impl Host {
     pub fn command(&mut self, argv: &[String]) -> Result<Output, TransportError> {
         let line: Vec<String> = argv.iter().map(|a| quote(a)).collect();
         self.exec.exec(&line.join(" "), b"")
+    }
+
+    /// Runs several commands in one round trip; returns each one's stdout and exit code.
+    pub fn commands(
+        &mut self,
+        commands: &[Vec<String>],
+    ) -> Result<Vec<(i32, String)>, TransportError> {
+        if commands.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Each command's output is framed by a marker line carrying its exit code.
+        const MARK: &str = "@@astbase-end@@";
+        let mut script = String::new();
+        for argv in commands {
+            let line: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+            script.push_str(&format!(
+                "{} 2>&1; printf '\\n{MARK} %d\\n' $?\n",
+                line.join(" ")
+            ));
+        }
+        let out = self.exec.exec(&script, b"")?;
+        let text = out.stdout_text();
+        let mut results = Vec::with_capacity(commands.len());
+        let mut rest = text.as_str();
+        for _ in commands {
+            let Some(at) = rest.find(&format!("\n{MARK} ")) else {
+                return Err(TransportError::Protocol {
+                    host: self.describe(),
+                    message: "a batch of commands ended early".into(),
+                });
+            };
+            let output = rest[..at].to_owned();
+            let after = &rest[at + MARK.len() + 2..];
+            let (code, tail) = after.split_once('\n').unwrap_or((after, ""));
+            results.push((code.trim().parse().unwrap_or(-1), output));
+            rest = tail;
+        }
+        Ok(results)
     }
 
     /// Takes the host's apply lock (a directory: `mkdir` is atomic), waiting up to

@@ -122,6 +122,8 @@ impl Ssh {
         };
         let config = Arc::new(client::Config {
             inactivity_timeout: Some(Duration::from_secs(300)),
+            // Every step is a small request and reply: don't let Nagle hold them back.
+            nodelay: true,
             ..Default::default()
         });
         let session = runtime.block_on(async {

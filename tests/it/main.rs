@@ -7,5 +7,6 @@ mod render;
 mod robustness;
 mod schema;
 mod ssh;
+mod sshd;
 mod support;
 mod validate;

@@ -1,97 +1,19 @@
 //! Plan and apply over SSH against a real OpenSSH `sshd` on 127.0.0.1, with generated
 //! host and client keys; host key checking is strict.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
-const SSHD: &str = "/usr/sbin/sshd";
+use crate::sshd::{Sshd, keygen};
+
 const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
 
-struct Sshd {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+trait TestRepo {
+    fn repo(&self) -> PathBuf;
+    fn astbase(&self, args: &[&str]) -> Output;
 }
 
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen(path: &Path) {
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "astbase-test", "-f"])
-        .arg(path)
-        .output()
-        .expect("ssh-keygen runs (apt-get install openssh-client)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-impl Sshd {
-    fn start() -> Sshd {
-        assert!(
-            Path::new(SSHD).exists(),
-            "these tests need OpenSSH's sshd: apt-get install openssh-server"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        keygen(&d.join("host_key"));
-        keygen(&d.join("client_key"));
-        std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        std::fs::create_dir_all("/run/sshd").unwrap();
-        let config = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
-             AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\n\
-             StrictModes no\nUsePAM no\nLogLevel ERROR\n",
-            d = d.display()
-        );
-        std::fs::write(d.join("sshd_config"), config).unwrap();
-        let child = Command::new(SSHD)
-            .args(["-D", "-e", "-f"])
-            .arg(d.join("sshd_config"))
-            .spawn()
-            .unwrap();
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "sshd did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Sshd { child, port, dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// A known_hosts line for this server with the given public key file.
-    fn known_hosts_line(&self, pub_file: &str) -> String {
-        let key = std::fs::read_to_string(self.path(pub_file)).unwrap();
-        let mut parts = key.split_whitespace();
-        format!(
-            "[127.0.0.1]:{} {} {}\n",
-            self.port,
-            parts.next().unwrap(),
-            parts.next().unwrap()
-        )
-    }
-
+impl TestRepo for Sshd {
     /// A config repo with one server reached through this sshd.
     fn repo(&self) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
@@ -144,7 +66,7 @@ fn text(o: &Output) -> String {
 
 #[test]
 fn apply_over_ssh_then_nothing_to_do() {
-    let sshd = Sshd::start();
+    let sshd = Sshd::start(None);
     sshd.repo();
     std::fs::write(
         sshd.path("known_hosts"),
@@ -181,7 +103,7 @@ fn apply_over_ssh_then_nothing_to_do() {
 
 #[test]
 fn an_unknown_host_key_is_refused_until_accepted() {
-    let sshd = Sshd::start();
+    let sshd = Sshd::start(None);
     sshd.repo();
     let plan = sshd.astbase(&["plan"]);
     assert_eq!(plan.status.code(), Some(1));
@@ -204,7 +126,7 @@ fn an_unknown_host_key_is_refused_until_accepted() {
 
 #[test]
 fn a_changed_host_key_is_always_refused() {
-    let sshd = Sshd::start();
+    let sshd = Sshd::start(None);
     sshd.repo();
     // known_hosts holds another key of the same type for this host and port.
     keygen(&sshd.path("other_key"));

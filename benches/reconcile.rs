@@ -1,0 +1,101 @@
+//! Plan and apply across 20 real sshd hosts on 127.0.0.1 (`cargo bench --bench reconcile`):
+//! times the CLI end to end — first plan, first apply, then the no-op plan — with 50
+//! extensions per host and the default parallelism (10 hosts at once). Under `cargo test`
+//! it runs a 2-host smoke version.
+
+#[path = "../tests/it/sshd.rs"]
+mod sshd;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+const STANDIN: &str = include_str!("../tests/fixtures/asterisk-standin.sh");
+
+fn main() {
+    use std::os::unix::fs::PermissionsExt;
+    let hosts = if std::env::args().any(|a| a == "--bench") {
+        20
+    } else {
+        2
+    };
+    let work = tempfile::tempdir().unwrap();
+    let key = work.path().join("client_key");
+    sshd::keygen(&key);
+    let servers: Vec<sshd::Sshd> = (0..hosts)
+        .map(|_| sshd::Sshd::start(Some(&key.with_extension("pub"))))
+        .collect();
+    let repo = work.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::write(repo.join("astbase.yaml"), "").unwrap();
+    let mut known_hosts = String::new();
+    let mut fleet = String::from("servers:\n");
+    let mut extensions = String::from("extensions:\n");
+    for (i, s) in servers.iter().enumerate() {
+        known_hosts.push_str(&s.known_hosts_line("host_key.pub"));
+        let host = s.path("pbx");
+        std::fs::create_dir_all(host.join("etc/asterisk")).unwrap();
+        std::fs::write(host.join("asterisk"), STANDIN).unwrap();
+        std::fs::set_permissions(
+            host.join("asterisk"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        writeln!(
+            fleet,
+            "  - {{name: h{i}, host: 127.0.0.1, systemname: h{i}, ssh: {{port: {}, identity_file: {}}}, \
+             asterisk: {{conf_dir: {}, binary: {}}}}}",
+            s.port,
+            key.display(),
+            host.join("etc/asterisk").display(),
+            host.join("asterisk").display()
+        )
+        .unwrap();
+        for e in 0..50 {
+            writeln!(
+                extensions,
+                "  - {{number: \"{}\", server: h{i}, name: User {e}, secret: {{env: PW}}}}",
+                100 + e
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(repo.join("fleet.yaml"), fleet + &extensions).unwrap();
+    std::fs::write(work.path().join("known_hosts"), known_hosts).unwrap();
+    let run = |args: &[&str]| {
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_astbase"))
+            .args(args)
+            .arg("--repo")
+            .arg(&repo)
+            .arg("--known-hosts")
+            .arg(work.path().join("known_hosts"))
+            .env("PW", "Secret-Pass-1")
+            .output()
+            .unwrap();
+        let elapsed = started.elapsed();
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0) | Some(2)),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (elapsed, code)
+    };
+    let (plan, code) = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Some(2));
+    let (apply, _) = run(&["apply", "--auto-approve"]);
+    let (noop, code) = run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(code, Some(0), "a plan after apply must be empty");
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{hosts} hosts over SSH, 50 extensions each: first plan {:.0} ms, apply {:.0} ms, no-op plan {:.0} ms",
+        ms(plan),
+        ms(apply),
+        ms(noop)
+    );
+    drop(servers);
+    let _ = Path::new("");
+}

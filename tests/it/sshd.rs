@@ -1,0 +1,101 @@
+//! A real OpenSSH `sshd` on 127.0.0.1 for tests and benchmarks: generated host and client
+//! keys, key authentication only, stopped when dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+pub const SSHD: &str = "/usr/sbin/sshd";
+
+pub struct Sshd {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn keygen(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "astbase-test", "-f"])
+        .arg(path)
+        .output()
+        .expect("ssh-keygen runs (apt-get install openssh-client)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Sshd {
+    /// Starts sshd accepting `client_pub` (a public key file), or a key of its own.
+    pub fn start(client_pub: Option<&Path>) -> Sshd {
+        assert!(
+            Path::new(SSHD).exists(),
+            "these tests need OpenSSH's sshd: apt-get install openssh-server"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        keygen(&d.join("host_key"));
+        match client_pub {
+            Some(key) => {
+                std::fs::copy(key, d.join("authorized_keys")).unwrap();
+            }
+            None => {
+                keygen(&d.join("client_key"));
+                std::fs::copy(d.join("client_key.pub"), d.join("authorized_keys")).unwrap();
+            }
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\n\
+             StrictModes no\nUsePAM no\nLogLevel ERROR\nMaxStartups 100\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config).unwrap();
+        let child = Command::new(SSHD)
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "sshd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Sshd { child, port, dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A known_hosts line for this server with the given public key file.
+    pub fn known_hosts_line(&self, pub_file: &str) -> String {
+        let key = std::fs::read_to_string(self.path(pub_file)).unwrap();
+        let mut parts = key.split_whitespace();
+        format!(
+            "[127.0.0.1]:{} {} {}\n",
+            self.port,
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        )
+    }
+}
