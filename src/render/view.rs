@@ -659,42 +659,32 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, Sources), RenderError> {
     profiles.sort_by(|a, b| a.context.as_str().cmp(&b.context.as_str()));
 
     // ---- numbers of queues and menus in the internal context
+    let numbered = ctx
+        .entities
+        .queues
+        .iter()
+        .filter_map(|q| {
+            q.number
+                .as_ref()
+                .map(|n| (n, Target::Queue(q.name.clone())))
+        })
+        .chain(
+            ctx.entities
+                .menus
+                .iter()
+                .filter_map(|m| m.number.as_ref().map(|n| (n, Target::Menu(m.name.clone())))),
+        );
     let mut numbers = Vec::new();
-    for q in ctx.entities.queues.iter().copied() {
-        if let Some(num) = &q.number {
-            numbers.push(NumberGoto {
-                number: safe(arg(
-                    num.as_str(),
-                    ctx,
-                    &format!("queue {}", q.name),
-                    "number",
-                )?),
-                what: safe(format!("queue {}", q.name)),
-                goto: ctx.target(
-                    &Target::Queue(q.name.clone()),
-                    &format!("queue {}", q.name),
-                    "number",
-                )?,
-            });
-        }
-    }
-    for m in ctx.entities.menus.iter().copied() {
-        if let Some(num) = &m.number {
-            numbers.push(NumberGoto {
-                number: safe(arg(
-                    num.as_str(),
-                    ctx,
-                    &format!("menu {}", m.name),
-                    "number",
-                )?),
-                what: safe(format!("menu {}", m.name)),
-                goto: ctx.target(
-                    &Target::Menu(m.name.clone()),
-                    &format!("menu {}", m.name),
-                    "number",
-                )?,
-            });
-        }
+    for (number, target) in numbered {
+        let (Target::Queue(name) | Target::Menu(name)) = &target else {
+            unreachable!("only queues and menus are numbered here")
+        };
+        let entity = format!("{} {name}", target.kind());
+        numbers.push(NumberGoto {
+            number: safe(arg(number.as_str(), ctx, &entity, "number")?),
+            what: safe(entity.clone()),
+            goto: ctx.target(&target, &entity, "number")?,
+        });
     }
 
     // ---- trunks
