@@ -67,8 +67,12 @@ impl Sshd {
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config).unwrap();
+        // Its log goes to a file: the readiness probe below makes it complain otherwise.
         let child = Command::new(SSHD)
-            .args(["-D", "-e", "-f"])
+            .arg("-D")
+            .arg("-E")
+            .arg(d.join("sshd.log"))
+            .arg("-f")
             .arg(d.join("sshd_config"))
             .spawn()
             .unwrap();
