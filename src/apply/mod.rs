@@ -212,6 +212,7 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
         removed: Vec::new(),
     };
     let mut backups = Vec::new();
+    let mut writes: Vec<(String, Vec<u8>, u32)> = Vec::new();
     for f in &plan.files {
         match f.action {
             Action::Create | Action::Change => {
@@ -219,7 +220,7 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
                     .content
                     .as_deref()
                     .expect("a planned file has its content");
-                host.write_synced(&paths.temp(&f.name), content.as_bytes(), 0o640)?;
+                writes.push((paths.temp(&f.name), content.as_bytes().to_vec(), 0o640));
                 staged
                     .renames
                     .push((paths.temp(&f.name), paths.file(&f.name)));
@@ -248,7 +249,7 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
         }
         text.extend_from_slice(include.line.as_bytes());
         text.push(b'\n');
-        host.write_synced(&paths.temp(&include.base), &text, 0o640)?;
+        writes.push((paths.temp(&include.base), text, 0o640));
         staged
             .renames
             .push((paths.temp(&include.base), paths.file(&include.base)));
@@ -259,6 +260,8 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
             staged.created.push(include.base.clone());
         }
     }
+    // One round trip for every new file, however many the server needs.
+    host.write_all_synced(&writes)?;
     host.copy_all(&backups)?;
     Ok(staged)
 }

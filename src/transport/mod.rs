@@ -151,6 +151,36 @@ impl Host {
             .map(drop)
     }
 
+    /// Writes several files in one round trip (contents travel base64-encoded inside the
+    /// script), each flushed to disk. Same contract as [`Host::write_synced`].
+    pub fn write_all_synced(
+        &mut self,
+        files: &[(String, Vec<u8>, u32)],
+    ) -> Result<(), TransportError> {
+        use base64::Engine as _;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut script = String::from("set -e\numask 077\n");
+        let mut written = Vec::new();
+        for (path, data, mode) in files {
+            let q = quote(path);
+            let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+            script.push_str(&format!(
+                "mkdir -p -- {}\nbase64 -d > {q} <<'ASTBASE_DATA'\n",
+                quote(parent(path))
+            ));
+            for chunk in encoded.as_bytes().chunks(76) {
+                script.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+                script.push('\n');
+            }
+            script.push_str(&format!("ASTBASE_DATA\nchmod {mode:o} -- {q}\n"));
+            written.push(q);
+        }
+        script.push_str(&format!("sync -- {}\n", written.join(" ")));
+        self.run_ok("write files", &script, b"").map(drop)
+    }
+
     /// Renames files in order, in one round trip (each rename is atomic). The script
     /// ignores hang-ups, so a connection lost in the middle cannot stop it half-way: the
     /// switch from the old files to the new ones completes on the host.
