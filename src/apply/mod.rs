@@ -137,7 +137,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         }
     };
     // 3. Switch: rename into place, remove stale files.
-    if let Err(e) = switch(host, plan, &paths, &staged) {
+    if let Err(e) = switch(host, &paths, &staged) {
         return rollback(
             host,
             plan,
@@ -266,12 +266,7 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
     Ok(staged)
 }
 
-fn switch(
-    host: &mut Host,
-    _plan: &ServerPlan,
-    paths: &Paths,
-    staged: &Staged,
-) -> Result<(), TransportError> {
+fn switch(host: &mut Host, paths: &Paths, staged: &Staged) -> Result<(), TransportError> {
     host.rename_all(&staged.renames)?;
     let removed: Vec<String> = staged.removed.iter().map(|n| paths.file(n)).collect();
     host.remove_all(&removed)

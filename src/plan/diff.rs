@@ -35,11 +35,11 @@ pub fn mask(file: &str, text: &str) -> String {
 
 /// A unified diff (3 lines of context) from `before` to `after`, secrets masked.
 pub fn unified(file: &str, before: &str, after: &str) -> String {
-    let diff = TextDiff::from_lines(before, after);
     let mut out = String::new();
-    if diff.ratio() == 1.0 && before == after {
+    if before == after {
         return out;
     }
+    let diff = TextDiff::from_lines(before, after);
     out.push_str(&format!("--- a/{file}\n+++ b/{file}\n"));
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         out.push_str(&format!("{}\n", hunk.header()));

@@ -191,10 +191,6 @@ impl SourceFile {
             .unwrap_or(self.text.len());
         Some(self.text[start..end].trim_end_matches(['\n', '\r']))
     }
-
-    pub fn line_count(&self) -> usize {
-        self.line_starts.len()
-    }
 }
 
 /// Keys whose plain value is a secret.

@@ -461,20 +461,6 @@ impl Node {
         (node, key)
     }
 
-    pub fn as_map(&self) -> Option<&[Entry]> {
-        match &self.value {
-            NodeValue::Map(entries) => Some(entries),
-            _ => None,
-        }
-    }
-
-    pub fn as_seq(&self) -> Option<&[Node]> {
-        match &self.value {
-            NodeValue::Seq(items) => Some(items),
-            _ => None,
-        }
-    }
-
     pub fn as_scalar(&self) -> Option<&Scalar> {
         match &self.value {
             NodeValue::Scalar(s) => Some(s),

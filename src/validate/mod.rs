@@ -16,7 +16,7 @@ use serde_json::Value as Json;
 
 use std::collections::HashMap;
 
-use crate::diagnostics::{self, Diagnostic, Location, Place, Severity};
+use crate::diagnostics::{self, Diagnostic, Location, Place};
 use crate::model::{BrokenEntity, Fleet, Kind, Origin, Project};
 use crate::source::{
     self, FileFilter, FileId, Pointer, ROOT_FILE, Segment, SourceError, SourceFile, Sources, Span,
@@ -333,9 +333,4 @@ fn resolve_spans(sources: &Sources, diagnostics: &mut [Diagnostic]) {
             }
         }
     }
-}
-
-/// Whether any diagnostic is an error.
-pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
-    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
