@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::plan::{Action, STATE_DIR, ServerPlan, State, hash};
+use crate::plan::{Action, IncludePlan, STATE_DIR, ServerPlan, State, has_include, hash};
 use crate::transport::{Host, TransportError};
 
 /// How many backup generations to keep per host.
@@ -21,14 +21,23 @@ pub const KEEP_BACKUPS: usize = 5;
 /// Settings of one apply.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
-    /// The asterisk binary on the host (`asterisk -rx ...`).
-    pub asterisk: String,
+    /// The words that run one Asterisk CLI command on the host (`asterisk -rx`).
+    pub cli: Vec<String>,
     /// How long to wait for another apply's lock.
     pub lock_timeout: Duration,
     /// The source applied, recorded in the state file.
     pub source: String,
     /// Who applies, recorded in the lock (`user@machine pid N`).
     pub owner: String,
+}
+
+impl ApplyOptions {
+    /// The full argv that runs `command` in Asterisk's CLI.
+    pub fn cli_command(&self, command: &str) -> Vec<String> {
+        let mut argv = self.cli.clone();
+        argv.push(command.to_owned());
+        argv
+    }
 }
 
 /// What happened on a host.
@@ -63,7 +72,7 @@ pub enum ApplyError {
 
 /// Applies one server's plan.
 pub fn apply_server(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Outcome {
-    let lock = format!("{}/{STATE_DIR}/lock", plan.conf_dir);
+    let lock = format!("{}/{STATE_DIR}/apply.lock", plan.conf_dir);
     if let Err(e) = host.lock(&lock, &options.owner, options.lock_timeout) {
         return match e {
             TransportError::Unreachable { .. } => Outcome::Unreachable {
@@ -75,7 +84,7 @@ pub fn apply_server(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) 
         };
     }
     let outcome = apply_locked(host, plan, options);
-    if let Err(e) = host.unlock(&lock) {
+    if let Err(e) = host.unlock() {
         return Outcome::Failed {
             reason: format!("applied, but could not release the lock: {e}"),
         };
@@ -113,12 +122,15 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         stamp: format!("{}-{:09}", now.as_secs(), now.subsec_nanos()),
     };
     // 1. The host must still be as planned.
-    if let Err(e) = check_fresh(host, plan, &paths) {
-        return Outcome::Failed {
-            reason: e.to_string(),
-        };
-    }
-    if !plan.has_changes() {
+    let freshness = match check_fresh(host, plan, &paths) {
+        Ok(f) => f,
+        Err(e) => {
+            return Outcome::Failed {
+                reason: e.to_string(),
+            };
+        }
+    };
+    if !plan.has_changes() || freshness == Freshness::AlreadyApplied {
         return match write_state(host, plan, &paths, options, now.as_secs()) {
             Ok(()) => Outcome::Unchanged,
             Err(e) => Outcome::Failed {
@@ -163,25 +175,85 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     }
 }
 
-fn check_fresh(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<(), ApplyError> {
+/// What the host looks like once we hold its lock.
+#[derive(Debug, PartialEq, Eq)]
+enum Freshness {
+    /// As it was when the plan was made.
+    AsPlanned,
+    /// Already what the plan would make it: another apply of the same render got the
+    /// lock first (two pipelines, or two people, applying the same commit).
+    AlreadyApplied,
+}
+
+fn check_fresh(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Freshness, ApplyError> {
     let mut names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
     names.extend(plan.includes.iter().map(|i| i.base.clone()));
-    let wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
-    let current = host.read_files(&wanted)?;
-    let expected = plan
+    let mut wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
+    wanted.push(paths.file(&format!("{STATE_DIR}/state.json")));
+    let mut current = host.read_files(&wanted)?;
+    let state = current
+        .pop()
+        .flatten()
+        .and_then(|bytes| State::parse(&bytes).ok());
+    let (files_now, bases_now) = current.split_at(plan.files.len());
+    let as_planned = plan
         .files
         .iter()
-        .map(|f| f.before.clone())
-        .chain(plan.includes.iter().map(|i| i.before.clone()));
-    for ((name, now), before) in names.iter().zip(current).zip(expected) {
-        if now.as_deref().map(hash) != before {
-            return Err(ApplyError::Stale(format!(
-                "{name} on {} changed since the plan was made; plan again",
-                plan.host
-            )));
-        }
+        .map(|f| &f.before)
+        .chain(plan.includes.iter().map(|i| &i.before))
+        .zip(&current)
+        .all(|(before, now)| now.as_deref().map(hash) == *before);
+    if as_planned {
+        return Ok(Freshness::AsPlanned);
     }
-    Ok(())
+    let already_applied = plan
+        .files
+        .iter()
+        .zip(files_now)
+        .all(|(f, now)| now.as_deref().map(hash) == f.after)
+        && plan.includes.iter().zip(bases_now).all(|(i, now)| {
+            now.as_deref()
+                .is_some_and(|b| has_include(&String::from_utf8_lossy(b), &include_target(i)))
+        });
+    // Only if that apply also finished (reloaded, verified, recorded): files switched
+    // by an apply that was then cut off still need their reload.
+    let recorded = state.is_some_and(|state| {
+        plan.files
+            .iter()
+            .all(|f| f.after.is_none() || state.files.get(&f.name) == f.after.as_ref())
+    });
+    if already_applied && recorded {
+        return Ok(Freshness::AlreadyApplied);
+    }
+    if already_applied {
+        return Ok(Freshness::AsPlanned);
+    }
+    let changed = names
+        .iter()
+        .zip(
+            plan.files
+                .iter()
+                .map(|f| &f.before)
+                .chain(plan.includes.iter().map(|i| &i.before)),
+        )
+        .zip(&current)
+        .find(|((_, before), now)| now.as_deref().map(hash) != **before)
+        .map_or("a file", |((name, _), _)| name.as_str());
+    Err(ApplyError::Stale(format!(
+        "{changed} on {} changed since the plan was made; plan again",
+        plan.host
+    )))
+}
+
+/// The file an include line names (`#tryinclude pjsip_odoo.conf` → `pjsip_odoo.conf`).
+fn include_target(include: &IncludePlan) -> String {
+    include
+        .line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_owned()
 }
 
 /// What was staged: files written under temporary names, and base files' new contents.
@@ -267,9 +339,8 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
 }
 
 fn switch(host: &mut Host, paths: &Paths, staged: &Staged) -> Result<(), TransportError> {
-    host.rename_all(&staged.renames)?;
     let removed: Vec<String> = staged.removed.iter().map(|n| paths.file(n)).collect();
-    host.remove_all(&removed)
+    host.switch_files(&staged.renames, &removed)
 }
 
 /// Puts every file back as it was, reloads, and reports why.
@@ -281,17 +352,23 @@ fn rollback(
     options: &ApplyOptions,
     reason: String,
 ) -> Outcome {
+    // Copy the backups next to their files, then switch them back in one script, like
+    // the apply itself: a connection lost during the rollback leaves it whole or undone.
     let restore: Vec<(String, String)> = staged
         .backed_up
         .iter()
-        .map(|n| (paths.backup(n), paths.file(n)))
+        .map(|n| (paths.backup(n), paths.temp(n)))
         .collect();
-    let created: Vec<String> = staged.created.iter().map(|n| paths.file(n)).collect();
-    let temps = staged_temps(plan, paths);
+    let renames: Vec<(String, String)> = staged
+        .backed_up
+        .iter()
+        .map(|n| (paths.temp(n), paths.file(n)))
+        .collect();
+    let mut removals: Vec<String> = staged.created.iter().map(|n| paths.file(n)).collect();
+    removals.extend(staged_temps(plan, paths));
     let restored = host
         .copy_all(&restore)
-        .and_then(|()| host.remove_all(&created))
-        .and_then(|()| host.remove_all(&temps));
+        .and_then(|()| host.switch_files(&renames, &removals));
     if let Err(e) = restored {
         return Outcome::Failed {
             reason: format!(
@@ -319,7 +396,7 @@ pub fn reload(
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let out = host.command(&[options.asterisk.clone(), "-rx".into(), command.clone()])?;
+            let out = host.command(&options.cli_command(command))?;
             let text = format!("{}{}", out.stdout_text(), out.stderr_text());
             let lower = text.to_ascii_lowercase();
             if lower.contains("already in progress") && attempt < 10 {
@@ -369,7 +446,7 @@ fn write_state(
     let path = format!("{}/{STATE_DIR}/state.json", paths.conf_dir);
     let temp = format!("{path}.new");
     host.write_synced(&temp, &state.to_bytes(), 0o600)?;
-    host.rename_all(&[(temp, path)])
+    host.switch_files(&[(temp, path)], &[])
 }
 
 /// Keeps the newest backup generations.

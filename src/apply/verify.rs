@@ -72,7 +72,7 @@ pub fn loaded(
     // All checks in one round trip: a server with many changed endpoints stays fast.
     let argv: Vec<Vec<String>> = checks
         .iter()
-        .map(|(command, _)| vec![options.asterisk.clone(), "-rx".into(), command.clone()])
+        .map(|(command, _)| options.cli_command(command))
         .collect();
     let results = host.commands(&argv)?;
     for ((command, bad), (status, output)) in checks.iter().zip(results) {

@@ -37,11 +37,12 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
         confirm(plan.servers.iter().filter(|s| s.has_changes()).count())?;
     }
     let options = ApplyOptions {
-        asterisk: String::new(),
+        cli: Vec::new(),
         lock_timeout: Duration::from_secs(args.lock_timeout),
         source: plan.source.clone(),
         owner: owner(),
     };
+    let progress = Progress::new(plan.servers.len());
     let work: Vec<_> = plan.servers.iter().zip(targets).collect();
     let work: Vec<_> = work.into_iter().map(std::sync::Mutex::new).collect();
     let outcomes = astbase::parallel::map_with(&work, args.scope.parallelism, |cell| {
@@ -56,13 +57,14 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
             );
         };
         let options = ApplyOptions {
-            asterisk: target.asterisk.clone(),
+            cli: target.cli.clone(),
             ..options.clone()
         };
         let outcome = apply_server(&mut target.host, server_plan, &options);
-        eprintln!("{}: {}", server_plan.server, describe(&outcome));
+        progress.done(&format!("{}: {}", server_plan.server, describe(&outcome)));
         (server_plan.server.clone(), outcome)
     });
+    progress.finish();
     let mut summary = String::new();
     for (server, outcome) in &outcomes {
         summary.push_str(&format!("{server}: {}\n", describe(outcome)));
@@ -85,6 +87,45 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
     } else {
         exit::OK
     }))
+}
+
+/// Progress over hosts: a bar on a terminal, one plain line per host otherwise (CI logs).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(hosts: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(hosts as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} applying [{bar:30}] {pos}/{len} hosts {elapsed}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress { bar }
+    }
+
+    fn done(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn describe(outcome: &Outcome) -> String {

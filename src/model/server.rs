@@ -93,7 +93,19 @@ pub struct AsteriskSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 4096))]
     pub binary: Option<String>,
+    /// The command that runs one Asterisk CLI command, as words; the CLI command
+    /// (`module reload res_pjsip.so`) is added as the last word. Default:
+    /// `[<binary>, -rx]`. Examples: `[sudo, -n, asterisk, -rx]`,
+    /// `[docker, exec, pbx, asterisk, -rx]`. Replaces `binary`; set one of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 32))]
+    pub cli: Option<Vec<CliWord>>,
 }
+
+/// One word of [`AsteriskSettings::cli`]: passed as one argument, never through a shell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct CliWord(#[schemars(length(min = 1, max = 4096))] pub String);
 
 /// A PJSIP transport (`type=transport`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

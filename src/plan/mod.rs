@@ -40,6 +40,11 @@ pub struct FilePlan {
     pub diff: String,
     /// Edited on the host since the last apply.
     pub drift: bool,
+    /// Already as rendered on the host, but no apply recorded that Asterisk loaded it
+    /// (an earlier apply was cut off between switching files and writing the state):
+    /// the plan reloads it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
     /// The rendered content (kept for apply, never serialized: it holds secrets).
     #[serde(skip)]
     pub content: Option<String>,
@@ -115,8 +120,13 @@ impl ServerPlan {
         c
     }
 
+    /// Anything to do: files to write or remove, include lines, or reloads.
     pub fn has_changes(&self) -> bool {
-        self.counts() != Counts::default()
+        self.counts() != Counts::default() || !self.reloads.is_empty()
+    }
+
+    pub fn unconfirmed(&self) -> impl Iterator<Item = &FilePlan> {
+        self.files.iter().filter(|f| f.unconfirmed)
     }
 
     pub fn drifted(&self) -> impl Iterator<Item = &FilePlan> {
@@ -230,8 +240,10 @@ pub fn plan_server(
             Some(h) if *h == after => Action::Unchanged,
             Some(_) => Action::Change,
         };
-        let drift = match (managed.get(&file.name), &before_hash) {
-            (Some(recorded), Some(now)) => recorded != now,
+        let recorded = managed.get(&file.name);
+        let unconfirmed = action == Action::Unchanged && recorded != Some(&after);
+        let drift = match (recorded, &before_hash) {
+            (Some(recorded), Some(now)) => recorded != now && !unconfirmed,
             _ => false,
         };
         let before_text = before
@@ -243,7 +255,7 @@ pub fn plan_server(
         } else {
             diff::unified(&file.name, &before_text, &file.content)
         };
-        if action != Action::Unchanged {
+        if action != Action::Unchanged || unconfirmed {
             need_reload(&file.name);
         }
         let base_text = base
@@ -266,6 +278,7 @@ pub fn plan_server(
             after: Some(after),
             diff,
             drift,
+            unconfirmed,
             content: Some(file.content.clone()),
             previous: before
                 .as_deref()
@@ -280,6 +293,7 @@ pub fn plan_server(
             name: (*name).clone(),
             action: Action::Remove,
             drift: managed.get(*name).is_some_and(|h| *h != before_hash),
+            unconfirmed: false,
             before: Some(before_hash),
             after: None,
             diff: diff::unified(name, &String::from_utf8_lossy(current), ""),

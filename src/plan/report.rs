@@ -65,6 +65,12 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
             f.name
         ));
     }
+    for f in s.unconfirmed() {
+        out.push_str(&format!(
+            "  ! {} is in place but was never confirmed loaded (an earlier apply was interrupted): reload\n",
+            f.name
+        ));
+    }
     if !s.reloads.is_empty() {
         out.push_str(&format!("  reloads: {}\n", s.reloads.join(", ")));
     }
@@ -124,6 +130,12 @@ pub fn markdown(plan: &Plan) -> String {
         ));
         for i in &s.includes {
             out.push_str(&format!("- `{}`: append `{}`\n", i.base, i.line));
+        }
+        for f in s.unconfirmed() {
+            out.push_str(&format!(
+                "- `{}` is in place but was never confirmed loaded: reload\n",
+                f.name
+            ));
         }
         if !s.reloads.is_empty() {
             out.push_str(&format!("- reloads: `{}`\n", s.reloads.join("`, `")));

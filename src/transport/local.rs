@@ -1,14 +1,43 @@
 //! The local executor: `sh -c` on this machine, for servers whose host is `local`.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
 
-use super::{Executor, Output, TransportError};
+use super::{Executor, Held, Output, TransportError};
 
 /// Runs scripts on this machine.
 pub struct Local {
     /// Extra environment (tests point `PATH` at an `asterisk` stand-in).
     pub env: Vec<(String, String)>,
+    /// The script started by [`Executor::hold`]; its stdin is our pipe, so it ends
+    /// when we release it or when this process dies.
+    held: Option<Child>,
+}
+
+impl Local {
+    pub fn new(env: Vec<(String, String)>) -> Local {
+        Local { env, held: None }
+    }
+
+    /// `sh -c script` with all three standard streams piped.
+    fn spawn(&self, script: &str) -> Result<Child, TransportError> {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(failure)
+    }
+}
+
+fn failure(e: std::io::Error) -> TransportError {
+    TransportError::Unreachable {
+        host: "local".into(),
+        message: e.to_string(),
+    }
 }
 
 impl Executor for Local {
@@ -17,19 +46,8 @@ impl Executor for Local {
     }
 
     fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
-        let fail = |e: std::io::Error| TransportError::Unreachable {
-            host: "local".into(),
-            message: e.to_string(),
-        };
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(fail)?;
+        let fail = failure;
+        let mut child = self.spawn(script)?;
         // Feed stdin from another thread so a large write never deadlocks with a child
         // that is filling its stdout pipe.
         let mut pipe = child.stdin.take().expect("stdin is piped");
@@ -44,5 +62,40 @@ impl Executor for Local {
             stdout: out.stdout,
             stderr: out.stderr,
         })
+    }
+
+    fn hold(&mut self, script: &str) -> Result<Held, TransportError> {
+        self.release()?;
+        let mut child = self.spawn(script)?;
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        // Byte by byte: only the first line is ours to read.
+        while stdout.read(&mut byte).map_err(failure)? == 1 {
+            if byte[0] == b'\n' {
+                self.held = Some(child);
+                return Ok(Held::Running);
+            }
+            line.push(byte[0]);
+        }
+        drop(child.stdin.take());
+        let mut stderr = Vec::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_end(&mut stderr);
+        }
+        let status = child.wait().map_err(failure)?;
+        Ok(Held::Ended(Output {
+            status: status.code().unwrap_or(-1),
+            stdout: line,
+            stderr,
+        }))
+    }
+
+    fn release(&mut self) -> Result<(), TransportError> {
+        if let Some(mut child) = self.held.take() {
+            drop(child.stdin.take());
+            child.wait().map_err(failure)?;
+        }
+        Ok(())
     }
 }

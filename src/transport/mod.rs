@@ -56,6 +56,21 @@ pub trait Executor: Send {
     fn describe(&self) -> String;
     /// Runs `script` with `sh -c`, feeding `stdin`.
     fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError>;
+    /// Starts `script` and leaves it running once it has printed its first line; it
+    /// reads its standard input until [`Executor::release`] closes it, or until this
+    /// program or the connection dies, whichever comes first. One at a time.
+    fn hold(&mut self, script: &str) -> Result<Held, TransportError>;
+    /// Closes the held script's input and waits for it to end.
+    fn release(&mut self) -> Result<(), TransportError>;
+}
+
+/// What became of a script started with [`Executor::hold`].
+#[derive(Debug)]
+pub enum Held {
+    /// It printed its first line and is running.
+    Running,
+    /// It ended before printing a line.
+    Ended(Output),
 }
 
 /// Quotes a word for a POSIX shell.
@@ -142,68 +157,75 @@ impl Host {
         data: &[u8],
         mode: u32,
     ) -> Result<(), TransportError> {
-        let q = quote(path);
-        let dir = quote(parent(path));
-        let script = format!(
-            "set -e\numask 077\nmkdir -p -- {dir}\ncat > {q}\nchmod {mode:o} -- {q}\nsync -- {q}\n"
-        );
-        self.run_ok(&format!("write {path}"), &script, data)
-            .map(drop)
+        self.write_all_synced(&[(path.to_owned(), data.to_vec(), mode)])
     }
 
-    /// Writes several files in one round trip (contents travel base64-encoded inside the
-    /// script), each flushed to disk. Same contract as [`Host::write_synced`].
+    /// Writes several files in one round trip, each flushed to disk. Same contract as
+    /// [`Host::write_synced`]. The contents travel on standard input one after another
+    /// (the script stays small: an SSH `exec` request must fit in one 256 KiB packet,
+    /// and a PBX's pjsip file alone can be larger); `head -c` takes exactly each file's
+    /// length, and the size written is checked, so a connection cut mid-way leaves a
+    /// short temporary file and a failure, never a silently truncated file.
     pub fn write_all_synced(
         &mut self,
         files: &[(String, Vec<u8>, u32)],
     ) -> Result<(), TransportError> {
-        use base64::Engine as _;
         if files.is_empty() {
             return Ok(());
         }
         let mut script = String::from("set -e\numask 077\n");
+        let mut stdin = Vec::with_capacity(files.iter().map(|f| f.1.len()).sum());
         let mut written = Vec::new();
         for (path, data, mode) in files {
             let q = quote(path);
-            let encoded = base64::engine::general_purpose::STANDARD.encode(data);
             script.push_str(&format!(
-                "mkdir -p -- {}\nbase64 -d > {q} <<'ASTBASE_DATA'\n",
-                quote(parent(path))
+                "mkdir -p -- {dir}\nhead -c {len} > {q}\n\
+                 [ \"$(wc -c < {q} | tr -d ' ')\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
+                 chmod {mode:o} -- {q}\n",
+                dir = quote(parent(path)),
+                len = data.len(),
             ));
-            for chunk in encoded.as_bytes().chunks(76) {
-                script.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
-                script.push('\n');
-            }
-            script.push_str(&format!("ASTBASE_DATA\nchmod {mode:o} -- {q}\n"));
+            stdin.extend_from_slice(data);
             written.push(q);
         }
         script.push_str(&format!("sync -- {}\n", written.join(" ")));
-        self.run_ok("write files", &script, b"").map(drop)
+        self.run_ok("write files", &script, &stdin).map(drop)
     }
 
-    /// Renames files in order, in one round trip (each rename is atomic). The script
-    /// ignores hang-ups, so a connection lost in the middle cannot stop it half-way: the
-    /// switch from the old files to the new ones completes on the host.
-    pub fn rename_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
-        if pairs.is_empty() {
+    /// Renames files in order, then removes others, in one round trip (each rename is
+    /// atomic). The script ignores hang-ups, so a connection lost in the middle cannot
+    /// stop it half-way: the switch from the old files to the new ones completes on the
+    /// host.
+    pub fn switch_files(
+        &mut self,
+        renames: &[(String, String)],
+        removals: &[String],
+    ) -> Result<(), TransportError> {
+        if renames.is_empty() && removals.is_empty() {
             return Ok(());
         }
         let mut script = String::from("trap '' HUP PIPE\nset -e\n");
         let mut dirs: Vec<&str> = Vec::new();
-        for (from, to) in pairs {
+        for (from, to) in renames {
             script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
             if !dirs.contains(&parent(to)) {
                 dirs.push(parent(to));
+            }
+        }
+        for path in removals {
+            script.push_str(&format!("rm -f -- {}\n", quote(path)));
+            if !dirs.contains(&parent(path)) {
+                dirs.push(parent(path));
             }
         }
         // Flush the directories, so the renames survive a crash (not a global `sync`,
         // which would wait for every dirty page on the machine).
         let dirs: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
         script.push_str(&format!("sync -- {} 2>/dev/null || true\n", dirs.join(" ")));
-        self.run_ok("rename files", &script, b"").map(drop)
+        self.run_ok("switch files", &script, b"").map(drop)
     }
 
-    /// Copies files (backups), preserving modes, in one round trip.
+    /// Copies files (backups), preserving modes, flushed to disk, in one round trip.
     pub fn copy_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
         if pairs.is_empty() {
             return Ok(());
@@ -217,6 +239,8 @@ impl Host {
                 quote(to)
             ));
         }
+        let copies: Vec<String> = pairs.iter().map(|(_, to)| quote(to)).collect();
+        script.push_str(&format!("sync -- {}\n", copies.join(" ")));
         self.run_ok("copy files", &script, b"").map(drop)
     }
 
@@ -289,54 +313,62 @@ impl Host {
         Ok(results)
     }
 
-    /// Takes the host's apply lock (a directory: `mkdir` is atomic), waiting up to
-    /// `timeout` for another apply to finish.
+    /// Takes the host's apply lock, waiting up to `timeout` for another apply to finish.
+    ///
+    /// The lock is `flock(1)` held by a process on the host for as long as this
+    /// connection lives: if astbase is killed or the connection is cut, the process
+    /// sees its input close and the lock is free again, so an interrupted apply never
+    /// leaves a lock someone must remove by hand. `owner` is written beside it so a
+    /// waiting apply can say who holds it.
     pub fn lock(
         &mut self,
-        lock_dir: &str,
+        lock_file: &str,
         owner: &str,
         timeout: Duration,
     ) -> Result<(), TransportError> {
-        let q = quote(lock_dir);
+        let owner_file = format!("{lock_file}.owner");
+        let holder = format!(
+            "printf '%s\\n' \"$1\" > {owner_q}; echo locked; exec cat > /dev/null",
+            owner_q = quote(&owner_file),
+        );
         let script = format!(
-            "mkdir -p -- {parent}\nif mkdir -- {q} 2>/dev/null; then printf '%s\\n' {owner} > {q}/owner; exit 0; fi\n\
-             cat -- {q}/owner 2>/dev/null || echo unknown\nexit 75\n",
-            parent = quote(parent(lock_dir)),
+            "mkdir -p -- {parent}\ncommand -v flock > /dev/null || {{ echo 'flock(1) is missing on the host: install util-linux' >&2; exit 127; }}\n\
+             exec flock -w {secs} -E 75 {lock} sh -c {holder} sh {owner}\n",
+            parent = quote(parent(lock_file)),
+            secs = timeout.as_secs_f64().max(0.0),
+            lock = quote(lock_file),
+            holder = quote(&holder),
             owner = quote(owner),
         );
         let started = Instant::now();
-        loop {
-            let out = self.exec.exec(&script, b"")?;
-            match out.status {
-                0 => return Ok(()),
-                75 if started.elapsed() < timeout => std::thread::sleep(Duration::from_millis(200)),
-                75 => {
-                    return Err(TransportError::Locked {
-                        host: self.describe(),
-                        lock: lock_dir.to_owned(),
-                        owner: out.stdout_text().trim().to_owned(),
-                        waited: started.elapsed(),
-                    });
-                }
-                status => {
-                    return Err(TransportError::Failed {
-                        host: self.describe(),
-                        what: "take the lock".into(),
-                        status,
-                        stderr: out.stderr_text(),
-                    });
-                }
+        match self.exec.hold(&script)? {
+            Held::Running => Ok(()),
+            Held::Ended(out) if out.status == 75 => {
+                let holder = self
+                    .read_files(std::slice::from_ref(&owner_file))
+                    .ok()
+                    .and_then(|mut f| f.pop().flatten())
+                    .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+                    .unwrap_or_else(|| "unknown".into());
+                Err(TransportError::Locked {
+                    host: self.describe(),
+                    lock: lock_file.to_owned(),
+                    owner: holder,
+                    waited: started.elapsed(),
+                })
             }
+            Held::Ended(out) => Err(TransportError::Failed {
+                host: self.describe(),
+                what: "take the lock".into(),
+                status: out.status,
+                stderr: out.stderr_text(),
+            }),
         }
     }
 
-    pub fn unlock(&mut self, lock_dir: &str) -> Result<(), TransportError> {
-        self.run_ok(
-            "release the lock",
-            &format!("rm -rf -- {}\n", quote(lock_dir)),
-            b"",
-        )
-        .map(drop)
+    /// Releases the lock taken by [`Host::lock`].
+    pub fn unlock(&mut self) -> Result<(), TransportError> {
+        self.exec.release()
     }
 }
 
@@ -354,8 +386,8 @@ pub struct Target {
     pub host: Host,
     /// Absolute path of the Asterisk conf dir on the host.
     pub conf_dir: String,
-    /// The asterisk binary there.
-    pub asterisk: String,
+    /// The command words that run one Asterisk CLI command there (`asterisk -rx`).
+    pub cli: Vec<String>,
 }
 
 /// How SSH connections are checked (from flags and `project.known_hosts`).
@@ -402,11 +434,17 @@ pub fn connect(
         .clone()
         .or_else(|| project.conf_dir.clone())
         .unwrap_or_else(|| crate::model::project::DEFAULT_CONF_DIR.to_owned());
-    let asterisk = server
-        .asterisk
-        .binary
-        .clone()
-        .unwrap_or_else(|| "asterisk".to_owned());
+    let mut cli: Vec<String> = match &server.asterisk.cli {
+        Some(words) => words.iter().map(|w| w.0.clone()).collect(),
+        None => vec![
+            server
+                .asterisk
+                .binary
+                .clone()
+                .unwrap_or_else(|| "asterisk".to_owned()),
+            "-rx".to_owned(),
+        ],
+    };
     if server.is_local() {
         let path = std::path::Path::new(&conf_dir);
         let absolute = if path.is_absolute() {
@@ -417,19 +455,21 @@ pub fn connect(
                 message: e.to_string(),
             })?
         };
-        // A relative binary (e.g. an example's stand-in script) is relative to the repo too.
-        let asterisk = if asterisk.contains('/') && !asterisk.starts_with('/') {
-            std::path::absolute(root.join(&asterisk))
-                .map_or(asterisk, |p| p.to_string_lossy().into_owned())
-        } else {
-            asterisk
-        };
+        // A relative program (e.g. an example's stand-in script) is relative to the repo too.
+        if let Some(program) = cli.first_mut()
+            && program.contains('/')
+            && !program.starts_with('/')
+            && let Ok(path) = std::path::absolute(root.join(&*program))
+        {
+            *program = path.to_string_lossy().into_owned();
+        }
         return Ok(Target {
-            host: Host::new(Box::new(local::Local { env: Vec::new() })),
+            host: Host::new(Box::new(local::Local::new(Vec::new()))),
             conf_dir: absolute.to_string_lossy().into_owned(),
-            asterisk,
+            cli,
         });
     }
+    let explicit_identity = server.ssh.identity_file.is_some();
     let identities = match &server.ssh.identity_file {
         Some(file) => vec![expand_home(file)],
         None => ["id_ed25519", "id_ecdsa", "id_rsa"]
@@ -442,6 +482,7 @@ pub fn connect(
         port: server.ssh.port.unwrap_or(22),
         user: server.ssh.user.clone().unwrap_or_else(|| "root".to_owned()),
         identities,
+        explicit_identity,
         known_hosts: options.known_hosts.clone(),
         accept_new_host_keys: options.accept_new_host_keys,
         timeout: options.timeout,
@@ -455,7 +496,7 @@ pub fn connect(
     Ok(Target {
         host: Host::new(Box::new(ssh)),
         conf_dir,
-        asterisk,
+        cli,
     })
 }
 

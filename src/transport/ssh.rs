@@ -9,7 +9,7 @@ use std::time::Duration;
 use russh::client;
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 
-use super::{Executor, Output, TransportError, quote};
+use super::{Executor, Held, Output, TransportError, quote};
 
 /// How to reach one SSH host.
 #[derive(Debug, Clone)]
@@ -17,8 +17,11 @@ pub struct SshOptions {
     pub host: String,
     pub port: u16,
     pub user: String,
-    /// Private keys to try, in order.
+    /// Private keys to try, in order (after the ssh-agent's keys when `SSH_AUTH_SOCK`
+    /// is set, unless the first one was named explicitly).
     pub identities: Vec<PathBuf>,
+    /// The first identity was configured explicitly: try it before the agent's keys.
+    pub explicit_identity: bool,
     pub known_hosts: PathBuf,
     /// Record unknown host keys instead of refusing them (never changed ones).
     pub accept_new_host_keys: bool,
@@ -100,6 +103,8 @@ pub struct Ssh {
     runtime: tokio::runtime::Runtime,
     session: client::Handle<KeyChecker>,
     name: String,
+    /// The channel of the script started by [`Executor::hold`].
+    held: Option<russh::Channel<client::Msg>>,
 }
 
 impl Ssh {
@@ -164,32 +169,7 @@ impl Ssh {
                 });
             }
         };
-        let authenticated = runtime.block_on(async {
-            let mut tried = Vec::new();
-            for path in &options.identities {
-                let Ok(key) = russh::keys::load_secret_key(path, None) else {
-                    continue;
-                };
-                tried.push(path.display().to_string());
-                let hash = session
-                    .best_supported_rsa_hash()
-                    .await
-                    .ok()
-                    .flatten()
-                    .flatten();
-                let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
-                if let Ok(result) = session.authenticate_publickey(&options.user, key).await
-                    && result.success()
-                {
-                    return Ok(());
-                }
-            }
-            Err(if tried.is_empty() {
-                "no usable private key (set servers[].ssh.identity_file)".to_owned()
-            } else {
-                format!("the server refused the key(s) {}", tried.join(", "))
-            })
-        });
+        let authenticated = runtime.block_on(authenticate(&mut session, &options));
         authenticated.map_err(|m| TransportError::Unreachable {
             host: name.clone(),
             message: format!("authentication failed: {m}"),
@@ -198,8 +178,140 @@ impl Ssh {
             runtime,
             session,
             name,
+            held: None,
         })
     }
+}
+
+/// Public-key authentication, like OpenSSH: an explicitly configured identity file,
+/// then the keys of the ssh-agent at `SSH_AUTH_SOCK`, then the default key files.
+async fn authenticate(
+    session: &mut client::Handle<KeyChecker>,
+    options: &SshOptions,
+) -> Result<(), String> {
+    let mut tried = Vec::new();
+    let hash = session
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten();
+    let (first, rest) = match options.identities.split_first() {
+        Some((first, rest)) if options.explicit_identity => (Some(first), rest),
+        _ => (None, options.identities.as_slice()),
+    };
+    if let Some(path) = first
+        && try_key_file(session, options, hash, path, &mut tried).await
+    {
+        return Ok(());
+    }
+    if std::env::var_os("SSH_AUTH_SOCK").is_some() {
+        match russh::keys::agent::client::AgentClient::connect_env().await {
+            Ok(mut agent) => {
+                let identities = agent.request_identities().await.unwrap_or_default();
+                for identity in identities {
+                    let key = identity.public_key().into_owned();
+                    tried.push(format!("agent key {}", key.fingerprint(HashAlg::Sha256)));
+                    if let Ok(result) = session
+                        .authenticate_publickey_with(&options.user, key, hash, &mut agent)
+                        .await
+                        && result.success()
+                    {
+                        return Ok(());
+                    }
+                }
+            }
+            Err(e) => tried.push(format!("ssh-agent unavailable ({e})")),
+        }
+    }
+    for path in rest {
+        if try_key_file(session, options, hash, path, &mut tried).await {
+            return Ok(());
+        }
+    }
+    Err(if tried.is_empty() {
+        "no usable private key (set servers[].ssh.identity_file, or load a key into ssh-agent)"
+            .to_owned()
+    } else {
+        format!("the server accepted none of: {}", tried.join(", "))
+    })
+}
+
+async fn try_key_file(
+    session: &mut client::Handle<KeyChecker>,
+    options: &SshOptions,
+    hash: Option<HashAlg>,
+    path: &PathBuf,
+    tried: &mut Vec<String>,
+) -> bool {
+    let Ok(key) = russh::keys::load_secret_key(path, None) else {
+        if path.exists() {
+            tried.push(format!(
+                "{} (unreadable or passphrase-protected: add it to ssh-agent)",
+                path.display()
+            ));
+        }
+        return false;
+    };
+    tried.push(path.display().to_string());
+    let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+    matches!(
+        session.authenticate_publickey(&options.user, key).await,
+        Ok(result) if result.success()
+    )
+}
+
+/// What became of a script started by [`run`].
+enum Ran {
+    Exited(Output),
+    /// It printed a line and is still running (only when asked to stop there).
+    Printing(russh::Channel<client::Msg>),
+}
+
+/// Runs `script` on a new channel: with `stdin` fed and closed, to its end; without,
+/// until its first line of output (or its end, if that comes first).
+async fn run(
+    session: &client::Handle<KeyChecker>,
+    name: &str,
+    script: &str,
+    stdin: Option<&[u8]>,
+) -> Result<Ran, TransportError> {
+    let lost = |e: russh::Error| TransportError::Unreachable {
+        host: name.to_owned(),
+        message: format!("connection lost: {e}"),
+    };
+    let mut channel = session.channel_open_session().await.map_err(lost)?;
+    channel
+        .exec(true, format!("sh -c {}", quote(script)))
+        .await
+        .map_err(lost)?;
+    if let Some(stdin) = stdin {
+        channel.data(stdin).await.map_err(lost)?;
+        channel.eof().await.map_err(lost)?;
+    }
+    let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            russh::ChannelMsg::Data { data } => {
+                stdout.extend_from_slice(&data);
+                if stdin.is_none() && stdout.contains(&b'\n') {
+                    return Ok(Ran::Printing(channel));
+                }
+            }
+            russh::ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
+            russh::ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+            _ => {}
+        }
+    }
+    let status = status.ok_or_else(|| TransportError::Unreachable {
+        host: name.to_owned(),
+        message: "the connection closed before the command finished".into(),
+    })?;
+    Ok(Ran::Exited(Output {
+        status: i32::try_from(status).unwrap_or(-1),
+        stdout,
+        stderr,
+    }))
 }
 
 impl Executor for Ssh {
@@ -208,39 +320,45 @@ impl Executor for Ssh {
     }
 
     fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
-        let name = self.name.clone();
-        let lost = |e: russh::Error| TransportError::Unreachable {
-            host: name.clone(),
-            message: format!("connection lost: {e}"),
-        };
-        self.runtime.block_on(async {
-            let mut channel = self.session.channel_open_session().await.map_err(lost)?;
-            channel
-                .exec(true, format!("sh -c {}", quote(script)))
-                .await
-                .map_err(lost)?;
-            channel.data(stdin).await.map_err(lost)?;
-            channel.eof().await.map_err(lost)?;
-            let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
-            while let Some(msg) = channel.wait().await {
-                match msg {
-                    russh::ChannelMsg::Data { data } => stdout.extend_from_slice(&data),
-                    russh::ChannelMsg::ExtendedData { data, ext: 1 } => {
-                        stderr.extend_from_slice(&data)
-                    }
-                    russh::ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
-                    _ => {}
-                }
+        match self
+            .runtime
+            .block_on(run(&self.session, &self.name, script, Some(stdin)))?
+        {
+            Ran::Exited(output) => Ok(output),
+            Ran::Printing(_) => unreachable!("a script with input is followed to its end"),
+        }
+    }
+
+    fn hold(&mut self, script: &str) -> Result<Held, TransportError> {
+        self.release()?;
+        match self
+            .runtime
+            .block_on(run(&self.session, &self.name, script, None))?
+        {
+            Ran::Exited(output) => Ok(Held::Ended(output)),
+            Ran::Printing(channel) => {
+                self.held = Some(channel);
+                Ok(Held::Running)
             }
-            let status = status.ok_or_else(|| TransportError::Unreachable {
-                host: name.clone(),
-                message: "the connection closed before the command finished".into(),
-            })?;
-            Ok(Output {
-                status: i32::try_from(status).unwrap_or(-1),
-                stdout,
-                stderr,
-            })
+        }
+    }
+
+    fn release(&mut self) -> Result<(), TransportError> {
+        let Some(mut channel) = self.held.take() else {
+            return Ok(());
+        };
+        let name = self.name.clone();
+        self.runtime.block_on(async {
+            channel
+                .eof()
+                .await
+                .map_err(|e| TransportError::Unreachable {
+                    host: name,
+                    message: format!("connection lost: {e}"),
+                })?;
+            // Wait for the script to end, so the lock is free when we return.
+            while channel.wait().await.is_some() {}
+            Ok(())
         })
     }
 }

@@ -724,6 +724,14 @@ impl<'a> Checker<'a> {
                     "write an absolute path such as /etc/asterisk (relative paths only work for `host: local`)",
                 );
             }
+            if s.asterisk.binary.is_some() && s.asterisk.cli.is_some() {
+                self.error(
+                    "ambiguous-cli",
+                    self.loc.value(&o.field("asterisk").field("cli")),
+                    format!("server `{}` sets both asterisk.binary and asterisk.cli", s.name),
+                    "keep one: `cli` is the whole command (e.g. [sudo, -n, asterisk, -rx]), `binary` only names the program",
+                );
+            }
             if let Some(first) = targets.get(&(s.host.clone(), conf_dir.clone())) {
                 let d = Diagnostic::error(
                     "shared-conf-dir",

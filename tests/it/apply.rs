@@ -45,15 +45,20 @@ const TWO: &str = "extensions:\n  - {number: \"101\", server: a, name: Anna, sec
 const THREE: &str = "extensions:\n  - {number: \"101\", server: a, name: Anna, secret: {env: PW}}\n  - {number: \"102\", server: a, name: Vera, secret: {env: PW}}\n  - {number: \"201\", server: b, name: Boris, secret: {env: PW}}\n";
 
 impl Repo {
-    fn astbase(&self, args: &[&str]) -> Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"));
+        command
             .args(args)
             .arg("--repo")
             .arg(&self.root)
             .env("PW", "Secret-Pass-1")
             .env("NO_COLOR", "1")
-            .output()
-            .unwrap()
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command
+    }
+    fn astbase(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
     }
     fn conf(&self, server: &str, file: &str) -> PathBuf {
         self.root
@@ -269,12 +274,22 @@ fn a_saved_plan_is_refused_once_stale() {
 #[test]
 fn a_held_lock_makes_the_second_apply_wait_then_fail() {
     let repo = repo(TWO);
-    let lock = repo.conf("a", ".astbase/lock");
-    std::fs::create_dir_all(&lock).unwrap();
-    std::fs::write(lock.join("owner"), "someone@elsewhere pid 1\n").unwrap();
+    let state = repo.conf("a", ".astbase");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("apply.lock.owner"), "someone@elsewhere pid 1\n").unwrap();
+    // Another process holds the lock, the way an apply does: flock(1) on the lock file.
+    let mut holder = std::process::Command::new("flock")
+        .arg(state.join("apply.lock"))
+        .args(["sleep", "30"])
+        .spawn()
+        .expect("flock(1) from util-linux");
+    std::thread::sleep(std::time::Duration::from_millis(200));
     let started = std::time::Instant::now();
     let apply = repo.astbase(&["apply", "--auto-approve", "--lock-timeout", "1"]);
-    assert!(started.elapsed().as_millis() >= 1000);
+    let waited = started.elapsed();
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert!(waited.as_millis() >= 1000, "waited {waited:?}");
     assert_eq!(apply.status.code(), Some(1));
     assert!(
         text(&apply).contains("held by another apply (someone@elsewhere pid 1)"),
@@ -287,6 +302,99 @@ fn a_held_lock_makes_the_second_apply_wait_then_fail() {
         text(&apply)
     );
     assert!(!repo.conf("a", "pjsip_odoo.conf").exists());
+}
+
+#[test]
+fn two_applies_at_once_take_turns() {
+    let repo = repo(TWO);
+    std::fs::write(repo.standin("a", "slow"), "1").unwrap();
+    let spawn = || {
+        repo.command(&["apply", "--auto-approve", "--server", "a"])
+            .spawn()
+            .unwrap()
+    };
+    // Both plan before either applies: each sees the same changes to make.
+    let (first, second) = (spawn(), spawn());
+    let outputs = [first, second].map(|c| c.wait_with_output().unwrap());
+    let texts: Vec<String> = outputs.iter().map(text).collect();
+    for o in &outputs {
+        assert_eq!(o.status.code(), Some(0), "{texts:?}");
+    }
+    let applied = texts.iter().filter(|t| t.contains("a: applied")).count();
+    let unchanged = texts.iter().filter(|t| t.contains("a: unchanged")).count();
+    assert_eq!((applied, unchanged), (1, 1), "{texts:?}");
+    // One apply's reloads, not two interleaved.
+    let reloads: Vec<String> = repo
+        .commands("a")
+        .lines()
+        .filter(|l| l.starts_with("module reload"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        reloads,
+        ["module reload res_pjsip.so", "module reload pbx_config.so"],
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_killed_apply_frees_its_lock_and_the_next_plan_finishes_its_reloads() {
+    let repo = repo(TWO);
+    std::fs::write(repo.standin("a", "slow"), "2").unwrap();
+    let mut apply = repo
+        .command(&["apply", "--auto-approve", "--server", "a"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the first reload has started (the files are switched by then), then
+    // kill astbase the hard way: no cleanup code runs.
+    let started = std::time::Instant::now();
+    while !repo.commands("a").contains("module reload") {
+        assert!(started.elapsed().as_secs() < 20, "the apply never reloaded");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    apply.kill().unwrap();
+    apply.wait().unwrap();
+    std::fs::remove_file(repo.standin("a", "slow")).unwrap();
+    assert!(repo.read("a", "pjsip_odoo.conf").contains("[101]"));
+
+    // The files are in place, but nothing recorded that Asterisk loaded them all.
+    let plan = repo.astbase(&["plan", "--server", "a", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+    assert!(
+        text(&plan).contains("never confirmed loaded"),
+        "{}",
+        text(&plan)
+    );
+    assert!(
+        text(&plan).contains("a: 0 to add, 0 to change, 0 to remove."),
+        "{}",
+        text(&plan)
+    );
+    // The lock died with the process: the next apply does not wait for it.
+    let started = std::time::Instant::now();
+    let again = repo.astbase(&[
+        "apply",
+        "--auto-approve",
+        "--server",
+        "a",
+        "--lock-timeout",
+        "5",
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert!(started.elapsed().as_secs() < 5);
+    assert!(text(&again).contains("a: applied"), "{}", text(&again));
+    assert!(
+        std::fs::read_to_string(
+            repo.root
+                .join("hosts/a/.standin/loaded/extensions_odoo.conf")
+        )
+        .unwrap()
+        .contains("101")
+    );
+    let after = repo.astbase(&["plan", "--server", "a", "--detailed-exitcode"]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after));
 }
 
 #[test]
@@ -313,5 +421,32 @@ fn an_unreachable_server_does_not_stop_the_others_being_planned() {
     assert!(
         !repo.conf("a", "pjsip_odoo.conf").exists(),
         "nothing applied while a server cannot be planned"
+    );
+}
+
+#[test]
+fn the_cli_command_is_configurable_per_server() {
+    let repo = repo(TWO);
+    let standin = repo.root.join("hosts/a/asterisk");
+    let servers = format!(
+        "servers:\n  - name: a\n    host: local\n    asterisk: {{conf_dir: hosts/a/etc/asterisk, cli: [/usr/bin/env, ASTBASE_VIA=env, {}, -rx]}}\n{}",
+        standin.display(),
+        server_yaml("b")
+    );
+    std::fs::write(repo.root.join("servers.yaml"), &servers).unwrap();
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert!(repo.commands("a").contains("module reload res_pjsip.so"));
+    assert!(repo.commands("a").contains("pjsip show endpoint 101"));
+
+    // Naming the program twice is ambiguous: refused before anything runs.
+    let both = servers.replace("cli: [", "binary: asterisk, cli: [");
+    std::fs::write(repo.root.join("servers.yaml"), both).unwrap();
+    let validate = repo.astbase(&["validate"]);
+    assert_eq!(validate.status.code(), Some(1));
+    assert!(
+        text(&validate).contains("server `a` sets both asterisk.binary and asterisk.cli"),
+        "{}",
+        text(&validate)
     );
 }

@@ -143,3 +143,251 @@ fn a_changed_host_key_is_always_refused() {
     }
     assert!(!sshd.path("pbx/etc/asterisk/pjsip_odoo.conf").exists());
 }
+
+/// A TCP relay in front of sshd that cuts each connection after the client has sent a
+/// given number of bytes: a network failure at an exact point of an apply.
+struct CuttingProxy {
+    port: u16,
+    limit: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl CuttingProxy {
+    fn start(target: u16) -> CuttingProxy {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let limit = Arc::new(AtomicU64::new(u64::MAX));
+        let sent = Arc::new(AtomicU64::new(0));
+        let (limit2, sent2) = (limit.clone(), sent.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    return;
+                };
+                let limit = limit2.load(Ordering::SeqCst);
+                let sent = sent2.clone();
+                sent.store(0, Ordering::SeqCst);
+                let (mut client_r, mut server_w) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let mut total = 0u64;
+                    loop {
+                        let n = match client_r.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n as u64,
+                        };
+                        let allowed = n.min(limit - total);
+                        if server_w.write_all(&buf[..allowed as usize]).is_err() {
+                            break;
+                        }
+                        total += allowed;
+                        sent.store(total, Ordering::SeqCst);
+                        if total >= limit {
+                            break;
+                        }
+                    }
+                    let _ = server_w.shutdown(Shutdown::Both);
+                    let _ = client_r.shutdown(Shutdown::Both);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut server, &mut client);
+                    let _ = client.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        CuttingProxy { port, limit, sent }
+    }
+}
+
+/// The generated files a host has (regular, visible files of the conf dir).
+fn generated(conf: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(conf)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e))
+        .filter(|(name, _)| !name.starts_with('.'))
+        .map(|(name, e)| (name, std::fs::read(e.path()).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(to);
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_connection_cut_anywhere_leaves_the_host_all_old_or_all_new() {
+    use std::sync::atomic::Ordering;
+    let sshd = Sshd::start(None);
+    let root = sshd.repo();
+    let proxy = CuttingProxy::start(sshd.port);
+    let mut known = sshd.known_hosts_line("host_key.pub");
+    known.push_str(&known.replace(&format!(":{} ", sshd.port), &format!(":{} ", proxy.port)));
+    std::fs::write(sshd.path("known_hosts"), known).unwrap();
+    let first = sshd.astbase(&["apply", "--auto-approve"]);
+    assert!(first.status.success(), "{}", text(&first));
+
+    // The old state: one extension applied. The new one: 400 more, through the relay,
+    // so the upload (the pjsip file alone is several hundred KiB) spans many packets.
+    let pbx = sshd.path("pbx");
+    let conf = pbx.join("etc/asterisk");
+    let saved = sshd.path("pbx.old");
+    copy_dir(&pbx, &saved);
+    let old = generated(&conf);
+    let fleet = std::fs::read_to_string(root.join("fleet.yaml")).unwrap();
+    let mut fleet = fleet.replace(
+        &format!("port: {}", sshd.port),
+        &format!("port: {}", proxy.port),
+    );
+    for n in 1000..1400 {
+        fleet.push_str(&format!(
+            "  - {{number: \"{n}\", server: pbx, name: User {n}, secret: {{env: PW}}}}\n"
+        ));
+    }
+    std::fs::write(root.join("fleet.yaml"), fleet).unwrap();
+    let full = sshd.astbase(&["apply", "--auto-approve"]);
+    assert!(full.status.success(), "{}", text(&full));
+    let total = proxy.sent.load(Ordering::SeqCst);
+    let new = generated(&conf);
+    assert_ne!(old, new);
+
+    let lock = conf.join(".astbase/apply.lock");
+    let (mut saw_old, mut saw_new, mut saw_short_upload) = (0, 0, false);
+    for percent in [10, 25, 40, 50, 60, 70, 80, 85, 90, 94, 97, 99] {
+        copy_dir(&saved, &pbx);
+        proxy.limit.store(total * percent / 100, Ordering::SeqCst);
+        let cut = sshd.astbase(&["apply", "--auto-approve"]);
+        assert_eq!(
+            cut.status.code(),
+            Some(1),
+            "cut at {percent}%: {}",
+            text(&cut)
+        );
+        // The host side notices the cut: its lock holder ends, and with it the lock.
+        let freed = Command::new("flock")
+            .args(["-w", "10"])
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap();
+        assert!(freed.success(), "the lock outlived the connection");
+        let now = generated(&conf);
+        assert!(
+            now == old || now == new,
+            "cut at {percent}% left a mix: {:?}",
+            now.iter().map(|f| &f.0).collect::<Vec<_>>()
+        );
+        if now == old {
+            saw_old += 1;
+        } else {
+            saw_new += 1;
+        }
+        let temp = conf.join(".pjsip_odoo.conf.astbase-new");
+        let full_size = new
+            .iter()
+            .find(|f| f.0 == "pjsip_odoo.conf")
+            .unwrap()
+            .1
+            .len() as u64;
+        if std::fs::metadata(&temp).is_ok_and(|m| m.len() < full_size) {
+            saw_short_upload = true;
+        }
+    }
+    assert!(saw_short_upload, "no cut landed inside the upload");
+    assert!(saw_old > 0 && saw_new > 0, "old {saw_old}, new {saw_new}");
+
+    // After the last cut, a plain apply finishes the job and then there is nothing to do.
+    proxy.limit.store(u64::MAX, Ordering::SeqCst);
+    let again = sshd.astbase(&["apply", "--auto-approve"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert_eq!(generated(&conf), new);
+    let plan = sshd.astbase(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+}
+
+#[test]
+fn keys_held_by_ssh_agent_are_used() {
+    let sshd = Sshd::start(None);
+    let root = sshd.repo();
+    std::fs::write(
+        sshd.path("known_hosts"),
+        sshd.known_hosts_line("host_key.pub"),
+    )
+    .unwrap();
+    // No identity file in the repo, and a HOME without keys: only the agent has one.
+    let fleet = std::fs::read_to_string(root.join("fleet.yaml")).unwrap();
+    let fleet = fleet.replace(
+        &format!(", identity_file: {}", sshd.path("client_key").display()),
+        "",
+    );
+    std::fs::write(root.join("fleet.yaml"), fleet).unwrap();
+    let home = sshd.path("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let socket = sshd.path("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("ssh-agent (apt-get install openssh-client)");
+    let started = std::time::Instant::now();
+    while !socket.exists() {
+        assert!(started.elapsed().as_secs() < 10, "ssh-agent did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let run = |with_agent: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_astbase"));
+        command
+            .args(["plan", "--repo"])
+            .arg(&root)
+            .arg("--known-hosts")
+            .arg(sshd.path("known_hosts"))
+            .env("PW", "Secret-Pass-1")
+            .env("HOME", &home)
+            .env_remove("SSH_AUTH_SOCK");
+        if with_agent {
+            command.env("SSH_AUTH_SOCK", &socket);
+        }
+        command.output().unwrap()
+    };
+    let without = run(false);
+    let with_empty_agent = run(true);
+    let added = Command::new("ssh-add")
+        .arg(sshd.path("client_key"))
+        .env("SSH_AUTH_SOCK", &socket)
+        .output()
+        .unwrap();
+    let with_agent = run(true);
+    agent.kill().unwrap();
+    agent.wait().unwrap();
+    assert!(added.status.success(), "{}", text(&added));
+    assert_eq!(without.status.code(), Some(1));
+    assert!(
+        text(&without).contains("authentication failed: no usable private key"),
+        "{}",
+        text(&without)
+    );
+    assert_eq!(with_empty_agent.status.code(), Some(1));
+    assert!(with_agent.status.success(), "{}", text(&with_agent));
+    assert!(
+        text(&with_agent).contains("Plan: 2 to add"),
+        "{}",
+        text(&with_agent)
+    );
+}
