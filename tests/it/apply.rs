@@ -279,6 +279,7 @@ fn a_held_lock_makes_the_second_apply_wait_then_fail() {
     std::fs::write(state.join("apply.lock.owner"), "someone@elsewhere pid 1\n").unwrap();
     // Another process holds the lock, the way an apply does: flock(1) on the lock file.
     let mut holder = std::process::Command::new("flock")
+        .arg("-o")
         .arg(state.join("apply.lock"))
         .args(["sleep", "30"])
         .spawn()
@@ -304,17 +305,54 @@ fn a_held_lock_makes_the_second_apply_wait_then_fail() {
     assert!(!repo.conf("a", "pjsip_odoo.conf").exists());
 }
 
+/// How many `flock` processes (holding or waiting) name this lock file.
+fn flock_processes(lock: &Path) -> usize {
+    let lock = lock.to_string_lossy();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .filter(|cmdline| {
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            args.first().is_some_and(|a| a.ends_with("flock")) && args.iter().any(|a| *a == lock)
+        })
+        .count()
+}
+
 #[test]
 fn two_applies_at_once_take_turns() {
     let repo = repo(TWO);
-    std::fs::write(repo.standin("a", "slow"), "1").unwrap();
+    let state = repo.conf("a", ".astbase");
+    std::fs::create_dir_all(&state).unwrap();
+    let lock = state.join("apply.lock");
+    // Hold the lock while both start, so both plan the same changes before either
+    // applies; then let them race for it.
+    // -o: the lock belongs to flock itself, so killing it frees the lock at once.
+    let mut holder = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(&lock)
+        .args(["sleep", "60"])
+        .spawn()
+        .expect("flock(1) from util-linux");
     let spawn = || {
         repo.command(&["apply", "--auto-approve", "--server", "a"])
             .spawn()
             .unwrap()
     };
-    // Both plan before either applies: each sees the same changes to make.
     let (first, second) = (spawn(), spawn());
+    let started = std::time::Instant::now();
+    while flock_processes(&lock) < 3 {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the applies never waited for the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
     let outputs = [first, second].map(|c| c.wait_with_output().unwrap());
     let texts: Vec<String> = outputs.iter().map(text).collect();
     for o in &outputs {
