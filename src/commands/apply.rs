@@ -23,13 +23,9 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
     } else {
         print(&report::text(&plan, color))?;
     }
-    if plan.has_errors() {
-        return Err(CliError {
-            message: "some servers could not be planned; nothing was applied".into(),
-            hint: Some("fix or --exclude them and run again".into()),
-        });
-    }
-    if !plan.has_changes() {
+    // A server that could not be planned is reported unreachable at the end; the
+    // others are applied all the same (one PBX being down must not block the fleet).
+    if !plan.has_changes() && !plan.has_errors() {
         print("No changes.\n")?;
         return Ok(ExitCode::from(exit::OK));
     }
@@ -49,12 +45,14 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
         let mut guard = cell.lock().expect("each cell is used once");
         let (server_plan, target) = &mut *guard;
         let Some(target) = target.as_mut() else {
-            return (
-                server_plan.server.clone(),
-                Outcome::Unreachable {
-                    reason: "no connection".into(),
-                },
-            );
+            let outcome = Outcome::Unreachable {
+                reason: server_plan
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no connection".into()),
+            };
+            progress.done(&format!("{}: {}", server_plan.server, describe(&outcome)));
+            return (server_plan.server.clone(), outcome);
         };
         let options = ApplyOptions {
             cli: target.cli.clone(),
@@ -71,7 +69,7 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
     }
     let failed = outcomes.iter().filter(|(_, o)| o.is_failure()).count();
     summary.push_str(&format!(
-        "Apply: {} applied, {} unchanged, {failed} failed.\n",
+        "Apply: {} applied, {} unchanged, {failed} failed or unreachable.\n",
         outcomes
             .iter()
             .filter(|(_, o)| matches!(o, Outcome::Applied { .. }))

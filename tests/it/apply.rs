@@ -436,11 +436,21 @@ fn a_killed_apply_frees_its_lock_and_the_next_plan_finishes_its_reloads() {
 }
 
 #[test]
-fn an_unreachable_server_does_not_stop_the_others_being_planned() {
+fn an_unreachable_server_does_not_stop_the_other_four() {
     let repo = repo(TWO);
+    let mut servers = std::fs::read_to_string(repo.root.join("servers.yaml")).unwrap();
+    for name in ["d", "e"] {
+        let conf = repo.root.join(format!("hosts/{name}/etc/asterisk"));
+        std::fs::create_dir_all(&conf).unwrap();
+        std::fs::copy(
+            repo.root.join("hosts/a/asterisk"),
+            repo.root.join(format!("hosts/{name}/asterisk")),
+        )
+        .unwrap();
+        servers.push_str(&server_yaml(name));
+    }
     // Nothing listens on port 1 of the loopback address: the connection is refused.
-    let servers = std::fs::read_to_string(repo.root.join("servers.yaml")).unwrap()
-        + "  - {name: c, host: 127.0.0.1, ssh: {port: 1}}\n";
+    servers.push_str("  - {name: c, host: 127.0.0.1, ssh: {port: 1}}\n");
     std::fs::write(repo.root.join("servers.yaml"), servers).unwrap();
     let plan = repo.astbase(&["plan"]);
     assert_eq!(plan.status.code(), Some(1), "{}", text(&plan));
@@ -455,10 +465,19 @@ fn an_unreachable_server_does_not_stop_the_others_being_planned() {
         text(&plan)
     );
     let apply = repo.astbase(&["apply", "--auto-approve"]);
-    assert_eq!(apply.status.code(), Some(1));
+    assert_eq!(apply.status.code(), Some(1), "{}", text(&apply));
+    let out = text(&apply);
     assert!(
-        !repo.conf("a", "pjsip_odoo.conf").exists(),
-        "nothing applied while a server cannot be planned"
+        out.contains("c: unreachable: cannot reach root@127.0.0.1:1"),
+        "{out}"
+    );
+    for name in ["a", "b", "d", "e"] {
+        assert!(out.contains(&format!("{name}: applied")), "{out}");
+        assert!(repo.conf(name, "pjsip_odoo.conf").exists());
+    }
+    assert!(
+        out.contains("Apply: 4 applied, 0 unchanged, 1 failed or unreachable."),
+        "{out}"
     );
 }
 
