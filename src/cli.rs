@@ -28,6 +28,215 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema of fleet files (for editors and CI).
     Schema,
+    /// Run beside Asterisk: store CDRs from AMI in SQLite, track live calls, ban attackers.
+    Agent(AgentArgs),
+    /// Call records stored by the agent: statistics, export, backfill from Master.csv.
+    #[command(subcommand)]
+    Cdr(CdrCommand),
+    /// Show the calls up now (AMI CoreShowChannels).
+    Calls(CallsArgs),
+    /// Hang up a channel (AMI Hangup).
+    Hangup(HangupArgs),
+    /// Listen to, whisper to, or barge into an extension's call (ChanSpy via Originate).
+    Spy(SpyArgs),
+}
+
+/// How to reach AMI; the environment variables are the old agent's.
+#[derive(Debug, Args)]
+pub struct AmiArgs {
+    /// AMI host.
+    #[arg(long, env = "MANAGER_HOST", default_value = "127.0.0.1")]
+    pub manager_host: String,
+    /// AMI port.
+    #[arg(long, env = "MANAGER_PORT", default_value_t = 5038)]
+    pub manager_port: u16,
+    /// AMI user (manager.conf section).
+    #[arg(long, env = "MANAGER_LOGIN", default_value = "astbase")]
+    pub manager_login: String,
+    /// AMI secret. Prefer the environment variable: flags show up in `ps`.
+    #[arg(long, env = "MANAGER_PASSWORD", hide_env_values = true)]
+    pub manager_password: Option<String>,
+    /// Seconds to wait for AMI to connect and answer.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+}
+
+/// The agent's database and the zone of Asterisk's local times.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// The SQLite database.
+    #[arg(long, env = "ASTBASE_DB", default_value = "/var/lib/astbase/agent.db")]
+    pub db: PathBuf,
+    /// The zone Asterisk writes CDR times in (IANA name such as Europe/Moscow; default:
+    /// this machine's).
+    #[arg(long, env = "ASTBASE_TIMEZONE")]
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    pub ami: AmiArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// This server's name, stored with every record.
+    #[arg(long, env = "ASTBASE_SERVER")]
+    pub server: Option<String>,
+    /// Asterisk's configuration directory (only used to find asterisk.conf's
+    /// `astlogdir`, and so cdr-csv/Master.csv).
+    #[arg(long, env = "ASTERISK_CONF_DIR", default_value = "/etc/asterisk")]
+    pub asterisk_conf_dir: PathBuf,
+    /// cdr_csv's Master.csv (default: <astlogdir>/cdr-csv/Master.csv).
+    #[arg(long, env = "ASTBASE_CDR_CSV")]
+    pub cdr_csv: Option<PathBuf>,
+    /// Seconds between AMI pings; a ping unanswered for --ping-timeout drops the connection.
+    #[arg(long, default_value_t = 10)]
+    pub ping_interval: u64,
+    #[arg(long, default_value_t = 5)]
+    pub ping_timeout: u64,
+    /// Longest wait between reconnection attempts, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub max_backoff: u64,
+    /// Do not ban attackers.
+    #[arg(long)]
+    pub no_bans: bool,
+    /// Security events from one address that trigger a ban...
+    #[arg(long, default_value_t = 5)]
+    pub ban_threshold: u32,
+    /// ...within this many seconds.
+    #[arg(long, default_value_t = 60)]
+    pub ban_window: u64,
+    /// How long a ban lasts, in seconds (the ipset entry's timeout).
+    #[arg(long, default_value_t = 3600)]
+    pub ban_time: u64,
+    /// Addresses or networks never banned (besides loopback and the astbase-allow set).
+    #[arg(
+        long = "allow",
+        value_name = "CIDR",
+        env = "ASTBASE_ALLOW",
+        value_delimiter = ','
+    )]
+    pub allow: Vec<String>,
+    /// The command that runs ipset, as words separated by spaces (e.g. `sudo -n ipset`).
+    #[arg(long, env = "ASTBASE_IPSET", default_value = "ipset")]
+    pub ipset: String,
+    /// Log bans instead of making them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CdrCommand {
+    /// Call statistics: count, answered, missed, average and total billable seconds.
+    Report(CdrReportArgs),
+    /// Every stored record in a range, as CSV or JSON.
+    Export(CdrExportArgs),
+    /// Read Master.csv from where the last backfill stopped and store what is missing.
+    Backfill(CdrBackfillArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// From this time (2026-11-01, `2026-11-01 08:00`, or ISO-8601 with offset).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Up to (not including) this time.
+    #[arg(long)]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportBy {
+    Extension,
+    Queue,
+    Day,
+    Disposition,
+}
+
+#[derive(Debug, Args)]
+pub struct CdrReportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// How to group.
+    #[arg(long, value_enum, default_value_t = ReportBy::Day)]
+    pub by: ReportBy,
+    /// text (a table) or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CdrExportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CdrBackfillArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// This server's name, stored with every record.
+    #[arg(long, env = "ASTBASE_SERVER")]
+    pub server: Option<String>,
+    /// cdr_csv's Master.csv.
+    #[arg(
+        long,
+        env = "ASTBASE_CDR_CSV",
+        default_value = "/var/log/asterisk/cdr-csv/Master.csv"
+    )]
+    pub cdr_csv: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CallsArgs {
+    #[command(flatten)]
+    pub ami: AmiArgs,
+    /// text (a table) or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct HangupArgs {
+    #[command(flatten)]
+    pub ami: AmiArgs,
+    /// The channel, as `astbase calls` shows it (PJSIP/101-00000008).
+    pub channel: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SpyArgs {
+    #[command(flatten)]
+    pub ami: AmiArgs,
+    /// The extension whose call to join.
+    pub extension: String,
+    /// The supervisor's extension: its phone rings, and answering joins the call.
+    #[arg(long)]
+    pub to: String,
+    /// Listen only (ChanSpy option q).
+    #[arg(long, group = "mode")]
+    pub listen: bool,
+    /// Talk to the extension only (qw).
+    #[arg(long, group = "mode")]
+    pub whisper: bool,
+    /// Talk to both sides (qB).
+    #[arg(long, group = "mode")]
+    pub barge: bool,
+    /// Channel technology of both phones.
+    #[arg(long, default_value = "PJSIP")]
+    pub tech: String,
 }
 
 /// Where the config repository is.

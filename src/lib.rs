@@ -3,10 +3,12 @@
 //! The pipeline, one module per stage: [`source`] (files) → [`model`] (typed fleet) →
 //! [`validate`] (schema + meaning, producing [`diagnostics`]).
 
+pub mod agent;
 pub mod apply;
 pub mod conf;
 pub mod diagnostics;
 pub mod model;
+pub mod netaddr;
 pub mod parallel;
 pub mod plan;
 pub mod render;

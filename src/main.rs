@@ -36,6 +36,11 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(args, color),
         Command::Apply(args) => commands::apply::run(args, color),
         Command::Schema => commands::schema::run(),
+        Command::Agent(args) => commands::agent::run_agent(args),
+        Command::Cdr(command) => commands::agent::run_cdr(command),
+        Command::Calls(args) => commands::agent::run_calls(args),
+        Command::Hangup(args) => commands::agent::run_hangup(args),
+        Command::Spy(args) => commands::agent::run_spy(args),
     };
     match result {
         Ok(code) => code,

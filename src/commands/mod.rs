@@ -1,6 +1,7 @@
 //! One module per subcommand. Each returns an exit status or a [`CliError`]; `main` is
 //! the only place that prints errors and exits.
 
+pub mod agent;
 pub mod apply;
 pub mod plan;
 pub mod render;

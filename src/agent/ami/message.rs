@@ -1,0 +1,417 @@
+//! AMI framing (main/manager.c): `Key: Value` lines ending in CRLF (a bare LF is
+//! accepted), an empty line ends a message. The server opens with one banner line
+//! (`Asterisk Call Manager/X.Y.Z`) that has no empty line after it.
+//!
+//! The decoder never panics and never trusts the peer: lines and messages have size
+//! limits, an oversized message is skipped up to its end and reported, bytes that are
+//! not UTF-8 are replaced, and a line without a colon is kept as a key with an empty
+//! value (Asterisk 13's `Response: Follows` command output looks like that).
+
+use std::ops::Range;
+
+/// Limits on what the peer may send.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes in one message (command output can be long: one `Output:` header per line).
+    pub max_message: usize,
+    /// Headers in one message.
+    pub max_headers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_message: 4 << 20,
+            max_headers: 65_536,
+        }
+    }
+}
+
+/// One AMI message: headers in the order they came.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Message {
+    text: String,
+    /// (key, value) ranges into `text`.
+    headers: Vec<(Range<usize>, Range<usize>)>,
+}
+
+/// What a message is, by its first header (an `OriginateResponse` event carries a
+/// `Response:` header of its own, so the first line decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind<'a> {
+    Response(&'a str),
+    Event(&'a str),
+    Other,
+}
+
+impl Message {
+    /// Builds a message (an action) from pairs.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Message {
+        let mut m = Message::default();
+        for (k, v) in pairs {
+            m.push(k, v);
+        }
+        m
+    }
+
+    pub fn push(&mut self, key: &str, value: &str) {
+        let k = self.text.len()..self.text.len() + key.len();
+        self.text.push_str(key);
+        let v = self.text.len()..self.text.len() + value.len();
+        self.text.push_str(value);
+        self.headers.push((k, v));
+    }
+
+    /// Headers in order.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (&self.text[k.clone()], &self.text[v.clone()]))
+    }
+
+    pub fn len(&self) -> usize {
+        self.headers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty()
+    }
+
+    /// The first value of `key`, compared case-insensitively (`Cdr` says `UniqueID`,
+    /// channel events say `Uniqueid`).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.headers()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    /// Every value of `key` (e.g. `Output` lines of a command).
+    pub fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers()
+            .filter(move |(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    }
+
+    pub fn kind(&self) -> Kind<'_> {
+        match self.headers().next() {
+            Some((k, v)) if k.eq_ignore_ascii_case("Response") => Kind::Response(v),
+            Some((k, v)) if k.eq_ignore_ascii_case("Event") => Kind::Event(v),
+            _ => Kind::Other,
+        }
+    }
+
+    pub fn event(&self) -> Option<&str> {
+        match self.kind() {
+            Kind::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub fn action_id(&self) -> Option<&str> {
+        self.get("ActionID")
+    }
+
+    /// The wire form: CRLF lines and the empty line. Values are sent as given; callers
+    /// building actions from user input must refuse CR/LF in them ([`Message::is_safe`]).
+    pub fn to_wire(&self) -> String {
+        let mut out = String::with_capacity(self.text.len() + self.headers.len() * 4 + 2);
+        for (k, v) in self.headers() {
+            out.push_str(k);
+            out.push_str(": ");
+            out.push_str(v);
+            out.push_str("\r\n");
+        }
+        out.push_str("\r\n");
+        out
+    }
+
+    /// No header could end the message early or inject another header.
+    pub fn is_safe(&self) -> bool {
+        !self.text.contains(['\r', '\n', '\0'])
+    }
+}
+
+/// A problem with the bytes received (the connection can go on).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("a message over {limit} bytes was skipped")]
+    TooLarge { limit: usize },
+    #[error("a message with over {limit} headers was skipped")]
+    TooManyHeaders { limit: usize },
+}
+
+/// Splits a byte stream into the banner and messages.
+#[derive(Debug)]
+pub struct Decoder {
+    buf: Vec<u8>,
+    /// Where the first unconsumed byte is.
+    start: usize,
+    /// How far the current message has been scanned (lines before it are complete).
+    scanned: usize,
+    /// Complete lines of the current message so far.
+    lines: usize,
+    banner_seen: bool,
+    /// Skipping an oversized message until its empty line.
+    skipping: bool,
+    limits: Limits,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(Limits::default())
+    }
+}
+
+impl Decoder {
+    pub fn new(limits: Limits) -> Decoder {
+        Decoder {
+            buf: Vec::with_capacity(64 * 1024),
+            start: 0,
+            scanned: 0,
+            lines: 0,
+            banner_seen: false,
+            skipping: false,
+            limits,
+        }
+    }
+
+    /// A decoder for a stream whose banner was already read (or that has none).
+    pub fn without_banner(limits: Limits) -> Decoder {
+        Decoder {
+            banner_seen: true,
+            ..Decoder::new(limits)
+        }
+    }
+
+    /// Appends received bytes.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.start > 0 && self.start == self.buf.len() {
+            self.buf.clear();
+            self.scanned -= self.start;
+            self.start = 0;
+        } else if self.start > 64 * 1024 && self.start * 2 > self.buf.len() {
+            self.buf.drain(..self.start);
+            self.scanned -= self.start;
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes received but not yet part of a complete message.
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    /// The banner line, once it is complete.
+    pub fn banner(&mut self) -> Option<String> {
+        if self.banner_seen {
+            return None;
+        }
+        let rest = &self.buf[self.start..];
+        let end = memchr(b'\n', rest)?;
+        let line = trim_cr(&rest[..end]);
+        let banner = String::from_utf8_lossy(line).into_owned();
+        self.start += end + 1;
+        self.scanned = self.start;
+        self.banner_seen = true;
+        Some(banner)
+    }
+
+    /// The next complete message, `Ok(None)` if more bytes are needed.
+    pub fn next_message(&mut self) -> Result<Option<Message>, FrameError> {
+        if !self.banner_seen && self.banner().is_none() {
+            return Ok(None);
+        }
+        loop {
+            let Some(newline) = memchr(b'\n', &self.buf[self.scanned..]) else {
+                // An incomplete line: stop a peer that never ends one.
+                if self.buf.len() - self.start > self.limits.max_message && !self.skipping {
+                    self.skipping = true;
+                    self.lines = 0;
+                    self.start = self.buf.len();
+                    self.scanned = self.start;
+                    return Err(FrameError::TooLarge {
+                        limit: self.limits.max_message,
+                    });
+                }
+                if self.skipping {
+                    self.start = self.buf.len();
+                    self.scanned = self.start;
+                }
+                return Ok(None);
+            };
+            let line_start = self.scanned;
+            let line_end = self.scanned + newline;
+            self.scanned = line_end + 1;
+            let line = trim_cr(&self.buf[line_start..line_end]);
+            if !line.is_empty() {
+                if self.skipping {
+                    self.start = self.scanned;
+                    continue;
+                }
+                self.lines += 1;
+                if self.lines > self.limits.max_headers {
+                    self.skipping = true;
+                    self.lines = 0;
+                    self.start = self.scanned;
+                    return Err(FrameError::TooManyHeaders {
+                        limit: self.limits.max_headers,
+                    });
+                }
+                if self.scanned - self.start > self.limits.max_message {
+                    self.skipping = true;
+                    self.lines = 0;
+                    self.start = self.scanned;
+                    return Err(FrameError::TooLarge {
+                        limit: self.limits.max_message,
+                    });
+                }
+                continue;
+            }
+            // The empty line: a message ends (or a skipped one, or stray blank lines).
+            let body = self.start..line_start;
+            self.start = self.scanned;
+            let lines = std::mem::take(&mut self.lines);
+            if self.skipping {
+                self.skipping = false;
+                continue;
+            }
+            if lines == 0 {
+                continue;
+            }
+            return Ok(Some(parse(&self.buf[body], lines)));
+        }
+    }
+}
+
+/// Parses complete header lines (each ending in LF).
+fn parse(bytes: &[u8], lines: usize) -> Message {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    };
+    let mut headers = Vec::with_capacity(lines);
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let full = line.len();
+        let content = line.trim_end_matches('\n').trim_end_matches('\r');
+        let (k, v) = match content.find(':') {
+            Some(colon) => {
+                let value_start = colon + 1;
+                let skip = usize::from(content[value_start..].starts_with(' '));
+                (
+                    pos..pos + colon,
+                    pos + value_start + skip..pos + content.len(),
+                )
+            }
+            None => (
+                pos..pos + content.len(),
+                pos + content.len()..pos + content.len(),
+            ),
+        };
+        headers.push((k, v));
+        pos += full;
+    }
+    Message { text, headers }
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|b| *b == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(bytes: &[u8]) -> (Option<String>, Vec<Message>, Vec<FrameError>) {
+        let mut d = Decoder::default();
+        d.feed(bytes);
+        let banner = d.banner();
+        let (mut messages, mut errors) = (Vec::new(), Vec::new());
+        loop {
+            match d.next_message() {
+                Ok(Some(m)) => messages.push(m),
+                Ok(None) => break,
+                Err(e) => errors.push(e),
+            }
+        }
+        (banner, messages, errors)
+    }
+
+    #[test]
+    fn banner_then_messages_crlf_and_lf() {
+        let (banner, msgs, errors) = all(
+            b"Asterisk Call Manager/11.0.0\r\nResponse: Success\r\nActionID: 1\r\nMessage: ok\r\n\r\nEvent: Cdr\nUniqueID: 1.2\nLastData: PJSIP/102,10,tT\nTime: 10:11:12\n\n",
+        );
+        assert_eq!(banner.as_deref(), Some("Asterisk Call Manager/11.0.0"));
+        assert!(errors.is_empty());
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].kind(), Kind::Response("Success"));
+        assert_eq!(msgs[0].action_id(), Some("1"));
+        assert_eq!(msgs[1].event(), Some("Cdr"));
+        assert_eq!(msgs[1].get("uniqueid"), Some("1.2"));
+        assert_eq!(msgs[1].get("Time"), Some("10:11:12"));
+    }
+
+    #[test]
+    fn first_header_decides_the_kind() {
+        let (_, msgs, _) = all(b"banner\r\nEvent: OriginateResponse\r\nResponse: Failure\r\n\r\n");
+        assert_eq!(msgs[0].kind(), Kind::Event("OriginateResponse"));
+    }
+
+    #[test]
+    fn byte_by_byte_equals_all_at_once() {
+        let input = b"Asterisk Call Manager/2.10.4\r\nEvent: A\r\nX: 1\r\n\r\n\r\nEvent: B\r\nY:\r\nZ: a: b\r\n\r\n";
+        let (_, whole, _) = all(input);
+        let mut d = Decoder::default();
+        let mut got = Vec::new();
+        for b in input {
+            d.feed(&[*b]);
+            while let Ok(Some(m)) = d.next_message() {
+                got.push(m);
+            }
+        }
+        assert_eq!(got, whole);
+        assert_eq!(got[1].get("Y"), Some(""));
+        assert_eq!(got[1].get("Z"), Some("a: b"));
+    }
+
+    #[test]
+    fn oversized_messages_are_skipped_and_the_stream_goes_on() {
+        let mut d = Decoder::new(Limits {
+            max_message: 64,
+            max_headers: 3,
+        });
+        d.feed(b"banner\nEvent: A\nA: 1\nB: 2\nC: 3\nD: 4\n\nEvent: B\n\n");
+        assert_eq!(
+            d.next_message(),
+            Err(FrameError::TooManyHeaders { limit: 3 })
+        );
+        assert_eq!(d.next_message().unwrap().unwrap().event(), Some("B"));
+        d.feed(&[b'x'; 100]);
+        assert_eq!(d.next_message(), Err(FrameError::TooLarge { limit: 64 }));
+        d.feed(b"yyy\n\nEvent: C\n\n");
+        assert_eq!(d.next_message().unwrap().unwrap().event(), Some("C"));
+    }
+
+    #[test]
+    fn garbage_and_bad_utf8_never_panic() {
+        let (_, msgs, _) = all(b"\xff\xfe\r\n\xff: \xc3\x28\r\nno colon here\r\n\r\n");
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].kind(), Kind::Other);
+    }
+
+    #[test]
+    fn wire_form_round_trips() {
+        let m = Message::new([("Action", "Login"), ("Username", "odoo"), ("Secret", "a:b")]);
+        assert!(m.is_safe());
+        let mut d = Decoder::without_banner(Limits::default());
+        d.feed(m.to_wire().as_bytes());
+        assert_eq!(d.next_message().unwrap().unwrap(), m);
+        assert!(!Message::new([("Channel", "x\r\nAction: Hangup")]).is_safe());
+    }
+}

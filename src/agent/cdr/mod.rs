@@ -1,0 +1,117 @@
+//! Call detail records: one row per `Event: Cdr` (cdr_manager) or `Master.csv` line
+//! (cdr_csv), stored in SQLite without loss or duplicates.
+
+pub mod backfill;
+pub mod report;
+pub mod store;
+
+use sha2::{Digest, Sha256};
+
+use super::ami::Message;
+
+/// One CDR, as Asterisk reported it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Cdr {
+    pub accountcode: String,
+    pub src: String,
+    pub dst: String,
+    pub dcontext: String,
+    pub clid: String,
+    pub channel: String,
+    pub dstchannel: String,
+    pub lastapp: String,
+    pub lastdata: String,
+    /// Local times as Asterisk prints them (`YYYY-MM-DD HH:MM:SS`, no zone).
+    pub start: String,
+    pub answer: String,
+    pub end: String,
+    pub duration: i64,
+    pub billsec: i64,
+    pub disposition: String,
+    pub amaflags: String,
+    pub uniqueid: String,
+    pub userfield: String,
+    /// Present when cdr_manager's `[mappings]` (or cdr_csv's `newcdrcolumns`) add them.
+    pub linkedid: Option<String>,
+    pub sequence: Option<i64>,
+    pub peeraccount: Option<String>,
+}
+
+/// Where a record came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Ami,
+    Csv,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Ami => "ami",
+            Origin::Csv => "csv",
+        }
+    }
+}
+
+impl Cdr {
+    /// Reads an `Event: Cdr`. Header names are compared case-insensitively; mapped
+    /// extra headers (`LinkedID`, `Sequence`, `PeerAccount`) are optional.
+    pub fn from_event(m: &Message) -> Option<Cdr> {
+        if !m.event()?.eq_ignore_ascii_case("Cdr") {
+            return None;
+        }
+        let text = |k: &str| m.get(k).unwrap_or_default().to_owned();
+        let number = |k: &str| m.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        Some(Cdr {
+            accountcode: text("AccountCode"),
+            src: text("Source"),
+            dst: text("Destination"),
+            dcontext: text("DestinationContext"),
+            clid: text("CallerID"),
+            channel: text("Channel"),
+            dstchannel: text("DestinationChannel"),
+            lastapp: text("LastApplication"),
+            lastdata: text("LastData"),
+            start: text("StartTime"),
+            answer: text("AnswerTime"),
+            end: text("EndTime"),
+            duration: number("Duration"),
+            billsec: number("BillableSeconds"),
+            disposition: text("Disposition"),
+            amaflags: text("AMAFlags"),
+            uniqueid: text("UniqueID"),
+            userfield: text("UserField"),
+            linkedid: m
+                .get("LinkedID")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned),
+            sequence: m.get("Sequence").and_then(|v| v.trim().parse().ok()),
+            peeraccount: m.get("PeerAccount").map(str::to_owned),
+        })
+    }
+
+    /// The identity of a record whichever way it arrived (AMI or Master.csv, which may
+    /// lack `sequence`): the fields that tell two CDRs of one call apart. A replayed or
+    /// backfilled copy has the same fingerprint and is ignored.
+    pub fn fingerprint(&self, server: &str) -> [u8; 16] {
+        let mut h = Sha256::new();
+        for part in [
+            server,
+            &self.uniqueid,
+            &self.start,
+            &self.end,
+            &self.dst,
+            &self.channel,
+            &self.dstchannel,
+            &self.lastapp,
+            &self.disposition,
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        let digest = h.finalize();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&digest[..16]);
+        out
+    }
+}

@@ -1,0 +1,414 @@
+//! The agent's SQLite database: CDRs, live channels, bans, and how far Master.csv was
+//! read. WAL mode, one writer, schema versioned by `PRAGMA user_version` migrations.
+
+use std::path::Path;
+
+use jiff::tz::TimeZone;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Cdr, Origin};
+
+/// Schema migrations, in order; `user_version` is how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: CDRs, live channels, bans, Master.csv position.
+    "CREATE TABLE cdr (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        accountcode TEXT NOT NULL,
+        src TEXT NOT NULL,
+        dst TEXT NOT NULL,
+        dcontext TEXT NOT NULL,
+        clid TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        dstchannel TEXT NOT NULL,
+        lastapp TEXT NOT NULL,
+        lastdata TEXT NOT NULL,
+        start TEXT NOT NULL,
+        answer TEXT,
+        end TEXT NOT NULL,
+        start_epoch INTEGER,
+        duration INTEGER NOT NULL,
+        billsec INTEGER NOT NULL,
+        disposition TEXT NOT NULL,
+        amaflags TEXT NOT NULL,
+        uniqueid TEXT NOT NULL,
+        userfield TEXT NOT NULL,
+        linkedid TEXT,
+        sequence INTEGER,
+        peeraccount TEXT,
+        received_at TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        fingerprint BLOB NOT NULL UNIQUE
+    );
+    CREATE UNIQUE INDEX cdr_sequence ON cdr(server, uniqueid, sequence) WHERE sequence IS NOT NULL;
+    CREATE INDEX cdr_start ON cdr(start_epoch);
+    CREATE TABLE live_channel (
+        uniqueid TEXT PRIMARY KEY,
+        server TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        state TEXT NOT NULL,
+        caller_num TEXT NOT NULL,
+        caller_name TEXT NOT NULL,
+        connected_num TEXT NOT NULL,
+        connected_name TEXT NOT NULL,
+        context TEXT NOT NULL,
+        exten TEXT NOT NULL,
+        linkedid TEXT NOT NULL,
+        bridge TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE ban (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        address TEXT NOT NULL,
+        events INTEGER NOT NULL,
+        last_event TEXT NOT NULL,
+        banned_at TEXT NOT NULL,
+        timeout_secs INTEGER NOT NULL,
+        applied INTEGER NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE TABLE csv_position (
+        path TEXT PRIMARY KEY,
+        device INTEGER NOT NULL,
+        inode INTEGER NOT NULL,
+        offset INTEGER NOT NULL
+    );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "{path} has schema version {found}, newer than this astbase knows ({known}); upgrade astbase"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: usize,
+    },
+}
+
+/// A live channel as the agent tracks it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ChannelRow {
+    pub uniqueid: String,
+    pub channel: String,
+    pub state: String,
+    pub caller_num: String,
+    pub caller_name: String,
+    pub connected_num: String,
+    pub connected_name: String,
+    pub context: String,
+    pub exten: String,
+    pub linkedid: String,
+    pub bridge: String,
+    pub created_at: String,
+}
+
+/// A ban the agent made (or would have made, in a dry run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanRow {
+    pub address: String,
+    pub events: u32,
+    pub last_event: String,
+    pub timeout_secs: u64,
+    pub applied: bool,
+    pub detail: String,
+}
+
+/// One change for the writer.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Cdr(Box<Cdr>, Origin),
+    Channel(Box<ChannelRow>),
+    ChannelGone(String),
+    /// The whole set after a reconnect (CoreShowChannels).
+    ChannelsReset(Vec<ChannelRow>),
+    Ban(BanRow),
+}
+
+/// What a batch did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub inserted: u64,
+    pub duplicates: u64,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+    server: String,
+    zone: TimeZone,
+}
+
+impl Store {
+    /// Opens (creating) the database and runs pending migrations.
+    pub fn open(path: &Path, server: &str, zone: TimeZone) -> Result<Store, StoreError> {
+        let p = path.display().to_string();
+        let err = |source| StoreError::Sqlite {
+            path: p.clone(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(err)?;
+        // WAL: readers (`astbase cdr report`) never block the agent; NORMAL sync keeps
+        // every committed transaction across a process crash (only a power loss can
+        // take the last ones, and Asterisk's own CDR backend still has those).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(err)?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreError::TooNew {
+                path: p,
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(Store {
+            conn,
+            path: p,
+            server: server.to_owned(),
+            zone,
+        })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// Applies changes in one transaction.
+    pub fn write(&mut self, ops: &[Op]) -> Result<Written, StoreError> {
+        self.transaction(|tx, server, zone| apply_ops(tx, server, zone, ops))
+    }
+
+    /// Runs `f` in a transaction, committed only if it succeeds.
+    fn transaction<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction, &str, &TimeZone) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let err = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let value = f(&tx, &self.server, &self.zone).map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(value)
+    }
+
+    /// Where reading `path` stopped last time: (device, inode, offset).
+    pub fn csv_position(&self, path: &str) -> Result<Option<(u64, u64, u64)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT device, inode, offset FROM csv_position WHERE path = ?1",
+                [path],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)? as u64,
+                        r.get::<_, i64>(1)? as u64,
+                        r.get::<_, i64>(2)? as u64,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records CDRs read from a CSV file and the new position in one transaction: a
+    /// crash keeps both or neither, so no line is skipped or counted twice.
+    pub fn write_csv(
+        &mut self,
+        path: &str,
+        position: (u64, u64, u64),
+        cdrs: Vec<Cdr>,
+    ) -> Result<Written, StoreError> {
+        let ops: Vec<Op> = cdrs
+            .into_iter()
+            .map(|c| Op::Cdr(Box::new(c), Origin::Csv))
+            .collect();
+        self.transaction(|tx, server, zone| {
+            let written = apply_ops(tx, server, zone, &ops)?;
+            tx.execute(
+                "INSERT INTO csv_position (path, device, inode, offset) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(path) DO UPDATE SET device = ?2, inode = ?3, offset = ?4",
+                params![
+                    path,
+                    position.0 as i64,
+                    position.1 as i64,
+                    position.2 as i64
+                ],
+            )?;
+            Ok(written)
+        })
+    }
+}
+
+/// Applies `ops` inside `tx`.
+fn apply_ops(
+    tx: &rusqlite::Transaction,
+    server: &str,
+    zone: &TimeZone,
+    ops: &[Op],
+) -> rusqlite::Result<Written> {
+    let received = iso(&jiff::ZonedDateTime::now().with_time_zone(zone.clone()));
+    let mut written = Written::default();
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO cdr (server, accountcode, src, dst, dcontext, clid, channel,
+                 dstchannel, lastapp, lastdata, start, answer, end, start_epoch, duration, billsec,
+                 disposition, amaflags, uniqueid, userfield, linkedid, sequence, peeraccount,
+                 received_at, origin, fingerprint)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+    )?;
+    for op in ops {
+        match op {
+            Op::Cdr(cdr, origin) => {
+                let (start, start_epoch) = local_time(&cdr.start, zone);
+                let answer = (!cdr.answer.is_empty()).then(|| local_time(&cdr.answer, zone).0);
+                let (end, _) = local_time(&cdr.end, zone);
+                let n = insert.execute(params![
+                    server,
+                    cdr.accountcode,
+                    cdr.src,
+                    cdr.dst,
+                    cdr.dcontext,
+                    cdr.clid,
+                    cdr.channel,
+                    cdr.dstchannel,
+                    cdr.lastapp,
+                    cdr.lastdata,
+                    start,
+                    answer,
+                    end,
+                    start_epoch,
+                    cdr.duration,
+                    cdr.billsec,
+                    cdr.disposition,
+                    cdr.amaflags,
+                    cdr.uniqueid,
+                    cdr.userfield,
+                    cdr.linkedid,
+                    cdr.sequence,
+                    cdr.peeraccount,
+                    received,
+                    origin.as_str(),
+                    &cdr.fingerprint(server)[..],
+                ])?;
+                if n == 1 {
+                    written.inserted += 1;
+                } else {
+                    written.duplicates += 1;
+                }
+            }
+            Op::Channel(c) => upsert_channel(tx, server, c, &received)?,
+            Op::ChannelGone(id) => {
+                tx.prepare_cached("DELETE FROM live_channel WHERE uniqueid = ?1")?
+                    .execute([id])?;
+            }
+            Op::ChannelsReset(all) => {
+                tx.execute("DELETE FROM live_channel WHERE server = ?1", [&server])?;
+                for c in all {
+                    upsert_channel(tx, server, c, &received)?;
+                }
+            }
+            Op::Ban(b) => {
+                tx.prepare_cached(
+                            "INSERT INTO ban (server, address, events, last_event, banned_at,
+                             timeout_secs, applied, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        )?
+                        .execute(params![
+                            server,
+                            b.address,
+                            b.events,
+                            b.last_event,
+                            received,
+                            b.timeout_secs as i64,
+                            b.applied,
+                            b.detail
+                        ])?;
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn upsert_channel(
+    tx: &rusqlite::Transaction,
+    server: &str,
+    c: &ChannelRow,
+    now: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO live_channel (uniqueid, server, channel, state, caller_num, caller_name,
+         connected_num, connected_name, context, exten, linkedid, bridge, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT(uniqueid) DO UPDATE SET channel = ?3, state = ?4, caller_num = ?5,
+         caller_name = ?6, connected_num = ?7, connected_name = ?8, context = ?9, exten = ?10,
+         linkedid = ?11, bridge = ?12, updated_at = ?14",
+    )?
+    .execute(params![
+        c.uniqueid,
+        server,
+        c.channel,
+        c.state,
+        c.caller_num,
+        c.caller_name,
+        c.connected_num,
+        c.connected_name,
+        c.context,
+        c.exten,
+        c.linkedid,
+        c.bridge,
+        if c.created_at.is_empty() {
+            now
+        } else {
+            &c.created_at
+        },
+        now
+    ])?;
+    Ok(())
+}
+
+/// ISO-8601 with the zone's offset: `2026-11-26T09:53:05+03:00`.
+pub fn iso(z: &jiff::ZonedDateTime) -> String {
+    z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// Asterisk's local `YYYY-MM-DD HH:MM:SS` in `zone` as ISO-8601 and epoch seconds; text
+/// that is not a time is kept as it came (a record is never dropped for its format).
+pub fn local_time(text: &str, zone: &TimeZone) -> (String, Option<i64>) {
+    match jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim())
+        .ok()
+        .and_then(|dt| dt.to_zoned_datetime(zone.clone()).ok())
+    {
+        Some(z) => (iso(&z), Some(z.timestamp().as_second())),
+        None => (text.to_owned(), None),
+    }
+}

@@ -1,0 +1,308 @@
+//! `astbase agent`: runs beside Asterisk. It keeps one AMI connection, stores every CDR
+//! in SQLite (never lost, never twice), tracks live channels, and bans addresses that
+//! keep failing authentication. Apart from the config pipeline: it shares the crate,
+//! not the flow.
+//!
+//! The reader task never waits on the disk: CDRs and channel changes go through a
+//! bounded queue to the writer thread ([`writer`]); Asterisk drops a manager client that
+//! stops reading for `writetimeout` (100 ms by default).
+
+pub mod ami;
+pub mod bans;
+pub mod calls;
+pub mod cdr;
+pub mod writer;
+
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use jiff::tz::TimeZone;
+
+use ami::{AmiError, Connection, Credentials, Kind, Message};
+use bans::{BanConfig, BanTracker};
+use calls::Channels;
+use cdr::store::{Op, Store, StoreError};
+use cdr::{Cdr, Origin};
+use writer::Job;
+
+/// Everything the agent needs (from flags or the old agent's environment variables).
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub host: String,
+    pub port: u16,
+    pub credentials: Credentials,
+    /// This server's name, stored with every row.
+    pub server: String,
+    pub db: PathBuf,
+    /// The zone Asterisk's local CDR times are in.
+    pub zone: TimeZone,
+    /// cdr_csv's Master.csv, read on start and after each reconnect.
+    pub cdr_csv: Option<PathBuf>,
+    pub ping_interval: Duration,
+    pub ping_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Longest wait between reconnection attempts.
+    pub max_backoff: Duration,
+    /// Changes the reader may queue ahead of the database.
+    pub queue: usize,
+    pub bans: Option<BanConfig>,
+}
+
+impl AgentConfig {
+    pub fn new(server: &str, db: PathBuf, credentials: Credentials) -> AgentConfig {
+        AgentConfig {
+            host: "127.0.0.1".into(),
+            port: 5038,
+            credentials,
+            server: server.to_owned(),
+            db,
+            zone: TimeZone::system(),
+            cdr_csv: None,
+            ping_interval: Duration::from_secs(10),
+            ping_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(10),
+            max_backoff: Duration::from_secs(30),
+            queue: 65_536,
+            bans: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the agent's runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("the database writer stopped unexpectedly")]
+    WriterDied,
+}
+
+/// What the agent did, reported when it stops.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub cdrs_inserted: u64,
+    pub cdr_duplicates: u64,
+    pub backfilled: u64,
+    pub connections: u64,
+    pub bans: u64,
+}
+
+/// One log line on stderr (journald adds the time when run under systemd).
+pub fn log(line: &str) {
+    eprintln!("astbase agent: {line}");
+}
+
+/// Runs until `shutdown` completes, then flushes every queued change and returns.
+pub fn run(
+    config: AgentConfig,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<Summary, AgentError> {
+    let store = Store::open(&config.db, &config.server, config.zone.clone())?;
+    let (sender, counters, writer) = writer::start(store, config.queue);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(AgentError::Runtime)?;
+    let mut state = State {
+        channels: Channels::default(),
+        bans: config.bans.clone().map(BanTracker::new),
+        connections: 0,
+        bans_made: 0,
+    };
+    let outcome = runtime.block_on(async {
+        tokio::pin!(shutdown);
+        let mut failures: u32 = 0;
+        loop {
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                ended = session(&config, &sender, &mut state) => {
+                    match ended {
+                        Err(SessionEnd::WriterDied) => return Err(AgentError::WriterDied),
+                        Err(SessionEnd::Ami { error, connected }) => {
+                            if connected {
+                                failures = 0;
+                            }
+                            failures = failures.saturating_add(1);
+                            let wait = backoff(failures, config.max_backoff);
+                            log(&format!("{error}; reconnecting in {:.1} s", wait.as_secs_f64()));
+                            tokio::select! {
+                                () = &mut shutdown => return Ok(()),
+                                () = tokio::time::sleep(wait) => {}
+                            }
+                        }
+                        Ok(()) => {}
+                    }
+                }
+            }
+        }
+    });
+    // Let running ban commands record their rows, then flush everything queued.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    drop(sender);
+    let _store = writer.join().map_err(|_| AgentError::WriterDied)?;
+    outcome?;
+    Ok(Summary {
+        cdrs_inserted: counters.inserted.load(Ordering::Relaxed),
+        cdr_duplicates: counters.duplicates.load(Ordering::Relaxed),
+        backfilled: counters.backfilled.load(Ordering::Relaxed),
+        connections: state.connections,
+        bans: state.bans_made,
+    })
+}
+
+/// Capped exponential backoff with jitter (50–100 % of the step), so a fleet of agents
+/// does not reconnect in lockstep after Asterisk restarts.
+pub fn backoff(failures: u32, max: Duration) -> Duration {
+    let step = Duration::from_millis(250)
+        .saturating_mul(1u32 << failures.min(16))
+        .min(max);
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    step / 2 + step.mul_f64((random % 1000) as f64 / 2000.0)
+}
+
+/// What the agent keeps across reconnects.
+struct State {
+    channels: Channels,
+    bans: Option<BanTracker>,
+    connections: u64,
+    bans_made: u64,
+}
+
+enum SessionEnd {
+    Ami { error: AmiError, connected: bool },
+    WriterDied,
+}
+
+/// One connection: log in, resynchronise, then read until it breaks.
+async fn session(
+    config: &AgentConfig,
+    sender: &writer::Sender,
+    state: &mut State,
+) -> Result<(), SessionEnd> {
+    let not_connected = |error| SessionEnd::Ami {
+        error,
+        connected: false,
+    };
+    let mut conn = Connection::connect(&config.host, config.port, config.connect_timeout)
+        .await
+        .map_err(not_connected)?;
+    conn.login(&config.credentials, true, config.connect_timeout)
+        .await
+        .map_err(not_connected)?;
+    state.connections += 1;
+    log(&format!(
+        "connected to {}:{} ({}) as {}",
+        config.host,
+        config.port,
+        conn.banner(),
+        config.credentials.username
+    ));
+    let lost = |error| SessionEnd::Ami {
+        error,
+        connected: true,
+    };
+    // Resynchronise: calls that are up now, and CDRs written while we were away.
+    let list_id = conn
+        .send(Message::new([("Action", "CoreShowChannels")]))
+        .await
+        .map_err(lost)?;
+    let mut listing: Option<Vec<Message>> = Some(Vec::new());
+    if let Some(csv) = &config.cdr_csv
+        && csv.exists()
+        && !sender.send(Job::Backfill(csv.clone())).await
+    {
+        return Err(SessionEnd::WriterDied);
+    }
+    let mut ping = tokio::time::interval(config.ping_interval);
+    ping.tick().await;
+    let mut ping_sent: Option<(String, Instant)> = None;
+    loop {
+        let message = tokio::select! {
+            m = conn.next_message() => m.map_err(lost)?,
+            _ = ping.tick() => {
+                if let Some((_, sent)) = &ping_sent
+                    && sent.elapsed() >= config.ping_timeout
+                {
+                    return Err(lost(AmiError::Timeout(config.ping_timeout)));
+                }
+                if ping_sent.is_none() {
+                    let id = conn.send(Message::new([("Action", "Ping")])).await.map_err(lost)?;
+                    ping_sent = Some((id, Instant::now()));
+                }
+                continue;
+            }
+        };
+        // A missing Pong is noticed on the next tick; any answer clears it.
+        if let Some((id, _)) = &ping_sent
+            && message.action_id() == Some(id.as_str())
+        {
+            ping_sent = None;
+            continue;
+        }
+        let Kind::Event(event) = message.kind() else {
+            continue;
+        };
+        let op = match event {
+            "Cdr" => Cdr::from_event(&message).map(|c| Op::Cdr(Box::new(c), Origin::Ami)),
+            "CoreShowChannel" if message.action_id() == Some(list_id.as_str()) => {
+                if let Some(items) = listing.as_mut() {
+                    items.push(message.clone());
+                }
+                None
+            }
+            "CoreShowChannelsComplete" if message.action_id() == Some(list_id.as_str()) => {
+                let items = listing.take().unwrap_or_default();
+                Some(state.channels.reset(&items))
+            }
+            "DialBegin" | "DialEnd" => {
+                let destination = state.channels.observe_destination(&message);
+                if let Some(op) = destination
+                    && !sender.send(Job::Op(op)).await
+                {
+                    return Err(SessionEnd::WriterDied);
+                }
+                state.channels.observe(&message, event)
+            }
+            "Shutdown" => {
+                log(&format!(
+                    "Asterisk is shutting down ({})",
+                    message.get("Shutdown").unwrap_or("?")
+                ));
+                None
+            }
+            _ => {
+                if let Some(tracker) = state.bans.as_mut()
+                    && let Some(decision) = tracker.observe(&message, event, Instant::now())
+                {
+                    state.bans_made += 1;
+                    let ban_config = tracker.config().clone();
+                    let sender = sender.clone();
+                    // ipset runs off the reader task: reading AMI must never stall.
+                    tokio::task::spawn_blocking(move || {
+                        let row = bans::execute(&ban_config, &decision);
+                        log(&format!(
+                            "{} {} after {} security event(s) ({}): {}",
+                            if row.applied { "banned" } else { "did not ban" },
+                            row.address,
+                            row.events,
+                            row.last_event,
+                            row.detail
+                        ));
+                        sender.send_blocking(Job::Op(Op::Ban(row)));
+                    });
+                }
+                state.channels.observe(&message, event)
+            }
+        };
+        if let Some(op) = op
+            && !sender.send(Job::Op(op)).await
+        {
+            return Err(SessionEnd::WriterDied);
+        }
+    }
+}

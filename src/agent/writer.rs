@@ -1,0 +1,172 @@
+//! The database writer: one thread owning the SQLite connection. The AMI reader hands
+//! it changes through a bounded queue and never waits on the disk; the writer commits
+//! whatever has arrived in one transaction, so batches grow with the load (thousands
+//! of rows per commit under a burst, one row at a time when calls trickle in) and a
+//! record waits at most one commit before it is on disk.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::time::Duration;
+
+use super::cdr::backfill;
+use super::cdr::store::{Op, Store};
+use super::log;
+
+/// Largest number of changes in one transaction.
+const MAX_BATCH: usize = 20_000;
+
+/// A request for the writer.
+#[derive(Debug)]
+pub enum Job {
+    Op(Op),
+    /// Read Master.csv from where it stopped (after start and after reconnects).
+    Backfill(PathBuf),
+}
+
+/// Counters the writer keeps.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub inserted: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub backfilled: AtomicU64,
+    pub commits: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// The sending side, with loud, lossless backpressure.
+#[derive(Clone)]
+pub struct Sender {
+    tx: SyncSender<Job>,
+    capacity: usize,
+}
+
+impl Sender {
+    /// Queues a job. When the queue is full (the disk is slower than Asterisk), says so
+    /// and waits for room: records are never dropped. Returns false if the writer died.
+    pub async fn send(&self, job: Job) -> bool {
+        let mut job = match self.tx.try_send(job) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(job)) => job,
+        };
+        log(&format!(
+            "WARNING: the database queue is full ({} changes waiting): the disk is slower than \
+             Asterisk's events; reading from AMI pauses until it drains (nothing is dropped, but \
+             Asterisk may disconnect a client that stops reading)",
+            self.capacity
+        ));
+        loop {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            job = match self.tx.try_send(job) {
+                Ok(()) => return true,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(job)) => job,
+            };
+        }
+    }
+
+    /// Queues from a blocking thread.
+    pub fn send_blocking(&self, job: Job) -> bool {
+        self.tx.send(job).is_ok()
+    }
+}
+
+/// Starts the writer thread; it ends when every [`Sender`] is dropped and the queue is
+/// drained and committed.
+pub fn start(
+    mut store: Store,
+    capacity: usize,
+) -> (Sender, Arc<Counters>, std::thread::JoinHandle<Store>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+    let counters = Arc::new(Counters::default());
+    let c = counters.clone();
+    let handle = std::thread::Builder::new()
+        .name("astbase-db".into())
+        .spawn(move || {
+            run(&mut store, &rx, &c);
+            store
+        })
+        .expect("a thread can be spawned");
+    (Sender { tx, capacity }, counters, handle)
+}
+
+fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters) {
+    let mut batch: Vec<Op> = Vec::with_capacity(1024);
+    while let Ok(first) = rx.recv() {
+        let mut backfills = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next {
+            match job {
+                Job::Op(op) => batch.push(op),
+                Job::Backfill(path) => backfills.push(path),
+            }
+            next = if batch.len() < MAX_BATCH {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        commit(store, &mut batch, counters);
+        for path in backfills {
+            match backfill::backfill(store, &path) {
+                Ok(done) => {
+                    counters
+                        .backfilled
+                        .fetch_add(done.written.inserted, Ordering::Relaxed);
+                    if done.lines > 0 {
+                        log(&format!(
+                            "backfill from {}: {} line(s), {} new, {} already stored{}{}",
+                            path.display(),
+                            done.lines,
+                            done.written.inserted,
+                            done.written.duplicates,
+                            if done.skipped > 0 {
+                                format!(", {} unreadable line(s) skipped", done.skipped)
+                            } else {
+                                String::new()
+                            },
+                            if done.restarted {
+                                " (file was rotated: read from the start)"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                }
+                Err(e) => log(&format!("backfill skipped: {e}")),
+            }
+        }
+    }
+}
+
+fn commit(store: &mut Store, batch: &mut Vec<Op>, counters: &Counters) {
+    if batch.is_empty() {
+        return;
+    }
+    // A failed commit (disk full, database locked for too long) is retried: the batch
+    // stays in memory, and the queue in front of it applies backpressure.
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match store.write(batch) {
+            Ok(w) => {
+                counters.inserted.fetch_add(w.inserted, Ordering::Relaxed);
+                counters
+                    .duplicates
+                    .fetch_add(w.duplicates, Ordering::Relaxed);
+                counters.commits.fetch_add(1, Ordering::Relaxed);
+                batch.clear();
+                return;
+            }
+            Err(e) => {
+                counters.errors.fetch_add(1, Ordering::Relaxed);
+                log(&format!(
+                    "database write failed, retrying in {delay:?}: {e}"
+                ));
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
