@@ -194,15 +194,20 @@ pub fn execute(config: &BanConfig, decision: &Decision) -> BanRow {
         row.detail = format!("not banned: in {allow}; {}", row.detail);
         return row;
     }
-    let created = ipset(&[
-        "-exist", "create", set, "hash:ip", "family", family, "timeout", &timeout,
-    ]);
-    let added = created.and_then(|out| {
-        if out.status.success() {
-            ipset(&["-exist", "add", set, &ip, "timeout", &timeout])
-        } else {
-            Ok(out)
-        }
+    // Create the set only if absent: `-exist create` fails when an existing set was
+    // made with other options (another ban time), and the set's members must survive.
+    let exists = ipset(&["-t", "list", set]).is_ok_and(|out| out.status.success());
+    let created = if exists {
+        Ok(None)
+    } else {
+        ipset(&[
+            "-exist", "create", set, "hash:ip", "family", family, "timeout", &timeout,
+        ])
+        .map(|out| (!out.status.success()).then_some(out))
+    };
+    let added = created.and_then(|failed| match failed {
+        Some(out) => Ok(out),
+        None => ipset(&["-exist", "add", set, &ip, "timeout", &timeout]),
     });
     match added {
         Ok(out) if out.status.success() => row.applied = true,

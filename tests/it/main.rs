@@ -1,5 +1,7 @@
 //! One integration-test binary (faster to link than one per file), one module per area.
 
+mod agent;
+mod ami_double;
 mod apply;
 mod cli;
 mod escaping;

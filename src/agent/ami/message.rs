@@ -28,12 +28,21 @@ impl Default for Limits {
 }
 
 /// One AMI message: headers in the order they came.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Message {
     text: String,
     /// (key, value) ranges into `text`.
     headers: Vec<(Range<usize>, Range<usize>)>,
 }
+
+/// Equal when the headers are (the storage layout does not matter).
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.headers().eq(other.headers())
+    }
+}
+
+impl Eq for Message {}
 
 /// What a message is, by its first header (an `OriginateResponse` event carries a
 /// `Response:` header of its own, so the first line decides).
@@ -153,6 +162,9 @@ pub struct Decoder {
     banner_seen: bool,
     /// Skipping an oversized message until its empty line.
     skipping: bool,
+    /// While skipping, the start of the current line was discarded (so its newline
+    /// ends that line, not the message).
+    in_discarded_line: bool,
     limits: Limits,
 }
 
@@ -171,6 +183,7 @@ impl Decoder {
             lines: 0,
             banner_seen: false,
             skipping: false,
+            in_discarded_line: false,
             limits,
         }
     }
@@ -227,6 +240,7 @@ impl Decoder {
                 // An incomplete line: stop a peer that never ends one.
                 if self.buf.len() - self.start > self.limits.max_message && !self.skipping {
                     self.skipping = true;
+                    self.in_discarded_line = true;
                     self.lines = 0;
                     self.start = self.buf.len();
                     self.scanned = self.start;
@@ -234,7 +248,8 @@ impl Decoder {
                         limit: self.limits.max_message,
                     });
                 }
-                if self.skipping {
+                if self.skipping && self.buf.len() > self.start {
+                    self.in_discarded_line = true;
                     self.start = self.buf.len();
                     self.scanned = self.start;
                 }
@@ -244,7 +259,8 @@ impl Decoder {
             let line_end = self.scanned + newline;
             self.scanned = line_end + 1;
             let line = trim_cr(&self.buf[line_start..line_end]);
-            if !line.is_empty() {
+            let continues_discarded = std::mem::take(&mut self.in_discarded_line);
+            if !line.is_empty() || continues_discarded {
                 if self.skipping {
                     self.start = self.scanned;
                     continue;
