@@ -64,7 +64,7 @@ impl AgentConfig {
             ping_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
             max_backoff: Duration::from_secs(30),
-            queue: 65_536,
+            queue: 4_096,
             bans: None,
         }
     }

@@ -114,6 +114,7 @@ impl AmiDouble {
         self.shared.logins.load(Ordering::SeqCst)
     }
 
+    #[allow(dead_code)]
     pub fn dropped_slow(&self) -> usize {
         self.shared.dropped_slow.load(Ordering::SeqCst)
     }
@@ -170,7 +171,8 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
         let name = get(&action, "Action").unwrap_or("").to_ascii_lowercase();
         let reply = |text: String| send(&out, shared, text.as_bytes());
         if name == "login" {
-            let ok = get(&action, "Username") == Some("odoo") && get(&action, "Secret") == Some(secret);
+            let ok =
+                get(&action, "Username") == Some("odoo") && get(&action, "Secret") == Some(secret);
             if !ok {
                 // Asterisk answers a failed login after about a second, then hangs up.
                 std::thread::sleep(Duration::from_millis(1000));
@@ -223,7 +225,9 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
                     "Response: Success\r\nActionID: {id}\r\nEventList: start\r\nMessage: Channels will follow\r\n\r\n"
                 );
                 for item in &items {
-                    text.push_str(&format!("Event: CoreShowChannel\r\nActionID: {id}\r\n{item}\r\n"));
+                    text.push_str(&format!(
+                        "Event: CoreShowChannel\r\nActionID: {id}\r\n{item}\r\n"
+                    ));
                 }
                 text.push_str(&format!(
                     "Event: CoreShowChannelsComplete\r\nActionID: {id}\r\nEventList: Complete\r\nListItems: {}\r\n\r\n",
@@ -240,7 +244,9 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
                     .iter()
                     .any(|c| c.contains(&format!("Channel: {channel}\r\n")));
                 reply(if known {
-                    format!("Response: Success\r\nActionID: {id}\r\nMessage: Channel Hungup\r\n\r\n")
+                    format!(
+                        "Response: Success\r\nActionID: {id}\r\nMessage: Channel Hungup\r\n\r\n"
+                    )
                 } else {
                     format!("Response: Error\r\nActionID: {id}\r\nMessage: No such channel\r\n\r\n")
                 })
@@ -311,13 +317,17 @@ pub fn synthetic_cdr(n: usize) -> String {
         src = n % 50,
         dst = n % 40,
         m = n + 1,
-        answer = if n % 3 == 0 {
+        answer = if n.is_multiple_of(3) {
             String::new()
         } else {
             format!("2026-11-26 {hour:02}:{minute:02}:{second:02}")
         },
         dur = 5 + n % 100,
-        bill = if n % 3 == 0 { 0 } else { n % 100 },
-        disp = if n % 3 == 0 { "NO ANSWER" } else { "ANSWERED" },
+        bill = if n.is_multiple_of(3) { 0 } else { n % 100 },
+        disp = if n.is_multiple_of(3) {
+            "NO ANSWER"
+        } else {
+            "ANSWERED"
+        },
     )
 }

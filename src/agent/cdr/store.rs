@@ -278,6 +278,9 @@ fn apply_ops(
     ops: &[Op],
 ) -> rusqlite::Result<Written> {
     let received = iso(&jiff::ZonedDateTime::now().with_time_zone(zone.clone()));
+    let mut channels: std::collections::HashMap<&str, Option<&ChannelRow>> =
+        std::collections::HashMap::new();
+    let mut reset: Option<&Vec<ChannelRow>> = None;
     let mut written = Written::default();
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO cdr (server, accountcode, src, dst, dcontext, clid, channel,
@@ -327,16 +330,17 @@ fn apply_ops(
                     written.duplicates += 1;
                 }
             }
-            Op::Channel(c) => upsert_channel(tx, server, c, &received)?,
+            // A channel changes state many times per call: only its last state in
+            // the batch is written.
+            Op::Channel(c) => {
+                channels.insert(&c.uniqueid, Some(c));
+            }
             Op::ChannelGone(id) => {
-                tx.prepare_cached("DELETE FROM live_channel WHERE uniqueid = ?1")?
-                    .execute([id])?;
+                channels.insert(id, None);
             }
             Op::ChannelsReset(all) => {
-                tx.execute("DELETE FROM live_channel WHERE server = ?1", [&server])?;
-                for c in all {
-                    upsert_channel(tx, server, c, &received)?;
-                }
+                reset = Some(all);
+                channels.clear();
             }
             Op::Ban(b) => {
                 tx.prepare_cached(
@@ -353,6 +357,21 @@ fn apply_ops(
                             b.applied,
                             b.detail
                         ])?;
+            }
+        }
+    }
+    if let Some(all) = reset {
+        tx.execute("DELETE FROM live_channel WHERE server = ?1", [&server])?;
+        for c in all {
+            upsert_channel(tx, server, c, &received)?;
+        }
+    }
+    for (id, state) in channels {
+        match state {
+            Some(c) => upsert_channel(tx, server, c, &received)?,
+            None => {
+                tx.prepare_cached("DELETE FROM live_channel WHERE uniqueid = ?1")?
+                    .execute([id])?;
             }
         }
     }
@@ -398,17 +417,76 @@ fn upsert_channel(
 
 /// ISO-8601 with the zone's offset: `2026-11-26T09:53:05+03:00`.
 pub fn iso(z: &jiff::ZonedDateTime) -> String {
-    z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    let offset = z.offset().seconds();
+    let (sign, abs) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        z.year(),
+        z.month(),
+        z.day(),
+        z.hour(),
+        z.minute(),
+        z.second(),
+        abs / 3600,
+        abs % 3600 / 60
+    )
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (Asterisk's CDR time format) without a general-purpose parser:
+/// the writer converts three of these per record.
+fn civil(text: &str) -> Option<jiff::civil::DateTime> {
+    let b = text.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| -> Option<i16> {
+        b[r].iter().try_fold(0i16, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + i16::from(c - b'0'))
+        })
+    };
+    let date = jiff::civil::Date::new(n(0..4)?, n(5..7)? as i8, n(8..10)? as i8).ok()?;
+    let time =
+        jiff::civil::Time::new(n(11..13)? as i8, n(14..16)? as i8, n(17..19)? as i8, 0).ok()?;
+    Some(date.to_datetime(time))
 }
 
 /// Asterisk's local `YYYY-MM-DD HH:MM:SS` in `zone` as ISO-8601 and epoch seconds; text
 /// that is not a time is kept as it came (a record is never dropped for its format).
 pub fn local_time(text: &str, zone: &TimeZone) -> (String, Option<i64>) {
-    match jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", text.trim())
-        .ok()
-        .and_then(|dt| dt.to_zoned_datetime(zone.clone()).ok())
-    {
+    match civil(text.trim()).and_then(|dt| dt.to_zoned_datetime(zone.clone()).ok()) {
         Some(z) => (iso(&z), Some(z.timestamp().as_second())),
         None => (text.to_owned(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_times_carry_the_zone() {
+        let moscow = TimeZone::get("Europe/Moscow").unwrap();
+        assert_eq!(
+            local_time("2026-11-26 09:53:05", &moscow),
+            ("2026-11-26T09:53:05+03:00".into(), Some(1_795_675_985))
+        );
+        let ny = TimeZone::get("America/New_York").unwrap();
+        assert_eq!(
+            local_time("2026-07-01 12:00:00", &ny).0,
+            "2026-07-01T12:00:00-04:00"
+        );
+        assert_eq!(local_time("", &ny), (String::new(), None));
+        assert_eq!(local_time("2026-13-01 00:00:00", &ny).1, None);
+        assert_eq!(local_time("yesterday", &ny).0, "yesterday");
     }
 }

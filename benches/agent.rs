@@ -1,0 +1,160 @@
+//! The agent under load (`cargo bench --bench agent`): 1,000,000 AMI events over
+//! loopback — the real pjsip-calls transcript's events, cycled, with a synthetic CDR
+//! every 10th event — into a fresh SQLite file, through the release `astbase agent`
+//! process. Reports:
+//! - parse rate: the decoder alone over the same bytes in memory (events/s);
+//! - end to end: from login until the last CDR is committed (events/s, CDR rows/s);
+//! - store rate: CDR rows/s committed by the writer alone (100k rows);
+//! - the agent process's peak RSS (VmHWM).
+//!
+//! Targets (issue): ≥ 200k events/s parsed, ≥ 100k CDR rows/s committed, RSS ≤ 20 MB.
+//! Under `cargo test` it runs a 20,000-event smoke version.
+
+#[allow(dead_code)]
+#[path = "../tests/it/ami_double.rs"]
+mod ami_double;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ami_double::{AmiDouble, Then, synthetic_cdr, transcript_events};
+use astbase::agent::ami::{Decoder, Limits};
+
+const SECRET: &str = "bench-secret";
+
+/// `events` events: nine transcript events, then one CDR, over and over.
+fn stream(events: usize) -> (Vec<u8>, usize) {
+    let transcript = String::from_utf8(transcript_events("pjsip-calls.txt")).unwrap();
+    let others: Vec<&str> = transcript
+        .split("\r\n\r\n")
+        .filter(|m| m.starts_with("Event: ") && !m.starts_with("Event: Cdr\r\n"))
+        .collect();
+    let mut out = Vec::with_capacity(events * 420);
+    let (mut cdrs, mut next) = (0, 0);
+    for i in 0..events {
+        if i % 10 == 9 {
+            out.extend_from_slice(synthetic_cdr(cdrs).as_bytes());
+            cdrs += 1;
+        } else {
+            out.extend_from_slice(others[next % others.len()].as_bytes());
+            out.extend_from_slice(b"\r\n\r\n");
+            next += 1;
+        }
+    }
+    (out, cdrs)
+}
+
+fn peak_rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() {
+    let events = if std::env::args().any(|a| a == "--bench") {
+        1_000_000
+    } else {
+        20_000
+    };
+    let (bytes, cdrs) = stream(events);
+
+    // 1. The decoder alone.
+    let started = Instant::now();
+    let mut decoder = Decoder::without_banner(Limits::default());
+    let mut parsed = 0;
+    for chunk in bytes.chunks(64 * 1024) {
+        decoder.feed(chunk);
+        while let Ok(Some(_)) = decoder.next_message() {
+            parsed += 1;
+        }
+    }
+    let parse = started.elapsed();
+    assert_eq!(parsed, events);
+
+    // 2. The agent process end to end.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("agent.db");
+    let double = AmiDouble::start(SECRET);
+    double.feed(bytes.clone(), Then::Hold);
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .arg("agent")
+        .args(["--manager-port", &double.port.to_string(), "--no-bans"])
+        .arg("--db")
+        .arg(&db)
+        .arg("--cdr-csv")
+        .arg(dir.path().join("none.csv"))
+        .args(["--server", "bench", "--timezone", "UTC"])
+        .env("MANAGER_LOGIN", "odoo")
+        .env("MANAGER_PASSWORD", SECRET)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let count = || {
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM cdr", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0)
+    };
+    while double.logins() == 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let started = Instant::now();
+    while count() < cdrs as i64 {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the agent stalled"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let end_to_end = started.elapsed();
+    let rss = peak_rss_kb(agent.id());
+    Command::new("kill")
+        .args(["-TERM", &agent.id().to_string()])
+        .status()
+        .unwrap();
+    let status = agent.wait().unwrap();
+    assert!(status.success());
+    assert_eq!(count(), cdrs as i64, "every CDR once");
+    assert_eq!(
+        double.dropped_slow(),
+        0,
+        "Asterisk would have dropped the agent"
+    );
+
+    // 3. The writer alone: CDR rows committed per second.
+    let store_db = dir.path().join("store.db");
+    let mut store =
+        astbase::agent::cdr::store::Store::open(&store_db, "bench", jiff::tz::TimeZone::UTC)
+            .unwrap();
+    let rows: Vec<_> = (0..100_000.min(cdrs.max(10_000)))
+        .map(|n| {
+            let text = synthetic_cdr(n);
+            let mut d = Decoder::without_banner(Limits::default());
+            d.feed(text.as_bytes());
+            let m = d.next_message().unwrap().unwrap();
+            astbase::agent::cdr::store::Op::Cdr(
+                Box::new(astbase::agent::cdr::Cdr::from_event(&m).unwrap()),
+                astbase::agent::cdr::Origin::Ami,
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    for batch in rows.chunks(5_000) {
+        store.write(batch).unwrap();
+    }
+    let store_time = started.elapsed();
+
+    let per_sec = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
+    println!(
+        "{events} events ({:.0} MB, {cdrs} CDRs): parse {:.0}k events/s; agent end to end {:.2} s = {:.0}k events/s, {:.0}k CDR rows/s; writer alone {:.0}k CDR rows/s; agent peak RSS {:.1} MB",
+        bytes.len() as f64 / 1e6,
+        per_sec(events, parse) / 1e3,
+        end_to_end.as_secs_f64(),
+        per_sec(events, end_to_end) / 1e3,
+        per_sec(cdrs, end_to_end) / 1e3,
+        per_sec(rows.len(), store_time) / 1e3,
+        rss as f64 / 1024.0,
+    );
+}
