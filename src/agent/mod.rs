@@ -221,22 +221,28 @@ async fn session(
     let mut ping = tokio::time::interval(config.ping_interval);
     ping.tick().await;
     let mut ping_sent: Option<(String, Instant)> = None;
+    let mut last_message = Instant::now();
     loop {
         let message = tokio::select! {
             m = conn.next_message() => m.map_err(lost)?,
             _ = ping.tick() => {
-                if let Some((_, sent)) = &ping_sent
-                    && sent.elapsed() >= config.ping_timeout
-                {
-                    return Err(lost(AmiError::Timeout(config.ping_timeout)));
-                }
-                if ping_sent.is_none() {
-                    let id = conn.send(Message::new([("Action", "Ping")])).await.map_err(lost)?;
-                    ping_sent = Some((id, Instant::now()));
+                // Dead means silent: no Pong and nothing else since the ping. A busy
+                // connection whose Pong is still queued behind a burst of events is
+                // alive, and gets a fresh ping.
+                match &ping_sent {
+                    Some((_, sent)) if sent.elapsed() < config.ping_timeout => {}
+                    Some((_, sent)) if last_message <= *sent => {
+                        return Err(lost(AmiError::Timeout(config.ping_timeout)));
+                    }
+                    _ => {
+                        let id = conn.send(Message::new([("Action", "Ping")])).await.map_err(lost)?;
+                        ping_sent = Some((id, Instant::now()));
+                    }
                 }
                 continue;
             }
         };
+        last_message = Instant::now();
         // A missing Pong is noticed on the next tick; any answer clears it.
         if let Some((id, _)) = &ping_sent
             && message.action_id() == Some(id.as_str())

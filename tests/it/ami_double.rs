@@ -195,14 +195,17 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
             if let Some(feed) = feed {
                 let (out, shared) = (out.clone(), shared.clone());
                 std::thread::spawn(move || {
-                    // Large feeds go out in pieces, like events do.
-                    for chunk in feed.bytes.chunks(16 * 1024) {
+                    // Large feeds go out in pieces of whole messages, as Asterisk writes
+                    // each message under its session lock: a reply to an action never
+                    // lands inside an event.
+                    for chunk in whole_messages(&feed.bytes, 16 * 1024) {
                         if !send(&out, &shared, chunk) {
                             return;
                         }
                     }
                     if feed.then == Then::Close {
-                        let _ = out.lock().unwrap().shutdown(std::net::Shutdown::Both);
+                        // FIN, not RST: what was sent stays readable.
+                        let _ = out.lock().unwrap().shutdown(std::net::Shutdown::Write);
                     }
                 });
             }
@@ -270,6 +273,34 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
             return;
         }
     }
+}
+
+/// Splits a stream into pieces of about `size` bytes that end where a message ends (the
+/// last piece may be a message cut short, on purpose).
+fn whole_messages(bytes: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut end = 0;
+    let mut i = 0;
+    while i + 4 <= bytes.len() {
+        if &bytes[i..i + 4] == b"\r\n\r\n" {
+            end = i + 4;
+            i += 4;
+            if end - start >= size {
+                pieces.push(&bytes[start..end]);
+                start = end;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if end > start {
+        pieces.push(&bytes[start..end]);
+    }
+    if bytes.len() > end.max(start) {
+        pieces.push(&bytes[end.max(start)..]);
+    }
+    pieces
 }
 
 /// The events a real Asterisk sent after login in a transcript (its banner and the

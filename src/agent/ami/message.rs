@@ -311,7 +311,7 @@ fn parse(bytes: &[u8], lines: usize) -> Message {
     for line in text.split_inclusive('\n') {
         let full = line.len();
         let content = line.trim_end_matches('\n').trim_end_matches('\r');
-        let (k, v) = match content.find(':') {
+        let (k, v) = match memchr(b':', content.as_bytes()) {
             Some(colon) => {
                 let value_start = colon + 1;
                 let skip = usize::from(content[value_start..].starts_with(' '));
