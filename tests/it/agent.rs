@@ -46,6 +46,28 @@ impl Agent {
         }
     }
 
+    /// Starts with the database locked by another writer for two seconds (a stalled
+    /// disk), so the agent's queue fills while events keep coming.
+    fn start_paused(double: &AmiDouble) -> Agent {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("agent.db");
+        // Create the schema first, then hold the write lock.
+        drop(
+            astbase::agent::cdr::store::Store::open(&db, "pbx-test", jiff::tz::TimeZone::UTC)
+                .unwrap(),
+        );
+        let (locked_tx, locked) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_secs(2));
+            conn.execute_batch("COMMIT").unwrap();
+        });
+        locked.recv().unwrap();
+        Agent::start_in(dir, double, &["--no-bans"])
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("agent.db")
     }
@@ -393,10 +415,9 @@ fn csv_line(event: &str) -> String {
         + "\n"
 }
 
-#[test]
-fn calls_hangup_and_spy_talk_to_ami() {
-    let double = AmiDouble::start(SECRET);
-    // The two CoreShowChannel items of local-calls.txt, as Asterisk listed them.
+/// The two `CoreShowChannel` items of local-calls.txt, as Asterisk listed them (without
+/// the Event and ActionID headers, which the double adds).
+fn listed_channels() -> Vec<String> {
     let events = String::from_utf8(
         std::fs::read(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -405,7 +426,7 @@ fn calls_hangup_and_spy_talk_to_ami() {
         .unwrap(),
     )
     .unwrap();
-    let items: Vec<String> = events
+    events
         .split("\r\n\r\n")
         .filter(|m| m.starts_with("Event: CoreShowChannel\r\n"))
         .map(|m| {
@@ -414,7 +435,48 @@ fn calls_hangup_and_spy_talk_to_ami() {
                 .map(|l| format!("{l}\r\n"))
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn live_channels_are_resynchronised_on_connect() {
+    let double = AmiDouble::start(SECRET);
+    double.set_channels(listed_channels());
+    double.feed(Vec::new(), Then::Hold);
+    let mut agent = Agent::start(&double, &["--no-bans"]);
+    agent.wait_until("the listed channels", |a| {
+        a.query(
+            "SELECT count(*) FROM live_channel WHERE linkedid = '1795685945.4' AND state = 'Up'",
+        ) == 2
+    });
+    assert_eq!(agent.stop(), Some(0));
+}
+
+#[test]
+fn a_slow_disk_pauses_reading_and_loses_nothing() {
+    let double = AmiDouble::start(SECRET);
+    let all: Vec<String> = (0..6000).map(synthetic_cdr).collect();
+    double.feed(all.concat().into_bytes(), Then::Hold);
+    // If the pause made the double drop the agent (as Asterisk would), the replay on
+    // the next connection brings the rest; either way every CDR is stored once.
+    double.feed(all.concat().into_bytes(), Then::Hold);
+    let agent = Agent::start_paused(&double);
+    agent.wait_until("6000 CDRs", |a| a.cdrs() == 6000);
+    assert_eq!(
+        agent.query("SELECT count(DISTINCT uniqueid) FROM cdr"),
+        6000
+    );
+    assert!(
+        agent.log().contains("the database queue is full"),
+        "{}",
+        agent.log()
+    );
+}
+
+#[test]
+fn calls_hangup_and_spy_talk_to_ami() {
+    let double = AmiDouble::start(SECRET);
+    let items = listed_channels();
     assert_eq!(items.len(), 2);
     double.set_channels(items);
     let run = |args: &[&str]| {
