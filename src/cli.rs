@@ -246,6 +246,16 @@ pub struct RepoArgs {
     /// the current directory.
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
+
+    /// Read the repository as it is in this git revision (branch, tag, commit, HEAD~1)
+    /// instead of the working tree; nothing is checked out.
+    #[arg(long, value_name = "REF", conflicts_with = "staged")]
+    pub rev: Option<String>,
+
+    /// Read the repository as staged in the git index (what the next commit will hold);
+    /// the pre-commit hook uses this.
+    #[arg(long)]
+    pub staged: bool,
 }
 
 #[derive(Debug, Args)]
@@ -346,6 +356,11 @@ pub struct ApplyArgs {
     /// Seconds to wait for another apply's lock on a host.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub lock_timeout: u64,
+
+    /// Refuse to apply from a working tree with uncommitted changes under the repo (CI);
+    /// without it they only get a warning.
+    #[arg(long)]
+    pub require_clean: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,7 +12,31 @@ use super::{CliError, CommandResult, exit, print};
 use crate::cli::ApplyArgs;
 
 pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
-    let (plan, targets) = prepare(&args.scope, color)?;
+    let (plan, targets, uncommitted) = prepare(&args.scope, color)?;
+    if !uncommitted.is_empty() {
+        let list = uncommitted
+            .iter()
+            .take(5)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = uncommitted.len().saturating_sub(5);
+        let what = format!(
+            "the working tree has uncommitted changes ({list}{}): what is applied is not in git",
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+        if args.require_clean {
+            return Err(CliError {
+                message: what,
+                hint: Some("commit them, or apply a committed revision with --rev".into()),
+            });
+        }
+        eprintln!("warning: {what}");
+    }
     if let Some(path) = &args.plan {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
         let saved: Plan = serde_json::from_str(&text).map_err(|e| CliError {

@@ -55,18 +55,62 @@ impl CliError {
     }
 }
 
-/// Validates the repo for a command that needs a valid fleet: prints the diagnostics
-/// (all of them on errors, one line per warning otherwise) and stops on errors.
-pub fn load_valid(
-    repo: Option<&std::path::Path>,
-    color: bool,
-) -> Result<astbase::validate::Report, CliError> {
+impl From<astbase::source::git::GitError> for CliError {
+    fn from(e: astbase::source::git::GitError) -> Self {
+        CliError {
+            hint: e.hint(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A validated repository and what it was read from.
+pub struct Loaded {
+    pub report: astbase::validate::Report,
+    /// Commit id (with "+ uncommitted changes" for a dirty working tree), `index`, or
+    /// `working tree` outside git: goes into file headers, plans and the host state.
+    pub source_label: String,
+    /// The revision's files when read from git (templates come from there too).
+    pub revision: Option<astbase::source::git::Revision>,
+    /// Files under the config root that differ from HEAD (working tree only).
+    pub uncommitted: Vec<String>,
+}
+
+/// Validates the repo (working tree, `--rev` or `--staged`), without judging the result.
+pub fn load(repo: &crate::cli::RepoArgs) -> Result<Loaded, CliError> {
     let cwd = std::env::current_dir().map_err(|e| CliError {
         message: format!("cannot read the current directory: {e}"),
         hint: None,
     })?;
-    let root = astbase::source::find_root(repo, &cwd)?;
-    let report = astbase::validate::validate_repo(&root)?;
+    let root = astbase::source::find_root(repo.repo.as_deref(), &cwd)?;
+    let (report, source_label, revision, uncommitted) = if repo.staged {
+        let revision = astbase::source::git::read_index(&root)?;
+        let report = astbase::validate::validate_revision(&root, &revision, "index")?;
+        (report, revision.label(), Some(revision), Vec::new())
+    } else if let Some(rev) = &repo.rev {
+        let revision = astbase::source::git::read_commit(&root, rev)?;
+        let report = astbase::validate::validate_revision(&root, &revision, rev)?;
+        (report, revision.label(), Some(revision), Vec::new())
+    } else {
+        let report = astbase::validate::validate_repo(&root)?;
+        match astbase::source::git::work_tree(&root) {
+            Some(tree) => (report, tree.label(), None, tree.changed),
+            None => (report, "working tree".to_owned(), None, Vec::new()),
+        }
+    };
+    Ok(Loaded {
+        report,
+        source_label,
+        revision,
+        uncommitted,
+    })
+}
+
+/// Validates the repo for a command that needs a valid fleet: prints the diagnostics
+/// (all of them on errors, one line per warning otherwise) and stops on errors.
+pub fn load_valid(repo: &crate::cli::RepoArgs, color: bool) -> Result<Loaded, CliError> {
+    let loaded = load(repo)?;
+    let report = &loaded.report;
     if report.errors() > 0 {
         eprint!(
             "{}",
@@ -80,7 +124,58 @@ pub fn load_valid(
     for d in &report.diagnostics {
         eprintln!("{}", astbase::diagnostics::short_line(&report.sources, d));
     }
-    Ok(report)
+    Ok(loaded)
+}
+
+/// The template overrides directory (`project.templates_dir`): from the working tree,
+/// or, for a git revision, the revision's files copied to a temporary directory (kept
+/// alive by the returned guard).
+pub fn templates_dir(
+    loaded: &Loaded,
+) -> Result<(Option<std::path::PathBuf>, Option<TempDir>), CliError> {
+    let Some(dir) = loaded.report.fleet.project.templates_dir.as_ref() else {
+        return Ok((None, None));
+    };
+    let root = &loaded.report.sources.root;
+    let Some(revision) = &loaded.revision else {
+        return Ok((Some(root.join(dir)), None));
+    };
+    let temp = TempDir::new()?;
+    let prefix = format!("{}/", dir.trim_end_matches('/'));
+    for (rel, bytes) in &revision.files {
+        if let Some(name) = rel.strip_prefix(&prefix) {
+            let path = temp.0.join(name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| CliError::io("create", parent, e))?;
+            }
+            std::fs::write(&path, bytes).map_err(|e| CliError::io("write", &path, e))?;
+        }
+    }
+    Ok((Some(temp.0.clone()), Some(temp)))
+}
+
+/// A directory removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> Result<TempDir, CliError> {
+        let path = std::env::temp_dir().join(format!(
+            "astbase-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&path).map_err(|e| CliError::io("create", &path, e))?;
+        Ok(TempDir(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Checks that every server named on the command line exists.

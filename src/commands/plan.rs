@@ -6,12 +6,16 @@ use astbase::plan::{Plan, plan_fleet, report};
 use astbase::render::{RenderOptions, SecretSource, render_fleet};
 use astbase::transport::{ConnectOptions, Target};
 
-use super::{CliError, CommandResult, check_server_names, exit, load_valid, print};
+use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates_dir};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// Validates, renders and plans the servers in scope.
-pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Target>>), CliError> {
-    let report = load_valid(scope.repo.repo.as_deref(), color)?;
+pub fn prepare(
+    scope: &ScopeArgs,
+    color: bool,
+) -> Result<(Plan, Vec<Option<Target>>, Vec<String>), CliError> {
+    let loaded = load_valid(&scope.repo, color)?;
+    let report = &loaded.report;
     let fleet = &report.fleet;
     check_server_names(fleet, scope.servers.iter().chain(&scope.exclude))?;
     let selected: Vec<String> = fleet
@@ -29,11 +33,12 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Targe
     }
     let root = &report.sources.root;
     let secrets = SecretSource::from_env(root);
+    let (templates_dir, _templates) = templates_dir(&loaded)?;
     let options = RenderOptions {
-        source_label: "working tree".into(),
+        source_label: loaded.source_label.clone(),
         servers: selected,
         secrets: &secrets,
-        templates_dir: fleet.project.templates_dir.as_ref().map(|d| root.join(d)),
+        templates_dir,
     };
     let outputs = render_fleet(fleet, &report.sources, &options)?;
     let mut connect = ConnectOptions::defaults();
@@ -45,18 +50,19 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<(Plan, Vec<Option<Targe
         connect.known_hosts = file;
     }
     connect.accept_new_host_keys = scope.accept_new_host_keys;
-    Ok(plan_fleet(
+    let (plan, targets) = plan_fleet(
         fleet,
         root,
         outputs,
         &options.source_label,
         scope.parallelism,
         &connect,
-    ))
+    );
+    Ok((plan, targets, loaded.uncommitted.clone()))
 }
 
 pub fn run(args: &PlanArgs, color: bool) -> CommandResult {
-    let (plan, _) = prepare(&args.scope, color)?;
+    let (plan, _, _) = prepare(&args.scope, color)?;
     let text = match args.format {
         PlanFormat::Text => report::text(&plan, color),
         PlanFormat::Markdown => report::markdown(&plan),

@@ -5,24 +5,21 @@ use std::process::ExitCode;
 
 use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_each};
 
-use super::{CliError, CommandResult, check_server_names, exit, load_valid, print};
+use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates_dir};
 use crate::cli::RenderArgs;
 
 pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
-    let report = load_valid(args.repo.repo.as_deref(), color)?;
+    let loaded = load_valid(&args.repo, color)?;
+    let report = &loaded.report;
     check_server_names(&report.fleet, &args.servers)?;
     let root = &report.sources.root;
     let secrets = SecretSource::from_env(root);
+    let (templates_dir, _templates) = templates_dir(&loaded)?;
     let options = RenderOptions {
-        source_label: "working tree".into(),
+        source_label: loaded.source_label.clone(),
         servers: args.servers.clone(),
         secrets: &secrets,
-        templates_dir: report
-            .fleet
-            .project
-            .templates_dir
-            .as_ref()
-            .map(|d| root.join(d)),
+        templates_dir,
     };
     let suffix = report.fleet.project.suffix.as_deref().unwrap_or("odoo");
     // Each server's files are written as soon as they are rendered and then dropped.

@@ -3,19 +3,13 @@
 use std::process::ExitCode;
 
 use astbase::diagnostics;
-use astbase::source::find_root;
-use astbase::validate::{Report, validate_repo};
+use astbase::validate::Report;
 
-use super::{CliError, CommandResult, exit, print};
+use super::{CommandResult, exit, print};
 use crate::cli::{Format, ValidateArgs};
 
 pub fn run(args: &ValidateArgs, color: bool) -> CommandResult {
-    let cwd = std::env::current_dir().map_err(|e| CliError {
-        message: format!("cannot read the current directory: {e}"),
-        hint: None,
-    })?;
-    let root = find_root(args.repo.repo.as_deref(), &cwd)?;
-    let report = validate_repo(&root)?;
+    let report = super::load(&args.repo)?.report;
     let valid = report.is_valid(args.deny_warnings);
     match args.format {
         Format::Json => {

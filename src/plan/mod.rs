@@ -234,12 +234,24 @@ pub fn plan_server(
     };
     for ((file, before), base) in rendered.files.iter().zip(generated).zip(bases) {
         let after = hash(file.content.as_bytes());
-        let before_hash = before.as_deref().map(hash);
-        let action = match &before_hash {
+        let mut before_hash = before.as_deref().map(hash);
+        let mut action = match &before_hash {
             None => Action::Create,
             Some(h) if *h == after => Action::Unchanged,
             Some(_) => Action::Change,
         };
+        // Only the header differs (another commit or astbase version, same config):
+        // leave the host's file as it is; its hash is what the state records.
+        let mut after = after;
+        if action == Action::Change
+            && let Some(old) = before.as_deref()
+            && crate::render::body(&String::from_utf8_lossy(old))
+                == crate::render::body(&file.content)
+        {
+            action = Action::Unchanged;
+            after = before_hash.take().expect("the file exists");
+            before_hash = Some(after.clone());
+        }
         let recorded = managed.get(&file.name);
         let unconfirmed = action == Action::Unchanged && recorded != Some(&after);
         let drift = match (recorded, &before_hash) {

@@ -1,6 +1,7 @@
 //! The config repository as files: finding its root, listing its YAML files, reading
 //! them into position-keeping trees.
 
+pub mod git;
 pub mod pointer;
 pub mod yaml;
 
@@ -352,16 +353,27 @@ pub fn read_file(root: &Path, rel: &str, display: String) -> Result<SourceFile, 
     };
     let len = std::fs::metadata(&path).map_err(io)?.len();
     if len > MAX_FILE_BYTES {
-        let file = SourceFile::from_bytes(rel.to_owned(), display, Vec::new());
-        return Ok(file.with_read_error(YamlError {
-            span: Span::point(Pos { line: 1, col: 1 }),
-            message: format!("file is {len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
-            hint: Some("split the fleet into several files".into()),
-            related: None,
-        }));
+        return Ok(too_large(rel, display, len));
     }
     let bytes = std::fs::read(&path).map_err(io)?;
     Ok(SourceFile::from_bytes(rel.to_owned(), display, bytes))
+}
+
+/// A file read from git (a commit or the index); oversize files become a file-level error.
+pub fn file_from_blob(rel: &str, display: String, bytes: &[u8]) -> SourceFile {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return too_large(rel, display, bytes.len() as u64);
+    }
+    SourceFile::from_bytes(rel.to_owned(), display, bytes.to_vec())
+}
+
+fn too_large(rel: &str, display: String, len: u64) -> SourceFile {
+    SourceFile::from_bytes(rel.to_owned(), display, Vec::new()).with_read_error(YamlError {
+        span: Span::point(Pos { line: 1, col: 1 }),
+        message: format!("file is {len} bytes, more than the {MAX_FILE_BYTES}-byte limit"),
+        hint: Some("split the fleet into several files".into()),
+        related: None,
+    })
 }
 
 /// How to show a repo file's path: relative to the current directory when below it.

@@ -69,6 +69,36 @@ pub fn validate_repo(root: &Path) -> Result<Report, SourceError> {
     Ok(check(sources))
 }
 
+/// Validates the repo at `root` as it is in a git revision (commit or index). Files are
+/// shown as `REV:path`, the way git names them.
+pub fn validate_revision(
+    root: &Path,
+    revision: &source::git::Revision,
+    shown_as: &str,
+) -> Result<Report, SourceError> {
+    let mut sources = Sources {
+        root: root.to_path_buf(),
+        files: Vec::new(),
+    };
+    let display = |rel: &str| format!("{shown_as}:{rel}");
+    let file = |rel: &str, bytes: &[u8]| source::file_from_blob(rel, display(rel), bytes);
+    let root_bytes = revision
+        .files
+        .get(ROOT_FILE)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let root_file = file(ROOT_FILE, root_bytes);
+    let (files, exclude) = file_globs(&root_file);
+    sources.push(root_file);
+    let filter = FileFilter::new(&files, &exclude)?;
+    for (rel, bytes) in &revision.files {
+        if rel != ROOT_FILE && filter.accepts(rel) {
+            sources.push(file(rel, bytes));
+        }
+    }
+    Ok(check(sources))
+}
+
 /// The `project.files` / `project.exclude` globs, read leniently: the schema check
 /// reports any problem with them later.
 fn file_globs(root_file: &SourceFile) -> (Vec<String>, Vec<String>) {
