@@ -12,7 +12,11 @@ use super::{CliError, CommandResult, exit, print};
 use crate::cli::ApplyArgs;
 
 pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
-    let (plan, targets, uncommitted) = prepare(&args.scope, color)?;
+    let super::plan::Prepared {
+        plan,
+        targets,
+        uncommitted,
+    } = prepare(&args.scope, color)?;
     if !uncommitted.is_empty() {
         let list = uncommitted
             .iter()

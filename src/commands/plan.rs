@@ -9,11 +9,16 @@ use astbase::transport::{ConnectOptions, Target};
 use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates_dir};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
+/// A plan, the open connections to its servers (in plan order; `None` where a server
+/// could not be reached), and the uncommitted files of the working tree.
+pub struct Prepared {
+    pub plan: Plan,
+    pub targets: Vec<Option<Target>>,
+    pub uncommitted: Vec<String>,
+}
+
 /// Validates, renders and plans the servers in scope.
-pub fn prepare(
-    scope: &ScopeArgs,
-    color: bool,
-) -> Result<(Plan, Vec<Option<Target>>, Vec<String>), CliError> {
+pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<Prepared, CliError> {
     let loaded = load_valid(&scope.repo, color)?;
     let report = &loaded.report;
     let fleet = &report.fleet;
@@ -58,11 +63,15 @@ pub fn prepare(
         scope.parallelism,
         &connect,
     );
-    Ok((plan, targets, loaded.uncommitted.clone()))
+    Ok(Prepared {
+        plan,
+        targets,
+        uncommitted: loaded.uncommitted.clone(),
+    })
 }
 
 pub fn run(args: &PlanArgs, color: bool) -> CommandResult {
-    let (plan, _, _) = prepare(&args.scope, color)?;
+    let plan = prepare(&args.scope, color)?.plan;
     let text = match args.format {
         PlanFormat::Text => report::text(&plan, color),
         PlanFormat::Markdown => report::markdown(&plan),
