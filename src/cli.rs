@@ -28,6 +28,12 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema of fleet files (for editors and CI).
     Schema,
+    /// Compare the generated configuration of two git revisions, offline: what a merge
+    /// would change on which PBX.
+    Diff(DiffArgs),
+    /// Git hooks for a config repository.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Run beside Asterisk: store CDRs from AMI in SQLite, track live calls, ban attackers.
     Agent(AgentArgs),
     /// Call records stored by the agent: statistics, export, backfill from Master.csv.
@@ -39,6 +45,47 @@ pub enum Command {
     Hangup(HangupArgs),
     /// Listen to, whisper to, or barge into an extension's call (ChanSpy via Originate).
     Spy(SpyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old revision (branch, tag, commit: e.g. origin/main).
+    #[arg(value_name = "REV_A")]
+    pub from: String,
+    /// The new revision (default: the working tree).
+    #[arg(value_name = "REV_B")]
+    pub to: Option<String>,
+    /// The config repository (default: search upward from the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Only these servers (repeatable).
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+    /// text for terminals and logs, markdown for a merge-request comment.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Exit 2 when some server's configuration changes (0 when none does).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Install a git pre-commit hook that validates the staged configuration.
+    Install(HookInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HookInstallArgs {
+    /// The config repository (default: search upward from the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 }
 
 /// How to reach AMI; the environment variables are the old agent's.

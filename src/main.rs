@@ -60,6 +60,8 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(args, color),
         Command::Apply(args) => commands::apply::run(args, color),
         Command::Schema => commands::schema::run(),
+        Command::Diff(args) => commands::diff::run(args, color),
+        Command::Hook(cli::HookCommand::Install(args)) => commands::hook::install(args),
         Command::Agent(args) => commands::agent::run_agent(args),
         Command::Cdr(command) => commands::agent::run_cdr(command),
         Command::Calls(args) => commands::agent::run_calls(args),

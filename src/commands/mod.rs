@@ -3,6 +3,8 @@
 
 pub mod agent;
 pub mod apply;
+pub mod diff;
+pub mod hook;
 pub mod plan;
 pub mod render;
 pub mod schema;
@@ -76,26 +78,52 @@ pub struct Loaded {
     pub uncommitted: Vec<String>,
 }
 
+/// Which state of the repository to read.
+pub enum Which<'a> {
+    WorkTree,
+    Rev(&'a str),
+    Staged,
+}
+
 /// Validates the repo (working tree, `--rev` or `--staged`), without judging the result.
 pub fn load(repo: &crate::cli::RepoArgs) -> Result<Loaded, CliError> {
+    let root = find_root(repo.repo.as_deref())?;
+    let which = match (&repo.rev, repo.staged) {
+        (_, true) => Which::Staged,
+        (Some(rev), _) => Which::Rev(rev),
+        (None, false) => Which::WorkTree,
+    };
+    load_from(&root, &which)
+}
+
+/// The config root: `--repo`, or found upward from the current directory.
+pub fn find_root(repo: Option<&std::path::Path>) -> Result<std::path::PathBuf, CliError> {
     let cwd = std::env::current_dir().map_err(|e| CliError {
         message: format!("cannot read the current directory: {e}"),
         hint: None,
     })?;
-    let root = astbase::source::find_root(repo.repo.as_deref(), &cwd)?;
-    let (report, source_label, revision, uncommitted) = if repo.staged {
-        let revision = astbase::source::git::read_index(&root)?;
-        let report = astbase::validate::validate_revision(&root, &revision, "index")?;
-        (report, revision.label(), Some(revision), Vec::new())
-    } else if let Some(rev) = &repo.rev {
-        let revision = astbase::source::git::read_commit(&root, rev)?;
-        let report = astbase::validate::validate_revision(&root, &revision, rev)?;
-        (report, revision.label(), Some(revision), Vec::new())
-    } else {
-        let report = astbase::validate::validate_repo(&root)?;
-        match astbase::source::git::work_tree(&root) {
-            Some(tree) => (report, tree.label(), None, tree.changed),
-            None => (report, "working tree".to_owned(), None, Vec::new()),
+    Ok(astbase::source::find_root(repo, &cwd)?)
+}
+
+/// Validates the repo at `root` in the given state.
+pub fn load_from(root: &std::path::Path, which: &Which) -> Result<Loaded, CliError> {
+    let (report, source_label, revision, uncommitted) = match which {
+        Which::Staged => {
+            let revision = astbase::source::git::read_index(root)?;
+            let report = astbase::validate::validate_revision(root, &revision, "index")?;
+            (report, revision.label(), Some(revision), Vec::new())
+        }
+        Which::Rev(rev) => {
+            let revision = astbase::source::git::read_commit(root, rev)?;
+            let report = astbase::validate::validate_revision(root, &revision, rev)?;
+            (report, revision.label(), Some(revision), Vec::new())
+        }
+        Which::WorkTree => {
+            let report = astbase::validate::validate_repo(root)?;
+            match astbase::source::git::work_tree(root) {
+                Some(tree) => (report, tree.label(), None, tree.changed),
+                None => (report, "working tree".to_owned(), None, Vec::new()),
+            }
         }
     };
     Ok(Loaded {
@@ -110,6 +138,11 @@ pub fn load(repo: &crate::cli::RepoArgs) -> Result<Loaded, CliError> {
 /// (all of them on errors, one line per warning otherwise) and stops on errors.
 pub fn load_valid(repo: &crate::cli::RepoArgs, color: bool) -> Result<Loaded, CliError> {
     let loaded = load(repo)?;
+    require_valid(loaded, color)
+}
+
+/// Prints the diagnostics of a loaded repo; errors stop the command.
+pub fn require_valid(loaded: Loaded, color: bool) -> Result<Loaded, CliError> {
     let report = &loaded.report;
     if report.errors() > 0 {
         eprint!(

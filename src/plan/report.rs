@@ -22,7 +22,7 @@ fn action_word(action: Action) -> &'static str {
 }
 
 /// Colours a unified diff for a terminal.
-fn colour_diff(diff: &str) -> String {
+pub fn colour_diff(diff: &str) -> String {
     diff.lines()
         .map(|l| {
             let code = if l.starts_with("+++") || l.starts_with("---") {

@@ -37,7 +37,12 @@ type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Sync + Send>;
 pub struct SecretSource {
     root: PathBuf,
     env: EnvLookup,
+    /// Resolve every `{env}`/`{file}` secret to [`PLACEHOLDER`] (offline diffs).
+    placeholders: bool,
 }
+
+/// What `{env}` and `{file}` secrets render as when they are not looked up.
+pub const PLACEHOLDER: &str = "********";
 
 impl SecretSource {
     /// Reads the process environment.
@@ -45,6 +50,18 @@ impl SecretSource {
         SecretSource {
             root: root.to_path_buf(),
             env: Box::new(|name| std::env::var(name).ok()),
+            placeholders: false,
+        }
+    }
+
+    /// Looks nothing up: `{env}` and `{file}` secrets render as [`PLACEHOLDER`]. For
+    /// `astbase diff`, which compares revisions offline (a reviewer's CI job has no
+    /// production secrets, and diffs mask secrets anyway).
+    pub fn placeholders(root: &Path) -> SecretSource {
+        SecretSource {
+            root: root.to_path_buf(),
+            env: Box::new(|_| None),
+            placeholders: true,
         }
     }
 
@@ -56,6 +73,7 @@ impl SecretSource {
         SecretSource {
             root: root.to_path_buf(),
             env: Box::new(env),
+            placeholders: false,
         }
     }
 
@@ -63,6 +81,7 @@ impl SecretSource {
     pub fn resolve(&self, secret: &Secret) -> Result<String, SecretError> {
         match secret {
             Secret::Plain(value) => Ok(value.clone()),
+            Secret::Env(_) | Secret::File(_) if self.placeholders => Ok(PLACEHOLDER.to_owned()),
             Secret::Env(e) => match (self.env)(&e.env) {
                 None => Err(SecretError::EnvMissing(e.env.clone())),
                 Some(v) if v.is_empty() => Err(SecretError::EnvEmpty(e.env.clone())),

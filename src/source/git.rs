@@ -271,3 +271,19 @@ pub fn work_tree(root: &Path) -> Option<WorkTree> {
         .unwrap_or_default();
     Some(WorkTree { head, changed })
 }
+
+/// Where a repository's hooks live (`core.hooksPath` if set, else `.git/hooks`) and the
+/// config root relative to the work tree (`""` or `a/b/`).
+pub fn hooks_dir(root: &Path) -> Result<(PathBuf, String), GitError> {
+    let (repo, prefix) = open(root)?;
+    let configured = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_path("core.hooksPath").ok());
+    let dir = match configured {
+        Some(p) if p.is_absolute() => p,
+        Some(p) => repo.workdir().unwrap_or_else(|| repo.path()).join(p),
+        None => repo.path().join("hooks"),
+    };
+    Ok((dir, prefix))
+}

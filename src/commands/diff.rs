@@ -1,0 +1,192 @@
+//! `astbase diff REV_A [REV_B]`: what a change does to each PBX, offline. Both
+//! revisions are validated and rendered (secrets from the environment or files are not
+//! looked up: they render as placeholders, and diffs mask secrets anyway), then the
+//! generated files are compared server by server, ignoring the header lines that only
+//! say which revision they came from.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+
+use astbase::plan::diff;
+use astbase::render::{RenderOptions, SecretSource, body, render_fleet};
+
+use super::{
+    CliError, CommandResult, Loaded, Which, exit, find_root, load_from, print, require_valid,
+    templates_dir,
+};
+use crate::cli::{DiffArgs, DiffFormat};
+
+/// One server's generated files: name -> content.
+type Files = BTreeMap<String, String>;
+
+fn render(loaded: &Loaded, filter: &[String]) -> Result<BTreeMap<String, Files>, CliError> {
+    let report = &loaded.report;
+    let root = &report.sources.root;
+    let secrets = SecretSource::placeholders(root);
+    let (templates_dir, _templates) = templates_dir(loaded)?;
+    let servers: Vec<String> = report
+        .fleet
+        .servers
+        .iter()
+        .map(|s| s.name.to_string())
+        .filter(|n| filter.is_empty() || filter.contains(n))
+        .collect();
+    if servers.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let options = RenderOptions {
+        source_label: loaded.source_label.clone(),
+        servers,
+        secrets: &secrets,
+        templates_dir,
+    };
+    Ok(render_fleet(&report.fleet, &report.sources, &options)?
+        .into_iter()
+        .map(|o| {
+            let files = o.files.into_iter().map(|f| (f.name, f.content)).collect();
+            (o.server, files)
+        })
+        .collect())
+}
+
+/// What changed on one server.
+struct ServerDiff {
+    server: String,
+    /// `new server` / `server removed`, if the whole server comes or goes.
+    note: Option<&'static str>,
+    /// (file, what happens, unified diff)
+    files: Vec<(String, &'static str, String)>,
+}
+
+fn compare(old: &BTreeMap<String, Files>, new: &BTreeMap<String, Files>) -> Vec<ServerDiff> {
+    let empty = Files::new();
+    let servers: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    let mut out = Vec::new();
+    for server in servers {
+        let (a, b) = (old.get(server), new.get(server));
+        let note = match (a, b) {
+            (None, Some(_)) => Some("new server"),
+            (Some(_), None) => Some("server removed"),
+            _ => None,
+        };
+        let (a, b) = (a.unwrap_or(&empty), b.unwrap_or(&empty));
+        let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        let mut files = Vec::new();
+        for name in names {
+            let (before, after) = (a.get(name).map(|t| body(t)), b.get(name).map(|t| body(t)));
+            if before == after {
+                continue;
+            }
+            let what = match (before, after) {
+                (None, _) => "create",
+                (_, None) => "remove",
+                _ => "change",
+            };
+            let text = diff::unified(name, before.unwrap_or(""), after.unwrap_or(""));
+            files.push((name.clone(), what, text));
+        }
+        if !files.is_empty() || note.is_some() {
+            out.push(ServerDiff {
+                server: server.clone(),
+                note,
+                files,
+            });
+        }
+    }
+    out
+}
+
+pub fn run(args: &DiffArgs, color: bool) -> CommandResult {
+    let root = find_root(args.repo.as_deref())?;
+    let old = require_valid(load_from(&root, &Which::Rev(&args.from))?, color)?;
+    let new = require_valid(
+        match &args.to {
+            Some(rev) => load_from(&root, &Which::Rev(rev))?,
+            None => load_from(&root, &Which::WorkTree)?,
+        },
+        color,
+    )?;
+    for name in &args.servers {
+        if old.report.fleet.server(name).is_none() && new.report.fleet.server(name).is_none() {
+            return Err(CliError {
+                message: format!("no server `{name}` in either revision"),
+                hint: None,
+            });
+        }
+    }
+    let changes = compare(&render(&old, &args.servers)?, &render(&new, &args.servers)?);
+    let to = args.to.clone().unwrap_or_else(|| "working tree".into());
+    let title = format!("{}..{}", args.from, to);
+    let files: usize = changes.iter().map(|c| c.files.len()).sum();
+    let summary = if changes.is_empty() {
+        "no server changes".to_owned()
+    } else {
+        format!(
+            "{} server(s) change, {files} file(s): {}",
+            changes.len(),
+            changes
+                .iter()
+                .map(|c| c.server.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let text = match args.format {
+        DiffFormat::Text => {
+            let mut out = String::new();
+            for c in &changes {
+                out.push_str(&format!(
+                    "== {}{}\n",
+                    c.server,
+                    c.note.map(|n| format!(" ({n})")).unwrap_or_default()
+                ));
+                for (name, what, _) in &c.files {
+                    let sign = match *what {
+                        "create" => "+",
+                        "remove" => "-",
+                        _ => "~",
+                    };
+                    out.push_str(&format!("  {sign} {name} ({what})\n"));
+                }
+                for (_, _, d) in &c.files {
+                    out.push('\n');
+                    out.push_str(&if color {
+                        astbase::plan::report::colour_diff(d)
+                    } else {
+                        d.clone()
+                    });
+                }
+                out.push('\n');
+            }
+            out.push_str(&format!("Diff {title}: {summary}.\n"));
+            out
+        }
+        DiffFormat::Markdown => {
+            let mut out = format!("### astbase diff `{title}`\n\n**{summary}**\n");
+            for c in &changes {
+                out.push_str(&format!(
+                    "\n<details><summary>{}{}: {} file(s)</summary>\n\n",
+                    c.server,
+                    c.note.map(|n| format!(" ({n})")).unwrap_or_default(),
+                    c.files.len()
+                ));
+                for (name, what, d) in &c.files {
+                    out.push_str(&format!("- `{name}`: {what}\n"));
+                    if !d.is_empty() {
+                        out.push_str(&format!("\n```diff\n{}```\n\n", d.replace("```", "` ` `")));
+                    }
+                }
+                out.push_str("</details>\n");
+            }
+            out
+        }
+    };
+    print(&text)?;
+    Ok(ExitCode::from(
+        if args.detailed_exitcode && !changes.is_empty() {
+            exit::CHANGES
+        } else {
+            exit::OK
+        },
+    ))
+}
