@@ -359,6 +359,11 @@ pub struct ScopeArgs {
     /// Record the key of a host not yet in known_hosts (a changed key is always refused).
     #[arg(long)]
     pub accept_new_host_keys: bool,
+
+    /// Apply a firewall change even though it would drop SSH from the address astbase
+    /// connects from (you will lose access unless another path exists).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

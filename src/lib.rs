@@ -7,6 +7,7 @@ pub mod agent;
 pub mod apply;
 pub mod conf;
 pub mod diagnostics;
+pub mod firewall;
 pub mod model;
 pub mod netaddr;
 pub mod parallel;

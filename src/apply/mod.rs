@@ -44,11 +44,21 @@ impl ApplyOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Applied { reloads: Vec<String> },
+    Applied {
+        reloads: Vec<String>,
+        /// The firewall sets and chain were updated.
+        firewall: bool,
+    },
     Unchanged,
-    RolledBack { reason: String },
-    Failed { reason: String },
-    Unreachable { reason: String },
+    RolledBack {
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
+    Unreachable {
+        reason: String,
+    },
 }
 
 impl Outcome {
@@ -68,6 +78,8 @@ pub enum ApplyError {
     Reload(String),
     #[error("{0}")]
     Verify(String),
+    #[error("{0}")]
+    Firewall(String),
 }
 
 /// Applies one server's plan.
@@ -131,7 +143,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         }
     };
     if !plan.has_changes() || freshness == Freshness::AlreadyApplied {
-        return match write_state(host, plan, &paths, options, now.as_secs()) {
+        return match write_state(host, plan, &paths, options, now.as_secs(), true) {
             Ok(()) => Outcome::Unchanged,
             Err(e) => Outcome::Failed {
                 reason: e.to_string(),
@@ -167,12 +179,35 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
     };
     prune_backups(host, &paths);
-    match write_state(host, plan, &paths, options, now.as_secs()) {
-        Ok(()) => Outcome::Applied { reloads },
+    // 5. The firewall, once the configuration is in: sets swapped atomically, the chain
+    // replaced in one transaction.
+    let firewall = match apply_firewall(host, plan) {
+        Ok(changed) => changed,
+        Err(e) => {
+            let _ = write_state(host, plan, &paths, options, now.as_secs(), false);
+            return Outcome::Failed {
+                reason: format!("the configuration was applied, but the firewall failed: {e}"),
+            };
+        }
+    };
+    match write_state(host, plan, &paths, options, now.as_secs(), true) {
+        Ok(()) => Outcome::Applied { reloads, firewall },
         Err(e) => Outcome::Failed {
             reason: format!("applied, but the state file could not be written: {e}"),
         },
     }
+}
+
+/// Runs the firewall script of the plan, if it has one; true if it ran.
+fn apply_firewall(host: &mut Host, plan: &ServerPlan) -> Result<bool, ApplyError> {
+    let Some(script) = plan.firewall.as_ref().and_then(|f| f.script.as_ref()) else {
+        return Ok(false);
+    };
+    let out = host.command(&["sh".into(), "-c".into(), script.clone()])?;
+    if out.status != 0 {
+        return Err(ApplyError::Firewall(out.stderr_text()));
+    }
+    Ok(true)
 }
 
 /// What the host looks like once we hold its lock.
@@ -432,8 +467,16 @@ fn write_state(
     paths: &Paths,
     options: &ApplyOptions,
     now: u64,
+    firewall_applied: bool,
 ) -> Result<(), TransportError> {
     let state = State {
+        // What the host's firewall now is: the plan's, unless applying it failed.
+        firewall: plan
+            .firewall
+            .as_ref()
+            .filter(|f| f.skipped.is_none() && firewall_applied)
+            .map(|f| f.hash.clone())
+            .or_else(|| plan.recorded_firewall.clone().filter(|_| !firewall_applied)),
         astbase_version: env!("CARGO_PKG_VERSION").to_owned(),
         source: options.source.clone(),
         applied_at: now,

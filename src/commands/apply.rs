@@ -156,8 +156,17 @@ impl Progress {
 
 fn describe(outcome: &Outcome) -> String {
     match outcome {
-        Outcome::Applied { reloads } if reloads.is_empty() => "applied".into(),
-        Outcome::Applied { reloads } => format!("applied ({})", reloads.join(", ")),
+        Outcome::Applied { reloads, firewall } => {
+            let mut parts = reloads.clone();
+            if *firewall {
+                parts.push("firewall updated".into());
+            }
+            if parts.is_empty() {
+                "applied".into()
+            } else {
+                format!("applied ({})", parts.join(", "))
+            }
+        }
         Outcome::Unchanged => "unchanged".into(),
         Outcome::RolledBack { reason } => format!("rolled back: {reason}"),
         Outcome::Failed { reason } => format!("failed: {reason}"),

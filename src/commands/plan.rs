@@ -62,6 +62,7 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<Prepared, CliError> {
         &options.source_label,
         scope.parallelism,
         &connect,
+        scope.force,
     );
     Ok(Prepared {
         plan,

@@ -77,6 +77,12 @@ pub struct ServerPlan {
     /// Why the server could not be planned (unreachable, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The firewall, when astbase manages this server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<crate::firewall::FirewallPlan>,
+    /// The firewall hash the host's state file records (for drift).
+    #[serde(skip)]
+    pub recorded_firewall: Option<String>,
 }
 
 /// Counts for the summary line.
@@ -117,6 +123,10 @@ impl ServerPlan {
             }
         }
         c.change += self.includes.len();
+        c.change += self
+            .firewall
+            .as_ref()
+            .map_or(0, crate::firewall::FirewallPlan::changes);
         c
     }
 
@@ -209,6 +219,7 @@ pub fn plan_server(
     };
     let managed: BTreeMap<String, String> =
         state.as_ref().map(|s| s.files.clone()).unwrap_or_default();
+    let recorded_firewall = state.as_ref().and_then(|s| s.firewall.clone());
     let stale: Vec<&String> = managed
         .keys()
         .filter(|n| !rendered.files.iter().any(|f| &f.name == *n))
@@ -321,6 +332,8 @@ pub fn plan_server(
         includes,
         reloads,
         error: None,
+        firewall: None,
+        recorded_firewall,
     })
 }
 
@@ -334,6 +347,7 @@ pub fn plan_fleet(
     source: &str,
     parallelism: usize,
     connect: &crate::transport::ConnectOptions,
+    force_firewall: bool,
 ) -> (Plan, Vec<Option<crate::transport::Target>>) {
     let results = crate::parallel::map_with(&outputs, parallelism, |output| {
         let server = fleet
@@ -343,7 +357,10 @@ pub fn plan_fleet(
             Ok(t) => t,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
-        match plan_server(&mut target.host, &target.conf_dir, output) {
+        match plan_server(&mut target.host, &target.conf_dir, output).and_then(|mut plan| {
+            plan_firewall(fleet, server, &mut target.host, &mut plan, force_firewall)?;
+            Ok(plan)
+        }) {
             Ok(plan) => (plan, Some(target)),
             Err(e) => (
                 failed_plan(output, &target.host.describe(), e.to_string()),
@@ -360,6 +377,42 @@ pub fn plan_fleet(
     (plan, targets)
 }
 
+/// Adds the firewall to a server's plan, when astbase manages it. A change that would
+/// lock astbase out of SSH, or a host without ipset/iptables, makes the server's plan an
+/// error (the lockout unless `force`).
+fn plan_firewall(
+    fleet: &crate::model::Fleet,
+    server: &crate::model::Server,
+    host: &mut Host,
+    plan: &mut ServerPlan,
+    force: bool,
+) -> Result<(), TransportError> {
+    let Some(desired) = crate::firewall::desired(fleet, server) else {
+        return Ok(());
+    };
+    if server.is_local() && !crate::firewall::in_network_namespace(host) {
+        plan.firewall = Some(crate::firewall::skipped(&desired));
+        return Ok(());
+    }
+    let current = crate::firewall::read_current(host)?;
+    let ssh_port = (!server.is_local()).then(|| server.ssh.port.unwrap_or(22));
+    let fw = crate::firewall::plan(
+        &desired,
+        &current,
+        plan.recorded_firewall.as_deref(),
+        ssh_port,
+    );
+    if let Some(e) = &fw.error {
+        plan.error = Some(format!("firewall: {e}"));
+    } else if let Some(lockout) = &fw.lockout
+        && !force
+    {
+        plan.error = Some(format!("firewall: {lockout}"));
+    }
+    plan.firewall = Some(fw);
+    Ok(())
+}
+
 fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
     ServerPlan {
         server: output.server.clone(),
@@ -369,5 +422,7 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         includes: Vec::new(),
         reloads: Vec::new(),
         error: Some(error),
+        firewall: None,
+        recorded_firewall: None,
     }
 }

@@ -74,6 +74,9 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
     if !s.reloads.is_empty() {
         out.push_str(&format!("  reloads: {}\n", s.reloads.join(", ")));
     }
+    if let Some(fw) = &s.firewall {
+        out.push_str(&firewall_text(fw));
+    }
     for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
         out.push('\n');
         out.push_str(&if color {
@@ -83,6 +86,64 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
         });
     }
     out.push_str(&format!("{}: {}\n\n", s.server, s.counts()));
+}
+
+/// The firewall part of a server's text.
+fn firewall_text(fw: &crate::firewall::FirewallPlan) -> String {
+    let mut out = String::new();
+    if let Some(why) = &fw.skipped {
+        out.push_str(&format!("  firewall: {why}\n"));
+        return out;
+    }
+    for set in &fw.sets {
+        let created = if set.create { ", created" } else { "" };
+        out.push_str(&format!(
+            "  ~ ipset {}: {} to add, {} to remove{created}\n",
+            set.name,
+            set.add.len(),
+            set.remove.len()
+        ));
+        for m in set.add.iter().take(20) {
+            out.push_str(&format!("      + {m}\n"));
+        }
+        for m in set.remove.iter().take(20) {
+            out.push_str(&format!("      - {m}\n"));
+        }
+        let more = (set.add.len() + set.remove.len()).saturating_sub(40);
+        if more > 0 {
+            out.push_str(&format!("      ... and {more} more\n"));
+        }
+    }
+    for chain in &fw.chains {
+        let tool = match chain.family {
+            crate::firewall::Family::Ipv4 => "iptables",
+            crate::firewall::Family::Ipv6 => "ip6tables",
+        };
+        if !chain.diff.is_empty() {
+            out.push_str(&format!("  ~ {tool} chain ASTBASE: rules change\n"));
+        }
+        if chain.add_jump {
+            out.push_str(&format!("  + {tool} INPUT: jump to ASTBASE\n"));
+        }
+    }
+    if fw.drift {
+        out.push_str(
+            "  ! drift: firewall sets or rules were changed on the host since the last apply\n",
+        );
+    }
+    for (set, n) in &fw.banned {
+        out.push_str(&format!(
+            "  {set}: {n} address(es) banned by the agent (kept)\n"
+        ));
+    }
+    if let Some(lockout) = &fw.lockout {
+        out.push_str(&format!("  ! LOCKOUT: {lockout}\n"));
+    }
+    for chain in fw.chains.iter().filter(|c| !c.diff.is_empty()) {
+        out.push('\n');
+        out.push_str(&chain.diff);
+    }
+    out
 }
 
 /// Text for a terminal or log.
@@ -139,6 +200,12 @@ pub fn markdown(plan: &Plan) -> String {
         }
         if !s.reloads.is_empty() {
             out.push_str(&format!("- reloads: `{}`\n", s.reloads.join("`, `")));
+        }
+        if let Some(fw) = &s.firewall {
+            out.push_str(&format!(
+                "\n```text\n{}```\n",
+                firewall_text(fw).replace("```", "` ` `")
+            ));
         }
         for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
             out.push_str(&format!(

@@ -17,6 +17,9 @@ pub struct State {
     pub applied_at: u64,
     /// Generated file name → sha256 of what astbase wrote.
     pub files: BTreeMap<String, String>,
+    /// sha256 of the firewall astbase last applied (sets and chain), if it manages one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<String>,
 }
 
 impl State {
