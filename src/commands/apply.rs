@@ -72,6 +72,15 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
     let outcomes = astbase::parallel::map_with(&work, args.scope.parallelism, |cell| {
         let mut guard = cell.lock().expect("each cell is used once");
         let (server_plan, target) = &mut *guard;
+        // A server whose plan is an error (a refused firewall change, ...) is not
+        // touched, even though it is reachable.
+        if let (Some(error), Some(_)) = (&server_plan.error, target.as_ref()) {
+            let outcome = Outcome::Failed {
+                reason: format!("not applied: {error}"),
+            };
+            progress.done(&format!("{}: {}", server_plan.server, describe(&outcome)));
+            return (server_plan.server.clone(), outcome);
+        }
         let Some(target) = target.as_mut() else {
             let outcome = Outcome::Unreachable {
                 reason: server_plan

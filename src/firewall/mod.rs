@@ -627,12 +627,19 @@ pub fn skipped(desired: &Desired) -> FirewallPlan {
     }
 }
 
-/// Whether this process runs in a network namespace other than the machine's own.
+/// Whether the host side runs inside a network namespace made with `ip netns add`
+/// (`ip netns identify` names it), or provably in one other than init's. When it cannot
+/// tell (no iproute2, `/proc/1` unreadable in a container), the answer is no: a local
+/// target must never have the firewall of the machine running astbase rewritten by
+/// accident.
 pub fn in_network_namespace(host: &mut Host) -> bool {
     host.command(&[
         "sh".into(),
         "-c".into(),
-        "[ \"$(readlink /proc/self/ns/net)\" != \"$(readlink /proc/1/ns/net)\" ]".into(),
+        "[ -n \"$(ip netns identify 2>/dev/null)\" ] && exit 0\n\
+         mine=$(readlink /proc/self/ns/net 2>/dev/null) && init=$(readlink /proc/1/ns/net 2>/dev/null) \
+         && [ -n \"$mine\" ] && [ -n \"$init\" ] && [ \"$mine\" != \"$init\" ]"
+            .into(),
     ])
     .is_ok_and(|o| o.status == 0)
 }

@@ -5,6 +5,7 @@ mod ami_double;
 mod apply;
 mod cli;
 mod escaping;
+mod firewall;
 mod git;
 mod render;
 mod robustness;
