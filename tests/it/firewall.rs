@@ -126,10 +126,16 @@ impl Drop for Lab {
 
 /// A config repo with one local server whose firewall astbase manages.
 fn repo(dir: &Path, firewall: &str) -> PathBuf {
+    let root = empty_repo(dir);
+    write_fleet(&root, firewall);
+    root
+}
+
+/// `astbase.yaml`, and the PBX's conf dir and Asterisk stand-in under `pbx/`.
+fn empty_repo(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let root = dir.join("repo");
-    let conf = root.join("pbx/etc/asterisk");
-    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::create_dir_all(root.join("pbx/etc/asterisk")).unwrap();
     std::fs::write(root.join("pbx/asterisk"), STANDIN).unwrap();
     std::fs::set_permissions(
         root.join("pbx/asterisk"),
@@ -141,7 +147,6 @@ fn repo(dir: &Path, firewall: &str) -> PathBuf {
         "project:\n  exclude: [\"pbx/**\"]\n",
     )
     .unwrap();
-    write_fleet(&root, firewall);
     root
 }
 
@@ -360,20 +365,7 @@ fn over_ssh_in_a_namespace_a_change_that_would_lock_astbase_out_is_refused() {
 
     // The PBX is reached over SSH from the office namespace; its firewall protects the
     // SSH port itself and drops everyone not allowed.
-    let root = d.join("repo");
-    std::fs::create_dir_all(root.join("pbx")).unwrap();
-    std::fs::write(root.join("pbx/asterisk"), STANDIN).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        root.join("pbx/asterisk"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("astbase.yaml"),
-        "project:\n  exclude: [\"pbx/**\"]\n",
-    )
-    .unwrap();
+    let root = empty_repo(d);
     let fleet = |management: &str| {
         format!(
             "address_lists:\n  - {{name: admins, addresses: [10.201.0.2]}}\n  - {{name: nobody, addresses: [192.0.2.1]}}\n\
@@ -386,7 +378,6 @@ fn over_ssh_in_a_namespace_a_change_that_would_lock_astbase_out_is_refused() {
             bin = root.join("pbx/asterisk").display(),
         )
     };
-    std::fs::create_dir_all(root.join("pbx/etc/asterisk")).unwrap();
     std::fs::write(root.join("fleet.yaml"), fleet("nobody")).unwrap();
     let known = d.join("known_hosts");
     let run = |args: &[&str]| {
