@@ -143,7 +143,22 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         }
     };
     if !plan.has_changes() || freshness == Freshness::AlreadyApplied {
+        // The files are as wanted; the firewall may still need its step (another apply
+        // of the same render switched the files, but its firewall step failed).
+        let firewall = match apply_firewall(host, plan) {
+            Ok(changed) => changed,
+            Err(e) => {
+                let _ = write_state(host, plan, &paths, options, now.as_secs(), false);
+                return Outcome::Failed {
+                    reason: format!("the firewall failed: {e}"),
+                };
+            }
+        };
         return match write_state(host, plan, &paths, options, now.as_secs(), true) {
+            Ok(()) if firewall => Outcome::Applied {
+                reloads: Vec::new(),
+                firewall,
+            },
             Ok(()) => Outcome::Unchanged,
             Err(e) => Outcome::Failed {
                 reason: e.to_string(),
@@ -203,7 +218,7 @@ fn apply_firewall(host: &mut Host, plan: &ServerPlan) -> Result<bool, ApplyError
     let Some(script) = plan.firewall.as_ref().and_then(|f| f.script.as_ref()) else {
         return Ok(false);
     };
-    let out = host.command(&["sh".into(), "-c".into(), script.clone()])?;
+    let out = host.script(script)?;
     if out.status != 0 {
         return Err(ApplyError::Firewall(out.stderr_text()));
     }

@@ -209,6 +209,13 @@ fn check_same(saved: &Plan, now: &Plan) -> Result<(), CliError> {
                 old.server
             )));
         }
+        let firewall = |s: &astbase::plan::ServerPlan| s.firewall.as_ref().map(|f| f.hash.clone());
+        if firewall(old) != firewall(new) {
+            return Err(stale(format!(
+                "the repository now asks for a different firewall on `{}`",
+                old.server
+            )));
+        }
         if a.iter().map(|x| &x.1).ne(b.iter().map(|x| &x.1)) || old.includes != new.includes {
             return Err(stale(format!(
                 "files on `{}` changed since the plan was made",

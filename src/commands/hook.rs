@@ -22,10 +22,15 @@ pub fn install(args: &HookInstallArgs) -> CommandResult {
     std::fs::create_dir_all(&hooks).map_err(|e| CliError::io("create", &hooks, e))?;
     let hook = hooks.join("pre-commit");
     let chained = hooks.join(CHAINED);
-    let existing = std::fs::read_to_string(&hook).ok();
+    // Bytes, not text: a hook with Latin-1 comments is still someone's hook to keep.
+    let existing = match std::fs::symlink_metadata(&hook) {
+        Ok(_) => Some(std::fs::read(&hook).map_err(|e| CliError::io("read", &hook, e))?),
+        Err(_) => None,
+    };
+    let ours = |bytes: &[u8]| bytes.windows(MARKER.len()).any(|w| w == MARKER.as_bytes());
     let mut note = String::new();
     match &existing {
-        Some(text) if text.contains(MARKER) => note.push_str(" (updated)"),
+        Some(bytes) if ours(bytes) => note.push_str(" (updated)"),
         Some(_) if chained.exists() => {
             return Err(CliError {
                 message: format!(

@@ -79,6 +79,8 @@ pub struct Desired {
     pub policy: PortPolicy,
     /// Everything the allow sets hold, for the lockout check.
     pub allowed: Vec<Network>,
+    /// Everything the deny sets hold, for the lockout check.
+    pub denied: Vec<Network>,
 }
 
 /// The effective policy: the server's fields over the project's, over the defaults.
@@ -199,7 +201,8 @@ pub fn desired(fleet: &Fleet, server: &Server) -> Option<Desired> {
     let split = |nets: &[Network], family: Family| -> BTreeSet<String> {
         nets.iter()
             .filter(|n| n.addr.is_ipv4() == (family == Family::Ipv4))
-            .map(member)
+            .flat_map(|n| halves(*n))
+            .map(|n| member(&n))
             .collect()
     };
     let sets = vec![
@@ -282,7 +285,33 @@ pub fn desired(fleet: &Fleet, server: &Server) -> Option<Desired> {
         ports,
         policy: verdict,
         allowed,
+        denied,
     })
+}
+
+/// `hash:net` sets cannot hold a `/0`: "everything" is stored as its two halves.
+fn halves(n: Network) -> Vec<Network> {
+    if n.bits > 0 {
+        return vec![n];
+    }
+    let upper = match n.addr {
+        IpAddr::V4(_) => IpAddr::from(0x8000_0000u32.to_be_bytes()),
+        IpAddr::V6(_) => IpAddr::from((1u128 << 127).to_be_bytes()),
+    };
+    let lower = match n.addr {
+        IpAddr::V4(_) => IpAddr::from([0u8; 4]),
+        IpAddr::V6(_) => IpAddr::from([0u8; 16]),
+    };
+    vec![
+        Network {
+            addr: lower,
+            bits: 1,
+        },
+        Network {
+            addr: upper,
+            bits: 1,
+        },
+    ]
 }
 
 impl Desired {
@@ -302,14 +331,18 @@ impl Desired {
         crate::plan::hash(text.as_bytes())
     }
 
-    /// Whether traffic from `ip` to `port`/tcp would be dropped by the chain (ban set
-    /// aside: its members are the agent's).
+    /// Whether traffic from `ip` to `port`/tcp would be dropped by the chain, following
+    /// its order: allow set accepts, deny set drops, then the policy (the ban set aside:
+    /// its members are the agent's, and it never bans an allowed address).
     pub fn drops_tcp(&self, ip: IpAddr, port: u16) -> bool {
         let protected = self
             .ports
             .iter()
             .any(|(p, a, b)| *p == PortProtocol::Tcp && (*a..=*b).contains(&port));
-        protected && self.policy == PortPolicy::Drop && !self.allowed.iter().any(|n| n.contains(ip))
+        if !protected || self.allowed.iter().any(|n| n.contains(ip)) {
+            return false;
+        }
+        self.denied.iter().any(|n| n.contains(ip)) || self.policy == PortPolicy::Drop
     }
 
     /// The POSIX shell script that makes a host's firewall match.
@@ -381,13 +414,16 @@ pub struct Current {
     pub jump_v6: bool,
     /// The address astbase connects from, as the host sees it (`$SSH_CONNECTION`).
     pub client: Option<IpAddr>,
+    /// The SSH port the host sees the connection on (differs from the configured one
+    /// behind a port forward).
+    pub ssh_port: Option<u16>,
     pub tools: bool,
 }
 
 /// Reads the managed sets and chains in one round trip.
 pub fn read_current(host: &mut Host) -> Result<Current, TransportError> {
     let mut script = String::from(
-        "set -- ${SSH_CONNECTION:-}\necho \"client ${1:-}\"\n\
+        "set -- ${SSH_CONNECTION:-}\necho \"client ${1:-} ${4:-}\"\n\
          command -v ipset >/dev/null && command -v iptables >/dev/null && command -v ip6tables >/dev/null && echo tools\n\
          command -v ipset >/dev/null || exit 0\n",
     );
@@ -413,14 +449,18 @@ pub fn read_current(host: &mut Host) -> Result<Current, TransportError> {
         ));
     }
     script.push_str("exit 0\n");
-    let out = host.command(&["sh".into(), "-c".into(), script])?;
+    let out = host.script(&script)?;
     let mut current = Current::default();
     let mut set: Option<String> = None;
     let mut chain: Option<&str> = None;
     for line in out.stdout_text().lines() {
         let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
         match word {
-            "client" => current.client = rest.trim().parse().ok(),
+            "client" => {
+                let mut parts = rest.split_whitespace();
+                current.client = parts.next().and_then(|c| c.parse().ok());
+                current.ssh_port = parts.next().and_then(|p| p.parse().ok());
+            }
             "tools" => current.tools = true,
             "set" => {
                 current.sets.insert(rest.to_owned(), BTreeSet::new());
@@ -599,7 +639,7 @@ pub fn plan(
         }
     }
     plan.drift = plan.changes() > 0 && recorded == Some(plan.hash.as_str());
-    if let (Some(client), Some(port)) = (current.client, ssh_port)
+    if let (Some(client), Some(port)) = (current.client, current.ssh_port.or(ssh_port))
         && desired.drops_tcp(client, port)
     {
         plan.lockout = Some(format!(
@@ -642,4 +682,55 @@ pub fn in_network_namespace(host: &mut Host) -> bool {
             .into(),
     ])
     .is_ok_and(|o| o.status == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn desired_with(policy: PortPolicy, allowed: &[&str], denied: &[&str]) -> Desired {
+        Desired {
+            sets: Vec::new(),
+            ban_time: 3600,
+            rules_v4: Vec::new(),
+            rules_v6: Vec::new(),
+            ports: vec![(PortProtocol::Tcp, 22, 22)],
+            policy,
+            allowed: allowed.iter().map(|a| a.parse().unwrap()).collect(),
+            denied: denied.iter().map(|a| a.parse().unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_lockout_check_follows_the_chain_order() {
+        let me: IpAddr = "198.51.100.7".parse().unwrap();
+        // Policy accept, but in a deny list: dropped (deny comes before established).
+        assert!(desired_with(PortPolicy::Accept, &[], &["198.51.100.0/24"]).drops_tcp(me, 22));
+        // Allowed wins over denied.
+        assert!(
+            !desired_with(PortPolicy::Drop, &["198.51.100.7"], &["198.51.100.0/24"])
+                .drops_tcp(me, 22)
+        );
+        // Policy drop, not allowed: dropped; an unprotected port is never dropped.
+        assert!(desired_with(PortPolicy::Drop, &[], &[]).drops_tcp(me, 22));
+        assert!(!desired_with(PortPolicy::Drop, &[], &[]).drops_tcp(me, 2222));
+        assert!(!desired_with(PortPolicy::Accept, &[], &[]).drops_tcp(me, 22));
+    }
+
+    #[test]
+    fn members_are_spelled_as_ipset_saves_them() {
+        let m = |s: &str| member(&s.parse().unwrap());
+        assert_eq!(m("203.0.113.5"), "203.0.113.5");
+        assert_eq!(m("203.0.113.5/32"), "203.0.113.5");
+        assert_eq!(m("203.0.113.77/24"), "203.0.113.0/24");
+        assert_eq!(m("2001:DB8:0:0::1/128"), "2001:db8::1");
+        assert_eq!(m("2001:db8::ff/64"), "2001:db8::/64");
+        let all: Vec<String> = halves("0.0.0.0/0".parse().unwrap())
+            .iter()
+            .map(member)
+            .collect();
+        assert_eq!(all, ["0.0.0.0/1", "128.0.0.0/1"]);
+        let all6: Vec<String> = halves("::/0".parse().unwrap()).iter().map(member).collect();
+        assert_eq!(all6, ["::/1", "8000::/1"]);
+    }
 }

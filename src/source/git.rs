@@ -164,7 +164,9 @@ pub fn read_commit(root: &Path, rev: &str) -> Result<Revision, GitError> {
     let mut files = BTreeMap::new();
     let mut failure = None;
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() != Some(ObjectType::Blob) {
+        // Regular files only: symlinks (the working-tree walk skips them too) and
+        // submodules are not fleet files.
+        if entry.kind() != Some(ObjectType::Blob) || !is_regular(entry.filemode() as u32) {
             return TreeWalkResult::Ok;
         }
         let Some(name) = entry.name() else {
@@ -197,12 +199,33 @@ pub fn read_commit(root: &Path, rev: &str) -> Result<Revision, GitError> {
     })
 }
 
+/// `100644` or `100755`: a regular file in git's modes.
+fn is_regular(mode: u32) -> bool {
+    mode & 0o170000 == 0o100000
+}
+
 /// Reads the config repo as staged in the index: what the next commit will contain.
+/// Inside a hook, git may point `GIT_INDEX_FILE` at a temporary index (`git commit -a`,
+/// `git commit PATH`): that one is what will be committed.
 pub fn read_index(root: &Path) -> Result<Revision, GitError> {
     let (repo, prefix) = open(root)?;
-    let index = repo.index().map_err(|e| git_error(&repo, e))?;
+    let index = match std::env::var_os("GIT_INDEX_FILE") {
+        Some(file) => {
+            let file = PathBuf::from(file);
+            let file = if file.is_absolute() {
+                file
+            } else {
+                repo.workdir().unwrap_or_else(|| repo.path()).join(file)
+            };
+            git2::Index::open(&file).map_err(|e| git_error(&repo, e))?
+        }
+        None => repo.index().map_err(|e| git_error(&repo, e))?,
+    };
     let mut files = BTreeMap::new();
     for entry in index.iter() {
+        if !is_regular(entry.mode) {
+            continue;
+        }
         let path = String::from_utf8_lossy(&entry.path).into_owned();
         let Some(rel) = path.strip_prefix(&prefix) else {
             continue;
@@ -283,7 +306,8 @@ pub fn hooks_dir(root: &Path) -> Result<(PathBuf, String), GitError> {
     let dir = match configured {
         Some(p) if p.is_absolute() => p,
         Some(p) => repo.workdir().unwrap_or_else(|| repo.path()).join(p),
-        None => repo.path().join("hooks"),
+        // A linked worktree's own git dir has no hooks: git runs the common ones.
+        None => repo.commondir().join("hooks"),
     };
     Ok((dir, prefix))
 }

@@ -269,6 +269,13 @@ impl Host {
         Ok(out.stdout_text().lines().map(str::to_owned).collect())
     }
 
+    /// Runs a script of any size: it travels on standard input to `sh -s`, not as an
+    /// argument (Linux caps one argument at 128 KiB, an SSH exec request at 256 KiB; a
+    /// firewall script with a country-sized deny list is bigger).
+    pub fn script(&mut self, script: &str) -> Result<Output, TransportError> {
+        self.exec.exec("exec sh -s", script.as_bytes())
+    }
+
     /// Runs a command given as words, without a shell interpreting them.
     pub fn command(&mut self, argv: &[String]) -> Result<Output, TransportError> {
         let line: Vec<String> = argv.iter().map(|a| quote(a)).collect();

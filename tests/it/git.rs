@@ -236,6 +236,32 @@ fn the_hook_validates_what_is_staged() {
     repo.edit("servers.yaml", "servers: [", "servers:");
     let refused = run(&repo.top, "git", &["commit", "-q", "-m", "broken servers"]);
     assert!(!refused.status.success(), "the hook read the working tree");
+
+    // `git commit -a` stages into a temporary index (GIT_INDEX_FILE) before the hook:
+    // that is what gets committed, so that is what is validated.
+    repo.git(&["add", "-A"]);
+    repo.edit("servers.yaml", "servers:", "servers: [");
+    let refused = run(
+        &repo.top,
+        "git",
+        &["commit", "-q", "-a", "-m", "broken via -a"],
+    );
+    assert!(
+        !refused.status.success(),
+        "the hook read .git/index, not the commit's index"
+    );
+    repo.edit("servers.yaml", "servers: [", "servers:");
+    repo.edit(
+        "queues.yaml",
+        "queues:",
+        "# -a with a valid change\nqueues:",
+    );
+    let allowed = run(
+        &repo.top,
+        "git",
+        &["commit", "-q", "-a", "-m", "valid via -a"],
+    );
+    assert!(allowed.status.success(), "{}", text(&allowed));
 }
 
 #[test]
