@@ -145,10 +145,9 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     if !plan.has_changes() || freshness == Freshness::AlreadyApplied {
         // The files are as wanted; the firewall may still need its step (another apply
         // of the same render switched the files, but its firewall step failed).
-        let firewall = match apply_firewall(host, plan) {
+        let firewall = match firewall_step(host, plan, &paths, options, now.as_secs()) {
             Ok(changed) => changed,
             Err(e) => {
-                let _ = write_state(host, plan, &paths, options, now.as_secs(), false);
                 return Outcome::Failed {
                     reason: format!("the firewall failed: {e}"),
                 };
@@ -196,10 +195,9 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     prune_backups(host, &paths);
     // 5. The firewall, once the configuration is in: sets swapped atomically, the chain
     // replaced in one transaction.
-    let firewall = match apply_firewall(host, plan) {
+    let firewall = match firewall_step(host, plan, &paths, options, now.as_secs()) {
         Ok(changed) => changed,
         Err(e) => {
-            let _ = write_state(host, plan, &paths, options, now.as_secs(), false);
             return Outcome::Failed {
                 reason: format!("the configuration was applied, but the firewall failed: {e}"),
             };
@@ -211,6 +209,20 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             reason: format!("applied, but the state file could not be written: {e}"),
         },
     }
+}
+
+/// The firewall step; on failure the state is still written (files as applied, the
+/// firewall hash as it was) so the next plan shows exactly what is left to do.
+fn firewall_step(
+    host: &mut Host,
+    plan: &ServerPlan,
+    paths: &Paths,
+    options: &ApplyOptions,
+    now: u64,
+) -> Result<bool, ApplyError> {
+    apply_firewall(host, plan).inspect_err(|_| {
+        let _ = write_state(host, plan, paths, options, now, false);
+    })
 }
 
 /// Runs the firewall script of the plan, if it has one; true if it ran.
