@@ -7,6 +7,19 @@ use std::collections::HashMap;
 use super::ami::Message;
 use super::cdr::store::{ChannelRow, Op};
 
+/// The events that change the set of live channels.
+pub const CHANNEL_EVENTS: &[&str] = &[
+    "Newchannel",
+    "Newstate",
+    "NewCallerid",
+    "NewConnectedLine",
+    "DialBegin",
+    "DialEnd",
+    "BridgeEnter",
+    "BridgeLeave",
+    "Hangup",
+];
+
 #[derive(Debug, Default)]
 pub struct Channels {
     live: HashMap<String, ChannelRow>,

@@ -141,6 +141,7 @@ pub fn run(
     });
     // Let running ban commands record their rows, then flush everything queued.
     runtime.shutdown_timeout(Duration::from_secs(5));
+    counters.stopping.store(true, Ordering::Relaxed);
     drop(sender);
     let _store = writer.join().map_err(|_| AgentError::WriterDied)?;
     outcome?;
@@ -212,6 +213,7 @@ async fn session(
         .await
         .map_err(lost)?;
     let mut listing: Option<Vec<Message>> = Some(Vec::new());
+    let mut during_listing: Vec<Message> = Vec::new();
     if let Some(csv) = &config.cdr_csv
         && csv.exists()
         && !sender.send(Job::Backfill(csv.clone())).await
@@ -253,34 +255,29 @@ async fn session(
         let Kind::Event(event) = message.kind() else {
             continue;
         };
-        let op = match event {
-            "Cdr" => Cdr::from_event(&message).map(|c| Op::Cdr(Box::new(c), Origin::Ami)),
+        let mut ops: Vec<Op> = Vec::new();
+        match event {
+            "Cdr" => {
+                ops.extend(Cdr::from_event(&message).map(|c| Op::Cdr(Box::new(c), Origin::Ami)))
+            }
             "CoreShowChannel" if message.action_id() == Some(list_id.as_str()) => {
                 if let Some(items) = listing.as_mut() {
                     items.push(message.clone());
                 }
-                None
             }
             "CoreShowChannelsComplete" if message.action_id() == Some(list_id.as_str()) => {
                 let items = listing.take().unwrap_or_default();
-                Some(state.channels.reset(&items))
-            }
-            "DialBegin" | "DialEnd" => {
-                let destination = state.channels.observe_destination(&message);
-                if let Some(op) = destination
-                    && !sender.send(Job::Op(op)).await
-                {
-                    return Err(SessionEnd::WriterDied);
+                ops.push(state.channels.reset(&items));
+                // Channel events that came while Asterisk was listing are replayed on
+                // top of the listing: a call hung up meanwhile must not come back.
+                for m in during_listing.drain(..) {
+                    ops.extend(channel_ops(&mut state.channels, &m));
                 }
-                state.channels.observe(&message, event)
             }
-            "Shutdown" => {
-                log(&format!(
-                    "Asterisk is shutting down ({})",
-                    message.get("Shutdown").unwrap_or("?")
-                ));
-                None
-            }
+            "Shutdown" => log(&format!(
+                "Asterisk is shutting down ({})",
+                message.get("Shutdown").unwrap_or("?")
+            )),
             _ => {
                 if let Some(tracker) = state.bans.as_mut()
                     && let Some(decision) = tracker.observe(&message, event, Instant::now())
@@ -302,13 +299,29 @@ async fn session(
                         sender.send_blocking(Job::Op(Op::Ban(row)));
                     });
                 }
-                state.channels.observe(&message, event)
+                if listing.is_some() && calls::CHANNEL_EVENTS.contains(&event) {
+                    during_listing.push(message.clone());
+                }
+                ops.extend(channel_ops(&mut state.channels, &message));
             }
-        };
-        if let Some(op) = op
-            && !sender.send(Job::Op(op)).await
-        {
-            return Err(SessionEnd::WriterDied);
+        }
+        for op in ops {
+            if !sender.send(Job::Op(op)).await {
+                return Err(SessionEnd::WriterDied);
+            }
         }
     }
+}
+
+/// The live-channel changes one event makes (a Dial event changes both sides).
+fn channel_ops(channels: &mut Channels, message: &Message) -> Vec<Op> {
+    let Some(event) = message.event() else {
+        return Vec::new();
+    };
+    let mut ops = Vec::new();
+    if matches!(event, "DialBegin" | "DialEnd") {
+        ops.extend(channels.observe_destination(message));
+    }
+    ops.extend(channels.observe(message, event));
+    ops
 }

@@ -33,6 +33,9 @@ pub struct Counters {
     pub backfilled: AtomicU64,
     pub commits: AtomicU64,
     pub errors: AtomicU64,
+    /// Set when the agent stops: a commit that keeps failing is then given up after a
+    /// few attempts instead of holding the shutdown forever.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 /// The sending side, with loud, lossless backpressure.
