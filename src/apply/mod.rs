@@ -134,7 +134,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         stamp: format!("{}-{:09}", now.as_secs(), now.subsec_nanos()),
     };
     // 1. The host must still be as planned.
-    let freshness = match check_fresh(host, plan, &paths) {
+    let (freshness, bases) = match check_fresh(host, plan, &paths) {
         Ok(f) => f,
         Err(e) => {
             return Outcome::Failed {
@@ -165,7 +165,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         };
     }
     // 2. Stage everything; nothing the host uses has changed yet.
-    let staged = match stage(host, plan, &paths) {
+    let staged = match stage(host, plan, &paths, bases) {
         Ok(staged) => staged,
         Err(e) => {
             let _ = host.remove_all(&staged_temps(plan, &paths));
@@ -237,6 +237,9 @@ fn apply_firewall(host: &mut Host, plan: &ServerPlan) -> Result<bool, ApplyError
     Ok(true)
 }
 
+/// A file's bytes on the host, `None` when it does not exist.
+type FileContent = Option<Vec<u8>>;
+
 /// What the host looks like once we hold its lock.
 #[derive(Debug, PartialEq, Eq)]
 enum Freshness {
@@ -247,7 +250,12 @@ enum Freshness {
     AlreadyApplied,
 }
 
-fn check_fresh(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Freshness, ApplyError> {
+/// Also returns the base files' current contents (stage appends to them).
+fn check_fresh(
+    host: &mut Host,
+    plan: &ServerPlan,
+    paths: &Paths,
+) -> Result<(Freshness, Vec<FileContent>), ApplyError> {
     let mut names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
     names.extend(plan.includes.iter().map(|i| i.base.clone()));
     let mut wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
@@ -266,7 +274,7 @@ fn check_fresh(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Fres
         .zip(&current)
         .all(|(before, now)| now.as_deref().map(hash) == *before);
     if as_planned {
-        return Ok(Freshness::AsPlanned);
+        return Ok((Freshness::AsPlanned, bases_now.to_vec()));
     }
     let already_applied = plan
         .files
@@ -285,10 +293,10 @@ fn check_fresh(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Fres
             .all(|f| f.after.is_none() || state.files.get(&f.name) == f.after.as_ref())
     });
     if already_applied && recorded {
-        return Ok(Freshness::AlreadyApplied);
+        return Ok((Freshness::AlreadyApplied, bases_now.to_vec()));
     }
     if already_applied {
-        return Ok(Freshness::AsPlanned);
+        return Ok((Freshness::AsPlanned, bases_now.to_vec()));
     }
     let changed = names
         .iter()
@@ -338,7 +346,13 @@ fn staged_temps(plan: &ServerPlan, paths: &Paths) -> Vec<String> {
         .collect()
 }
 
-fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, ApplyError> {
+/// `bases`: the base files' current contents, in `plan.includes` order.
+fn stage(
+    host: &mut Host,
+    plan: &ServerPlan,
+    paths: &Paths,
+    bases: Vec<FileContent>,
+) -> Result<Staged, ApplyError> {
     let mut staged = Staged {
         renames: Vec::new(),
         backed_up: Vec::new(),
@@ -374,9 +388,7 @@ fn stage(host: &mut Host, plan: &ServerPlan, paths: &Paths) -> Result<Staged, Ap
         }
     }
     // Base files: the only change astbase makes to them is one appended include line.
-    let bases: Vec<String> = plan.includes.iter().map(|i| paths.file(&i.base)).collect();
-    let current = host.read_files(&bases)?;
-    for (include, before) in plan.includes.iter().zip(current) {
+    for (include, before) in plan.includes.iter().zip(bases) {
         let mut text = before.clone().unwrap_or_default();
         if !text.is_empty() && !text.ends_with(b"\n") {
             text.push(b'\n');
@@ -541,26 +553,17 @@ fn write_state(
             .collect(),
     };
     let path = format!("{}/{STATE_DIR}/state.json", paths.conf_dir);
-    let temp = format!("{path}.new");
-    host.write_synced(&temp, &state.to_bytes(), 0o600)?;
-    host.switch_files(&[(temp, path)], &[])
+    host.replace_file(&path, &state.to_bytes(), 0o600)
 }
 
 /// Keeps the newest backup generations.
 fn prune_backups(host: &mut Host, paths: &Paths) {
-    let dir = format!("{}/{STATE_DIR}/backups", paths.conf_dir);
-    let Ok(mut generations) = host.list_dir(&dir) else {
-        return;
-    };
-    generations.sort();
-    if generations.len() > KEEP_BACKUPS {
-        let mut argv: Vec<String> = vec!["rm".into(), "-rf".into(), "--".into()];
-        argv.extend(
-            generations[..generations.len() - KEEP_BACKUPS]
-                .iter()
-                .map(|g| format!("{dir}/{g}")),
-        );
-        // Old backups are a convenience: failing to prune them is not worth failing for.
-        let _ = host.command(&argv);
-    }
+    let dir = crate::transport::quote(&format!("{}/{STATE_DIR}/backups", paths.conf_dir));
+    // Generation names are time stamps (digits and `-`): sorted, the oldest come first.
+    let script = format!(
+        "cd {dir} 2>/dev/null || exit 0\nset -- $(ls -1A | sort)\n\
+         while [ $# -gt {KEEP_BACKUPS} ]; do rm -rf -- \"$1\"; shift; done\n"
+    );
+    // Old backups are a convenience: failing to prune them is not worth failing for.
+    let _ = host.script(&script);
 }

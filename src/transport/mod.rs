@@ -149,19 +149,8 @@ impl Host {
         }
     }
 
-    /// Writes a file (creating its directory) and flushes it to disk; not atomic by
-    /// itself: callers write to a temporary name and [`Host::rename`] it into place.
-    pub fn write_synced(
-        &mut self,
-        path: &str,
-        data: &[u8],
-        mode: u32,
-    ) -> Result<(), TransportError> {
-        self.write_all_synced(&[(path.to_owned(), data.to_vec(), mode)])
-    }
-
-    /// Writes several files in one round trip, each flushed to disk. Same contract as
-    /// [`Host::write_synced`]. The contents travel on standard input one after another
+    /// Writes several files in one round trip, each flushed to disk. Not atomic by
+    /// itself: callers write temporary names and switch them into place. The contents travel on standard input one after another
     /// (the script stays small: an SSH `exec` request must fit in one 256 KiB packet,
     /// and a PBX's pjsip file alone can be larger); `head -c` takes exactly each file's
     /// length, and the size written is checked, so a connection cut mid-way leaves a
@@ -225,6 +214,27 @@ impl Host {
         self.run_ok("switch files", &script, b"").map(drop)
     }
 
+    /// Replaces one file atomically in one round trip: written to `PATH.new`, size
+    /// checked, flushed, renamed over `PATH`, directory flushed.
+    pub fn replace_file(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        mode: u32,
+    ) -> Result<(), TransportError> {
+        let (q, temp) = (quote(path), quote(&format!("{path}.new")));
+        let script = format!(
+            "set -e\numask 077\nmkdir -p -- {dir}\nhead -c {len} > {temp}\n\
+             [ \"$(wc -c < {temp} | tr -d ' ')\" = {len} ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
+             chmod {mode:o} -- {temp}\nsync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
+             sync -- {dir} 2>/dev/null || true\n",
+            dir = quote(parent(path)),
+            len = data.len(),
+        );
+        self.run_ok(&format!("replace {path}"), &script, data)
+            .map(drop)
+    }
+
     /// Copies files (backups), preserving modes, flushed to disk, in one round trip.
     pub fn copy_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
         if pairs.is_empty() {
@@ -256,17 +266,6 @@ impl Host {
             b"",
         )
         .map(drop)
-    }
-
-    /// Lists the entries of a directory (empty when it does not exist).
-    pub fn list_dir(&mut self, dir: &str) -> Result<Vec<String>, TransportError> {
-        let q = quote(dir);
-        let out = self.run_ok(
-            "list directory",
-            &format!("[ -d {q} ] || exit 0\nls -1A -- {q}\n"),
-            b"",
-        )?;
-        Ok(out.stdout_text().lines().map(str::to_owned).collect())
     }
 
     /// Runs a script of any size: it travels on standard input to `sh -s`, not as an
