@@ -523,6 +523,16 @@ fn calls_hangup_and_spy_talk_to_ami() {
     for login in double.action_named("Login") {
         assert!(login.iter().any(|(k, v)| k == "Events" && v == "off"));
     }
+    // (The double may still be reading the last Logoff when the command has exited.)
+    let started = Instant::now();
+    while double.action_named("Logoff").len() < double.action_named("Login").len() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a command did not log off: {:?}",
+            double.actions()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(
         double.action_named("Logoff").len(),
         double.action_named("Login").len()

@@ -237,6 +237,11 @@ impl Decoder {
         }
         loop {
             let Some(newline) = memchr(b'\n', &self.buf[self.scanned..]) else {
+                // A lone CR may be the first half of an empty line's CRLF: wait for what
+                // follows before judging or discarding it.
+                if &self.buf[self.scanned..] == b"\r" {
+                    return Ok(None);
+                }
                 // An incomplete line: stop a peer that never ends one.
                 if self.buf.len() - self.start > self.limits.max_message && !self.skipping {
                     self.skipping = true;
