@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::ami_double::{AmiDouble, Then, synthetic_cdr, transcript_cdrs, transcript_events};
 
+use crate::support::text;
+
 const SECRET: &str = "odoo-secret";
 
 struct Agent {
@@ -141,14 +143,6 @@ impl Drop for Agent {
             let _ = child.wait();
         }
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::support::text;
+
 struct Repo {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -78,14 +80,6 @@ impl Repo {
     fn set_extensions(&self, text: &str) {
         std::fs::write(self.root.join("extensions.yaml"), text).unwrap();
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -9,15 +9,9 @@ use std::process::{Command, Output};
 
 use crate::sshd::keygen;
 
-const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
+use crate::support::text;
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
 
 fn sh(args: &[&str]) -> Output {
     let out = Command::new(args[0])

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::text;
+
 /// A git repository with the company example in a subdirectory (`pbx/`), committed.
 struct GitRepo {
     _dir: tempfile::TempDir,
@@ -23,14 +25,6 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e} (apt-get install git)"))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 impl GitRepo {

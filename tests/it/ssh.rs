@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use crate::sshd::{Sshd, keygen};
 
+use crate::support::text;
+
 const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
 
 trait TestRepo {
@@ -54,14 +56,6 @@ impl TestRepo for Sshd {
             .output()
             .unwrap()
     }
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

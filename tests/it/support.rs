@@ -47,3 +47,12 @@ fn of(report: &Report, severity: Severity) -> Vec<(&'static str, usize, usize)> 
         })
         .collect()
 }
+
+/// A command's stdout then stderr, for assertions and failure messages.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
