@@ -119,23 +119,7 @@ fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters) {
                         .backfilled
                         .fetch_add(done.written.inserted, Ordering::Relaxed);
                     if done.lines > 0 {
-                        log(&format!(
-                            "backfill from {}: {} line(s), {} new, {} already stored{}{}",
-                            path.display(),
-                            done.lines,
-                            done.written.inserted,
-                            done.written.duplicates,
-                            if done.skipped > 0 {
-                                format!(", {} unreadable line(s) skipped", done.skipped)
-                            } else {
-                                String::new()
-                            },
-                            if done.restarted {
-                                " (file was rotated: read from the start)"
-                            } else {
-                                ""
-                            }
-                        ));
+                        log(&format!("backfill from {}: {done}", path.display()));
                     }
                 }
                 Err(e) => log(&format!("backfill skipped: {e}")),

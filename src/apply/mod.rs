@@ -266,16 +266,21 @@ fn check_fresh(
         .flatten()
         .and_then(|bytes| State::parse(&bytes).ok());
     let (files_now, bases_now) = current.split_at(plan.files.len());
-    let as_planned = plan
-        .files
+    // The first file that is no longer what the plan saw, if any.
+    let changed = names
         .iter()
-        .map(|f| &f.before)
-        .chain(plan.includes.iter().map(|i| &i.before))
+        .zip(
+            plan.files
+                .iter()
+                .map(|f| &f.before)
+                .chain(plan.includes.iter().map(|i| &i.before)),
+        )
         .zip(&current)
-        .all(|(before, now)| now.as_deref().map(hash) == *before);
-    if as_planned {
+        .find(|((_, before), now)| now.as_deref().map(hash) != **before)
+        .map(|((name, _), _)| name.as_str());
+    let Some(changed) = changed else {
         return Ok((Freshness::AsPlanned, bases_now.to_vec()));
-    }
+    };
     let already_applied = plan
         .files
         .iter()
@@ -298,17 +303,6 @@ fn check_fresh(
     if already_applied {
         return Ok((Freshness::AsPlanned, bases_now.to_vec()));
     }
-    let changed = names
-        .iter()
-        .zip(
-            plan.files
-                .iter()
-                .map(|f| &f.before)
-                .chain(plan.includes.iter().map(|i| &i.before)),
-        )
-        .zip(&current)
-        .find(|((_, before), now)| now.as_deref().map(hash) != **before)
-        .map_or("a file", |((name, _), _)| name.as_str());
     Err(ApplyError::Stale(format!(
         "{changed} on {} changed since the plan was made; plan again",
         plan.host

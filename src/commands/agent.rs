@@ -319,18 +319,7 @@ fn cdr_backfill(args: &CdrBackfillArgs) -> CommandResult {
             hint: Some("point --cdr-csv at cdr_csv's Master.csv".into()),
         }
     })?;
-    print(&format!(
-        "{}: {} line(s) read, {} stored, {} already stored{}\n",
-        args.cdr_csv.display(),
-        done.lines,
-        done.written.inserted,
-        done.written.duplicates,
-        if done.skipped > 0 {
-            format!(", {} unreadable line(s) skipped", done.skipped)
-        } else {
-            String::new()
-        }
-    ))?;
+    print(&format!("{}: {done}\n", args.cdr_csv.display()))?;
     Ok(ExitCode::from(exit::OK))
 }
 
@@ -358,11 +347,15 @@ fn with_ami<T>(
     Ok(result?)
 }
 
-fn refused(response: &Message) -> Option<String> {
-    match response.kind() {
+/// Sends one action; `Some(reason)` if Asterisk refused it.
+fn ask(ami: &AmiArgs, action: Message) -> Result<Option<String>, CliError> {
+    let response = with_ami(ami, async |conn, timeout| {
+        conn.request(action, timeout, drop).await
+    })?;
+    Ok(match response.kind() {
         Kind::Response(r) if r.eq_ignore_ascii_case("Success") => None,
         _ => Some(response.get("Message").unwrap_or("refused").to_owned()),
-    }
+    })
 }
 
 pub fn run_calls(args: &CallsArgs) -> CommandResult {
@@ -444,15 +437,8 @@ fn check_word(what: &str, value: &str) -> Result<(), CliError> {
 
 pub fn run_hangup(args: &HangupArgs) -> CommandResult {
     check_word("channel", &args.channel)?;
-    let response = with_ami(&args.ami, async |conn, timeout| {
-        conn.request(
-            Message::new([("Action", "Hangup"), ("Channel", args.channel.as_str())]),
-            timeout,
-            drop,
-        )
-        .await
-    })?;
-    if let Some(why) = refused(&response) {
+    let hangup = Message::new([("Action", "Hangup"), ("Channel", args.channel.as_str())]);
+    if let Some(why) = ask(&args.ami, hangup)? {
         return Err(CliError {
             message: format!("Asterisk refused to hang up {}: {why}", args.channel),
             hint: Some("`astbase calls` lists the channels up now".into()),
@@ -479,26 +465,17 @@ pub fn run_spy(args: &SpyArgs) -> CommandResult {
     let supervisor = format!("{}/{}", args.tech, args.to);
     // The trailing `-` keeps 101 from also matching PJSIP/1011-....
     let data = format!("{}/{}-,{options}", args.tech, args.extension);
-    let response = with_ami(&args.ami, async |conn, timeout| {
-        conn.request(
-            Message::new([
-                ("Action", "Originate"),
-                ("Channel", supervisor.as_str()),
-                ("Application", "ChanSpy"),
-                ("Data", data.as_str()),
-                (
-                    "CallerID",
-                    &format!("\"Spy {}\" <{}>", args.extension, args.to),
-                ),
-                ("Timeout", "30000"),
-                ("Async", "true"),
-            ]),
-            timeout,
-            drop,
-        )
-        .await
-    })?;
-    if let Some(why) = refused(&response) {
+    let callerid = format!("\"Spy {}\" <{}>", args.extension, args.to);
+    let originate = Message::new([
+        ("Action", "Originate"),
+        ("Channel", supervisor.as_str()),
+        ("Application", "ChanSpy"),
+        ("Data", data.as_str()),
+        ("CallerID", callerid.as_str()),
+        ("Timeout", "30000"),
+        ("Async", "true"),
+    ]);
+    if let Some(why) = ask(&args.ami, originate)? {
         return Err(CliError {
             message: format!("Asterisk refused to originate the spy call: {why}"),
             hint: Some("the AMI user needs `write = originate`".into()),

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
-use astbase::plan::diff;
+use astbase::plan::{Action, diff, report};
 use astbase::render::{RenderOptions, SecretSource, body, render_fleet};
 
 use super::{
@@ -55,7 +55,7 @@ struct ServerDiff {
     /// `new server` / `server removed`, if the whole server comes or goes.
     note: Option<&'static str>,
     /// (file, what happens, unified diff)
-    files: Vec<(String, &'static str, String)>,
+    files: Vec<(String, Action, String)>,
 }
 
 fn compare(old: &BTreeMap<String, Files>, new: &BTreeMap<String, Files>) -> Vec<ServerDiff> {
@@ -78,9 +78,9 @@ fn compare(old: &BTreeMap<String, Files>, new: &BTreeMap<String, Files>) -> Vec<
                 continue;
             }
             let what = match (before, after) {
-                (None, _) => "create",
-                (_, None) => "remove",
-                _ => "change",
+                (None, _) => Action::Create,
+                (_, None) => Action::Remove,
+                _ => Action::Change,
             };
             let text = diff::unified(name, before.unwrap_or(""), after.unwrap_or(""));
             files.push((name.clone(), what, text));
@@ -141,17 +141,16 @@ pub fn run(args: &DiffArgs, color: bool) -> CommandResult {
                     c.note.map(|n| format!(" ({n})")).unwrap_or_default()
                 ));
                 for (name, what, _) in &c.files {
-                    let sign = match *what {
-                        "create" => "+",
-                        "remove" => "-",
-                        _ => "~",
-                    };
-                    out.push_str(&format!("  {sign} {name} ({what})\n"));
+                    out.push_str(&format!(
+                        "  {} {name} ({})\n",
+                        report::symbol(*what),
+                        report::action_word(*what)
+                    ));
                 }
                 for (_, _, d) in &c.files {
                     out.push('\n');
                     out.push_str(&if color {
-                        astbase::plan::report::colour_diff(d)
+                        report::colour_diff(d)
                     } else {
                         d.clone()
                     });
@@ -171,7 +170,7 @@ pub fn run(args: &DiffArgs, color: bool) -> CommandResult {
                     c.files.len()
                 ));
                 for (name, what, d) in &c.files {
-                    out.push_str(&format!("- `{name}`: {what}\n"));
+                    out.push_str(&format!("- `{name}`: {}\n", report::action_word(*what)));
                     if !d.is_empty() {
                         out.push_str(&format!("\n```diff\n{}```\n\n", d.replace("```", "` ` `")));
                     }

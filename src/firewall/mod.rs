@@ -673,14 +673,11 @@ pub fn skipped(desired: &Desired) -> FirewallPlan {
 /// target must never have the firewall of the machine running astbase rewritten by
 /// accident.
 pub fn in_network_namespace(host: &mut Host) -> bool {
-    host.command(&[
-        "sh".into(),
-        "-c".into(),
+    host.script(
         "[ -n \"$(ip netns identify 2>/dev/null)\" ] && exit 0\n\
          mine=$(readlink /proc/self/ns/net 2>/dev/null) && init=$(readlink /proc/1/ns/net 2>/dev/null) \
-         && [ -n \"$mine\" ] && [ -n \"$init\" ] && [ \"$mine\" != \"$init\" ]"
-            .into(),
-    ])
+         && [ -n \"$mine\" ] && [ -n \"$init\" ] && [ \"$mine\" != \"$init\" ]\n",
+    )
     .is_ok_and(|o| o.status == 0)
 }
 

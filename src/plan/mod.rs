@@ -244,8 +244,8 @@ pub fn plan_server(
         }
     };
     for ((file, before), base) in rendered.files.iter().zip(generated).zip(bases) {
-        let after = hash(file.content.as_bytes());
-        let mut before_hash = before.as_deref().map(hash);
+        let mut after = hash(file.content.as_bytes());
+        let before_hash = before.as_deref().map(hash);
         let mut action = match &before_hash {
             None => Action::Create,
             Some(h) if *h == after => Action::Unchanged,
@@ -253,15 +253,13 @@ pub fn plan_server(
         };
         // Only the header differs (another commit or astbase version, same config):
         // leave the host's file as it is; its hash is what the state records.
-        let mut after = after;
         if action == Action::Change
-            && let Some(old) = before.as_deref()
+            && let (Some(old), Some(old_hash)) = (before.as_deref(), &before_hash)
             && crate::render::body(&String::from_utf8_lossy(old))
                 == crate::render::body(&file.content)
         {
             action = Action::Unchanged;
-            after = before_hash.take().expect("the file exists");
-            before_hash = Some(after.clone());
+            after = old_hash.clone();
         }
         let recorded = managed.get(&file.name);
         let unconfirmed = action == Action::Unchanged && recorded != Some(&after);

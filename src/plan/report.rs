@@ -3,7 +3,7 @@
 
 use super::{Action, Plan, ServerPlan};
 
-fn symbol(action: Action) -> &'static str {
+pub fn symbol(action: Action) -> &'static str {
     match action {
         Action::Create => "+",
         Action::Change => "~",
@@ -12,7 +12,7 @@ fn symbol(action: Action) -> &'static str {
     }
 }
 
-fn action_word(action: Action) -> &'static str {
+pub fn action_word(action: Action) -> &'static str {
     match action {
         Action::Create => "create",
         Action::Change => "change",

@@ -93,13 +93,17 @@ fn open(root: &Path) -> Result<(Repository, String), GitError> {
     Ok((repo, prefix))
 }
 
+/// How errors name a repository: its work tree (its git dir when bare).
+fn repo_name(repo: &Repository) -> String {
+    repo.workdir()
+        .unwrap_or_else(|| repo.path())
+        .display()
+        .to_string()
+}
+
 fn git_error(repo: &Repository, e: git2::Error) -> GitError {
     GitError::Git {
-        repo: repo
-            .workdir()
-            .unwrap_or_else(|| repo.path())
-            .display()
-            .to_string(),
+        repo: repo_name(repo),
         message: e.message().to_owned(),
     }
 }
@@ -134,11 +138,7 @@ pub fn read_commit(root: &Path, rev: &str) -> Result<Revision, GitError> {
     let (repo, prefix) = open(root)?;
     let unknown = |e: git2::Error| GitError::UnknownRevision {
         rev: rev.to_owned(),
-        repo: repo
-            .workdir()
-            .unwrap_or_else(|| repo.path())
-            .display()
-            .to_string(),
+        repo: repo_name(&repo),
         message: e.message().to_owned(),
     };
     let commit = repo

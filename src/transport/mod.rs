@@ -150,9 +150,10 @@ impl Host {
     }
 
     /// Writes several files in one round trip, each flushed to disk. Not atomic by
-    /// itself: callers write temporary names and switch them into place. The contents travel on standard input one after another
-    /// (the script stays small: an SSH `exec` request must fit in one 256 KiB packet,
-    /// and a PBX's pjsip file alone can be larger); `head -c` takes exactly each file's
+    /// itself: callers write temporary names and switch them into place. The contents
+    /// travel on standard input one after another (the script stays small: an SSH
+    /// `exec` request must fit in one 256 KiB packet, and a PBX's pjsip file alone can
+    /// be larger); `head -c` takes exactly each file's
     /// length, and the size written is checked, so a connection cut mid-way leaves a
     /// short temporary file and a failure, never a silently truncated file.
     pub fn write_all_synced(

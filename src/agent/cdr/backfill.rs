@@ -37,6 +37,24 @@ pub struct Backfilled {
     pub restarted: bool,
 }
 
+/// `12 line(s) read, 3 stored, 9 already stored`, plus what was unusual.
+impl std::fmt::Display for Backfilled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} line(s) read, {} stored, {} already stored",
+            self.lines, self.written.inserted, self.written.duplicates
+        )?;
+        if self.skipped > 0 {
+            write!(f, ", {} unreadable line(s) skipped", self.skipped)?;
+        }
+        if self.restarted {
+            write!(f, " (file was rotated: read from the start)")?;
+        }
+        Ok(())
+    }
+}
+
 /// Lines per transaction.
 const CHUNK: usize = 10_000;
 
