@@ -107,7 +107,7 @@ fn pipeline(root: &Path, render: bool) -> (Duration, Duration, usize) {
         source_label: "working tree".into(),
         servers: Vec::new(),
         secrets: &secrets,
-        templates_dir: None,
+        templates: &astbase::render::TemplateOverrides::none(),
     };
     // As `astbase render` does: each server's output is consumed (here: measured) and
     // dropped as soon as it is ready.

@@ -14,5 +14,6 @@ pub mod parallel;
 pub mod plan;
 pub mod render;
 pub mod source;
+pub mod textdiff;
 pub mod transport;
 pub mod validate;

@@ -12,7 +12,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::plan::{Action, IncludePlan, STATE_DIR, ServerPlan, State, has_include, hash};
+use crate::plan::{Action, IncludePlan, STATE_DIR, ServerPlan, State, has_include};
+use crate::textdiff::hash;
 use crate::transport::{Host, TransportError};
 
 /// How many backup generations to keep per host.
@@ -356,12 +357,8 @@ fn stage(
     let mut backups = Vec::new();
     let mut writes: Vec<(String, Vec<u8>, u32)> = Vec::new();
     for f in &plan.files {
-        match f.action {
-            Action::Create | Action::Change => {
-                let content = f
-                    .content
-                    .as_deref()
-                    .expect("a planned file has its content");
+        match (f.action, f.content.as_deref()) {
+            (Action::Create | Action::Change, Some(content)) => {
                 writes.push((paths.temp(&f.name), content.as_bytes().to_vec(), 0o640));
                 staged
                     .renames
@@ -373,12 +370,14 @@ fn stage(
                     backups.push((paths.file(&f.name), paths.backup(&f.name)));
                 }
             }
-            Action::Remove => {
+            (Action::Remove, _) => {
                 staged.removed.push(f.name.clone());
                 staged.backed_up.push(f.name.clone());
                 backups.push((paths.file(&f.name), paths.backup(&f.name)));
             }
-            Action::Unchanged => {}
+            // Unchanged; or created/changed without content, which plan_server never
+            // builds (the content is all a plan has to write).
+            _ => {}
         }
     }
     // Base files: the only change astbase makes to them is one appended include line.

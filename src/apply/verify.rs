@@ -5,6 +5,7 @@
 use super::{ApplyError, ApplyOptions};
 use crate::conf;
 use crate::plan::{Action, ServerPlan};
+use crate::render::kind::{ConfKind, LoadCheck};
 use crate::transport::Host;
 
 /// Sections of `new` that are new or differ from `old` (by name and type).
@@ -31,7 +32,7 @@ pub fn loaded(
     plan: &ServerPlan,
     options: &ApplyOptions,
 ) -> Result<(), ApplyError> {
-    let mut checks: Vec<(String, &'static [&'static str])> = Vec::new();
+    let mut checks: Vec<LoadCheck> = Vec::new();
     for f in plan
         .files
         .iter()
@@ -43,43 +44,27 @@ pub fn loaded(
         let parsed = conf::parse(content);
         let old = f.previous.as_deref().map(conf::parse);
         let changed = changed_sections(&parsed, old.as_ref());
-        let stem = f.name.split('_').next().unwrap_or("");
-        match stem {
-            "extensions" => {
-                for s in &changed {
-                    checks.push((
-                        format!("dialplan show {}", s.name),
-                        &["there is no existence", "no such"],
-                    ));
-                }
-            }
-            "pjsip" => {
-                for s in changed.iter().filter(|s| s.get("type") == Some("endpoint")) {
-                    checks.push((
-                        format!("pjsip show endpoint {}", s.name),
-                        &["unable to find object"],
-                    ));
-                }
-            }
-            "queues" => {
-                for s in &changed {
-                    checks.push((format!("queue show {}", s.name), &["no such queue"]));
-                }
-            }
-            _ => {}
-        }
+        let Some(kind) = ConfKind::of_file(&f.name) else {
+            continue;
+        };
+        checks.extend(
+            changed
+                .iter()
+                .filter_map(|s| kind.load_check(&s.name, s.get("type"))),
+        );
     }
     // All checks in one round trip: a server with many changed endpoints stays fast.
     let argv: Vec<Vec<String>> = checks
         .iter()
-        .map(|(command, _)| options.cli_command(command))
+        .map(|check| options.cli_command(&check.command))
         .collect();
     let results = host.commands(&argv)?;
-    for ((command, bad), (status, output)) in checks.iter().zip(results) {
+    for (check, (status, output)) in checks.iter().zip(results) {
         let text = output.to_ascii_lowercase();
-        if status != 0 || text.trim().is_empty() || bad.iter().any(|b| text.contains(b)) {
+        if status != 0 || text.trim().is_empty() || check.missing.iter().any(|b| text.contains(b)) {
             return Err(ApplyError::Verify(format!(
-                "Asterisk did not load what was written: `{command}` says {}",
+                "Asterisk did not load what was written: `{}` says {}",
+                check.command,
                 output.trim()
             )));
         }

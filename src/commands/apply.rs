@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use astbase::apply::{ApplyOptions, Outcome, apply_server};
-use astbase::plan::{Plan, report};
+use astbase::plan::{SavedPlan, report};
 
 use super::plan::prepare;
 use super::{CliError, CommandResult, exit, print};
@@ -43,11 +43,14 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
     }
     if let Some(path) = &args.plan {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
-        let saved: Plan = serde_json::from_str(&text).map_err(|e| CliError {
+        let saved = SavedPlan::parse(&text).map_err(|e| CliError {
             message: format!("{} is not a saved plan: {e}", path.display()),
             hint: Some("save one with `astbase plan --out FILE`".into()),
         })?;
-        check_same(&saved, &plan)?;
+        saved.check_against(&plan).map_err(|e| CliError {
+            message: format!("the saved plan is stale: {e}"),
+            hint: Some("make a new plan with `astbase plan --out FILE`".into()),
+        })?;
     } else {
         print(&report::text(&plan, color))?;
     }
@@ -180,56 +183,6 @@ fn describe(outcome: &Outcome) -> String {
         Outcome::RolledBack { reason } => format!("rolled back: {reason}"),
         Outcome::Failed { reason } => format!("failed: {reason}"),
         Outcome::Unreachable { reason } => format!("unreachable: {reason}"),
-    }
-}
-
-/// A saved plan is applied only if the repo still renders the same files and each host
-/// still has what the plan saw.
-fn check_same(saved: &Plan, now: &Plan) -> Result<(), CliError> {
-    for old in &saved.servers {
-        let Some(new) = now.servers.iter().find(|s| s.server == old.server) else {
-            return Err(stale(format!(
-                "server `{}` is not in scope now",
-                old.server
-            )));
-        };
-        let key = |s: &astbase::plan::ServerPlan| {
-            s.files
-                .iter()
-                .map(|f| (f.name.clone(), f.before.clone(), f.after.clone()))
-                .collect::<Vec<_>>()
-        };
-        let (a, b) = (key(old), key(new));
-        if a.iter()
-            .map(|x| (&x.0, &x.2))
-            .ne(b.iter().map(|x| (&x.0, &x.2)))
-        {
-            return Err(stale(format!(
-                "the repository now renders different files for `{}`",
-                old.server
-            )));
-        }
-        let firewall = |s: &astbase::plan::ServerPlan| s.firewall.as_ref().map(|f| f.hash.clone());
-        if firewall(old) != firewall(new) {
-            return Err(stale(format!(
-                "the repository now asks for a different firewall on `{}`",
-                old.server
-            )));
-        }
-        if a.iter().map(|x| &x.1).ne(b.iter().map(|x| &x.1)) || old.includes != new.includes {
-            return Err(stale(format!(
-                "files on `{}` changed since the plan was made",
-                old.server
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn stale(message: String) -> CliError {
-    CliError {
-        message: format!("the saved plan is stale: {message}"),
-        hint: Some("make a new plan with `astbase plan --out FILE`".into()),
     }
 }
 

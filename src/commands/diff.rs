@@ -12,7 +12,7 @@ use astbase::render::{RenderOptions, SecretSource, body, render_fleet};
 
 use super::{
     CliError, CommandResult, Loaded, Which, exit, find_root, load_from, print, require_valid,
-    templates_dir,
+    templates,
 };
 use crate::cli::{DiffArgs, DiffFormat};
 
@@ -23,7 +23,7 @@ fn render(loaded: &Loaded, filter: &[String]) -> Result<BTreeMap<String, Files>,
     let report = &loaded.report;
     let root = &report.sources.root;
     let secrets = SecretSource::placeholders(root);
-    let (templates_dir, _templates) = templates_dir(loaded)?;
+    let templates = templates(loaded)?;
     let servers: Vec<String> = report
         .fleet
         .servers
@@ -38,7 +38,7 @@ fn render(loaded: &Loaded, filter: &[String]) -> Result<BTreeMap<String, Files>,
         source_label: loaded.source_label.clone(),
         servers,
         secrets: &secrets,
-        templates_dir,
+        templates: &templates,
     };
     Ok(render_fleet(&report.fleet, &report.sources, &options)?
         .into_iter()

@@ -160,55 +160,23 @@ pub fn require_valid(loaded: Loaded, color: bool) -> Result<Loaded, CliError> {
     Ok(loaded)
 }
 
-/// The template overrides directory (`project.templates_dir`): from the working tree,
-/// or, for a git revision, the revision's files copied to a temporary directory (kept
-/// alive by the returned guard).
-pub fn templates_dir(
-    loaded: &Loaded,
-) -> Result<(Option<std::path::PathBuf>, Option<TempDir>), CliError> {
+/// The template overrides (`project.templates_dir`): from the working tree, or from the
+/// revision's files when the repo was read from git.
+pub fn templates(loaded: &Loaded) -> Result<astbase::render::TemplateOverrides, CliError> {
+    use astbase::render::TemplateOverrides;
     let Some(dir) = loaded.report.fleet.project.templates_dir.as_ref() else {
-        return Ok((None, None));
+        return Ok(TemplateOverrides::none());
     };
-    let root = &loaded.report.sources.root;
-    let Some(revision) = &loaded.revision else {
-        return Ok((Some(root.join(dir)), None));
-    };
-    let temp = TempDir::new()?;
-    let prefix = format!("{}/", dir.trim_end_matches('/'));
-    for (rel, bytes) in &revision.files {
-        if let Some(name) = rel.strip_prefix(&prefix) {
-            let path = temp.0.join(name);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| CliError::io("create", parent, e))?;
-            }
-            std::fs::write(&path, bytes).map_err(|e| CliError::io("write", &path, e))?;
-        }
-    }
-    Ok((Some(temp.0.clone()), Some(temp)))
-}
-
-/// A directory removed when dropped.
-pub struct TempDir(pub std::path::PathBuf);
-
-impl TempDir {
-    pub fn new() -> Result<TempDir, CliError> {
-        let path = std::env::temp_dir().join(format!(
-            "astbase-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&path).map_err(|e| CliError::io("create", &path, e))?;
-        Ok(TempDir(path))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    Ok(match &loaded.revision {
+        Some(revision) => TemplateOverrides::from_files(
+            dir,
+            revision
+                .files
+                .iter()
+                .map(|(rel, bytes)| (rel.as_str(), bytes.as_slice())),
+        )?,
+        None => TemplateOverrides::read_dir(&loaded.report.sources.root.join(dir))?,
+    })
 }
 
 /// Checks that every server named on the command line exists.

@@ -6,7 +6,7 @@ use astbase::plan::{Plan, plan_fleet, report};
 use astbase::render::{RenderOptions, SecretSource, render_fleet};
 use astbase::transport::{ConnectOptions, Target};
 
-use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates_dir};
+use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// A plan, the open connections to its servers (in plan order; `None` where a server
@@ -38,12 +38,12 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<Prepared, CliError> {
     }
     let root = &report.sources.root;
     let secrets = SecretSource::from_env(root);
-    let (templates_dir, _templates) = templates_dir(&loaded)?;
+    let templates = templates(&loaded)?;
     let options = RenderOptions {
         source_label: loaded.source_label.clone(),
         servers: selected,
         secrets: &secrets,
-        templates_dir,
+        templates: &templates,
     };
     let outputs = render_fleet(fleet, &report.sources, &options)?;
     let mut connect = ConnectOptions::defaults();

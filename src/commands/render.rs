@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_each};
 
-use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates_dir};
+use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates};
 use crate::cli::RenderArgs;
 
 pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
@@ -14,14 +14,14 @@ pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
     check_server_names(&report.fleet, &args.servers)?;
     let root = &report.sources.root;
     let secrets = SecretSource::from_env(root);
-    let (templates_dir, _templates) = templates_dir(&loaded)?;
+    let templates = templates(&loaded)?;
     let options = RenderOptions {
         source_label: loaded.source_label.clone(),
         servers: args.servers.clone(),
         secrets: &secrets,
-        templates_dir,
+        templates: &templates,
     };
-    let suffix = report.fleet.project.suffix.as_deref().unwrap_or("odoo");
+    let suffix = report.fleet.project.suffix();
     // Each server's files are written as soon as they are rendered and then dropped.
     let written = std::sync::Mutex::new(Vec::new());
     render_each(&report.fleet, &report.sources, &options, |output| {

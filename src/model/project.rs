@@ -49,3 +49,11 @@ pub struct Project {
     #[serde(default)]
     pub firewall: FirewallPolicy,
 }
+
+impl Project {
+    /// The suffix of generated files (`odoo` unless set): `pjsip_<suffix>.conf`, and the
+    /// prefix of every generated context.
+    pub fn suffix(&self) -> &str {
+        self.suffix.as_deref().unwrap_or(DEFAULT_SUFFIX)
+    }
+}

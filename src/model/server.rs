@@ -56,6 +56,41 @@ impl Server {
     pub fn is_local(&self) -> bool {
         self.host == LOCAL_HOST
     }
+
+    /// The conf dir as written: the server's, else the project's, else `/etc/asterisk`.
+    /// For `host: local` it may be relative to the repo root.
+    pub fn conf_dir<'a>(&'a self, project: &'a super::Project) -> &'a str {
+        self.asterisk
+            .conf_dir
+            .as_deref()
+            .or(project.conf_dir.as_deref())
+            .unwrap_or(super::project::DEFAULT_CONF_DIR)
+    }
+
+    /// The words that run one Asterisk CLI command (`asterisk -rx`), the command itself
+    /// to be added as the last word.
+    pub fn cli(&self) -> Vec<String> {
+        match &self.asterisk.cli {
+            Some(words) => words.iter().map(|w| w.0.clone()).collect(),
+            None => vec![
+                self.asterisk
+                    .binary
+                    .clone()
+                    .unwrap_or_else(|| "asterisk".to_owned()),
+                "-rx".to_owned(),
+            ],
+        }
+    }
+
+    /// The SSH port (default 22).
+    pub fn ssh_port(&self) -> u16 {
+        self.ssh.port.unwrap_or(22)
+    }
+
+    /// The SSH user (default `root`).
+    pub fn ssh_user(&self) -> &str {
+        self.ssh.user.as_deref().unwrap_or("root")
+    }
 }
 
 /// SSH connection settings.

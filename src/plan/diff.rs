@@ -1,7 +1,7 @@
 //! Unified diffs of generated files, with secrets masked: a plan is shown in terminals,
 //! CI logs and merge requests, and must never reveal a password or PIN.
 
-use similar::{ChangeTag, TextDiff};
+use crate::render::ConfKind;
 
 /// The mask shown instead of a secret.
 pub const MASK: &str = "********";
@@ -17,7 +17,7 @@ pub fn mask_line(file: &str, line: &str) -> String {
         }
     }
     // voicemail.conf mailbox lines: `101 => PIN,Name,...`.
-    if file.starts_with("voicemail")
+    if ConfKind::of_file(file).is_some_and(ConfKind::has_mailbox_pins)
         && let Some((mailbox, rest)) = trimmed.split_once("=>")
         && mailbox.trim().chars().all(|c| c.is_ascii_digit())
         && !mailbox.trim().is_empty()
@@ -35,31 +35,7 @@ pub fn mask(file: &str, text: &str) -> String {
 
 /// A unified diff (3 lines of context) from `before` to `after`, secrets masked.
 pub fn unified(file: &str, before: &str, after: &str) -> String {
-    let mut out = String::new();
-    if before == after {
-        return out;
-    }
-    let diff = TextDiff::from_lines(before, after);
-    out.push_str(&format!("--- a/{file}\n+++ b/{file}\n"));
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        out.push_str(&format!("{}\n", hunk.header()));
-        for change in hunk.iter_changes() {
-            let sign = match change.tag() {
-                ChangeTag::Delete => '-',
-                ChangeTag::Insert => '+',
-                ChangeTag::Equal => ' ',
-            };
-            let line = change.value();
-            let line = line.strip_suffix('\n').unwrap_or(line);
-            out.push(sign);
-            out.push_str(&mask_line(file, line));
-            out.push('\n');
-            if change.missing_newline() {
-                out.push_str("\\ No newline at end of file\n");
-            }
-        }
-    }
-    out
+    crate::textdiff::unified(file, before, after, |line| mask_line(file, line))
 }
 
 #[cfg(test)]

@@ -4,17 +4,20 @@
 
 pub mod diff;
 pub mod report;
+pub mod saved;
 pub mod state;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::render::ServerOutput;
+use crate::render::{ConfKind, ServerOutput};
 use crate::transport::{Host, TransportError};
 
+pub use saved::{SavedPlan, StalePlan};
 pub use state::{STATE_DIR, State};
+// The firewall still names the hash here; it moves to `textdiff` with the firewall split.
+pub use crate::textdiff::hash;
 
 /// What happens to one generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,8 +29,9 @@ pub enum Action {
     Unchanged,
 }
 
-/// One generated file in a plan.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One generated file in a plan. Only [`plan_server`] builds one (a plan read from a
+/// file is a [`SavedPlan`]), so a file to create or change always has its content.
+#[derive(Debug, Clone, Serialize)]
 pub struct FilePlan {
     pub name: String,
     pub action: Action,
@@ -45,7 +49,8 @@ pub struct FilePlan {
     /// the plan reloads it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unconfirmed: bool,
-    /// The rendered content (kept for apply, never serialized: it holds secrets).
+    /// The rendered content, for every file but one to remove (kept for apply, never
+    /// serialized: it holds secrets).
     #[serde(skip)]
     pub content: Option<String>,
     /// The host's content before (kept for verification, never serialized).
@@ -65,7 +70,7 @@ pub struct IncludePlan {
 }
 
 /// The plan of one server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ServerPlan {
     pub server: String,
     pub host: String,
@@ -145,7 +150,7 @@ impl ServerPlan {
 }
 
 /// A whole plan: what was rendered from which source, per server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub astbase_version: String,
     /// The source rendered: a commit id or "working tree".
@@ -169,25 +174,6 @@ impl Plan {
     pub fn has_errors(&self) -> bool {
         self.servers.iter().any(|s| s.error.is_some())
     }
-}
-
-/// sha256 of some bytes, in hex.
-pub fn hash(data: &[u8]) -> String {
-    let digest = Sha256::digest(data);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The Asterisk CLI command that reloads what a file configures.
-pub fn reload_for(file: &str) -> Option<&'static str> {
-    let stem = file.split(['_', '.']).next().unwrap_or("");
-    Some(match stem {
-        "pjsip" => "module reload res_pjsip.so",
-        "extensions" => "module reload pbx_config.so",
-        "queues" => "module reload app_queue.so",
-        "voicemail" => "module reload app_voicemail.so",
-        "musiconhold" => "module reload res_musiconhold.so",
-        _ => return None,
-    })
 }
 
 /// Whether a base file already has the include line (as `#include` or `#tryinclude`).
@@ -236,8 +222,8 @@ pub fn plan_server(
     let mut files = Vec::new();
     let mut includes = Vec::new();
     let mut reloads: Vec<String> = Vec::new();
-    let mut need_reload = |file: &str| {
-        if let Some(r) = reload_for(file)
+    let mut need_reload = |kind: Option<ConfKind>| {
+        if let Some(r) = kind.map(ConfKind::reload_command)
             && !reloads.iter().any(|x| x == r)
         {
             reloads.push(r.to_owned());
@@ -277,14 +263,14 @@ pub fn plan_server(
             diff::unified(&file.name, &before_text, &file.content)
         };
         if action != Action::Unchanged || unconfirmed {
-            need_reload(&file.name);
+            need_reload(Some(file.kind));
         }
         let base_text = base
             .as_deref()
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
         if !has_include(&base_text, &file.name) {
-            need_reload(&file.name);
+            need_reload(Some(file.kind));
             includes.push(IncludePlan {
                 base: file.base.clone(),
                 line: file.include_line.clone(),
@@ -309,7 +295,7 @@ pub fn plan_server(
     for (name, current) in stale.iter().zip(stale_current) {
         let Some(current) = current else { continue };
         let before_hash = hash(current);
-        need_reload(name);
+        need_reload(ConfKind::of_file(name));
         files.push(FilePlan {
             name: (*name).clone(),
             action: Action::Remove,
@@ -351,7 +337,9 @@ pub fn plan_fleet(
         let server = fleet
             .server(&output.server)
             .expect("rendered servers exist");
-        let mut target = match crate::transport::connect(server, &fleet.project, root, connect) {
+        let target = crate::transport::TargetSpec::of(server, &fleet.project, root)
+            .and_then(|spec| crate::transport::connect(&spec, connect));
+        let mut target = match target {
             Ok(t) => t,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
@@ -393,7 +381,7 @@ fn plan_firewall(
         return Ok(());
     }
     let current = crate::firewall::read_current(host)?;
-    let ssh_port = (!server.is_local()).then(|| server.ssh.port.unwrap_or(22));
+    let ssh_port = (!server.is_local()).then(|| server.ssh_port());
     let fw = crate::firewall::plan(
         &desired,
         &current,

@@ -5,53 +5,23 @@
 //! output is byte-for-byte deterministic.
 
 pub mod escape;
+pub mod kind;
 pub mod secrets;
+mod templates;
 mod view;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use minijinja::syntax::SyntaxConfig;
-use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value};
+use minijinja::{Environment, Value};
 
 use crate::model::Fleet;
-use crate::model::project::DEFAULT_SUFFIX;
 use crate::source::Sources;
 
 pub use escape::EscapeError;
+pub use kind::ConfKind;
 pub use secrets::{SecretError, SecretSource};
+pub use templates::{TemplateOverrides, environment};
 pub use view::ServerView;
-
-/// The templates shipped in the binary: (template name, generated file stem, base file).
-pub const TEMPLATES: [(&str, &str, &str); 5] = [
-    ("pjsip.conf.j2", "pjsip", "pjsip.conf"),
-    ("extensions.conf.j2", "extensions", "extensions.conf"),
-    ("queues.conf.j2", "queues", "queues.conf"),
-    ("voicemail.conf.j2", "voicemail", "voicemail.conf"),
-    ("musiconhold.conf.j2", "musiconhold", "musiconhold.conf"),
-];
-
-const EMBEDDED: [(&str, &str); 5] = [
-    (
-        "pjsip.conf.j2",
-        include_str!("../../templates/pjsip.conf.j2"),
-    ),
-    (
-        "extensions.conf.j2",
-        include_str!("../../templates/extensions.conf.j2"),
-    ),
-    (
-        "queues.conf.j2",
-        include_str!("../../templates/queues.conf.j2"),
-    ),
-    (
-        "voicemail.conf.j2",
-        include_str!("../../templates/voicemail.conf.j2"),
-    ),
-    (
-        "musiconhold.conf.j2",
-        include_str!("../../templates/musiconhold.conf.j2"),
-    ),
-];
 
 /// Asterisk skips config lines of 8192 bytes or more; we stop well before.
 pub const MAX_LINE_BYTES: usize = 8000;
@@ -125,7 +95,7 @@ impl RenderError {
             RenderError::Output { .. } => None,
             RenderError::TemplatesDir { .. } => Some(format!(
                 "the directory may only hold overrides of: {}",
-                TEMPLATES.map(|t| t.0).join(", ")
+                ConfKind::ALL.map(ConfKind::template).join(", ")
             )),
         }
     }
@@ -134,6 +104,7 @@ impl RenderError {
 /// One generated file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedFile {
+    pub kind: ConfKind,
     /// File name in the conf dir, e.g. `pjsip_odoo.conf`.
     pub name: String,
     pub content: String,
@@ -157,103 +128,9 @@ pub struct RenderOptions<'a> {
     /// Only these servers (all when empty).
     pub servers: Vec<String>,
     pub secrets: &'a SecretSource,
-    /// Template overrides (`project.templates_dir`, resolved against the repo root).
-    pub templates_dir: Option<PathBuf>,
-}
-
-/// Builds the template environment: strict undefined variables, and a formatter that
-/// escapes every `{{ value }}` as a config value, and in the dialplan template refuses
-/// any string that was not escaped for the dialplan by the view.
-pub fn environment(templates_dir: Option<&Path>) -> Result<Environment<'static>, RenderError> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_syntax(
-        SyntaxConfig::builder()
-            .trim_blocks(true)
-            .lstrip_blocks(true)
-            .keep_trailing_newline(true)
-            .build()
-            .expect("static syntax config"),
-    );
-    env.set_formatter(|out, state, value| {
-        if value.is_safe() || value.is_number() || value.kind() == minijinja::value::ValueKind::Bool
-        {
-            return write!(out, "{value}")
-                .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "write failed"));
-        }
-        let Some(text) = value.as_str() else {
-            return Err(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                format!("cannot write a {} into a config file", value.kind()),
-            ));
-        };
-        if state.name().starts_with("extensions") {
-            return Err(minijinja::Error::new(
-                ErrorKind::InvalidOperation,
-                "the dialplan template only writes values escaped for the dialplan; \
-                 pass text through the `app_arg`, `set_value` or `raw_arg` filter",
-            ));
-        }
-        let escaped = escape::conf_value(text).map_err(|e| {
-            minijinja::Error::new(ErrorKind::InvalidOperation, format!("value {text:?} {e}"))
-        })?;
-        out.write_str(&escaped)
-            .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "write failed"))
-    });
-    fn filter(
-        f: fn(&str) -> Result<String, EscapeError>,
-    ) -> impl Fn(&str) -> Result<Value, minijinja::Error> {
-        move |text: &str| {
-            f(text).map(Value::from_safe_string).map_err(|e| {
-                minijinja::Error::new(ErrorKind::InvalidOperation, format!("value {text:?} {e}"))
-            })
-        }
-    }
-    env.add_filter("app_arg", filter(escape::app_arg));
-    env.add_filter("set_value", filter(escape::set_value));
-    env.add_filter("raw_arg", filter(escape::raw_arg));
-    env.add_filter("conf", filter(escape::conf_value));
-    for (name, source) in EMBEDDED {
-        env.add_template(name, source)
-            .map_err(|e| RenderError::Template {
-                name: name.to_owned(),
-                message: e.to_string(),
-            })?;
-    }
-    if let Some(dir) = templates_dir {
-        load_overrides(&mut env, dir)?;
-    }
-    Ok(env)
-}
-
-fn load_overrides(env: &mut Environment<'static>, dir: &Path) -> Result<(), RenderError> {
-    let err = |message: String| RenderError::TemplatesDir {
-        path: dir.to_path_buf(),
-        message,
-    };
-    let entries = std::fs::read_dir(dir).map_err(|e| err(e.to_string()))?;
-    let mut names: Vec<(String, PathBuf)> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| err(e.to_string()))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || name.eq_ignore_ascii_case("README.md") {
-            continue;
-        }
-        if !TEMPLATES.iter().any(|t| t.0 == name) {
-            return Err(err(format!("`{name}` overrides no template")));
-        }
-        names.push((name, entry.path()));
-    }
-    names.sort();
-    for (name, path) in names {
-        let source = std::fs::read_to_string(&path).map_err(|e| err(format!("{name}: {e}")))?;
-        env.add_template_owned(name.clone(), source)
-            .map_err(|e| RenderError::Template {
-                name,
-                message: e.to_string(),
-            })?;
-    }
-    Ok(())
+    /// Template overrides (`project.templates_dir`), read from the working tree or a
+    /// revision.
+    pub templates: &'a TemplateOverrides,
 }
 
 /// Renders every selected server of a valid fleet, in the fleet's order.
@@ -284,7 +161,7 @@ pub fn render_each(
     options: &RenderOptions,
     consume: impl Fn(ServerOutput) -> Result<(), RenderError> + Sync,
 ) -> Result<(), RenderError> {
-    let env = environment(options.templates_dir.as_deref())?;
+    let env = environment(options.templates)?;
     let servers: Vec<_> = fleet
         .servers
         .iter()
@@ -292,11 +169,7 @@ pub fn render_each(
             options.servers.is_empty() || options.servers.iter().any(|n| n == s.name.as_str())
         })
         .collect();
-    let prefix = fleet
-        .project
-        .suffix
-        .clone()
-        .unwrap_or_else(|| DEFAULT_SUFFIX.to_owned());
+    let prefix = fleet.project.suffix();
     let index = crate::model::index::by_server(fleet);
     let empty = crate::model::index::ServerEntities::default();
     let results = crate::parallel::map(&servers, |server| {
@@ -304,7 +177,7 @@ pub fn render_each(
             fleet,
             server,
             entities: index.get(server.name.as_str()).unwrap_or(&empty),
-            prefix: &prefix,
+            prefix,
             secrets: options.secrets,
         };
         render_server(&env, &ctx, sources, options).and_then(&consume)
@@ -324,18 +197,19 @@ fn render_server(
     let mut files = Vec::new();
     // Serialized once; minijinja values are shared, so each template reads the same view.
     let context = Value::from(minijinja::value::Serde(&view));
-    for (template, stem, base) in TEMPLATES {
-        let (needed, from) = match stem {
-            "pjsip" => (true, &used.pjsip),
-            "extensions" => (true, &used.dialplan),
-            "queues" => (!view.queues.is_empty(), &used.queues),
-            "voicemail" => (!view.mailboxes.is_empty(), &used.voicemail),
-            _ => (!view.moh.is_empty(), &used.moh),
+    for kind in ConfKind::ALL {
+        let needed = match kind {
+            ConfKind::Pjsip | ConfKind::Dialplan => true,
+            ConfKind::Queues => !view.queues.is_empty(),
+            ConfKind::Voicemail => !view.mailboxes.is_empty(),
+            ConfKind::MusicOnHold => !view.moh.is_empty(),
         };
         if !needed {
             continue;
         }
-        let name = format!("{stem}_{suffix}.conf");
+        let name = kind.file_name(suffix);
+        let template = kind.template();
+        let from = used.of(kind);
         let from: Vec<String> = from
             .iter()
             .map(|i| escape::comment(&sources.files[*i].rel))
@@ -376,10 +250,11 @@ fn render_server(
             }
         }
         files.push(RenderedFile {
+            kind,
             include_line: format!("#tryinclude {name}"),
             name,
             content,
-            base: base.to_owned(),
+            base: kind.base_file().to_owned(),
         });
     }
     Ok(ServerOutput { server, files })

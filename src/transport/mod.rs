@@ -427,32 +427,53 @@ fn expand_home(path: &str) -> std::path::PathBuf {
     }
 }
 
-/// Opens the transport for a server: local for `host: local` (a relative conf dir is
-/// relative to the repo root), SSH otherwise.
-pub fn connect(
-    server: &crate::model::Server,
-    project: &crate::model::Project,
-    root: &std::path::Path,
-    options: &ConnectOptions,
-) -> Result<Target, TransportError> {
-    let conf_dir = server
-        .asterisk
-        .conf_dir
-        .clone()
-        .or_else(|| project.conf_dir.clone())
-        .unwrap_or_else(|| crate::model::project::DEFAULT_CONF_DIR.to_owned());
-    let mut cli: Vec<String> = match &server.asterisk.cli {
-        Some(words) => words.iter().map(|w| w.0.clone()).collect(),
-        None => vec![
-            server
-                .asterisk
-                .binary
-                .clone()
-                .unwrap_or_else(|| "asterisk".to_owned()),
-            "-rx".to_owned(),
-        ],
-    };
-    if server.is_local() {
+/// Where a server is and how to run Asterisk there, resolved from the model once:
+/// [`connect`] needs nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetSpec {
+    pub address: Address,
+    /// The conf dir; absolute (a local one was resolved against the repo root).
+    pub conf_dir: String,
+    /// The words that run one Asterisk CLI command there.
+    pub cli: Vec<String>,
+}
+
+/// How to reach a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    /// This machine.
+    Local,
+    Ssh {
+        host: String,
+        port: u16,
+        user: String,
+        /// A private key file; without one, the SSH agent and the usual key files.
+        identity_file: Option<String>,
+    },
+}
+
+impl TargetSpec {
+    /// The target of a server. For `host: local`, a relative conf dir and a relative
+    /// CLI program (e.g. an example's stand-in script) are relative to the repo root.
+    pub fn of(
+        server: &crate::model::Server,
+        project: &crate::model::Project,
+        root: &std::path::Path,
+    ) -> Result<TargetSpec, TransportError> {
+        let conf_dir = server.conf_dir(project).to_owned();
+        let mut cli = server.cli();
+        if !server.is_local() {
+            return Ok(TargetSpec {
+                address: Address::Ssh {
+                    host: server.host.clone(),
+                    port: server.ssh_port(),
+                    user: server.ssh_user().to_owned(),
+                    identity_file: server.ssh.identity_file.clone(),
+                },
+                conf_dir,
+                cli,
+            });
+        }
         let path = std::path::Path::new(&conf_dir);
         let absolute = if path.is_absolute() {
             path.to_path_buf()
@@ -462,7 +483,6 @@ pub fn connect(
                 message: e.to_string(),
             })?
         };
-        // A relative program (e.g. an example's stand-in script) is relative to the repo too.
         if let Some(program) = cli.first_mut()
             && program.contains('/')
             && !program.starts_with('/')
@@ -470,14 +490,30 @@ pub fn connect(
         {
             *program = path.to_string_lossy().into_owned();
         }
-        return Ok(Target {
-            host: Host::new(Box::new(local::Local::new(Vec::new()))),
+        Ok(TargetSpec {
+            address: Address::Local,
             conf_dir: absolute.to_string_lossy().into_owned(),
             cli,
-        });
+        })
     }
-    let explicit_identity = server.ssh.identity_file.is_some();
-    let identities = match &server.ssh.identity_file {
+}
+
+/// Opens the transport to a target: local, or SSH with the host key checked.
+pub fn connect(spec: &TargetSpec, options: &ConnectOptions) -> Result<Target, TransportError> {
+    let Address::Ssh {
+        host,
+        port,
+        user,
+        identity_file,
+    } = &spec.address
+    else {
+        return Ok(Target {
+            host: Host::new(Box::new(local::Local::new(Vec::new()))),
+            conf_dir: spec.conf_dir.clone(),
+            cli: spec.cli.clone(),
+        });
+    };
+    let identities = match identity_file {
         Some(file) => vec![expand_home(file)],
         None => ["id_ed25519", "id_ecdsa", "id_rsa"]
             .iter()
@@ -485,25 +521,28 @@ pub fn connect(
             .collect(),
     };
     let ssh = ssh::Ssh::connect(ssh::SshOptions {
-        host: server.host.clone(),
-        port: server.ssh.port.unwrap_or(22),
-        user: server.ssh.user.clone().unwrap_or_else(|| "root".to_owned()),
+        host: host.clone(),
+        port: *port,
+        user: user.clone(),
         identities,
-        explicit_identity,
+        explicit_identity: identity_file.is_some(),
         known_hosts: options.known_hosts.clone(),
         accept_new_host_keys: options.accept_new_host_keys,
         timeout: options.timeout,
     })?;
-    if !conf_dir.starts_with('/') {
+    if !spec.conf_dir.starts_with('/') {
         return Err(TransportError::Protocol {
-            host: server.host.clone(),
-            message: format!("conf_dir {conf_dir} must be absolute on a remote host"),
+            host: host.clone(),
+            message: format!(
+                "conf_dir {} must be absolute on a remote host",
+                spec.conf_dir
+            ),
         });
     }
     Ok(Target {
         host: Host::new(Box::new(ssh)),
-        conf_dir,
-        cli,
+        conf_dir: spec.conf_dir.clone(),
+        cli: spec.cli.clone(),
     })
 }
 

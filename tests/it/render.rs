@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use astbase::conf::{self, ConfFile};
-use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_fleet};
+use astbase::render::{
+    RenderError, RenderOptions, SecretSource, ServerOutput, TemplateOverrides, render_fleet,
+};
 use astbase::validate::{Report, validate_repo};
 
 fn company() -> Report {
@@ -19,16 +21,15 @@ fn render_with(
     secrets: &SecretSource,
     servers: &[&str],
 ) -> Result<Vec<ServerOutput>, RenderError> {
+    let templates = match &report.fleet.project.templates_dir {
+        Some(dir) => TemplateOverrides::read_dir(&report.sources.root.join(dir))?,
+        None => TemplateOverrides::none(),
+    };
     let options = RenderOptions {
         source_label: "working tree".into(),
         servers: servers.iter().map(|s| s.to_string()).collect(),
         secrets,
-        templates_dir: report
-            .fleet
-            .project
-            .templates_dir
-            .as_ref()
-            .map(|d| report.sources.root.join(d)),
+        templates: &templates,
     };
     render_fleet(&report.fleet, &report.sources, &options)
 }

@@ -1,0 +1,166 @@
+//! The kinds of generated file, and every fact about each one: its template, its name,
+//! the base file that includes it, how Asterisk reloads it and how astbase checks that
+//! Asterisk loaded it. Every stage asks this enum instead of matching file names.
+
+use serde::{Deserialize, Serialize};
+
+/// One kind of generated file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConfKind {
+    Pjsip,
+    Dialplan,
+    Queues,
+    Voicemail,
+    MusicOnHold,
+}
+
+/// How to ask Asterisk whether it loaded one section, and the words of its answer that
+/// mean it did not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadCheck {
+    pub command: String,
+    pub missing: &'static [&'static str],
+}
+
+impl ConfKind {
+    /// Every kind, in the order files are rendered, planned and reloaded.
+    pub const ALL: [ConfKind; 5] = [
+        ConfKind::Pjsip,
+        ConfKind::Dialplan,
+        ConfKind::Queues,
+        ConfKind::Voicemail,
+        ConfKind::MusicOnHold,
+    ];
+
+    /// The file name's stem: `pjsip` in `pjsip_odoo.conf` and `pjsip.conf`.
+    pub fn stem(self) -> &'static str {
+        match self {
+            ConfKind::Pjsip => "pjsip",
+            ConfKind::Dialplan => "extensions",
+            ConfKind::Queues => "queues",
+            ConfKind::Voicemail => "voicemail",
+            ConfKind::MusicOnHold => "musiconhold",
+        }
+    }
+
+    /// The template's name, which an override in `templates_dir` must have.
+    pub fn template(self) -> &'static str {
+        match self {
+            ConfKind::Pjsip => "pjsip.conf.j2",
+            ConfKind::Dialplan => "extensions.conf.j2",
+            ConfKind::Queues => "queues.conf.j2",
+            ConfKind::Voicemail => "voicemail.conf.j2",
+            ConfKind::MusicOnHold => "musiconhold.conf.j2",
+        }
+    }
+
+    /// The built-in template, compiled into the binary.
+    pub fn builtin_template(self) -> &'static str {
+        match self {
+            ConfKind::Pjsip => include_str!("../../templates/pjsip.conf.j2"),
+            ConfKind::Dialplan => include_str!("../../templates/extensions.conf.j2"),
+            ConfKind::Queues => include_str!("../../templates/queues.conf.j2"),
+            ConfKind::Voicemail => include_str!("../../templates/voicemail.conf.j2"),
+            ConfKind::MusicOnHold => include_str!("../../templates/musiconhold.conf.j2"),
+        }
+    }
+
+    /// The generated file's name for a suffix: `pjsip_odoo.conf`.
+    pub fn file_name(self, suffix: &str) -> String {
+        format!("{}_{suffix}.conf", self.stem())
+    }
+
+    /// The base file that must include the generated one: `pjsip.conf`.
+    pub fn base_file(self) -> &'static str {
+        match self {
+            ConfKind::Pjsip => "pjsip.conf",
+            ConfKind::Dialplan => "extensions.conf",
+            ConfKind::Queues => "queues.conf",
+            ConfKind::Voicemail => "voicemail.conf",
+            ConfKind::MusicOnHold => "musiconhold.conf",
+        }
+    }
+
+    /// The Asterisk CLI command that reloads what a file of this kind configures.
+    pub fn reload_command(self) -> &'static str {
+        match self {
+            ConfKind::Pjsip => "module reload res_pjsip.so",
+            ConfKind::Dialplan => "module reload pbx_config.so",
+            ConfKind::Queues => "module reload app_queue.so",
+            ConfKind::Voicemail => "module reload app_voicemail.so",
+            ConfKind::MusicOnHold => "module reload res_musiconhold.so",
+        }
+    }
+
+    /// The dialplan: its template may only write values the view escaped for it.
+    pub fn is_dialplan(self) -> bool {
+        self == ConfKind::Dialplan
+    }
+
+    /// Whether `key => PIN,...` lines of this kind hold a secret (mailbox PINs).
+    pub fn has_mailbox_pins(self) -> bool {
+        self == ConfKind::Voicemail
+    }
+
+    /// How to check that Asterisk loaded a section of this kind, if astbase checks it:
+    /// every dialplan context, every endpoint, every queue.
+    pub fn load_check(self, section: &str, section_type: Option<&str>) -> Option<LoadCheck> {
+        match self {
+            ConfKind::Dialplan => Some(LoadCheck {
+                command: format!("dialplan show {section}"),
+                missing: &["there is no existence", "no such"],
+            }),
+            ConfKind::Pjsip if section_type == Some("endpoint") => Some(LoadCheck {
+                command: format!("pjsip show endpoint {section}"),
+                missing: &["unable to find object"],
+            }),
+            ConfKind::Queues => Some(LoadCheck {
+                command: format!("queue show {section}"),
+                missing: &["no such queue"],
+            }),
+            _ => None,
+        }
+    }
+
+    /// The kind of a generated or base file, from its name (`pjsip_odoo.conf`,
+    /// `extensions.conf`): the stem before the first `_` or `.`.
+    pub fn of_file(name: &str) -> Option<ConfKind> {
+        let stem = name.split(['_', '.']).next().unwrap_or("");
+        ConfKind::ALL.into_iter().find(|k| k.stem() == stem)
+    }
+
+    /// The kind a template name belongs to.
+    pub fn of_template(name: &str) -> Option<ConfKind> {
+        ConfKind::ALL.into_iter().find(|k| k.template() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_name_tells_its_kind_whatever_the_suffix() {
+        assert_eq!(ConfKind::of_file("pjsip_odoo.conf"), Some(ConfKind::Pjsip));
+        assert_eq!(
+            ConfKind::of_file("extensions_acme.conf"),
+            Some(ConfKind::Dialplan)
+        );
+        assert_eq!(
+            ConfKind::of_file("musiconhold.conf"),
+            Some(ConfKind::MusicOnHold)
+        );
+        assert_eq!(ConfKind::of_file("sip_odoo.conf"), None);
+    }
+
+    #[test]
+    fn every_kind_names_its_file_after_its_base_file() {
+        for kind in ConfKind::ALL {
+            let name = kind.file_name("odoo");
+            assert_eq!(ConfKind::of_file(&name), Some(kind));
+            assert_eq!(format!("{}.conf", kind.stem()), kind.base_file());
+            assert_eq!(ConfKind::of_template(kind.template()), Some(kind));
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! `extensions_odoo.conf`: extension dialing, the phones' contexts, queue and menu
+//! numbers, mailboxes as destinations, custom dialplans; outbound and inbound routes in
+//! [`routes`], IVR menus in [`menus`].
+
+mod menus;
+mod routes;
+
+use std::collections::HashMap;
+
+use minijinja::Value;
+use serde::Serialize;
+
+use super::{Ctx, DEFAULT_RING_TIMEOUT, FileOrigins, arg, safe, short_hash};
+use crate::model::extension::Recording;
+use crate::model::{Extension, Sourced, Target};
+use crate::render::RenderError;
+use crate::render::escape;
+use crate::render::kind::ConfKind;
+
+pub use menus::MenuView;
+pub use routes::{InboundContext, OutboundView};
+
+/// How one extension is dialled in `<prefix>-internal`.
+#[derive(Debug, Serialize)]
+pub struct ExtensionDial {
+    /// The extension number.
+    pub number: Value,
+    /// Its display name, escaped for a `NoOp()` argument.
+    pub name: Value,
+    /// The device to ring: `PJSIP/<number>`.
+    pub device: Value,
+    /// Seconds to ring before the no-answer destination.
+    pub ring_timeout: u32,
+    /// Forward every call here instead of ringing (a dialplan application).
+    pub always: Option<Value>,
+    /// Where a call goes when the phone is busy, does not answer, or is not registered:
+    /// dialplan applications (the forward, else the mailbox, else `Busy(10)`/`Hangup()`).
+    pub busy: Value,
+    pub no_answer: Value,
+    pub unavailable: Value,
+    /// `never`, `always` or `external` (only calls from trunks).
+    pub record: &'static str,
+}
+
+/// A dial number of a queue or menu in `<prefix>-internal`.
+#[derive(Debug, Serialize)]
+pub struct NumberGoto {
+    /// The number.
+    pub number: Value,
+    /// What it reaches, as text (`queue sales`).
+    pub what: Value,
+    /// The `Goto()` to it.
+    pub goto: Value,
+}
+
+/// A phones' context: internal calls plus the outbound routes a group of phones may use.
+#[derive(Debug, Serialize)]
+pub struct Profile {
+    /// `<prefix>-phones` (all routes) or `<prefix>-phones-<hash of the route names>`.
+    pub context: Value,
+    /// The outbound routes' contexts it includes.
+    pub routes: Vec<Value>,
+    /// What the phones may dial, for the comment above the context.
+    pub comment: Value,
+}
+
+/// A custom dialplan context, verbatim from the repo.
+#[derive(Debug, Serialize)]
+pub struct CustomView {
+    /// `<prefix>-custom-<name>`.
+    pub context: Value,
+    /// Other custom contexts it includes.
+    pub includes: Vec<Value>,
+    /// Finished `exten =>` / ` same =>` lines.
+    pub lines: Vec<Value>,
+}
+
+/// The dialplan part of a server's view.
+pub(super) struct Dialplan {
+    pub internal: Vec<ExtensionDial>,
+    pub numbers: Vec<NumberGoto>,
+    pub profiles: Vec<Profile>,
+    pub outbound: Vec<OutboundView>,
+    pub outbound_contexts: Vec<Value>,
+    pub inbound: Vec<InboundContext>,
+    pub menus: Vec<MenuView>,
+    pub custom: Vec<CustomView>,
+    pub direct: Vec<Value>,
+    pub has_direct: bool,
+}
+
+/// The phones' contexts of a server, and which one each enabled extension gets: the
+/// outbound routes an extension may use decide its context.
+pub(super) struct PhoneContexts {
+    profiles: Vec<Profile>,
+    by_number: HashMap<String, String>,
+}
+
+impl PhoneContexts {
+    pub fn of(ctx: &Ctx) -> PhoneContexts {
+        let routes = &ctx.entities.outbound_routes;
+        let p = ctx.prefix;
+        let mut profiles: Vec<Profile> = Vec::new();
+        let mut by_number = HashMap::new();
+        for e in ctx.extensions() {
+            let allowed: Vec<&str> = routes
+                .iter()
+                .filter(|r| match &r.allow {
+                    None => true,
+                    Some(a) => {
+                        a.extensions.contains(&e.number)
+                            || a.tags.iter().any(|t| e.tags.contains(t))
+                    }
+                })
+                .map(|r| r.name.as_str())
+                .collect();
+            let context = if allowed.len() == routes.len() {
+                format!("{p}-phones")
+            } else {
+                format!("{p}-phones-{}", short_hash(&allowed.join(",")))
+            };
+            if !profiles
+                .iter()
+                .any(|pr| pr.context.as_str() == Some(context.as_str()))
+            {
+                profiles.push(Profile {
+                    context: safe(context.clone()),
+                    routes: allowed
+                        .iter()
+                        .map(|r| safe(ctx.context("outbound", r)))
+                        .collect(),
+                    comment: safe(if allowed.is_empty() {
+                        "internal calls only".to_owned()
+                    } else {
+                        format!("outbound routes: {}", allowed.join(", "))
+                    }),
+                });
+            }
+            by_number.insert(e.number.as_str().to_owned(), context);
+        }
+        profiles.sort_by(|a, b| a.context.as_str().cmp(&b.context.as_str()));
+        PhoneContexts {
+            profiles,
+            by_number,
+        }
+    }
+
+    /// The context of an enabled extension's endpoint.
+    pub fn context_of(&self, e: &Extension) -> &str {
+        self.by_number
+            .get(e.number.as_str())
+            .map_or("", String::as_str)
+    }
+}
+
+pub(super) fn build(
+    ctx: &Ctx,
+    phones: PhoneContexts,
+    origins: &mut FileOrigins,
+) -> Result<Dialplan, RenderError> {
+    let mut internal = Vec::new();
+    let mut direct = Vec::new();
+    for e in ctx.extensions() {
+        origins.add(ConfKind::Dialplan, &e.origin);
+        internal.push(extension_dial(ctx, e)?);
+        direct.push(safe(e.number.as_str().to_owned()));
+    }
+    let numbers = numbers(ctx)?;
+    let (outbound, outbound_contexts) = routes::outbound(ctx, origins)?;
+    let inbound = routes::inbound(ctx, origins)?;
+    let menus = menus::build(ctx, origins)?;
+    let has_direct = menus.iter().any(|m| m.direct);
+    let custom = custom(ctx, origins)?;
+    Ok(Dialplan {
+        internal,
+        numbers,
+        profiles: phones.profiles,
+        outbound,
+        outbound_contexts,
+        inbound,
+        menus,
+        custom,
+        direct: if has_direct { direct } else { Vec::new() },
+        has_direct,
+    })
+}
+
+fn extension_dial(ctx: &Ctx, e: &Sourced<Extension>) -> Result<ExtensionDial, RenderError> {
+    let defaults = &ctx.server.defaults;
+    let pdefaults = &ctx.fleet.project.defaults;
+    let n = e.number.as_str();
+    let entity = format!("extension {n}");
+    let mailbox = e.voicemail.as_ref().filter(|v| v.enabled);
+    let vm_context = super::voicemail::context(ctx);
+    // An unset forward goes to the mailbox when there is one.
+    let fallback = |t: &Option<Target>,
+                    field: &str,
+                    vm_flag: &str,
+                    otherwise: &str|
+     -> Result<Value, RenderError> {
+        match (t, mailbox) {
+            (Some(t), _) => ctx.target(t, &entity, field),
+            (None, Some(_)) => Ok(safe(format!("VoiceMail({n}@{vm_context},{vm_flag})"))),
+            (None, None) => Ok(safe(otherwise.to_owned())),
+        }
+    };
+    Ok(ExtensionDial {
+        number: safe(arg(n, ctx, &entity, "number")?),
+        name: safe(escape::set_value(&e.name).map_err(|er| ctx.unsafe_value(&entity, "name", er))?),
+        device: safe(format!("PJSIP/{}", arg(n, ctx, &entity, "number")?)),
+        ring_timeout: e
+            .ring_timeout
+            .or(defaults.ring_timeout)
+            .or(pdefaults.ring_timeout)
+            .unwrap_or(DEFAULT_RING_TIMEOUT),
+        always: e
+            .forward
+            .always
+            .as_ref()
+            .map(|t| ctx.target(t, &entity, "forward.always"))
+            .transpose()?,
+        busy: fallback(&e.forward.busy, "forward.busy", "b", "Busy(10)")?,
+        no_answer: fallback(&e.forward.no_answer, "forward.no_answer", "u", "Hangup()")?,
+        unavailable: fallback(
+            &e.forward.unavailable,
+            "forward.unavailable",
+            "u",
+            "Hangup()",
+        )?,
+        record: match e.recording {
+            Recording::Never => "never",
+            Recording::Always => "always",
+            Recording::External => "external",
+        },
+    })
+}
+
+/// The dial numbers of queues, then of menus.
+fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
+    let numbered = ctx
+        .entities
+        .queues
+        .iter()
+        .filter_map(|q| {
+            q.number
+                .as_ref()
+                .map(|n| (n, Target::Queue(q.name.clone())))
+        })
+        .chain(
+            ctx.entities
+                .menus
+                .iter()
+                .filter_map(|m| m.number.as_ref().map(|n| (n, Target::Menu(m.name.clone())))),
+        );
+    let mut numbers = Vec::new();
+    for (number, target) in numbered {
+        let (Target::Queue(name) | Target::Menu(name)) = &target else {
+            unreachable!("only queues and menus are numbered here")
+        };
+        let entity = format!("{} {name}", target.kind());
+        numbers.push(NumberGoto {
+            number: safe(arg(number.as_str(), ctx, &entity, "number")?),
+            what: safe(entity.clone()),
+            goto: ctx.target(&target, &entity, "number")?,
+        });
+    }
+    Ok(numbers)
+}
+
+fn custom(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Vec<CustomView>, RenderError> {
+    let mut custom = Vec::new();
+    for d in ctx.entities.dialplans.iter().copied() {
+        origins.add(ConfKind::Dialplan, &d.origin);
+        let entity = format!("dialplan {}", d.name);
+        let mut lines = Vec::new();
+        for (i, line) in d.lines.iter().enumerate() {
+            let args = line
+                .args
+                .iter()
+                .map(|a| {
+                    escape::raw_arg(&a.to_text())
+                        .map_err(|er| ctx.unsafe_value(&entity, &format!("lines[{i}].args"), er))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join(",");
+            let label = line
+                .label
+                .as_ref()
+                .map(|l| format!("({l})"))
+                .unwrap_or_default();
+            let text = match &line.exten {
+                Some(exten) => format!(
+                    "exten => {},1{label},{}({args})",
+                    arg(exten, ctx, &entity, "exten")?,
+                    line.app
+                ),
+                None => format!(" same => n{label},{}({args})", line.app),
+            };
+            lines.push(safe(text));
+        }
+        custom.push(CustomView {
+            context: safe(ctx.context("custom", d.name.as_str())),
+            includes: d
+                .includes
+                .iter()
+                .map(|i| safe(ctx.context("custom", i.as_str())))
+                .collect(),
+            lines,
+        });
+    }
+    Ok(custom)
+}

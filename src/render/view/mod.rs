@@ -1,0 +1,311 @@
+//! The prepared view of one server that templates render: effective settings resolved,
+//! secrets read, and every piece of user text already escaped for the exact place it goes.
+//!
+//! One module per generated file builds that file's part of the view: [`pjsip`],
+//! [`dialplan`] (with its routes and menus), [`queues`], [`voicemail`] and [`moh`]. This
+//! module holds what they share: the [`Ctx`] they read from, call destinations as
+//! dialplan applications, and the [`ServerView`] every template receives.
+//!
+//! Convention: a `String` field is a config value (`key=value` lines), escaped by the
+//! template formatter with [`escape::conf_value`]; a [`Value`] field is a finished
+//! dialplan or mailbox fragment, escaped here with the function for its context and
+//! marked safe. The dialplan template accepts nothing else (see `render::environment`).
+//!
+//! The doc comment of every field a template sees is the contract of a template
+//! override (`project.templates_dir`); `templates/README.md` lists them per template.
+
+mod dialplan;
+mod moh;
+mod pjsip;
+mod queues;
+mod voicemail;
+
+use std::collections::BTreeSet;
+
+use minijinja::Value;
+use serde::Serialize;
+
+use super::RenderError;
+use super::escape::{self, EscapeError};
+use super::kind::ConfKind;
+use super::secrets::SecretSource;
+use crate::model::index::ServerEntities;
+use crate::model::{Extension, Fleet, Origin, Server, Sourced, Target};
+
+pub use dialplan::{
+    CustomView, ExtensionDial, InboundContext, MenuView, NumberGoto, OutboundView, Profile,
+};
+pub use moh::MohView;
+pub use pjsip::{EndpointView, TransportView, TrunkView};
+pub use queues::QueueView;
+
+/// Built-in defaults, used when neither the extension, its server nor the project says.
+pub const DEFAULT_CODECS: &str = "ulaw,alaw";
+pub const DEFAULT_RING_TIMEOUT: u32 = 20;
+pub const DEFAULT_MAX_CONTACTS: u32 = 1;
+pub const DEFAULT_DIGIT_TIMEOUT: u32 = 5;
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_DIAL_TIMEOUT: u32 = 60;
+
+fn safe(text: String) -> Value {
+    Value::from_safe_string(text)
+}
+
+/// Escapes an identifier that the schema already restricted (names, numbers, patterns).
+fn arg(text: &str, ctx: &Ctx, entity: &str, field: &str) -> Result<String, RenderError> {
+    escape::app_arg(text).map_err(|e| ctx.unsafe_value(entity, field, e))
+}
+
+/// What every template of one server receives.
+#[derive(Debug, Serialize)]
+pub struct ServerView {
+    /// The server's name in the repo.
+    pub server: String,
+    /// The prefix of every generated context and of the mailbox context (`project.suffix`,
+    /// default `odoo`): contexts are `<prefix>-internal`, `<prefix>-menu-<name>`, ...
+    pub prefix: Value,
+    /// The voicemail context holding the server's mailboxes (the prefix).
+    pub vm_context: Value,
+    /// `pjsip`: the server's transports.
+    pub transports: Vec<TransportView>,
+    /// `pjsip`: one endpoint (with its auth and aor) per enabled extension.
+    pub endpoints: Vec<EndpointView>,
+    /// `pjsip`: one endpoint, aor, auth, registration and identify per trunk.
+    pub trunks: Vec<TrunkView>,
+    /// `extensions`: how each enabled extension is dialled in `<prefix>-internal`.
+    pub internal: Vec<ExtensionDial>,
+    /// `extensions`: the dial numbers of queues and menus in `<prefix>-internal`.
+    pub numbers: Vec<NumberGoto>,
+    /// `extensions`: the phones' contexts, one per set of outbound routes phones may use,
+    /// sorted by context name.
+    pub profiles: Vec<Profile>,
+    /// `extensions`: one context per outbound route.
+    pub outbound: Vec<OutboundView>,
+    /// `extensions`: every outbound route's context, included by `<prefix>-outbound`
+    /// (where forwards to outside numbers go).
+    pub outbound_contexts: Vec<Value>,
+    /// `extensions`: `<prefix>-inbound` first, then one context per trunk.
+    pub inbound: Vec<InboundContext>,
+    /// `queues` and `extensions`: the queues (their settings, and their dialplan context).
+    pub queues: Vec<QueueView>,
+    /// `extensions`: the IVR menus.
+    pub menus: Vec<MenuView>,
+    /// `voicemail`: one finished mailbox line (`101 => PIN,Name,email,,options`) per
+    /// enabled mailbox.
+    pub mailboxes: Vec<Value>,
+    /// `extensions`: the numbers of the mailboxes, as destinations in `<prefix>-voicemail`.
+    pub voicemail_targets: Vec<Value>,
+    /// `extensions`: the custom dialplans, verbatim.
+    pub custom: Vec<CustomView>,
+    /// `extensions`: the extension numbers callers may dial from a menu (empty unless a
+    /// menu allows direct dialling).
+    pub direct: Vec<Value>,
+    /// `musiconhold`: the fleet's music-on-hold classes.
+    pub moh: Vec<MohView>,
+    /// `extensions`: whether any menu allows direct dialling (`<prefix>-direct` exists).
+    pub has_direct: bool,
+}
+
+/// What every builder needs: the fleet, the server, names and secrets.
+pub(super) struct Ctx<'a> {
+    pub fleet: &'a Fleet,
+    pub server: &'a Sourced<Server>,
+    pub entities: &'a ServerEntities<'a>,
+    pub prefix: &'a str,
+    pub secrets: &'a SecretSource,
+}
+
+impl Ctx<'_> {
+    fn name(&self) -> &str {
+        self.server.name.as_str()
+    }
+
+    pub fn unsafe_value(&self, entity: &str, field: &str, error: EscapeError) -> RenderError {
+        RenderError::Unsafe {
+            server: self.name().to_owned(),
+            entity: entity.to_owned(),
+            field: field.to_owned(),
+            source: error,
+        }
+    }
+
+    fn secret(
+        &self,
+        entity: &str,
+        field: &str,
+        secret: &crate::model::secret::Secret,
+    ) -> Result<String, RenderError> {
+        let value = self
+            .secrets
+            .resolve(secret)
+            .map_err(|source| RenderError::Secret {
+                server: self.name().to_owned(),
+                entity: entity.to_owned(),
+                field: field.to_owned(),
+                source,
+            })?;
+        escape::conf_value(&value).map_err(|e| self.unsafe_value(entity, field, e))?;
+        Ok(value)
+    }
+
+    fn context(&self, kind: &str, name: &str) -> String {
+        if kind.is_empty() {
+            format!("{}-{name}", self.prefix)
+        } else {
+            format!("{}-{kind}-{name}", self.prefix)
+        }
+    }
+
+    /// A call destination as a dialplan application.
+    pub fn target(&self, target: &Target, entity: &str, field: &str) -> Result<Value, RenderError> {
+        let p = self.prefix;
+        let text = match target {
+            Target::Hangup => "Hangup()".to_owned(),
+            Target::Extension(n) => format!(
+                "Goto({p}-internal,{},1)",
+                arg(n.as_str(), self, entity, field)?
+            ),
+            Target::Voicemail(n) => format!(
+                "Goto({p}-voicemail,{},1)",
+                arg(n.as_str(), self, entity, field)?
+            ),
+            Target::Queue(q) => format!(
+                "Goto({},s,1)",
+                arg(&self.context("queue", q.as_str()), self, entity, field)?
+            ),
+            Target::Menu(m) => format!(
+                "Goto({},s,1)",
+                arg(&self.context("menu", m.as_str()), self, entity, field)?
+            ),
+            Target::Dialplan(d) => {
+                let first = self
+                    .entities
+                    .dialplans
+                    .iter()
+                    .find(|x| x.name == *d)
+                    .and_then(|x| x.lines.first())
+                    .and_then(|l| l.exten.clone())
+                    .unwrap_or_else(|| "s".to_owned());
+                format!(
+                    "Goto({},{},1)",
+                    arg(&self.context("custom", d.as_str()), self, entity, field)?,
+                    arg(&first, self, entity, field)?
+                )
+            }
+            Target::External(n) => format!(
+                "Goto({p}-outbound,{},1)",
+                arg(n.as_str(), self, entity, field)?
+            ),
+        };
+        Ok(safe(text))
+    }
+
+    /// An optional destination; none means hang up.
+    fn target_or_hangup(
+        &self,
+        target: &Option<Target>,
+        entity: &str,
+        field: &str,
+    ) -> Result<Value, RenderError> {
+        match target {
+            Some(t) => self.target(t, entity, field),
+            None => Ok(safe("Hangup()".to_owned())),
+        }
+    }
+
+    /// The server's extensions that are enabled: disabled ones are not rendered at all.
+    fn extensions(&self) -> impl Iterator<Item = &Sourced<Extension>> {
+        self.entities
+            .extensions
+            .iter()
+            .copied()
+            .filter(|e| e.enabled)
+    }
+}
+
+/// The files of the repo (indexes into `Sources::files`) that define what each generated
+/// file contains: its header names them.
+#[derive(Debug, Default)]
+pub struct FileOrigins {
+    pjsip: BTreeSet<usize>,
+    dialplan: BTreeSet<usize>,
+    queues: BTreeSet<usize>,
+    voicemail: BTreeSet<usize>,
+    moh: BTreeSet<usize>,
+}
+
+impl FileOrigins {
+    fn set(&mut self, kind: ConfKind) -> &mut BTreeSet<usize> {
+        match kind {
+            ConfKind::Pjsip => &mut self.pjsip,
+            ConfKind::Dialplan => &mut self.dialplan,
+            ConfKind::Queues => &mut self.queues,
+            ConfKind::Voicemail => &mut self.voicemail,
+            ConfKind::MusicOnHold => &mut self.moh,
+        }
+    }
+
+    /// Records that `origin`'s file contributes to the generated file of `kind`.
+    fn add(&mut self, kind: ConfKind, origin: &Origin) {
+        self.set(kind).insert(origin.file.0);
+    }
+
+    /// The files that contribute to the generated file of `kind`, in file order.
+    pub fn of(&self, kind: ConfKind) -> &BTreeSet<usize> {
+        match kind {
+            ConfKind::Pjsip => &self.pjsip,
+            ConfKind::Dialplan => &self.dialplan,
+            ConfKind::Queues => &self.queues,
+            ConfKind::Voicemail => &self.voicemail,
+            ConfKind::MusicOnHold => &self.moh,
+        }
+    }
+}
+
+/// Builds the view of one server, and which repo files each generated file comes from.
+pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError> {
+    let mut origins = FileOrigins::default();
+    origins.add(ConfKind::Pjsip, &ctx.server.origin);
+    origins.add(ConfKind::Dialplan, &ctx.server.origin);
+
+    let phones = dialplan::PhoneContexts::of(ctx);
+    let pjsip = pjsip::build(ctx, &phones, &mut origins)?;
+    let mailboxes = voicemail::build(ctx, &mut origins)?;
+    let dialplan = dialplan::build(ctx, phones, &mut origins)?;
+    let queues = queues::build(ctx, &mut origins)?;
+    let moh = moh::build(ctx, &mut origins);
+
+    let view = ServerView {
+        server: ctx.name().to_owned(),
+        prefix: safe(ctx.prefix.to_owned()),
+        vm_context: safe(voicemail::context(ctx)),
+        transports: pjsip.transports,
+        endpoints: pjsip.endpoints,
+        trunks: pjsip.trunks,
+        internal: dialplan.internal,
+        numbers: dialplan.numbers,
+        profiles: dialplan.profiles,
+        outbound: dialplan.outbound,
+        outbound_contexts: dialplan.outbound_contexts,
+        inbound: dialplan.inbound,
+        queues,
+        menus: dialplan.menus,
+        mailboxes: mailboxes.lines,
+        voicemail_targets: mailboxes.targets,
+        custom: dialplan.custom,
+        direct: dialplan.direct,
+        moh,
+        has_direct: dialplan.has_direct,
+    };
+    Ok((view, origins))
+}
+
+/// A short stable hash for context names derived from lists (FNV-1a, 32 bits).
+fn short_hash(text: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in text.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
