@@ -1,6 +1,7 @@
 //! The config repository as files: finding its root, listing its YAML files, reading
 //! them into position-keeping trees.
 
+mod discover;
 pub mod git;
 pub mod pointer;
 pub mod yaml;
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
+pub use discover::{read_repo, read_revision};
 pub use pointer::{Pointer, Segment};
 pub use yaml::{Node, Pos, Span, YamlError};
 

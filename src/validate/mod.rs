@@ -1,7 +1,8 @@
 //! `validate`: the schema check, then the meaning checks, over every file of a repo.
 //!
 //! Every problem is collected (nothing stops at the first), each positioned at a file,
-//! line, column and YAML path.
+//! line, column and YAML path. Finding and reading the files is `source`'s job
+//! ([`source::read_repo`], [`source::read_revision`]); this module checks what was read.
 
 mod checks;
 mod patterns;
@@ -10,17 +11,14 @@ mod suggest;
 mod text;
 mod time;
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value as Json;
 
-use std::collections::HashMap;
-
 use crate::diagnostics::{self, Diagnostic, Location, Place};
 use crate::model::{BrokenEntity, Fleet, Kind, Origin, Project};
-use crate::source::{
-    self, FileFilter, FileId, Pointer, ROOT_FILE, Segment, SourceError, SourceFile, Sources, Span,
-};
+use crate::source::{self, FileId, Pointer, ROOT_FILE, Segment, SourceError, Sources, Span};
 
 pub use patterns::check_dial_pattern;
 pub use text::{check_balanced, check_dialplan_text, check_name};
@@ -51,22 +49,7 @@ impl Report {
 
 /// Reads and validates the repo at `root` (the directory holding `astbase.yaml`).
 pub fn validate_repo(root: &Path) -> Result<Report, SourceError> {
-    let mut sources = Sources {
-        root: root.to_path_buf(),
-        files: Vec::new(),
-    };
-    let root_file = source::read_file(root, ROOT_FILE, source::display_path(root, ROOT_FILE))?;
-    let (files, exclude) = file_globs(&root_file);
-    sources.push(root_file);
-    let filter = FileFilter::new(&files, &exclude)?;
-    let rels = source::list_files(root, &filter)?;
-    let files = crate::parallel::map(&rels, |rel| {
-        source::read_file(root, rel, source::display_path(root, rel))
-    });
-    for file in files {
-        sources.push(file?);
-    }
-    Ok(check(sources))
+    Ok(check(source::read_repo(root)?))
 }
 
 /// Validates the repo at `root` as it is in a git revision (commit or index). Files are
@@ -76,50 +59,7 @@ pub fn validate_revision(
     revision: &source::git::Revision,
     shown_as: &str,
 ) -> Result<Report, SourceError> {
-    let mut sources = Sources {
-        root: root.to_path_buf(),
-        files: Vec::new(),
-    };
-    let display = |rel: &str| format!("{shown_as}:{rel}");
-    let file = |rel: &str, bytes: &[u8]| source::file_from_blob(rel, display(rel), bytes);
-    let root_bytes = revision
-        .files
-        .get(ROOT_FILE)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let root_file = file(ROOT_FILE, root_bytes);
-    let (files, exclude) = file_globs(&root_file);
-    sources.push(root_file);
-    let filter = FileFilter::new(&files, &exclude)?;
-    for (rel, bytes) in &revision.files {
-        if rel != ROOT_FILE && filter.accepts(rel) {
-            sources.push(file(rel, bytes));
-        }
-    }
-    Ok(check(sources))
-}
-
-/// The `project.files` / `project.exclude` globs, read leniently: the schema check
-/// reports any problem with them later.
-fn file_globs(root_file: &SourceFile) -> (Vec<String>, Vec<String>) {
-    let project = root_file
-        .parse()
-        .tree
-        .map(|t| t.to_json())
-        .and_then(|v| v.get("project").cloned());
-    let strings = |key: &str| -> Vec<String> {
-        project
-            .as_ref()
-            .and_then(|p| p.get(key))
-            .and_then(Json::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    (strings("files"), strings("exclude"))
+    Ok(check(source::read_revision(root, revision, shown_as)?))
 }
 
 /// Validates files already read (from disk, a git revision or a test). The first file is

@@ -1,0 +1,160 @@
+//! Queues and menus: members, music classes, overflow and key destinations, time frames.
+
+use std::collections::HashMap;
+
+use crate::diagnostics::Diagnostic;
+use crate::model::{Kind, Target};
+use crate::source::Segment;
+use crate::validate::suggest::did_you_mean;
+
+use super::Checker;
+
+impl<'a> Checker<'a> {
+    pub(super) fn queues(&mut self) {
+        for q in &self.fleet.queues {
+            let o = &q.origin;
+            let server = q.server.as_str();
+            if !self.server_ref(&o.field("server"), &q.server) {
+                continue;
+            }
+            let mut seen: HashMap<&str, usize> = HashMap::new();
+            for (i, m) in q.members.iter().enumerate() {
+                let mo = o.field("members").at(&[Segment::Index(i)]);
+                let number = m.extension().as_str();
+                if let Some(first) = seen.insert(number, i) {
+                    let d = Diagnostic::error(
+                        "duplicate-member",
+                        format!("extension {number} is a member of queue `{}` twice", q.name),
+                    )
+                    .at(self.loc.value(&mo))
+                    .related(
+                        self.loc
+                            .value(&o.field("members").at(&[Segment::Index(first)])),
+                        "first listed here",
+                    )
+                    .hint("list each member once");
+                    self.out.push(d);
+                    continue;
+                }
+                let at = if matches!(m, crate::model::queue::Member::Detailed(_)) {
+                    mo.field("extension")
+                } else {
+                    mo
+                };
+                self.extension_ref(&at, server, number);
+            }
+            if let Some(class) = &q.music_class
+                && class.as_str() != "default"
+                && !self.fleet.music_on_hold.iter().any(|m| m.name == *class)
+                && !self
+                    .fleet
+                    .is_broken(Kind::MusicOnHold, None, class.as_str())
+            {
+                self.error(
+                    "unknown-reference",
+                    self.loc.value(&o.field("music_class")),
+                    format!("unknown music-on-hold class `{class}`"),
+                    "define it under `music_on_hold:` or use `default`",
+                );
+            }
+            for (key, target) in [
+                ("on_timeout", &q.on_timeout),
+                ("on_full", &q.on_full),
+                ("on_empty", &q.on_empty),
+            ] {
+                if let Some(t) = target {
+                    if matches!(t, Target::Queue(n) if *n == q.name) {
+                        self.error(
+                            "forward-loop",
+                            self.loc.value(&o.field(key)),
+                            format!("queue `{}` overflows into itself", q.name),
+                            "send the caller elsewhere (voicemail, another queue, hangup)",
+                        );
+                        continue;
+                    }
+                    self.target(&o.field(key), server, t);
+                }
+            }
+            if q.on_timeout.is_some() && q.max_wait.is_none() {
+                self.warning(
+                    "unused-setting",
+                    self.loc.key(&o.field("on_timeout")),
+                    "`on_timeout` never applies without `max_wait`".into(),
+                    "set `max_wait` (seconds) so callers leave the queue",
+                );
+            }
+        }
+    }
+
+    pub(super) fn menus(&mut self) {
+        for m in &self.fleet.menus {
+            let o = &m.origin;
+            let server = m.server.as_str();
+            if !self.server_ref(&o.field("server"), &m.server) {
+                continue;
+            }
+            for (key, target) in m.keys.iter() {
+                self.target(&o.field("keys").field(key), server, target);
+            }
+            for (key, target) in [
+                ("invalid", &m.invalid),
+                ("timeout", &m.timeout),
+                ("after_hours", &m.after_hours),
+            ] {
+                if let Some(t) = target {
+                    self.target(&o.field(key), server, t);
+                }
+            }
+            match (&m.timeframe, &m.after_hours) {
+                (Some(tf), after) => {
+                    let known = self.fleet.timeframes.iter().any(|t| t.name == *tf)
+                        || self.fleet.is_broken(Kind::Timeframe, None, tf.as_str());
+                    if !known {
+                        let all: Vec<&str> = self
+                            .fleet
+                            .timeframes
+                            .iter()
+                            .map(|t| t.name.as_str())
+                            .collect();
+                        let hint = match did_you_mean(tf.as_str(), all.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "define it under `timeframes:`".into(),
+                        };
+                        self.error(
+                            "unknown-reference",
+                            self.loc.value(&o.field("timeframe")),
+                            format!("unknown time frame `{tf}`"),
+                            hint,
+                        );
+                    }
+                    if after.is_none() {
+                        self.error(
+                            "missing-field",
+                            self.loc.key(&o.field("timeframe")),
+                            format!(
+                                "menu `{}` has a time frame but no `after_hours` destination",
+                                m.name
+                            ),
+                            "add `after_hours:` (e.g. `{voicemail: \"100\"}` or `hangup`)",
+                        );
+                    }
+                }
+                (None, Some(_)) => self.warning(
+                    "unused-setting",
+                    self.loc.key(&o.field("after_hours")),
+                    "`after_hours` never applies without `timeframe`".into(),
+                    "add `timeframe:` with the business hours",
+                ),
+                (None, None) => {}
+            }
+            if m.keys.iter().next().is_none() && !m.direct_dial {
+                self.warning(
+                    "empty-menu",
+                    self.loc.value(&o.field("name")),
+                    format!("menu `{}` has no keys and no direct dial", m.name),
+                    "callers can only wait for the timeout; add `keys:`",
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The project and its servers: conf dirs, transports, voicemail settings, firewall
+//! policies and the address lists they name.
+
+use std::collections::HashMap;
+
+use crate::diagnostics::{Diagnostic, quote};
+use crate::model::firewall::{FirewallPolicy, PortSpec};
+use crate::model::{Origin, Sourced};
+use crate::source::Segment;
+
+use super::Checker;
+
+impl<'a> Checker<'a> {
+    pub(super) fn project(&mut self) {
+        let Some(origin) = self.fleet.project_origin.clone() else {
+            return;
+        };
+        let project = &self.fleet.project;
+        if let Some(dir) = &project.templates_dir {
+            let path = self.sources.root.join(dir);
+            if !path.is_dir() {
+                self.error(
+                    "missing-directory",
+                    self.loc.value(&origin.field("templates_dir")),
+                    format!("templates directory {} does not exist", quote(dir)),
+                    "create it (relative to the repo root) or remove `templates_dir`",
+                );
+            }
+        }
+        if let Some(dir) = &project.conf_dir
+            && !dir.starts_with('/')
+            && let Some(remote) = self
+                .fleet
+                .servers
+                .iter()
+                .find(|s| !s.is_local() && s.asterisk.conf_dir.is_none())
+        {
+            self.error(
+                "relative-conf-dir",
+                self.loc.value(&origin.field("conf_dir")),
+                format!("conf_dir {} is relative, but remote server `{}` uses it", quote(dir), remote.name),
+                "write an absolute path such as /etc/asterisk (relative paths only work for `host: local`)",
+            );
+        }
+        self.firewall_policy(&origin.field("firewall"), &project.firewall);
+        self.voicemail_settings(&origin.field("voicemail"), &project.voicemail);
+        if let Some(t) = &project.defaults.transport {
+            for s in &self.fleet.servers {
+                if !s.transports.iter().any(|x| x.name == *t) && s.defaults.transport.is_none() {
+                    self.error(
+                        "unknown-reference",
+                        self.loc.value(&origin.field("defaults").field("transport")),
+                        format!("default transport `{t}` is not declared on server `{}`", s.name),
+                        "declare it under that server's `transports`, or set `defaults.transport` per server",
+                    );
+                    break;
+                }
+            }
+        }
+    }
+
+    pub(super) fn servers(&mut self) {
+        let fleet = self.fleet;
+        let mut systemnames: HashMap<String, &Origin> = HashMap::new();
+        let mut targets: HashMap<(String, String), &Sourced<crate::model::Server>> = HashMap::new();
+        for s in &fleet.servers {
+            let o = &s.origin;
+            let conf_dir = s
+                .asterisk
+                .conf_dir
+                .clone()
+                .or_else(|| fleet.project.conf_dir.clone())
+                .unwrap_or_else(|| crate::model::project::DEFAULT_CONF_DIR.to_owned());
+            if let Some(dir) = &s.asterisk.conf_dir
+                && !s.is_local()
+                && !dir.starts_with('/')
+            {
+                self.error(
+                    "relative-conf-dir",
+                    self.loc.value(&o.field("asterisk").field("conf_dir")),
+                    format!("conf_dir {} of remote server `{}` is not absolute", quote(dir), s.name),
+                    "write an absolute path such as /etc/asterisk (relative paths only work for `host: local`)",
+                );
+            }
+            if s.asterisk.binary.is_some() && s.asterisk.cli.is_some() {
+                self.error(
+                    "ambiguous-cli",
+                    self.loc.value(&o.field("asterisk").field("cli")),
+                    format!("server `{}` sets both asterisk.binary and asterisk.cli", s.name),
+                    "keep one: `cli` is the whole command (e.g. [sudo, -n, asterisk, -rx]), `binary` only names the program",
+                );
+            }
+            if let Some(first) = targets.get(&(s.host.clone(), conf_dir.clone())) {
+                let d = Diagnostic::error(
+                    "shared-conf-dir",
+                    format!(
+                        "servers `{}` and `{}` manage the same conf_dir {} on host `{}`",
+                        first.name,
+                        s.name,
+                        quote(&conf_dir),
+                        s.host
+                    ),
+                )
+                .at(self.loc.value(&o.field("name")))
+                .related(
+                    self.loc.value(&first.origin.field("name")),
+                    "the other server",
+                )
+                .hint("each server needs its own Asterisk configuration directory");
+                self.out.push(d);
+            } else {
+                targets.insert((s.host.clone(), conf_dir), s);
+            }
+            let systemname = s
+                .systemname
+                .as_ref()
+                .unwrap_or(&s.name)
+                .as_str()
+                .to_ascii_lowercase();
+            if let Some(first) = systemnames.get(&systemname) {
+                let d = Diagnostic::error(
+                    "duplicate-systemname",
+                    format!(
+                        "server `{}` has the same systemname as another server",
+                        s.name
+                    ),
+                )
+                .at(self.loc.value(o))
+                .related(self.loc.value(first), "the other server")
+                .hint(
+                    "systemname makes call ids unique across the fleet; give each server its own",
+                );
+                self.out.push(d);
+            } else {
+                systemnames.insert(systemname, o);
+            }
+            let mut transport_names: HashMap<String, usize> = HashMap::new();
+            for (i, t) in s.transports.iter().enumerate() {
+                let to = o.at(&[Segment::Key("transports".into()), Segment::Index(i)]);
+                if let Some(first) = transport_names.insert(t.name.as_str().to_ascii_lowercase(), i)
+                {
+                    let d = Diagnostic::error(
+                        "duplicate-name",
+                        format!(
+                            "transport `{}` is defined twice on server `{}`",
+                            t.name, s.name
+                        ),
+                    )
+                    .at(self.loc.value(&to.field("name")))
+                    .related(
+                        self.loc.value(&o.at(&[
+                            Segment::Key("transports".into()),
+                            Segment::Index(first),
+                            Segment::Key("name".into()),
+                        ])),
+                        "first defined here",
+                    );
+                    self.out.push(d);
+                }
+                let tls = matches!(t.protocol, crate::model::server::TransportProtocol::Tls);
+                if tls && (t.cert_file.is_none() || t.priv_key_file.is_none()) {
+                    self.error(
+                        "tls-needs-certificate",
+                        self.loc.value(&to),
+                        format!("TLS transport `{}` has no certificate", t.name),
+                        "set `cert_file` and `priv_key_file`",
+                    );
+                }
+                if let Some(port) = t.bind.rsplit_once(':').map(|(_, p)| p)
+                    && !t.bind.ends_with(']')
+                    && port.parse::<u16>().map_or(true, |p| p == 0)
+                {
+                    self.error(
+                        "invalid-port",
+                        self.loc.value(&to.field("bind")),
+                        format!("port {} is not 1-65535", quote(port)),
+                        "",
+                    );
+                }
+                for (j, net) in t.local_net.iter().enumerate() {
+                    self.cidr(&to.field("local_net").at(&[Segment::Index(j)]), &net.0);
+                }
+            }
+            if let Some(t) = &s.defaults.transport {
+                self.transport_ref(&o.field("defaults").field("transport"), s.name.as_str(), t);
+            }
+            if let Some(fw) = &s.firewall {
+                self.firewall_policy(&o.field("firewall"), fw);
+            }
+            self.voicemail_settings(&o.field("voicemail"), &s.voicemail);
+        }
+    }
+
+    fn voicemail_settings(
+        &mut self,
+        origin: &Origin,
+        vm: &crate::model::server::VoicemailSettings,
+    ) {
+        if let Some(email) = &vm.from_email {
+            self.email(&origin.field("from_email"), email);
+        }
+        for (key, text) in [
+            ("email_subject", &vm.email_subject),
+            ("email_body", &vm.email_body),
+        ] {
+            let Some(text) = text else { continue };
+            if text.contains('|') || text.trim() != text {
+                self.error(
+                    "unsafe-text",
+                    self.loc.value(&origin.field(key)),
+                    format!("{key} {} has a `|` or spaces at its ends", quote(text)),
+                    "voicemail.conf options are separated by `|` and Asterisk strips the ends; remove them",
+                );
+            }
+        }
+    }
+
+    fn firewall_policy(&mut self, origin: &Origin, fw: &FirewallPolicy) {
+        for (key, lists) in [
+            ("allow", &fw.allow),
+            ("deny", &fw.deny),
+            ("management", &fw.management),
+        ] {
+            if let Some(lists) = lists {
+                self.address_list_refs(&origin.field(key), lists);
+            }
+        }
+        if let (Some(allow), Some(deny)) = (&fw.allow, &fw.deny) {
+            for (i, name) in deny.iter().enumerate() {
+                if allow.contains(name) {
+                    self.error(
+                        "conflicting-lists",
+                        self.loc
+                            .value(&origin.field("deny").at(&[Segment::Index(i)])),
+                        format!("address list `{name}` is both allowed and denied"),
+                        "remove it from one of `allow` and `deny`",
+                    );
+                }
+            }
+        }
+        for (i, rule) in fw.protected_ports.iter().flatten().enumerate() {
+            if let PortSpec::Range(range) = &rule.port {
+                let ok = range
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?)))
+                    .is_some_and(|(a, b)| a >= 1 && a <= b);
+                if !ok {
+                    self.error(
+                        "invalid-port",
+                        self.loc.value(
+                            &origin
+                                .field("protected_ports")
+                                .at(&[Segment::Index(i), Segment::Key("port".into())]),
+                        ),
+                        format!(
+                            "port range {} is not FROM-TO with 1 <= FROM <= TO <= 65535",
+                            quote(range)
+                        ),
+                        "",
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn address_lists(&mut self) {
+        for l in &self.fleet.address_lists {
+            for (i, a) in l.addresses.iter().enumerate() {
+                let ao = l.origin.field("addresses").at(&[Segment::Index(i)]);
+                self.cidr(&ao, &a.0);
+                if l.addresses[..i].contains(a) {
+                    self.warning(
+                        "duplicate-address",
+                        self.loc.value(&ao),
+                        format!("{} is listed twice", quote(&a.0)),
+                        "",
+                    );
+                }
+            }
+        }
+    }
+}
