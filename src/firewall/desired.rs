@@ -255,7 +255,7 @@ impl Desired {
             text.push_str(r);
             text.push('\n');
         }
-        crate::plan::hash(text.as_bytes())
+        crate::textdiff::hash(text.as_bytes())
     }
 }
 

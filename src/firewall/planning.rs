@@ -58,10 +58,12 @@ pub fn plan(
     ] {
         let have_text: String = have.iter().flatten().map(|r| format!("{r}\n")).collect();
         let want_text: String = want.iter().map(|r| format!("{r}\n")).collect();
-        let diff = crate::plan::diff::unified(
+        // Rules hold no secret: shown as they are.
+        let diff = crate::textdiff::unified(
             &format!("{} {CHAIN}", family.iptables()),
             &have_text,
             &want_text,
+            str::to_owned,
         );
         if !diff.is_empty() || !jump {
             plan.chains.push(ChainPlan {

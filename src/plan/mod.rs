@@ -12,12 +12,11 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::render::{ConfKind, ServerOutput};
+use crate::textdiff::hash;
 use crate::transport::{Host, TransportError};
 
 pub use saved::{SavedPlan, StalePlan};
 pub use state::{STATE_DIR, State};
-// The firewall still names the hash here; it moves to `textdiff` with the firewall split.
-pub use crate::textdiff::hash;
 
 /// What happens to one generated file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
