@@ -14,6 +14,11 @@ pub struct Cli {
     /// When to colour the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Say only what matters: no progress, no warnings, no notes on stderr. Errors and
+    /// the command's output (stdout) are always shown, and so is the agent's log.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -429,15 +434,14 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// Whether to colour stdout: `auto` means a terminal and no `NO_COLOR`.
-    pub fn enabled(self) -> bool {
-        use std::io::IsTerminal;
+    /// Whether to colour a stream: `auto` means the stream is a terminal and there is no
+    /// `NO_COLOR`.
+    pub fn enabled(self, terminal: bool) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
             }
         }
     }

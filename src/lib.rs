@@ -3,6 +3,10 @@
 //! The pipeline, one module per stage: [`source`] (files) → [`model`] (typed fleet) →
 //! [`validate`] (schema + meaning, producing [`diagnostics`]).
 
+// Library code never prints: it returns values and errors, or reports through a
+// callback (the agent's `Log`), and the binary decides what reaches the terminal.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod agent;
 pub mod apply;
 pub mod conf;

@@ -11,6 +11,7 @@ pub mod ami;
 pub mod bans;
 pub mod calls;
 pub mod cdr;
+pub mod event;
 pub mod writer;
 
 use std::hash::{BuildHasher, Hasher};
@@ -26,6 +27,8 @@ use calls::Channels;
 use cdr::store::{Op, Store, StoreError};
 use cdr::{Cdr, Origin};
 use writer::Job;
+
+pub use event::{Event, Log};
 
 /// Everything the agent needs (from flags or the old agent's environment variables).
 #[derive(Debug, Clone)]
@@ -90,18 +93,15 @@ pub struct Summary {
     pub bans: u64,
 }
 
-/// One log line on stderr (journald adds the time when run under systemd).
-pub fn log(line: &str) {
-    eprintln!("astbase agent: {line}");
-}
-
-/// Runs until `shutdown` completes, then flushes every queued change and returns.
+/// Runs until `shutdown` completes, then flushes every queued change and returns. What
+/// happens meanwhile is reported to `log`.
 pub fn run(
     config: AgentConfig,
+    log: Log,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<Summary, AgentError> {
     let store = Store::open(&config.db, &config.server, config.zone.clone())?;
-    let (sender, counters, writer) = writer::start(store, config.queue);
+    let (sender, counters, writer) = writer::start(store, config.queue, log.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -118,7 +118,7 @@ pub fn run(
         loop {
             tokio::select! {
                 () = &mut shutdown => return Ok(()),
-                ended = session(&config, &sender, &mut state) => {
+                ended = session(&config, &sender, &log, &mut state) => {
                     match ended {
                         Err(SessionEnd::WriterDied) => return Err(AgentError::WriterDied),
                         Err(SessionEnd::Ami { error, connected }) => {
@@ -127,7 +127,7 @@ pub fn run(
                             }
                             failures = failures.saturating_add(1);
                             let wait = backoff(failures, config.max_backoff);
-                            log(&format!("{error}; reconnecting in {:.1} s", wait.as_secs_f64()));
+                            log.emit(Event::Reconnecting { error, wait });
                             tokio::select! {
                                 () = &mut shutdown => return Ok(()),
                                 () = tokio::time::sleep(wait) => {}
@@ -183,6 +183,7 @@ enum SessionEnd {
 async fn session(
     config: &AgentConfig,
     sender: &writer::Sender,
+    log: &Log,
     state: &mut State,
 ) -> Result<(), SessionEnd> {
     let not_connected = |error| SessionEnd::Ami {
@@ -192,17 +193,18 @@ async fn session(
     let mut conn = Connection::connect(&config.host, config.port, config.connect_timeout)
         .await
         .map_err(not_connected)?;
+    let skipped = log.clone();
+    conn.on_skip(move |e| skipped.emit(Event::SkippedMessage(e)));
     conn.login(&config.credentials, true, config.connect_timeout)
         .await
         .map_err(not_connected)?;
     state.connections += 1;
-    log(&format!(
-        "connected to {}:{} ({}) as {}",
-        config.host,
-        config.port,
-        conn.banner(),
-        config.credentials.username
-    ));
+    log.emit(Event::Connected {
+        host: config.host.clone(),
+        port: config.port,
+        banner: conn.banner().to_owned(),
+        user: config.credentials.username.clone(),
+    });
     let lost = |error| SessionEnd::Ami {
         error,
         connected: true,
@@ -274,10 +276,9 @@ async fn session(
                     ops.extend(channel_ops(&mut state.channels, &m));
                 }
             }
-            "Shutdown" => log(&format!(
-                "Asterisk is shutting down ({})",
-                message.get("Shutdown").unwrap_or("?")
-            )),
+            "Shutdown" => log.emit(Event::AsteriskShutdown {
+                reason: message.get("Shutdown").map(str::to_owned),
+            }),
             _ => {
                 if let Some(tracker) = state.bans.as_mut()
                     && let Some(decision) = tracker.observe(&message, event, Instant::now())
@@ -285,17 +286,11 @@ async fn session(
                     state.bans_made += 1;
                     let ban_config = tracker.config().clone();
                     let sender = sender.clone();
+                    let log = log.clone();
                     // ipset runs off the reader task: reading AMI must never stall.
                     tokio::task::spawn_blocking(move || {
                         let row = bans::execute(&ban_config, &decision);
-                        log(&format!(
-                            "{} {} after {} security event(s) ({}): {}",
-                            if row.applied { "banned" } else { "did not ban" },
-                            row.address,
-                            row.events,
-                            row.last_event,
-                            row.detail
-                        ));
+                        log.emit(Event::Ban(row.clone()));
                         sender.send_blocking(Job::Op(Op::Ban(row)));
                     });
                 }

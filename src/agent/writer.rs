@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::cdr::backfill;
 use super::cdr::store::{Op, Store};
-use super::log;
+use super::event::{Event, Log};
 
 /// Largest number of changes in one transaction.
 const MAX_BATCH: usize = 20_000;
@@ -43,6 +43,7 @@ pub struct Counters {
 pub struct Sender {
     tx: SyncSender<Job>,
     capacity: usize,
+    log: Log,
 }
 
 impl Sender {
@@ -54,12 +55,9 @@ impl Sender {
             Err(TrySendError::Disconnected(_)) => return false,
             Err(TrySendError::Full(job)) => job,
         };
-        log(&format!(
-            "WARNING: the database queue is full ({} changes waiting): the disk is slower than \
-             Asterisk's events; reading from AMI pauses until it drains (nothing is dropped, but \
-             Asterisk may disconnect a client that stops reading)",
-            self.capacity
-        ));
+        self.log.emit(Event::QueueFull {
+            capacity: self.capacity,
+        });
         loop {
             tokio::time::sleep(Duration::from_millis(2)).await;
             job = match self.tx.try_send(job) {
@@ -77,25 +75,27 @@ impl Sender {
 }
 
 /// Starts the writer thread; it ends when every [`Sender`] is dropped and the queue is
-/// drained and committed.
+/// drained and committed. Backfills and failed commits are reported to `log`.
 pub fn start(
     mut store: Store,
     capacity: usize,
+    log: Log,
 ) -> (Sender, Arc<Counters>, std::thread::JoinHandle<Store>) {
     let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
     let counters = Arc::new(Counters::default());
     let c = counters.clone();
+    let writer_log = log.clone();
     let handle = std::thread::Builder::new()
         .name("astbase-db".into())
         .spawn(move || {
-            run(&mut store, &rx, &c);
+            run(&mut store, &rx, &c, &writer_log);
             store
         })
         .expect("a thread can be spawned");
-    (Sender { tx, capacity }, counters, handle)
+    (Sender { tx, capacity, log }, counters, handle)
 }
 
-fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters) {
+fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters, log: &Log) {
     let mut batch: Vec<Op> = Vec::with_capacity(1024);
     while let Ok(first) = rx.recv() {
         let mut backfills = Vec::new();
@@ -111,7 +111,7 @@ fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters) {
                 None
             };
         }
-        commit(store, &mut batch, counters);
+        commit(store, &mut batch, counters, log);
         for path in backfills {
             match backfill::backfill(store, &path) {
                 Ok(done) => {
@@ -119,16 +119,16 @@ fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters) {
                         .backfilled
                         .fetch_add(done.written.inserted, Ordering::Relaxed);
                     if done.lines > 0 {
-                        log(&format!("backfill from {}: {done}", path.display()));
+                        log.emit(Event::Backfilled { path, done });
                     }
                 }
-                Err(e) => log(&format!("backfill skipped: {e}")),
+                Err(e) => log.emit(Event::BackfillSkipped(e)),
             }
         }
     }
 }
 
-fn commit(store: &mut Store, batch: &mut Vec<Op>, counters: &Counters) {
+fn commit(store: &mut Store, batch: &mut Vec<Op>, counters: &Counters, log: &Log) {
     if batch.is_empty() {
         return;
     }
@@ -148,9 +148,7 @@ fn commit(store: &mut Store, batch: &mut Vec<Op>, counters: &Counters) {
             }
             Err(e) => {
                 counters.errors.fetch_add(1, Ordering::Relaxed);
-                log(&format!(
-                    "database write failed, retrying in {delay:?}: {e}"
-                ));
+                log.emit(Event::WriteFailed { delay, error: e });
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_secs(10));
             }

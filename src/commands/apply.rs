@@ -1,6 +1,6 @@
 //! `astbase apply`: carry out the plan on every server in scope.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -8,15 +8,15 @@ use astbase::apply::{ApplyOptions, Outcome, apply_server};
 use astbase::plan::{SavedPlan, report};
 
 use super::plan::prepare;
-use super::{CliError, CommandResult, exit, print};
+use super::{CliError, CommandResult, Printer, exit};
 use crate::cli::ApplyArgs;
 
-pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
+pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
     let super::plan::Prepared {
         plan,
         targets,
         uncommitted,
-    } = prepare(&args.scope, color)?;
+    } = prepare(&args.scope, printer)?;
     if !uncommitted.is_empty() {
         let list = uncommitted
             .iter()
@@ -34,34 +34,36 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
             }
         );
         if args.require_clean {
-            return Err(CliError {
-                message: what,
-                hint: Some("commit them, or apply a committed revision with --rev".into()),
-            });
+            return Err(CliError::new(what)
+                .with_hint("commit them, or apply a committed revision with --rev"));
         }
-        eprintln!("warning: {what}");
+        printer.warning(&what);
     }
     if let Some(path) = &args.plan {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
-        let saved = SavedPlan::parse(&text).map_err(|e| CliError {
-            message: format!("{} is not a saved plan: {e}", path.display()),
-            hint: Some("save one with `astbase plan --out FILE`".into()),
+        let saved = SavedPlan::parse(&text).map_err(|e| {
+            CliError::new(format!("{} is not a saved plan: {e}", path.display()))
+                .caused_by(&e)
+                .with_hint("save one with `astbase plan --out FILE`")
         })?;
-        saved.check_against(&plan).map_err(|e| CliError {
-            message: format!("the saved plan is stale: {e}"),
-            hint: Some("make a new plan with `astbase plan --out FILE`".into()),
+        saved.check_against(&plan).map_err(|e| {
+            CliError::new(format!("the saved plan is stale: {e}"))
+                .with_hint("make a new plan with `astbase plan --out FILE`")
         })?;
     } else {
-        print(&report::text(&plan, color))?;
+        printer.out(&report::text(&plan, printer.stdout_color()))?;
     }
     // A server that could not be planned is reported unreachable at the end; the
     // others are applied all the same (one PBX being down must not block the fleet).
     if !plan.has_changes() && !plan.has_errors() {
-        print("No changes.\n")?;
+        printer.out("No changes.\n")?;
         return Ok(ExitCode::from(exit::OK));
     }
     if args.plan.is_none() && !args.auto_approve {
-        confirm(plan.servers.iter().filter(|s| s.has_changes()).count())?;
+        confirm(
+            plan.servers.iter().filter(|s| s.has_changes()).count(),
+            printer,
+        )?;
     }
     let options = ApplyOptions {
         cli: Vec::new(),
@@ -69,7 +71,10 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
         source: plan.source.clone(),
         owner: owner(),
     };
-    let progress = Progress::new(plan.servers.len());
+    let progress = printer.progress(
+        plan.servers.len(),
+        "{spinner} applying [{bar:30}] {pos}/{len} hosts {elapsed}",
+    );
     let work: Vec<_> = plan.servers.iter().zip(targets).collect();
     let work: Vec<_> = work.into_iter().map(std::sync::Mutex::new).collect();
     let outcomes = astbase::parallel::map_with(&work, args.scope.parallelism, |cell| {
@@ -119,51 +124,12 @@ pub fn run(args: &ApplyArgs, color: bool) -> CommandResult {
             .filter(|(_, o)| matches!(o, Outcome::Unchanged))
             .count(),
     ));
-    print(&summary)?;
+    printer.out(&summary)?;
     Ok(ExitCode::from(if failed > 0 {
         exit::ERROR
     } else {
         exit::OK
     }))
-}
-
-/// Progress over hosts: a bar on a terminal, one plain line per host otherwise (CI logs).
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress {
-    fn new(hosts: usize) -> Progress {
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new(hosts as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} applying [{bar:30}] {pos}/{len} hosts {elapsed}",
-                )
-                .expect("the template is valid")
-                .progress_chars("=> "),
-            );
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
-        Progress { bar }
-    }
-
-    fn done(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => {
-                bar.println(line);
-                bar.inc(1);
-            }
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 fn describe(outcome: &Outcome) -> String {
@@ -186,22 +152,18 @@ fn describe(outcome: &Outcome) -> String {
     }
 }
 
-fn confirm(servers: usize) -> Result<(), CliError> {
+fn confirm(servers: usize, printer: &Printer) -> Result<(), CliError> {
     if !std::io::stdin().is_terminal() {
-        return Err(CliError {
-            message: "refusing to apply without confirmation".into(),
-            hint: Some("run on a terminal to confirm, or pass --auto-approve (CI)".into()),
-        });
+        return Err(CliError::new("refusing to apply without confirmation")
+            .with_hint("run on a terminal to confirm, or pass --auto-approve (CI)"));
     }
-    eprint!("Apply these changes to {servers} server(s)? Only 'yes' is accepted: ");
-    let _ = std::io::stderr().flush();
+    printer.prompt(&format!(
+        "Apply these changes to {servers} server(s)? Only 'yes' is accepted: "
+    ));
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     if answer.trim() != "yes" {
-        return Err(CliError {
-            message: "apply cancelled".into(),
-            hint: None,
-        });
+        return Err(CliError::new("apply cancelled"));
     }
     Ok(())
 }

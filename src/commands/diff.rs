@@ -11,7 +11,7 @@ use astbase::plan::{Action, diff, report};
 use astbase::render::{RenderOptions, SecretSource, body, render_fleet};
 
 use super::{
-    CliError, CommandResult, Loaded, Which, exit, find_root, load_from, print, require_valid,
+    CliError, CommandResult, Loaded, Printer, Which, exit, find_root, load_from, require_valid,
     templates,
 };
 use crate::cli::{DiffArgs, DiffFormat};
@@ -96,22 +96,21 @@ fn compare(old: &BTreeMap<String, Files>, new: &BTreeMap<String, Files>) -> Vec<
     out
 }
 
-pub fn run(args: &DiffArgs, color: bool) -> CommandResult {
+pub fn run(args: &DiffArgs, printer: &Printer) -> CommandResult {
     let root = find_root(args.repo.as_deref())?;
-    let old = require_valid(load_from(&root, &Which::Rev(&args.from))?, color)?;
+    let old = require_valid(load_from(&root, &Which::Rev(&args.from))?, printer)?;
     let new = require_valid(
         match &args.to {
             Some(rev) => load_from(&root, &Which::Rev(rev))?,
             None => load_from(&root, &Which::WorkTree)?,
         },
-        color,
+        printer,
     )?;
     for name in &args.servers {
         if old.report.fleet.server(name).is_none() && new.report.fleet.server(name).is_none() {
-            return Err(CliError {
-                message: format!("no server `{name}` in either revision"),
-                hint: None,
-            });
+            return Err(CliError::new(format!(
+                "no server `{name}` in either revision"
+            )));
         }
     }
     let changes = compare(&render(&old, &args.servers)?, &render(&new, &args.servers)?);
@@ -149,7 +148,7 @@ pub fn run(args: &DiffArgs, color: bool) -> CommandResult {
                 }
                 for (_, _, d) in &c.files {
                     out.push('\n');
-                    out.push_str(&if color {
+                    out.push_str(&if printer.stdout_color() {
                         report::colour_diff(d)
                     } else {
                         d.clone()
@@ -180,7 +179,7 @@ pub fn run(args: &DiffArgs, color: bool) -> CommandResult {
             out
         }
     };
-    print(&text)?;
+    printer.out(&text)?;
     Ok(ExitCode::from(
         if args.detailed_exitcode && !changes.is_empty() {
             exit::CHANGES

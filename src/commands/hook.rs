@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use astbase::transport::quote;
 
-use super::{CliError, CommandResult, exit, find_root, print};
+use super::{CliError, CommandResult, Printer, exit, find_root};
 use crate::cli::HookInstallArgs;
 
 /// Marks a hook file as ours (so a second install updates instead of chaining itself).
@@ -15,7 +15,7 @@ const MARKER: &str = "# astbase pre-commit hook";
 /// Where a hook that was there before is kept, and run from ours.
 const CHAINED: &str = "pre-commit.before-astbase";
 
-pub fn install(args: &HookInstallArgs) -> CommandResult {
+pub fn install(args: &HookInstallArgs, printer: &Printer) -> CommandResult {
     use std::os::unix::fs::PermissionsExt;
     let root = find_root(args.repo.as_deref())?;
     let (hooks, prefix) = astbase::source::git::hooks_dir(&root)?;
@@ -32,17 +32,14 @@ pub fn install(args: &HookInstallArgs) -> CommandResult {
     match &existing {
         Some(bytes) if ours(bytes) => note.push_str(" (updated)"),
         Some(_) if chained.exists() => {
-            return Err(CliError {
-                message: format!(
-                    "{} exists and is not astbase's, and {} is taken too",
-                    hook.display(),
-                    chained.display()
-                ),
-                hint: Some(
-                    "merge them by hand, or move one away and run `astbase hook install` again"
-                        .into(),
-                ),
-            });
+            return Err(CliError::new(format!(
+                "{} exists and is not astbase's, and {} is taken too",
+                hook.display(),
+                chained.display()
+            ))
+            .with_hint(
+                "merge them by hand, or move one away and run `astbase hook install` again",
+            ));
         }
         Some(_) => {
             std::fs::rename(&hook, &chained).map_err(|e| CliError::io("move", &hook, e))?;
@@ -72,6 +69,6 @@ pub fn install(args: &HookInstallArgs) -> CommandResult {
     std::fs::write(&hook, script).map_err(|e| CliError::io("write", &hook, e))?;
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| CliError::io("make executable", &hook, e))?;
-    print(&format!("installed {}{note}\n", hook.display()))?;
+    printer.out(&format!("installed {}{note}\n", hook.display()))?;
     Ok(ExitCode::from(exit::OK))
 }

@@ -6,7 +6,7 @@ use astbase::plan::{Plan, plan_fleet, report};
 use astbase::render::{RenderOptions, SecretSource, render_fleet};
 use astbase::transport::{ConnectOptions, Target};
 
-use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates};
+use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid, templates};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// A plan, the open connections to its servers (in plan order; `None` where a server
@@ -18,8 +18,8 @@ pub struct Prepared {
 }
 
 /// Validates, renders and plans the servers in scope.
-pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<Prepared, CliError> {
-    let loaded = load_valid(&scope.repo, color)?;
+pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliError> {
+    let loaded = load_valid(&scope.repo, printer)?;
     let report = &loaded.report;
     let fleet = &report.fleet;
     check_server_names(fleet, scope.servers.iter().chain(&scope.exclude))?;
@@ -31,10 +31,7 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<Prepared, CliError> {
         .filter(|n| !scope.exclude.contains(n))
         .collect();
     if selected.is_empty() {
-        return Err(CliError {
-            message: "no server selected".into(),
-            hint: Some("check --server and --exclude".into()),
-        });
+        return Err(CliError::new("no server selected").with_hint("check --server and --exclude"));
     }
     let root = &report.sources.root;
     let secrets = SecretSource::from_env(root);
@@ -71,22 +68,22 @@ pub fn prepare(scope: &ScopeArgs, color: bool) -> Result<Prepared, CliError> {
     })
 }
 
-pub fn run(args: &PlanArgs, color: bool) -> CommandResult {
-    let plan = prepare(&args.scope, color)?.plan;
+pub fn run(args: &PlanArgs, printer: &Printer) -> CommandResult {
+    let plan = prepare(&args.scope, printer)?.plan;
     let text = match args.format {
-        PlanFormat::Text => report::text(&plan, color),
+        PlanFormat::Text => report::text(&plan, printer.stdout_color()),
         PlanFormat::Markdown => report::markdown(&plan),
         PlanFormat::Json => report::json(&plan),
     };
-    print(&text)?;
+    printer.out(&text)?;
     if let Some(path) = &args.out {
         let saved = serde_json::to_string_pretty(&plan).expect("plan serializes") + "\n";
         std::fs::write(path, saved).map_err(|e| CliError::io("write", path, e))?;
-        eprintln!(
+        printer.info(&format!(
             "plan saved to {}; apply it with `astbase apply {}`",
             path.display(),
             path.display()
-        );
+        ));
     }
     let code = if plan.has_errors() {
         exit::ERROR

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_each};
 
-use super::{CliError, CommandResult, check_server_names, exit, load_valid, print, templates};
+use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid, templates};
 use crate::cli::RenderArgs;
 
-pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
-    let loaded = load_valid(&args.repo, color)?;
+pub fn run(args: &RenderArgs, printer: &Printer) -> CommandResult {
+    let loaded = load_valid(&args.repo, printer)?;
     let report = &loaded.report;
     check_server_names(&report.fleet, &args.servers)?;
     let root = &report.sources.root;
@@ -27,7 +27,7 @@ pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
     render_each(&report.fleet, &report.sources, &options, |output| {
         write_server(&args.out, &output, suffix).map_err(|e| RenderError::Output {
             server: output.server.clone(),
-            message: e.message,
+            message: e.to_string(),
         })?;
         let names: Vec<&str> = output.files.iter().map(|f| f.name.as_str()).collect();
         let line = format!("{}: {}", output.server, names.join(", "));
@@ -44,7 +44,7 @@ pub fn run(args: &RenderArgs, color: bool) -> CommandResult {
         "rendered {count} server(s) into {}",
         args.out.display()
     ));
-    print(&(lines.join("\n") + "\n"))?;
+    printer.out(&(lines.join("\n") + "\n"))?;
     Ok(ExitCode::from(exit::OK))
 }
 

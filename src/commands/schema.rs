@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use super::{CommandResult, exit, print};
+use super::{CommandResult, Printer, exit};
 
-pub fn run() -> CommandResult {
-    print(&astbase::validate::schema::schema_text())?;
+pub fn run(printer: &Printer) -> CommandResult {
+    printer.out(&astbase::validate::schema::schema_text())?;
     Ok(ExitCode::from(exit::OK))
 }

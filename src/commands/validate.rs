@@ -5,23 +5,27 @@ use std::process::ExitCode;
 use astbase::diagnostics;
 use astbase::validate::Report;
 
-use super::{CommandResult, exit, print};
+use super::{CommandResult, Printer, exit};
 use crate::cli::{Format, ValidateArgs};
 
-pub fn run(args: &ValidateArgs, color: bool) -> CommandResult {
+pub fn run(args: &ValidateArgs, printer: &Printer) -> CommandResult {
     let report = super::load(&args.repo)?.report;
     let valid = report.is_valid(args.deny_warnings);
     match args.format {
         Format::Json => {
             let mut text = diagnostics::render_json(&report.sources, &report.diagnostics, valid);
             text.push('\n');
-            print(&text)?;
+            printer.out(&text)?;
         }
         Format::Text => {
-            let mut text = diagnostics::render_text(&report.sources, &report.diagnostics, color);
+            let mut text = diagnostics::render_text(
+                &report.sources,
+                &report.diagnostics,
+                printer.stdout_color(),
+            );
             text.push_str(&summary(&report, valid, args.deny_warnings));
             text.push('\n');
-            print(&text)?;
+            printer.out(&text)?;
         }
     }
     Ok(ExitCode::from(if valid { exit::OK } else { exit::ERROR }))

@@ -7,6 +7,7 @@ mod cli;
 mod escaping;
 mod firewall;
 mod git;
+mod quiet;
 mod render;
 mod robustness;
 mod schema;

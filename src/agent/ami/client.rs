@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
-use super::message::{Decoder, Kind, Limits, Message};
+use super::message::{Decoder, FrameError, Kind, Limits, Message};
 
 /// AMI login.
 #[derive(Clone)]
@@ -51,6 +51,9 @@ pub enum AmiError {
     Unsafe,
 }
 
+/// Told about each message that was skipped (see [`Connection::on_skip`]).
+type OnSkip = Box<dyn FnMut(FrameError) + Send>;
+
 /// A logged-in (or about to be) AMI connection.
 pub struct Connection {
     reader: OwnedReadHalf,
@@ -60,6 +63,7 @@ pub struct Connection {
     banner: String,
     next_id: u64,
     prefix: String,
+    on_skip: OnSkip,
 }
 
 impl Connection {
@@ -83,6 +87,7 @@ impl Connection {
             banner: String::new(),
             next_id: 0,
             prefix: format!("astbase-{}-", std::process::id()),
+            on_skip: Box::new(drop),
         };
         let banner = tokio::time::timeout(timeout, async {
             loop {
@@ -102,6 +107,13 @@ impl Connection {
         &self.banner
     }
 
+    /// Where to report messages that [`Connection::next_message`] skips (until this is
+    /// called, they are skipped silently): the caller logs them, the client never
+    /// prints.
+    pub fn on_skip(&mut self, report: impl FnMut(FrameError) + Send + 'static) {
+        self.on_skip = Box::new(report);
+    }
+
     /// Reads more bytes into the decoder (cancel-safe: nothing is lost if dropped).
     async fn fill(&mut self) -> Result<(), AmiError> {
         let n = self.reader.read(&mut self.buf).await?;
@@ -119,7 +131,7 @@ impl Connection {
             match self.decoder.next_message() {
                 Ok(Some(m)) => return Ok(m),
                 Ok(None) => self.fill().await?,
-                Err(e) => eprintln!("astbase agent: {e}"),
+                Err(e) => (self.on_skip)(e),
             }
         }
     }

@@ -1,0 +1,104 @@
+//! What the agent has to say while it runs: [`Event`]s handed to a [`Log`] that the
+//! caller provides. The library never prints; the command edge decides where the
+//! agent's log goes (stderr, and so journald under systemd).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::ami::{AmiError, FrameError};
+use super::cdr::backfill::{BackfillError, Backfilled};
+use super::cdr::store::{BanRow, StoreError};
+
+/// One thing worth a line in the agent's log.
+#[derive(Debug)]
+pub enum Event {
+    /// Logged in to AMI.
+    Connected {
+        host: String,
+        port: u16,
+        banner: String,
+        user: String,
+    },
+    /// The connection could not be made or broke; the next attempt is after `wait`.
+    Reconnecting { error: AmiError, wait: Duration },
+    /// Asterisk announced that it is going down.
+    AsteriskShutdown { reason: Option<String> },
+    /// A ban carried out, or tried and not made (dry run, ipset failed).
+    Ban(BanRow),
+    /// A message AMI sent was skipped (too large, too many headers); reading goes on.
+    SkippedMessage(FrameError),
+    /// The database is slower than Asterisk: reading pauses until the queue drains.
+    QueueFull { capacity: usize },
+    /// Master.csv was read and what was missing stored.
+    Backfilled { path: PathBuf, done: Backfilled },
+    /// Master.csv could not be read this time.
+    BackfillSkipped(BackfillError),
+    /// A commit failed; the batch is kept and written again after `delay`.
+    WriteFailed { delay: Duration, error: StoreError },
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Connected {
+                host,
+                port,
+                banner,
+                user,
+            } => write!(f, "connected to {host}:{port} ({banner}) as {user}"),
+            Event::Reconnecting { error, wait } => {
+                write!(f, "{error}; reconnecting in {:.1} s", wait.as_secs_f64())
+            }
+            Event::AsteriskShutdown { reason } => write!(
+                f,
+                "Asterisk is shutting down ({})",
+                reason.as_deref().unwrap_or("?")
+            ),
+            Event::Ban(row) => write!(
+                f,
+                "{} {} after {} security event(s) ({}): {}",
+                if row.applied { "banned" } else { "did not ban" },
+                row.address,
+                row.events,
+                row.last_event,
+                row.detail
+            ),
+            Event::SkippedMessage(e) => write!(f, "{e}"),
+            Event::QueueFull { capacity } => write!(
+                f,
+                "WARNING: the database queue is full ({capacity} changes waiting): the disk is \
+                 slower than Asterisk's events; reading from AMI pauses until it drains (nothing \
+                 is dropped, but Asterisk may disconnect a client that stops reading)"
+            ),
+            Event::Backfilled { path, done } => {
+                write!(f, "backfill from {}: {done}", path.display())
+            }
+            Event::BackfillSkipped(e) => write!(f, "backfill skipped: {e}"),
+            Event::WriteFailed { delay, error } => {
+                write!(f, "database write failed, retrying in {delay:?}: {error}")
+            }
+        }
+    }
+}
+
+/// Where the agent's events go. Called from the AMI reader, the database writer thread
+/// and the threads that run ipset, so it must be quick and thread-safe.
+#[derive(Clone)]
+pub struct Log(Arc<dyn Fn(&Event) + Send + Sync>);
+
+impl Log {
+    pub fn new(sink: impl Fn(&Event) + Send + Sync + 'static) -> Log {
+        Log(Arc::new(sink))
+    }
+
+    pub fn emit(&self, event: Event) {
+        (self.0)(&event);
+    }
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Log")
+    }
+}
