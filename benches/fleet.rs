@@ -106,8 +106,8 @@ fn pipeline(root: &Path, render: bool) -> (Duration, Duration, usize) {
     let options = RenderOptions {
         source_label: "working tree".into(),
         servers: Vec::new(),
-        secrets: &secrets,
-        templates: &astbase::render::TemplateOverrides::none(),
+        secrets,
+        templates: astbase::render::TemplateOverrides::none(),
     };
     // As `astbase render` does: each server's output is consumed (here: measured) and
     // dropped as soon as it is ready.

@@ -1,7 +1,12 @@
 //! astbase: run a fleet of Asterisk PBX servers from a git repository.
 //!
-//! The pipeline, one module per stage: [`source`] (files) → [`model`] (typed fleet) →
-//! [`validate`] (schema + meaning, producing [`diagnostics`]).
+//! The pipeline, one module per stage, data flowing one way: [`source`] (the repo's
+//! files, from the working tree or git) → [`model`] (the typed fleet) → [`validate`]
+//! (schema + meaning, producing [`diagnostics`]) → [`render`] (the `*_odoo.conf` files)
+//! → [`plan`] (what would change on each host) → [`apply`] (lock, write, reload, verify,
+//! roll back), with [`transport`] (local or SSH) and [`firewall`] (ipset/iptables) beside
+//! it. The [`agent`] runs apart, beside Asterisk. [`conf`] reads Asterisk's config grammar;
+//! [`textdiff`], [`netaddr`] and [`parallel`] are small utilities.
 
 // Library code never prints: it returns values and errors, or reports through a
 // callback (the agent's `Log`), and the binary decides what reaches the terminal.

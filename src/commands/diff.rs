@@ -8,11 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
 use astbase::plan::{Action, diff, report};
-use astbase::render::{RenderOptions, SecretSource, body, render_fleet};
+use astbase::render::{SecretSource, body, render_fleet};
 
 use super::{
     CliError, CommandResult, Loaded, Printer, Which, exit, find_root, load_from, require_valid,
-    templates,
 };
 use crate::cli::{DiffArgs, DiffFormat};
 
@@ -22,8 +21,6 @@ type Files = BTreeMap<String, String>;
 fn render(loaded: &Loaded, filter: &[String]) -> Result<BTreeMap<String, Files>, CliError> {
     let report = &loaded.report;
     let root = &report.sources.root;
-    let secrets = SecretSource::placeholders(root);
-    let templates = templates(loaded)?;
     let servers: Vec<String> = report
         .fleet
         .servers
@@ -34,12 +31,7 @@ fn render(loaded: &Loaded, filter: &[String]) -> Result<BTreeMap<String, Files>,
     if servers.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let options = RenderOptions {
-        source_label: loaded.source_label.clone(),
-        servers,
-        secrets: &secrets,
-        templates: &templates,
-    };
+    let options = loaded.render_options(servers, SecretSource::placeholders(root))?;
     Ok(render_fleet(&report.fleet, &report.sources, &options)?
         .into_iter()
         .map(|o| {

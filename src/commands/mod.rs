@@ -112,23 +112,34 @@ pub fn require_valid(loaded: Loaded, printer: &Printer) -> Result<Loaded, CliErr
     Ok(loaded)
 }
 
-/// The template overrides (`project.templates_dir`): from the working tree, or from the
-/// revision's files when the repo was read from git.
-pub fn templates(loaded: &Loaded) -> Result<astbase::render::TemplateOverrides, CliError> {
-    use astbase::render::TemplateOverrides;
-    let Some(dir) = loaded.report.fleet.project.templates_dir.as_ref() else {
-        return Ok(TemplateOverrides::none());
-    };
-    Ok(match &loaded.revision {
-        Some(revision) => TemplateOverrides::from_files(
-            dir,
-            revision
-                .files
-                .iter()
-                .map(|(rel, bytes)| (rel.as_str(), bytes.as_slice())),
-        )?,
-        None => TemplateOverrides::read_dir(&loaded.report.sources.root.join(dir))?,
-    })
+impl Loaded {
+    /// What rendering this repo needs: the source label for file headers, the servers
+    /// (all when empty), the secrets, and the template overrides (`project.templates_dir`)
+    /// of the same state of the repo: the working tree, or the revision's files.
+    pub fn render_options(
+        &self,
+        servers: Vec<String>,
+        secrets: astbase::render::SecretSource,
+    ) -> Result<astbase::render::RenderOptions, CliError> {
+        use astbase::render::TemplateOverrides;
+        let templates = match (&self.report.fleet.project.templates_dir, &self.revision) {
+            (None, _) => TemplateOverrides::none(),
+            (Some(dir), Some(revision)) => TemplateOverrides::from_files(
+                dir,
+                revision
+                    .files
+                    .iter()
+                    .map(|(rel, bytes)| (rel.as_str(), bytes.as_slice())),
+            )?,
+            (Some(dir), None) => TemplateOverrides::read_dir(&self.report.sources.root.join(dir))?,
+        };
+        Ok(astbase::render::RenderOptions {
+            source_label: self.source_label.clone(),
+            servers,
+            secrets,
+            templates,
+        })
+    }
 }
 
 /// Checks that every server named on the command line exists.

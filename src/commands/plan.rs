@@ -3,10 +3,10 @@
 use std::process::ExitCode;
 
 use astbase::plan::{Plan, plan_fleet, report};
-use astbase::render::{RenderOptions, SecretSource, render_fleet};
+use astbase::render::{SecretSource, render_fleet};
 use astbase::transport::{ConnectOptions, Target};
 
-use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid, templates};
+use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// A plan, the open connections to its servers (in plan order; `None` where a server
@@ -34,14 +34,7 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
         return Err(CliError::new("no server selected").with_hint("check --server and --exclude"));
     }
     let root = &report.sources.root;
-    let secrets = SecretSource::from_env(root);
-    let templates = templates(&loaded)?;
-    let options = RenderOptions {
-        source_label: loaded.source_label.clone(),
-        servers: selected,
-        secrets: &secrets,
-        templates: &templates,
-    };
+    let options = loaded.render_options(selected, SecretSource::from_env(root))?;
     let outputs = render_fleet(fleet, &report.sources, &options)?;
     let mut connect = ConnectOptions::defaults();
     if let Some(file) = scope

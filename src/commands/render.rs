@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use astbase::render::{RenderError, RenderOptions, SecretSource, ServerOutput, render_each};
+use astbase::render::{RenderError, SecretSource, ServerOutput, render_each};
 
-use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid, templates};
+use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid};
 use crate::cli::RenderArgs;
 
 pub fn run(args: &RenderArgs, printer: &Printer) -> CommandResult {
@@ -13,14 +13,7 @@ pub fn run(args: &RenderArgs, printer: &Printer) -> CommandResult {
     let report = &loaded.report;
     check_server_names(&report.fleet, &args.servers)?;
     let root = &report.sources.root;
-    let secrets = SecretSource::from_env(root);
-    let templates = templates(&loaded)?;
-    let options = RenderOptions {
-        source_label: loaded.source_label.clone(),
-        servers: args.servers.clone(),
-        secrets: &secrets,
-        templates: &templates,
-    };
+    let options = loaded.render_options(args.servers.clone(), SecretSource::from_env(root))?;
     let suffix = report.fleet.project.suffix();
     // Each server's files are written as soon as they are rendered and then dropped.
     let written = std::sync::Mutex::new(Vec::new());

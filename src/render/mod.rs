@@ -1,6 +1,6 @@
 //! `render`: the `*_odoo.conf` files each server needs, from minijinja templates.
 //!
-//! model (validated) → [`view`] (effective settings, secrets, escaped text) → templates →
+//! model (validated) → `view` (effective settings, secrets, escaped text) → templates →
 //! files, each checked against Asterisk's line limit. Servers render in parallel; the
 //! output is byte-for-byte deterministic.
 
@@ -122,15 +122,15 @@ pub struct ServerOutput {
 }
 
 /// What a render needs besides the fleet.
-pub struct RenderOptions<'a> {
+pub struct RenderOptions {
     /// Shown in file headers: a commit id, or "working tree".
     pub source_label: String,
     /// Only these servers (all when empty).
     pub servers: Vec<String>,
-    pub secrets: &'a SecretSource,
+    pub secrets: SecretSource,
     /// Template overrides (`project.templates_dir`), read from the working tree or a
     /// revision.
-    pub templates: &'a TemplateOverrides,
+    pub templates: TemplateOverrides,
 }
 
 /// Renders every selected server of a valid fleet, in the fleet's order.
@@ -161,7 +161,7 @@ pub fn render_each(
     options: &RenderOptions,
     consume: impl Fn(ServerOutput) -> Result<(), RenderError> + Sync,
 ) -> Result<(), RenderError> {
-    let env = environment(options.templates)?;
+    let env = environment(&options.templates)?;
     let servers: Vec<_> = fleet
         .servers
         .iter()
@@ -178,7 +178,7 @@ pub fn render_each(
             server,
             entities: index.get(server.name.as_str()).unwrap_or(&empty),
             prefix,
-            secrets: options.secrets,
+            secrets: &options.secrets,
         };
         render_server(&env, &ctx, sources, options).and_then(&consume)
     });

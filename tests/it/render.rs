@@ -18,7 +18,7 @@ fn company() -> Report {
 
 fn render_with(
     report: &Report,
-    secrets: &SecretSource,
+    secrets: SecretSource,
     servers: &[&str],
 ) -> Result<Vec<ServerOutput>, RenderError> {
     let templates = match &report.fleet.project.templates_dir {
@@ -29,14 +29,14 @@ fn render_with(
         source_label: "working tree".into(),
         servers: servers.iter().map(|s| s.to_string()).collect(),
         secrets,
-        templates: &templates,
+        templates,
     };
     render_fleet(&report.fleet, &report.sources, &options)
 }
 
 fn render(report: &Report) -> Vec<ServerOutput> {
     let secrets = SecretSource::with_env(&report.sources.root, |_| None);
-    render_with(report, &secrets, &[]).unwrap()
+    render_with(report, secrets, &[]).unwrap()
 }
 
 #[test]
@@ -338,7 +338,7 @@ fn missing_secrets_name_the_entity_and_the_variable() {
         n if n.ends_with("_PIN") => Some("2468".to_owned()),
         _ => Some("s3cret-Value".to_owned()),
     });
-    let err = render_with(&report, &secrets, &["hq"]).unwrap_err();
+    let err = render_with(&report, secrets, &["hq"]).unwrap_err();
     let message = err.to_string();
     assert!(
         message.contains("extension 1002 on server `hq`"),
@@ -369,7 +369,7 @@ fn secrets_from_env_and_files_are_used_and_checked() {
         }
     };
     let secrets = SecretSource::with_env(dir.path(), env("4321"));
-    let out = render_with(&report, &secrets, &[]).unwrap();
+    let out = render_with(&report, secrets, &[]).unwrap();
     let pjsip = &out[0].files[0].content;
     assert!(pjsip.contains("password=env-Secret\\;1"), "{pjsip}");
     assert!(pjsip.contains("password=file-Secret-9"), "{pjsip}");
@@ -383,7 +383,7 @@ fn secrets_from_env_and_files_are_used_and_checked() {
     // A PIN that is not digits, or a secret with a line break, is refused.
     let err = render_with(
         &report,
-        &SecretSource::with_env(dir.path(), env("12a4")),
+        SecretSource::with_env(dir.path(), env("12a4")),
         &[],
     )
     .unwrap_err();
@@ -391,7 +391,7 @@ fn secrets_from_env_and_files_are_used_and_checked() {
     let bad = SecretSource::with_env(dir.path(), |n| {
         Some(if n == "PW1" { "a\nb" } else { "1234" }.to_owned())
     });
-    let err = render_with(&report, &bad, &[]).unwrap_err();
+    let err = render_with(&report, bad, &[]).unwrap_err();
     assert!(err.to_string().contains("control character"), "{err}");
 }
 
@@ -432,7 +432,7 @@ fn template_overrides_are_used_and_unknown_ones_refused() {
         "[x]\nexten => s,1,NoOp({{ moh[0].directory }})\n",
     )
     .unwrap();
-    let err = render_with(&report, &SecretSource::with_env(root, |_| None), &[]).unwrap_err();
+    let err = render_with(&report, SecretSource::with_env(root, |_| None), &[]).unwrap_err();
     assert!(
         err.to_string()
             .contains("only writes values escaped for the dialplan"),
@@ -443,7 +443,7 @@ fn template_overrides_are_used_and_unknown_ones_refused() {
         "[x]\nexten => s,1,NoOp({{ moh[0].directory | app_arg }})\n",
     )
     .unwrap();
-    assert!(render_with(&report, &SecretSource::with_env(root, |_| None), &[]).is_ok());
+    assert!(render_with(&report, SecretSource::with_env(root, |_| None), &[]).is_ok());
 
     // Strict undefined variables.
     std::fs::write(
@@ -451,12 +451,12 @@ fn template_overrides_are_used_and_unknown_ones_refused() {
         "[x]\n{{ no_such_thing }}\n",
     )
     .unwrap();
-    let err = render_with(&report, &SecretSource::with_env(root, |_| None), &[]).unwrap_err();
+    let err = render_with(&report, SecretSource::with_env(root, |_| None), &[]).unwrap_err();
     assert!(err.to_string().contains("undefined"), "{err}");
 
     std::fs::remove_file(root.join("tpl/extensions.conf.j2")).unwrap();
     std::fs::write(root.join("tpl/sip.conf.j2"), "").unwrap();
-    let err = render_with(&report, &SecretSource::with_env(root, |_| None), &[]).unwrap_err();
+    let err = render_with(&report, SecretSource::with_env(root, |_| None), &[]).unwrap_err();
     assert!(
         err.to_string()
             .contains("`sip.conf.j2` overrides no template"),
