@@ -65,12 +65,7 @@ impl<'a> Checker<'a> {
         let mut targets: HashMap<(String, String), &Sourced<crate::model::Server>> = HashMap::new();
         for s in &fleet.servers {
             let o = &s.origin;
-            let conf_dir = s
-                .asterisk
-                .conf_dir
-                .clone()
-                .or_else(|| fleet.project.conf_dir.clone())
-                .unwrap_or_else(|| crate::model::project::DEFAULT_CONF_DIR.to_owned());
+            let conf_dir = s.conf_dir(&fleet.project).to_owned();
             if let Some(dir) = &s.asterisk.conf_dir
                 && !s.is_local()
                 && !dir.starts_with('/')
