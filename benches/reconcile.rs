@@ -3,6 +3,10 @@
 //! extensions per host and the default parallelism (10 hosts at once). Under `cargo test`
 //! it runs a 2-host smoke version.
 
+// The tests' own list of what they need; this uses only a few of its entries.
+#[allow(dead_code, unused_imports, unused_macros)]
+#[path = "../tests/it/needs.rs"]
+mod needs;
 #[path = "../tests/it/sshd.rs"]
 mod sshd;
 
@@ -15,6 +19,11 @@ const STANDIN: &str = include_str!("../tests/fixtures/asterisk-standin.sh");
 
 fn main() {
     use std::os::unix::fs::PermissionsExt;
+    // The hosts are reached as root (no `user:` in the fleet), which only a root sshd allows.
+    let needs = [needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN];
+    if !needs::met("benches/reconcile", &needs) {
+        return;
+    }
     let hosts = if std::env::args().any(|a| a == "--bench") {
         20
     } else {

@@ -446,3 +446,17 @@ impl ColorChoice {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// clap checks the definition (conflicting flags, duplicate names, bad defaults) only
+    /// when asked or when the offending path is parsed; this asks for all of it at once.
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -7,7 +7,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::ami_double::{AmiDouble, Then, synthetic_cdr, transcript_cdrs, transcript_events};
-
+use crate::needs::{self, require};
+use crate::netns::Netns;
 use crate::support::text;
 
 const SECRET: &str = "odoo-secret";
@@ -566,52 +567,6 @@ fn transcripts_in_cdr_count() {
     assert_eq!(transcript_cdrs("local-calls.txt").len(), 8);
 }
 
-/// A network namespace made by the test (`ip netns add`), removed when dropped: the
-/// ipset calls of the agent run inside it, never on the machine's own sets.
-struct Netns(String);
-
-impl Netns {
-    fn new() -> Netns {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let name = format!(
-            "astbase-t{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
-        let out = Command::new("ip").args(["netns", "add", &name]).output().expect(
-            "iproute2's `ip` (apt-get install iproute2); these tests need root for network namespaces",
-        );
-        assert!(out.status.success(), "ip netns add: {}", text(&out));
-        Netns(name)
-    }
-
-    fn ipset(&self, args: &[&str]) -> Output {
-        Command::new("ip")
-            .args(["netns", "exec", &self.0, "ipset"])
-            .args(args)
-            .output()
-            .expect("ipset (apt-get install ipset)")
-    }
-
-    fn members(&self, set: &str) -> Vec<String> {
-        let out = self.ipset(&["list", set]);
-        let listing = String::from_utf8_lossy(&out.stdout).into_owned();
-        listing
-            .split("Members:\n")
-            .nth(1)
-            .unwrap_or("")
-            .lines()
-            .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-            .collect()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
-
 /// The transcript's ban-worthy security events, with their source address replaced.
 fn attacks(from: &str, count: usize) -> String {
     let events = String::from_utf8(transcript_events("security-events.txt")).unwrap();
@@ -650,6 +605,7 @@ fn attacks(from: &str, count: usize) -> String {
 
 #[test]
 fn attackers_are_banned_with_real_ipset_and_allowed_addresses_never() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::IPSET);
     let ns = Netns::new();
     // The firewall's allow set, as `astbase apply` pushes it (issue: firewall sets).
     assert!(
@@ -672,7 +628,7 @@ fn attackers_are_banned_with_real_ipset_and_allowed_addresses_never() {
     stream.push_str(&attacks("192.0.2.50", 5));
     stream.push_str(&attacks("192.0.2.9", 4));
     double.feed(stream.into_bytes(), Then::Hold);
-    let ipset = format!("ip netns exec {} ipset", ns.0);
+    let ipset = format!("ip netns exec {} ipset", ns.name());
     let mut agent = Agent::start(
         &double,
         &[

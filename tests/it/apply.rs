@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use crate::needs::{self, require};
 use crate::support::text;
 
 struct Repo {
@@ -267,6 +268,7 @@ fn a_saved_plan_is_refused_once_stale() {
 
 #[test]
 fn a_held_lock_makes_the_second_apply_wait_then_fail() {
+    require!(needs::FLOCK);
     let repo = repo(TWO);
     let state = repo.conf("a", ".astbase");
     std::fs::create_dir_all(&state).unwrap();
@@ -318,6 +320,7 @@ fn flock_processes(lock: &Path) -> usize {
 
 #[test]
 fn two_applies_at_once_take_turns() {
+    require!(needs::FLOCK);
     let repo = repo(TWO);
     let state = repo.conf("a", ".astbase");
     std::fs::create_dir_all(&state).unwrap();

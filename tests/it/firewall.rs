@@ -7,64 +7,51 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::needs::{self, require};
+use crate::netns::Netns;
 use crate::sshd::keygen;
-
 use crate::support::text;
 
 const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
 
-fn sh(args: &[&str]) -> Output {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{args:?}: {e} (apt-get install iproute2 ipset iptables)"));
-    assert!(out.status.success(), "{args:?}: {}", text(&out));
-    out
-}
-
 /// Three namespaces: `host` (the PBX), `office` (10.201.0.2, fd01::2) and `attacker`
 /// (10.202.0.2, fd02::2), each linked to the host by a veth pair.
 struct Lab {
-    host: String,
-    office: String,
-    attacker: String,
+    host: Netns,
+    office: Netns,
+    attacker: Netns,
 }
 
 impl Lab {
     fn new() -> Lab {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let name = |role: &str| format!("ab{}-{n}-{role}", std::process::id());
         let lab = Lab {
-            host: name("h"),
-            office: name("o"),
-            attacker: name("a"),
+            host: Netns::new(),
+            office: Netns::new(),
+            attacker: Netns::new(),
         };
-        for ns in [&lab.host, &lab.office, &lab.attacker] {
-            sh(&["ip", "netns", "add", ns]);
-            sh(&["ip", "-n", ns, "link", "set", "lo", "up"]);
-        }
         for (peer, net) in [(&lab.office, 1), (&lab.attacker, 2)] {
             let (h_if, p_if) = (format!("to{net}"), "up0".to_owned());
-            sh(&[
-                "ip", "-n", &lab.host, "link", "add", &h_if, "type", "veth", "peer", "name", &p_if,
-                "netns", peer,
+            lab.host.ip(&[
+                "link",
+                "add",
+                &h_if,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &p_if,
+                "netns",
+                peer.name(),
             ]);
             for (ns, ifname, last) in [(&lab.host, &h_if, 1), (peer, &p_if, 2)] {
-                sh(&[
-                    "ip",
-                    "-n",
-                    ns,
+                ns.ip(&[
                     "addr",
                     "add",
                     &format!("10.20{net}.0.{last}/24"),
                     "dev",
                     ifname,
                 ]);
-                sh(&[
-                    "ip",
-                    "-n",
-                    ns,
+                ns.ip(&[
                     "-6",
                     "addr",
                     "add",
@@ -73,48 +60,27 @@ impl Lab {
                     ifname,
                     "nodad",
                 ]);
-                sh(&["ip", "-n", ns, "link", "set", ifname, "up"]);
+                ns.ip(&["link", "set", ifname, "up"]);
             }
         }
         lab
     }
 
-    fn exec(&self, ns: &str, args: &[&str]) -> Output {
-        Command::new("ip")
-            .args(["netns", "exec", ns])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
     /// Whether a TCP SYN from `ns` to `addr:port` reaches the host (refused or accepted)
     /// rather than being dropped (timeout).
-    fn reaches(&self, ns: &str, addr: &str, port: u16) -> bool {
-        let out = self.exec(
-            ns,
-            &[
-                "timeout",
-                "2",
-                "bash",
-                "-c",
-                &format!("exec 3<>/dev/tcp/{addr}/{port}"),
-            ],
-        );
+    fn reaches(&self, ns: &Netns, addr: &str, port: u16) -> bool {
+        let out = ns.run(&[
+            "timeout",
+            "2",
+            "bash",
+            "-c",
+            &format!("exec 3<>/dev/tcp/{addr}/{port}"),
+        ]);
         out.status.code() != Some(124)
     }
 
     fn ipset(&self, args: &[&str]) -> Output {
-        let mut all = vec!["ipset"];
-        all.extend_from_slice(args);
-        self.exec(&self.host, &all)
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        for ns in [&self.host, &self.office, &self.attacker] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
+        self.host.ipset(args)
     }
 }
 
@@ -158,20 +124,25 @@ fn write_fleet(root: &Path, firewall: &str) {
     .unwrap();
 }
 
-fn astbase_in(lab: &Lab, ns: &str, root: &Path, args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_astbase")])
+fn astbase_in(ns: &Netns, root: &Path, args: &[&str]) -> Output {
+    ns.command(env!("CARGO_BIN_EXE_astbase"))
         .args(args)
         .arg("--repo")
         .arg(root)
         .env("PW", "Secret-Pass-1")
         .env("NO_COLOR", "1")
         .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", lab.host))
+        .unwrap_or_else(|e| panic!("{}: {e}", ns.name()))
 }
 
 #[test]
 fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::IPSET,
+        needs::IPTABLES
+    );
     let lab = Lab::new();
     let dir = tempfile::tempdir().unwrap();
     let root = repo(
@@ -181,7 +152,7 @@ fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
     // Before: nothing filters.
     assert!(lab.reaches(&lab.attacker, "10.202.0.1", 5060));
 
-    let apply = astbase_in(&lab, &lab.host, &root, &["apply", "--auto-approve"]);
+    let apply = astbase_in(&lab.host, &root, &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
     assert!(
         text(&apply).contains("firewall updated"),
@@ -215,12 +186,12 @@ fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
     );
 
     // Re-applying the same repo changes nothing.
-    let plan = astbase_in(&lab, &lab.host, &root, &["plan", "--detailed-exitcode"]);
+    let plan = astbase_in(&lab.host, &root, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
     // The attacker leaves the deny list, then the agent bans it: dropped again.
     write_fleet(&root, "{enabled: true, allow: [offices]}");
-    let plan = astbase_in(&lab, &lab.host, &root, &["plan", "--detailed-exitcode"]);
+    let plan = astbase_in(&lab.host, &root, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(
         text(&plan).contains("~ ipset astbase-deny: 0 to add, 1 to remove"),
@@ -232,7 +203,7 @@ fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
         "{}",
         text(&plan)
     );
-    let apply = astbase_in(&lab, &lab.host, &root, &["apply", "--auto-approve"]);
+    let apply = astbase_in(&lab.host, &root, &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
     assert!(lab.reaches(&lab.attacker, "10.202.0.1", 5060));
     let ban = lab.ipset(&["add", "astbase-ban", "10.202.0.2", "timeout", "600"]);
@@ -247,7 +218,7 @@ fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
     assert!(lab.reaches(&lab.office, "10.201.0.1", 5060));
 
     // Apply never flushes the ban set.
-    let plan = astbase_in(&lab, &lab.host, &root, &["plan", "--detailed-exitcode"]);
+    let plan = astbase_in(&lab.host, &root, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     assert!(
         text(&plan).contains("astbase-ban: 2 address(es) banned by the agent (kept)"),
@@ -261,14 +232,14 @@ fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
             .status
             .success()
     );
-    let plan = astbase_in(&lab, &lab.host, &root, &["plan", "--detailed-exitcode"]);
+    let plan = astbase_in(&lab.host, &root, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(
         text(&plan).contains("! drift: firewall sets or rules were changed"),
         "{}",
         text(&plan)
     );
-    let apply = astbase_in(&lab, &lab.host, &root, &["apply", "--auto-approve"]);
+    let apply = astbase_in(&lab.host, &root, &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
     assert!(
         !lab.reaches(&lab.attacker, "10.202.0.1", 5060),
@@ -280,6 +251,7 @@ fn allowed_gets_through_denied_and_banned_are_dropped_and_reapply_is_a_no_op() {
 
 #[test]
 fn outside_a_namespace_a_local_target_keeps_the_machines_firewall() {
+    require!(needs::IPSET);
     let dir = tempfile::tempdir().unwrap();
     let root = repo(
         dir.path(),
@@ -314,6 +286,14 @@ fn outside_a_namespace_a_local_target_keeps_the_machines_firewall() {
 
 #[test]
 fn over_ssh_in_a_namespace_a_change_that_would_lock_astbase_out_is_refused() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::IPSET,
+        needs::IPTABLES,
+        needs::SSHD,
+        needs::SSH_KEYGEN
+    );
     let lab = Lab::new();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -333,8 +313,10 @@ fn over_ssh_in_a_namespace_a_change_that_would_lock_astbase_out_is_refused() {
         ),
     )
     .unwrap();
-    let mut sshd = Command::new("ip")
-        .args(["netns", "exec", &lab.host, crate::sshd::SSHD, "-D", "-E"])
+    let mut sshd = lab
+        .host
+        .command(crate::sshd::SSHD)
+        .args(["-D", "-E"])
         .arg(d.join("sshd.log"))
         .arg("-f")
         .arg(d.join("sshd_config"))
@@ -377,7 +359,7 @@ fn over_ssh_in_a_namespace_a_change_that_would_lock_astbase_out_is_refused() {
     let run = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["--known-hosts", known.to_str().unwrap()]);
-        astbase_in(&lab, &lab.office, &root, &all)
+        astbase_in(&lab.office, &root, &all)
     };
     let refused = run(&["apply", "--auto-approve"]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));

@@ -7,6 +7,8 @@ mod cli;
 mod escaping;
 mod firewall;
 mod git;
+mod needs;
+mod netns;
 mod quiet;
 mod render;
 mod robustness;

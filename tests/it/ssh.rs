@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use crate::needs::{self, require};
 use crate::sshd::{Sshd, keygen};
-
 use crate::support::text;
 
 const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
@@ -60,6 +60,7 @@ impl TestRepo for Sshd {
 
 #[test]
 fn apply_over_ssh_then_nothing_to_do() {
+    require!(needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN);
     let sshd = Sshd::start(None);
     sshd.repo();
     std::fs::write(
@@ -97,6 +98,7 @@ fn apply_over_ssh_then_nothing_to_do() {
 
 #[test]
 fn an_unknown_host_key_is_refused_until_accepted() {
+    require!(needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN);
     let sshd = Sshd::start(None);
     sshd.repo();
     let plan = sshd.astbase(&["plan"]);
@@ -120,6 +122,7 @@ fn an_unknown_host_key_is_refused_until_accepted() {
 
 #[test]
 fn a_changed_host_key_is_always_refused() {
+    require!(needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN);
     let sshd = Sshd::start(None);
     sshd.repo();
     // known_hosts holds another key of the same type for this host and port.
@@ -226,6 +229,12 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 #[test]
 fn a_connection_cut_anywhere_leaves_the_host_all_old_or_all_new() {
+    require!(
+        needs::ROOT_FOR_SSHD,
+        needs::SSHD,
+        needs::SSH_KEYGEN,
+        needs::FLOCK
+    );
     use std::sync::atomic::Ordering;
     let sshd = Sshd::start(None);
     let root = sshd.repo();
@@ -316,6 +325,12 @@ fn a_connection_cut_anywhere_leaves_the_host_all_old_or_all_new() {
 
 #[test]
 fn keys_held_by_ssh_agent_are_used() {
+    require!(
+        needs::ROOT_FOR_SSHD,
+        needs::SSHD,
+        needs::SSH_KEYGEN,
+        needs::SSH_AGENT
+    );
     let sshd = Sshd::start(None);
     let root = sshd.repo();
     std::fs::write(
