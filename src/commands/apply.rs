@@ -73,7 +73,7 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
     };
     let progress = printer.progress(
         plan.servers.len(),
-        "{spinner} applying [{bar:30}] {pos}/{len} hosts {elapsed}",
+        "{spinner} applying [{bar:30}] {pos}/{len} hosts {elapsed} {msg}",
     );
     let work: Vec<_> = plan.servers.iter().zip(targets).collect();
     let work: Vec<_> = work.into_iter().map(std::sync::Mutex::new).collect();
@@ -86,7 +86,7 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
             let outcome = Outcome::Failed {
                 reason: format!("not applied: {error}"),
             };
-            progress.done(&format!("{}: {}", server_plan.server, describe(&outcome)));
+            progress.done(&server_plan.server);
             return (server_plan.server.clone(), outcome);
         }
         let Some(target) = target.as_mut() else {
@@ -96,7 +96,7 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
                     .clone()
                     .unwrap_or_else(|| "no connection".into()),
             };
-            progress.done(&format!("{}: {}", server_plan.server, describe(&outcome)));
+            progress.done(&server_plan.server);
             return (server_plan.server.clone(), outcome);
         };
         let options = ApplyOptions {
@@ -104,7 +104,7 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
             ..options.clone()
         };
         let outcome = apply_server(&mut target.host, server_plan, &options);
-        progress.done(&format!("{}: {}", server_plan.server, describe(&outcome)));
+        progress.done(&server_plan.server);
         (server_plan.server.clone(), outcome)
     });
     progress.finish();

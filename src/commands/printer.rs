@@ -98,7 +98,7 @@ impl Printer {
     }
 
     /// Progress over `len` steps drawn with `template` (indicatif's): a bar on a
-    /// terminal, one plain line per step otherwise (CI logs), nothing with `--quiet`.
+    /// terminal; nothing otherwise or with `--quiet`.
     pub fn progress(&self, len: usize, template: &str) -> Progress {
         let bar = (self.stderr_terminal && !self.quiet).then(|| {
             let bar = indicatif::ProgressBar::new(len as u64);
@@ -110,10 +110,7 @@ impl Printer {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Progress {
-            bar,
-            printer: *self,
-        }
+        Progress { bar }
     }
 
     /// A closed or broken stderr is no reason to fail a command that did its work.
@@ -126,18 +123,16 @@ impl Printer {
 /// Progress made by [`Printer::progress`].
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    printer: Printer,
 }
 
 impl Progress {
-    /// One step done; `line` says how it went.
-    pub fn done(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => {
-                bar.println(line);
-                bar.inc(1);
-            }
-            None => self.printer.info(line),
+    /// One step done; `what` names it (shown beside the bar). The step's result is the
+    /// command's output, printed once on stdout when all are done: a line per step here
+    /// as well would show every result twice in a log that takes both streams.
+    pub fn done(&self, what: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(what.to_owned());
+            bar.inc(1);
         }
     }
 

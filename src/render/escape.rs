@@ -95,6 +95,25 @@ pub fn app_arg(text: &str) -> Result<String, EscapeError> {
     Ok(out)
 }
 
+/// An extension name or dial pattern on the left of `exten =>` (`_+[1-69]X.`, `101`,
+/// `+74951234500`), or after its `/` as a caller-id match. Asterisk reads it verbatim: a
+/// backslash there is a literal character, so `[` of a character class must stay as it
+/// is. Only what would end the name (`,`, `/`, `;`), change the line (`(`, `)`, quotes,
+/// white space, control characters) or be evaluated (`$`) is refused.
+pub fn exten(text: &str) -> Result<String, EscapeError> {
+    check_line(text)?;
+    if text.is_empty() {
+        return Err(EscapeError::Empty);
+    }
+    forbid(
+        text,
+        &[
+            ',', '/', ';', '(', ')', '"', '\'', '\\', '$', ' ', '\t', '&', '|',
+        ],
+    )?;
+    Ok(text.to_owned())
+}
+
 /// A caller id value for pjsip.conf: `"Name" <number>`.
 pub fn callerid(name: Option<&str>, number: &str) -> Result<String, EscapeError> {
     if number.is_empty() {
@@ -206,6 +225,16 @@ mod tests {
         assert_eq!(app_arg("a,b(c)").unwrap(), "a\\,b\\(c\\)");
         assert_eq!(app_arg("${SHELL(x)}"), Err(EscapeError::Expression));
         assert_eq!(app_arg("a&b"), Err(EscapeError::Forbidden('&')));
+    }
+
+    #[test]
+    fn an_extension_pattern_keeps_its_character_class_and_refuses_what_would_end_it() {
+        assert_eq!(exten("_+[1-69]X.").unwrap(), "_+[1-69]X.");
+        assert_eq!(exten("+74951234500").unwrap(), "+74951234500");
+        assert_eq!(exten("_X./_8800XXXXXXX"), Err(EscapeError::Forbidden('/')));
+        assert_eq!(exten("1,2"), Err(EscapeError::Forbidden(',')));
+        assert_eq!(exten("_X${A}"), Err(EscapeError::Forbidden('$')));
+        assert_eq!(exten(""), Err(EscapeError::Empty));
     }
 
     #[test]

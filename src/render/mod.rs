@@ -201,7 +201,7 @@ fn render_server(
         let needed = match kind {
             ConfKind::Pjsip | ConfKind::Dialplan => true,
             ConfKind::Queues => !view.queues.is_empty(),
-            ConfKind::Voicemail => !view.mailboxes.is_empty(),
+            ConfKind::Voicemail => !view.voicemail.mailboxes.is_empty(),
             ConfKind::MusicOnHold => !view.moh.is_empty(),
         };
         if !needed {

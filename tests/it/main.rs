@@ -3,12 +3,14 @@
 mod agent;
 mod ami_double;
 mod apply;
+mod asterisk;
 mod cli;
 mod escaping;
 mod firewall;
 mod git;
 mod needs;
 mod netns;
+mod on_asterisk;
 mod quiet;
 mod render;
 mod robustness;

@@ -19,6 +19,7 @@ pub enum Need {
     /// Programs, all of them: names looked up on PATH, or absolute paths.
     Programs {
         names: &'static [&'static str],
+        /// How to install them: `apt-get install ipset`.
         package: &'static str,
     },
 }
@@ -29,11 +30,11 @@ pub const ROOT_FOR_NETNS: Need = Need::Root("network namespaces");
 pub const ROOT_FOR_SSHD: Need = Need::Root("sshd logging in as root");
 pub const IP: Need = Need::Programs {
     names: &["ip"],
-    package: "iproute2",
+    package: "apt-get install iproute2",
 };
 pub const IPSET: Need = Need::Programs {
     names: &["ipset"],
-    package: "ipset",
+    package: "apt-get install ipset",
 };
 /// What the firewall's host script checks for before it changes anything.
 pub const IPTABLES: Need = Need::Programs {
@@ -43,23 +44,31 @@ pub const IPTABLES: Need = Need::Programs {
         "iptables-restore",
         "ip6tables-restore",
     ],
-    package: "iptables",
+    package: "apt-get install iptables",
 };
 pub const SSHD: Need = Need::Programs {
     names: &[crate::sshd::SSHD],
-    package: "openssh-server",
+    package: "apt-get install openssh-server",
 };
 pub const SSH_KEYGEN: Need = Need::Programs {
     names: &["ssh-keygen"],
-    package: "openssh-client",
+    package: "apt-get install openssh-client",
 };
 pub const SSH_AGENT: Need = Need::Programs {
     names: &["ssh-agent", "ssh-add"],
-    package: "openssh-client",
+    package: "apt-get install openssh-client",
+};
+/// A real Asterisk 22, as `../shared/asterisk/install.sh` installs it.
+pub const ASTERISK: Need = Need::Programs {
+    names: &[
+        "asterisk",
+        "/opt/asterisk/lib/asterisk/modules/chan_pjsip.so",
+    ],
+    package: "run ../shared/asterisk/install.sh as root",
 };
 pub const FLOCK: Need = Need::Programs {
     names: &["flock"],
-    package: "util-linux",
+    package: "apt-get install util-linux",
 };
 
 impl Need {
@@ -90,7 +99,7 @@ impl Need {
                     ));
                 }
                 if !absent.is_empty() {
-                    words.push(format!("{} (apt-get install {package})", absent.join(", ")));
+                    words.push(format!("{} ({package})", absent.join(", ")));
                 }
                 (!words.is_empty()).then(|| words.join("; needs "))
             }

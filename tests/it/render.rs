@@ -277,7 +277,10 @@ fn structural_checks(server: &str, loaded: &Loaded) {
                         let extens = contexts
                             .get(ctx)
                             .unwrap_or_else(|| panic!("{server}: {app} to missing context {ctx}"));
+                        // `Goto(route,${EXTEN},1)` from a pattern: the route has the pattern.
+                        let own = step.exten.as_deref().unwrap_or("");
                         let found = extens.iter().any(|(e, _)| e == exten)
+                            || (exten == "${EXTEN}" && extens.iter().any(|(e, _)| e == own))
                             || (ctx.ends_with("-outbound") && !exten.starts_with('_'));
                         assert!(found, "{server}: {app}({data}) names a missing extension");
                         gotos += 1;

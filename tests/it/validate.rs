@@ -195,6 +195,27 @@ outbound_routes:
 }
 
 #[test]
+fn a_pattern_already_in_an_earlier_route_of_the_server_is_shadowed() {
+    let text = format!(
+        "{SERVER}trunks:
+  - {{name: t, server: msk, type: ip, host: 198.51.100.1, match: [198.51.100.1]}}
+outbound_routes:
+  - {{name: a, server: msk, trunks: [t], patterns: [{{match: _8X.}}, {{match: _+7X.}}]}}
+  - {{name: b, server: msk, trunks: [t], patterns: [{{match: _+79X.}}, {{match: _8X.}}]}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![]);
+    assert_eq!(warnings(&report), vec![("shadowed-pattern", 7, 77)]);
+    let d = &report.diagnostics[0];
+    assert_eq!(
+        d.message,
+        "pattern `_8X.` of route `b` is also in route `a`, which takes every call it matches"
+    );
+    assert_eq!(d.related[0].location.span.start.line, 6);
+}
+
+#[test]
 fn project_settings_only_in_the_root_file_and_conf_dirs_absolute_for_remote_hosts() {
     let report = validate_files(&[
         ("astbase.yaml", "project: {conf_dir: etc/asterisk}\n"),

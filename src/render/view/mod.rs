@@ -32,11 +32,7 @@ use super::secrets::SecretSource;
 use crate::model::index::ServerEntities;
 use crate::model::{Extension, Fleet, Origin, Server, Sourced, Target};
 
-pub use dialplan::{
-    CustomView, ExtensionDial, InboundContext, MenuView, NumberGoto, OutboundView, Profile,
-};
 pub use moh::MohView;
-pub use pjsip::{EndpointView, TransportView, TrunkView};
 pub use queues::QueueView;
 
 /// Built-in defaults, used when neither the extension, its server nor the project says.
@@ -56,7 +52,14 @@ fn arg(text: &str, ctx: &Ctx, entity: &str, field: &str) -> Result<String, Rende
     escape::app_arg(text).map_err(|e| ctx.unsafe_value(entity, field, e))
 }
 
-/// What every template of one server receives.
+/// Checks an extension name or dial pattern (the left of `exten =>`).
+fn exten(text: &str, ctx: &Ctx, entity: &str, field: &str) -> Result<String, RenderError> {
+    escape::exten(text).map_err(|e| ctx.unsafe_value(entity, field, e))
+}
+
+/// What every template of one server receives: a few names, and each generated file's
+/// part, flattened (a template sees `endpoints`, not `pjsip.endpoints`). The fields of
+/// each part are documented in its module.
 #[derive(Debug, Serialize)]
 pub struct ServerView {
     /// The server's name in the repo.
@@ -66,44 +69,16 @@ pub struct ServerView {
     pub prefix: Value,
     /// The voicemail context holding the server's mailboxes (the prefix).
     pub vm_context: Value,
-    /// `pjsip`: the server's transports.
-    pub transports: Vec<TransportView>,
-    /// `pjsip`: one endpoint (with its auth and aor) per enabled extension.
-    pub endpoints: Vec<EndpointView>,
-    /// `pjsip`: one endpoint, aor, auth, registration and identify per trunk.
-    pub trunks: Vec<TrunkView>,
-    /// `extensions`: how each enabled extension is dialled in `<prefix>-internal`.
-    pub internal: Vec<ExtensionDial>,
-    /// `extensions`: the dial numbers of queues and menus in `<prefix>-internal`.
-    pub numbers: Vec<NumberGoto>,
-    /// `extensions`: the phones' contexts, one per set of outbound routes phones may use,
-    /// sorted by context name.
-    pub profiles: Vec<Profile>,
-    /// `extensions`: one context per outbound route.
-    pub outbound: Vec<OutboundView>,
-    /// `extensions`: every outbound route's context, included by `<prefix>-outbound`
-    /// (where forwards to outside numbers go).
-    pub outbound_contexts: Vec<Value>,
-    /// `extensions`: `<prefix>-inbound` first, then one context per trunk.
-    pub inbound: Vec<InboundContext>,
+    #[serde(flatten)]
+    pub pjsip: pjsip::Pjsip,
+    #[serde(flatten)]
+    pub dialplan: dialplan::Dialplan,
     /// `queues` and `extensions`: the queues (their settings, and their dialplan context).
     pub queues: Vec<QueueView>,
-    /// `extensions`: the IVR menus.
-    pub menus: Vec<MenuView>,
-    /// `voicemail`: one finished mailbox line (`101 => PIN,Name,email,,options`) per
-    /// enabled mailbox.
-    pub mailboxes: Vec<Value>,
-    /// `extensions`: the numbers of the mailboxes, as destinations in `<prefix>-voicemail`.
-    pub voicemail_targets: Vec<Value>,
-    /// `extensions`: the custom dialplans, verbatim.
-    pub custom: Vec<CustomView>,
-    /// `extensions`: the extension numbers callers may dial from a menu (empty unless a
-    /// menu allows direct dialling).
-    pub direct: Vec<Value>,
+    #[serde(flatten)]
+    pub voicemail: voicemail::Mailboxes,
     /// `musiconhold`: the fleet's music-on-hold classes.
     pub moh: Vec<MohView>,
-    /// `extensions`: whether any menu allows direct dialling (`<prefix>-direct` exists).
-    pub has_direct: bool,
 }
 
 /// What every builder needs: the fleet, the server, names and secrets.
@@ -169,10 +144,19 @@ impl Ctx<'_> {
                 "Goto({p}-voicemail,{},1)",
                 arg(n.as_str(), self, entity, field)?
             ),
-            Target::Queue(q) => format!(
-                "Goto({},s,1)",
-                arg(&self.context("queue", q.as_str()), self, entity, field)?
-            ),
+            Target::Queue(q) => {
+                let exten = self
+                    .entities
+                    .queues
+                    .iter()
+                    .find(|x| x.name == *q)
+                    .map_or_else(|| "s".to_owned(), |x| queues::queue_exten(x));
+                format!(
+                    "Goto({},{},1)",
+                    arg(&self.context("queue", q.as_str()), self, entity, field)?,
+                    arg(&exten, self, entity, field)?
+                )
+            }
             Target::Menu(m) => format!(
                 "Goto({},s,1)",
                 arg(&self.context("menu", m.as_str()), self, entity, field)?
@@ -268,7 +252,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
     origins.add(ConfKind::Pjsip, &ctx.server.origin);
     origins.add(ConfKind::Dialplan, &ctx.server.origin);
 
-    let phones = dialplan::PhoneContexts::of(ctx);
+    let phones = dialplan::PhoneContexts::of(ctx)?;
     let pjsip = pjsip::build(ctx, &phones, &mut origins)?;
     let mailboxes = voicemail::build(ctx, &mut origins)?;
     let dialplan = dialplan::build(ctx, phones, &mut origins)?;
@@ -279,23 +263,11 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
         server: ctx.name().to_owned(),
         prefix: safe(ctx.prefix.to_owned()),
         vm_context: safe(voicemail::context(ctx)),
-        transports: pjsip.transports,
-        endpoints: pjsip.endpoints,
-        trunks: pjsip.trunks,
-        internal: dialplan.internal,
-        numbers: dialplan.numbers,
-        profiles: dialplan.profiles,
-        outbound: dialplan.outbound,
-        outbound_contexts: dialplan.outbound_contexts,
-        inbound: dialplan.inbound,
+        pjsip,
+        dialplan,
         queues,
-        menus: dialplan.menus,
-        mailboxes: mailboxes.lines,
-        voicemail_targets: mailboxes.targets,
-        custom: dialplan.custom,
-        direct: dialplan.direct,
+        voicemail: mailboxes,
         moh,
-        has_direct: dialplan.has_direct,
     };
     Ok((view, origins))
 }

@@ -93,10 +93,14 @@ pub struct TrunkView {
     pub retry_interval: u32,
 }
 
-/// The pjsip part of a server's view.
-pub(super) struct Pjsip {
+/// The `pjsip` template's part of a server's view.
+#[derive(Debug, Serialize)]
+pub struct Pjsip {
+    /// The server's transports.
     pub transports: Vec<TransportView>,
+    /// One endpoint (with its auth and aor) per enabled extension.
     pub endpoints: Vec<EndpointView>,
+    /// One endpoint, aor, auth, registration and identify per trunk.
     pub trunks: Vec<TrunkView>,
 }
 

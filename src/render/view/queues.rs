@@ -18,6 +18,9 @@ pub struct QueueView {
     pub name: String,
     /// `<prefix>-queue-<name>`: where calls for the queue go.
     pub context: Value,
+    /// The extension calls enter the context at: the queue's number, else its name, so
+    /// that a call's CDR says which queue was dialled (`dst`), not `s`.
+    pub exten: Value,
     /// The queue name as an argument of `Queue()`.
     pub queue_arg: Value,
     /// `strategy=` in app_queue's words (`ringall`, `rrmemory`, ...).
@@ -53,6 +56,14 @@ pub struct QueueView {
     pub on_timeout: Value,
     pub on_full: Value,
     pub on_empty: Value,
+}
+
+/// The extension a queue's context answers at.
+pub(super) fn queue_exten(q: &Queue) -> String {
+    match &q.number {
+        Some(n) => n.as_str().to_owned(),
+        None => q.name.as_str().to_owned(),
+    }
 }
 
 pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Vec<QueueView>, RenderError> {
@@ -94,6 +105,7 @@ fn queue(ctx: &Ctx, q: &Sourced<Queue>) -> Result<QueueView, RenderError> {
     Ok(QueueView {
         name: q.name.to_string(),
         context: safe(ctx.context("queue", q.name.as_str())),
+        exten: safe(super::exten(&queue_exten(q), ctx, &entity, "number")?),
         queue_arg: safe(arg(q.name.as_str(), ctx, &entity, "name")?),
         strategy: match q.strategy {
             Strategy::Ringall => "ringall",

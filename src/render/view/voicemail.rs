@@ -2,6 +2,7 @@
 //! then project) written as per-mailbox options.
 
 use minijinja::Value;
+use serde::Serialize;
 
 use super::{Ctx, FileOrigins, safe};
 use crate::model::Extension;
@@ -11,11 +12,14 @@ use crate::render::escape::{self, EscapeError};
 use crate::render::kind::ConfKind;
 
 /// The voicemail part of a server's view.
-pub(super) struct Mailboxes {
-    /// Finished mailbox lines.
-    pub lines: Vec<Value>,
-    /// The mailbox numbers, as destinations of the dialplan.
-    pub targets: Vec<Value>,
+#[derive(Debug, Serialize)]
+pub struct Mailboxes {
+    /// `voicemail`: one finished mailbox line (`101 => PIN,Name,email,,options`) per
+    /// enabled mailbox.
+    pub mailboxes: Vec<Value>,
+    /// `extensions`: the numbers of the mailboxes, as destinations in
+    /// `<prefix>-voicemail`.
+    pub voicemail_targets: Vec<Value>,
 }
 
 /// The voicemail context of the server's mailboxes (`[odoo]` by default).
@@ -25,8 +29,8 @@ pub(super) fn context(ctx: &Ctx) -> String {
 
 pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Mailboxes, RenderError> {
     let mut mailboxes = Mailboxes {
-        lines: Vec::new(),
-        targets: Vec::new(),
+        mailboxes: Vec::new(),
+        voicemail_targets: Vec::new(),
     };
     for e in ctx.extensions() {
         let Some(vm) = e.voicemail.as_ref().filter(|v| v.enabled) else {
@@ -34,8 +38,10 @@ pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Mailboxes, R
         };
         origins.add(ConfKind::Voicemail, &e.origin);
         origins.add(ConfKind::Voicemail, &ctx.server.origin);
-        mailboxes.lines.push(mailbox_line(ctx, e, vm)?);
-        mailboxes.targets.push(safe(e.number.as_str().to_owned()));
+        mailboxes.mailboxes.push(mailbox_line(ctx, e, vm)?);
+        mailboxes
+            .voicemail_targets
+            .push(safe(e.number.as_str().to_owned()));
     }
     Ok(mailboxes)
 }

@@ -63,6 +63,9 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn outbound_routes(&mut self) {
+        // The first route (in definition order) with each pattern, per server: the
+        // phones' and forwards' contexts hold each pattern once, for that route.
+        let mut first: HashMap<(&str, &str), (&str, Origin)> = HashMap::new();
         for r in &self.fleet.outbound_routes {
             let o = &r.origin;
             let server = r.server.as_str();
@@ -72,6 +75,31 @@ impl<'a> Checker<'a> {
             for (i, p) in r.patterns.iter().enumerate() {
                 let po = o.field("patterns").at(&[Segment::Index(i)]);
                 self.dial_pattern(&po.field("match"), p.pattern.as_str());
+                let key = (server, p.pattern.as_str());
+                match first.get(&key) {
+                    Some((route, at)) => {
+                        let d = Diagnostic::warning(
+                            "shadowed-pattern",
+                            format!(
+                                "pattern `{}` of route `{}` is also in route `{route}`, \
+                                 which takes every call it matches",
+                                p.pattern.as_str(),
+                                r.name
+                            ),
+                        )
+                        .at(self.loc.value(&po.field("match")))
+                        .related(self.loc.value(&at.field("match")), "taken here first")
+                        .hint(
+                            "remove one of them, or make this one more specific: \
+                               Asterisk tries the most specific pattern first, whatever \
+                               the order of the routes",
+                        );
+                        self.out.push(d);
+                    }
+                    None => {
+                        first.insert(key, (r.name.as_str(), po.clone()));
+                    }
+                }
                 let body = p
                     .pattern
                     .as_str()

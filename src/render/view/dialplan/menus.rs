@@ -77,11 +77,7 @@ fn menu(ctx: &Ctx, m: &Sourced<Menu>, origins: &mut FileOrigins) -> Result<MenuV
             holidays.push(safe(holiday_condition(h, tz.as_deref().unwrap_or(""))));
         }
         for period in &tf.periods {
-            let to = if period.to == "24:00" {
-                "23:59"
-            } else {
-                period.to.as_str()
-            };
+            let to = last_open_minute(&period.to);
             let days = period.days.replace(',', "&");
             let mut spec = format!("{}-{to},{days},*,*", period.from);
             if let Some(tz) = &tz {
@@ -128,6 +124,15 @@ fn menu(ctx: &Ctx, m: &Sourced<Menu>, origins: &mut FileOrigins) -> Result<MenuV
     })
 }
 
+/// The last minute a period is open: `GotoIfTime` counts its end minute in (`09:00-18:30`
+/// is open until 18:30:59), while a time frame's `to` is when it closes.
+fn last_open_minute(to: &str) -> String {
+    let (h, m) = to.split_once(':').unwrap_or((to, "0"));
+    let minutes = h.parse::<u32>().unwrap_or(0) * 60 + m.parse::<u32>().unwrap_or(0);
+    let last = minutes.saturating_sub(1);
+    format!("{:02}:{:02}", last / 60, last % 60)
+}
+
 /// A dialplan condition that is true on a holiday, in the time frame's zone.
 fn holiday_condition(h: &Holiday, tz: &str) -> String {
     let digits = |d: &str| d.replace('-', "");
@@ -147,5 +152,17 @@ fn holiday_condition(h: &Holiday, tz: &str) -> String {
     } else {
         let today = format!("${{STRFTIME(${{EPOCH}},{tz},%Y%m%d)}}");
         format!("$[{today} >= {} & {today} <= {}]", digits(from), digits(to))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_open_minute;
+
+    #[test]
+    fn a_period_closing_at_18_30_is_open_until_18_29_59() {
+        assert_eq!(last_open_minute("18:30"), "18:29");
+        assert_eq!(last_open_minute("24:00"), "23:59");
+        assert_eq!(last_open_minute("10:00"), "09:59");
     }
 }

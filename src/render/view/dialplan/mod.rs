@@ -58,10 +58,24 @@ pub struct NumberGoto {
 pub struct Profile {
     /// `<prefix>-phones` (all routes) or `<prefix>-phones-<hash of the route names>`.
     pub context: Value,
-    /// The outbound routes' contexts it includes.
-    pub routes: Vec<Value>,
+    /// `<context>-routes`: the patterns of those routes, all in one context, which the
+    /// phones' context includes after `<prefix>-internal` (extension numbers first).
+    pub routes_context: Value,
+    /// The patterns of those routes, each a `Goto` to its route's context. In one
+    /// context Asterisk tries the most specific pattern first, so the narrowest route
+    /// wins whatever the order of the routes.
+    pub dial: Vec<RouteGoto>,
     /// What the phones may dial, for the comment above the context.
     pub comment: Value,
+}
+
+/// A dial pattern that sends the call to the outbound route that takes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteGoto {
+    /// The pattern (`_+79XXXXXXXXX`).
+    pub pattern: Value,
+    /// The route's context.
+    pub context: Value,
 }
 
 /// A custom dialplan context, verbatim from the repo.
@@ -75,17 +89,32 @@ pub struct CustomView {
     pub lines: Vec<Value>,
 }
 
-/// The dialplan part of a server's view.
-pub(super) struct Dialplan {
+/// The `extensions` template's part of a server's view (with the queues and the
+/// mailboxes' numbers, which it shares with other templates).
+#[derive(Debug, Serialize)]
+pub struct Dialplan {
+    /// How each enabled extension is dialled in `<prefix>-internal`.
     pub internal: Vec<ExtensionDial>,
+    /// The dial numbers of queues and menus in `<prefix>-internal`.
     pub numbers: Vec<NumberGoto>,
+    /// The phones' contexts, one per set of outbound routes phones may use, sorted by
+    /// context name.
     pub profiles: Vec<Profile>,
+    /// One context per outbound route.
     pub outbound: Vec<OutboundView>,
-    pub outbound_contexts: Vec<Value>,
+    /// The patterns of every outbound route, in `<prefix>-outbound` (where forwards to
+    /// outside numbers go), each a `Goto` to its route's context.
+    pub outbound_dial: Vec<RouteGoto>,
+    /// `<prefix>-inbound` first, then one context per trunk.
     pub inbound: Vec<InboundContext>,
+    /// The IVR menus.
     pub menus: Vec<MenuView>,
+    /// The custom dialplans, verbatim.
     pub custom: Vec<CustomView>,
+    /// The extension numbers callers may dial from a menu (empty unless a menu allows
+    /// direct dialling).
     pub direct: Vec<Value>,
+    /// Whether any menu allows direct dialling (`<prefix>-direct` exists).
     pub has_direct: bool,
 }
 
@@ -97,7 +126,7 @@ pub(super) struct PhoneContexts {
 }
 
 impl PhoneContexts {
-    pub fn of(ctx: &Ctx) -> PhoneContexts {
+    pub fn of(ctx: &Ctx) -> Result<PhoneContexts, RenderError> {
         let routes = &ctx.entities.outbound_routes;
         let p = ctx.prefix;
         let mut profiles: Vec<Profile> = Vec::new();
@@ -124,11 +153,9 @@ impl PhoneContexts {
                 .any(|pr| pr.context.as_str() == Some(context.as_str()))
             {
                 profiles.push(Profile {
+                    routes_context: safe(format!("{context}-routes")),
                     context: safe(context.clone()),
-                    routes: allowed
-                        .iter()
-                        .map(|r| safe(ctx.context("outbound", r)))
-                        .collect(),
+                    dial: routes::gotos(ctx, &allowed)?,
                     comment: safe(if allowed.is_empty() {
                         "internal calls only".to_owned()
                     } else {
@@ -139,10 +166,10 @@ impl PhoneContexts {
             by_number.insert(e.number.as_str().to_owned(), context);
         }
         profiles.sort_by(|a, b| a.context.as_str().cmp(&b.context.as_str()));
-        PhoneContexts {
+        Ok(PhoneContexts {
             profiles,
             by_number,
-        }
+        })
     }
 
     /// The context of an enabled extension's endpoint.
@@ -166,7 +193,14 @@ pub(super) fn build(
         direct.push(safe(e.number.as_str().to_owned()));
     }
     let numbers = numbers(ctx)?;
-    let (outbound, outbound_contexts) = routes::outbound(ctx, origins)?;
+    let outbound = routes::outbound(ctx, origins)?;
+    let every_route: Vec<&str> = ctx
+        .entities
+        .outbound_routes
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    let outbound_dial = routes::gotos(ctx, &every_route)?;
     let inbound = routes::inbound(ctx, origins)?;
     let menus = menus::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
@@ -176,7 +210,7 @@ pub(super) fn build(
         numbers,
         profiles: phones.profiles,
         outbound,
-        outbound_contexts,
+        outbound_dial,
         inbound,
         menus,
         custom,
