@@ -34,6 +34,8 @@ pub enum Event {
     Backfilled { path: PathBuf, done: Backfilled },
     /// Master.csv could not be read this time.
     BackfillSkipped(BackfillError),
+    /// There is no Master.csv where the agent looks for one: cdr_csv is not writing it.
+    BackfillSourceMissing(PathBuf),
     /// A commit failed; the batch is kept and written again after `delay`.
     WriteFailed { delay: Duration, error: StoreError },
 }
@@ -75,6 +77,13 @@ impl std::fmt::Display for Event {
                 write!(f, "backfill from {}: {done}", path.display())
             }
             Event::BackfillSkipped(e) => write!(f, "backfill skipped: {e}"),
+            Event::BackfillSourceMissing(path) => write!(
+                f,
+                "warning: no {} to backfill from: calls made while the agent is not \
+                 connected will be lost. Enable cdr_csv with a [csv] section in cdr.conf \
+                 (not cdr_csv.conf), or point --cdr-csv at Master.csv",
+                path.display()
+            ),
             Event::WriteFailed { delay, error } => {
                 write!(f, "database write failed, retrying in {delay:?}: {error}")
             }

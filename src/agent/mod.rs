@@ -216,11 +216,13 @@ async fn session(
         .map_err(lost)?;
     let mut listing: Option<Vec<Message>> = Some(Vec::new());
     let mut during_listing: Vec<Message> = Vec::new();
-    if let Some(csv) = &config.cdr_csv
-        && csv.exists()
-        && !sender.send(Job::Backfill(csv.clone())).await
-    {
-        return Err(SessionEnd::WriterDied);
+    if let Some(csv) = &config.cdr_csv {
+        if !csv.exists() {
+            // Without it, the calls made while the agent is down are lost for good.
+            log.emit(Event::BackfillSourceMissing(csv.clone()));
+        } else if !sender.send(Job::Backfill(csv.clone())).await {
+            return Err(SessionEnd::WriterDied);
+        }
     }
     let mut ping = tokio::time::interval(config.ping_interval);
     ping.tick().await;

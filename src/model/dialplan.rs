@@ -22,6 +22,25 @@ pub struct Dialplan {
     pub lines: Vec<DialplanLine>,
 }
 
+/// Extensions Asterisk runs on its own (hangup, invalid, timeout, ...): a call sent to a
+/// dialplan must not start in one of them.
+const SPECIAL_EXTENSIONS: [&str; 7] = ["a", "e", "h", "i", "o", "t", "T"];
+
+impl Dialplan {
+    /// Where a call sent to this dialplan (`{dialplan: name}`) enters: its `s` extension,
+    /// else its first extension when that is a plain one (not a pattern, not `h`, `i`,
+    /// `t`, ...). `None`: nowhere a call can be sent.
+    pub fn entry(&self) -> Option<&str> {
+        let extens = || self.lines.iter().filter_map(|l| l.exten.as_deref());
+        if extens().any(|e| e == "s") {
+            return Some("s");
+        }
+        extens()
+            .next()
+            .filter(|e| !e.starts_with('_') && !SPECIAL_EXTENSIONS.contains(e))
+    }
+}
+
 /// One dialplan line: `exten => EXTEN,PRIORITY(LABEL),APP(ARGS)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -135,6 +135,38 @@ pub fn callerid(name: Option<&str>, number: &str) -> Result<String, EscapeError>
     }
 }
 
+/// A queue member's name (`member => PJSIP/101,0,NAME,PJSIP/101`): app_queue splits the
+/// member line as application arguments (quotes, brackets and backslash escapes count),
+/// so every character the splitter treats specially is backslash-escaped, then `;` for
+/// the config reader.
+pub fn queue_member_name(text: &str) -> Result<String, EscapeError> {
+    check_line(text)?;
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '\\' | ',' | '(' | ')' | '[' | ']' | '"' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ';' => out.push_str("\\;"),
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// A person's name in a voicemail.conf mailbox line: the fields are split on `,` and
+/// options on `|` with no escape for either, so each becomes a space (the name is
+/// shown, and spoken by the directory; it is never parsed back).
+pub fn voicemail_name(text: &str) -> Result<String, EscapeError> {
+    let plain: String = text
+        .replace([',', '|'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    voicemail_field(&plain)
+}
+
 /// A field of a voicemail.conf mailbox line (`PIN,Full Name,email,pager,options`):
 /// the fields are split on `,` and options on `|`, with no escape for either.
 pub fn voicemail_field(text: &str) -> Result<String, EscapeError> {
@@ -235,6 +267,23 @@ mod tests {
         assert_eq!(exten("1,2"), Err(EscapeError::Forbidden(',')));
         assert_eq!(exten("_X${A}"), Err(EscapeError::Forbidden('$')));
         assert_eq!(exten(""), Err(EscapeError::Empty));
+    }
+
+    #[test]
+    fn a_queue_member_name_keeps_every_character_escaped_for_the_member_line() {
+        assert_eq!(
+            queue_member_name("Smith, John (Sales) [x]; \"J\"").unwrap(),
+            "Smith\\, John \\(Sales\\) \\[x\\]\\; \\\"J\\\""
+        );
+        assert_eq!(queue_member_name("a\nb"), Err(EscapeError::Control(10)));
+    }
+
+    #[test]
+    fn a_voicemail_name_turns_field_separators_into_spaces() {
+        assert_eq!(
+            voicemail_name("Smith, John | Sales").unwrap(),
+            "Smith John Sales"
+        );
     }
 
     #[test]

@@ -275,6 +275,26 @@ fn no_cdr_is_lost_or_stored_twice_across_cut_connections() {
 }
 
 #[test]
+fn without_a_master_csv_the_agent_warns_that_calls_made_while_it_is_away_are_lost() {
+    let double = AmiDouble::start(SECRET);
+    let mut agent = Agent::start(&double, &["--no-bans"]);
+    agent.wait_until("connected", |_| double.connections() >= 1);
+    agent.wait_until("the warning", |a| a.log().contains("to backfill from"));
+    assert_eq!(agent.stop(), Some(0));
+    let log = agent.log();
+    let csv = agent.dir.path().join("Master.csv");
+    assert!(
+        log.contains(&format!(
+            "warning: no {} to backfill from: calls made while the agent is not connected \
+             will be lost. Enable cdr_csv with a [csv] section in cdr.conf (not \
+             cdr_csv.conf), or point --cdr-csv at Master.csv",
+            csv.display()
+        )),
+        "{log}"
+    );
+}
+
+#[test]
 fn a_refused_login_is_reported_and_retried() {
     let double = AmiDouble::start("another-secret");
     let mut agent = Agent::start(&double, &["--no-bans"]);

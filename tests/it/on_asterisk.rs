@@ -384,3 +384,60 @@ fn a_queue_calls_cdr_names_the_queue_number_it_dialled() {
     );
     ast.stop();
 }
+
+#[test]
+fn a_call_sent_to_a_dialplan_enters_at_its_s_extension() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let dir = repo(
+        "dialplans:
+  - name: custom
+    server: pbx
+    lines:
+      - {exten: h, app: NoOp, args: [hung up]}
+      - {exten: s, app: Answer}
+      - {app: Wait, args: [1]}
+menus: []
+inbound_routes:
+  - {name: r, server: pbx, did: \"+15550100\", target: {dialplan: custom}}
+",
+    );
+    let (_, ast) = boot(dir.path().to_str().unwrap(), "pbx");
+    ast.assert_clean("the dialplan repo");
+    let call = Call::new("odoo-inbound", "+15550100", "+15550111");
+    let trace = &place(&ast, std::slice::from_ref(&call), 2)[0];
+    assert!(
+        trace
+            .0
+            .iter()
+            .any(|s| s.context == "odoo-custom-custom" && s.exten == "s" && s.app == "Answer"),
+        "{}",
+        shown(&call, trace)
+    );
+    ast.stop();
+}
+
+#[test]
+fn a_name_with_commas_and_brackets_is_shown_whole_in_queue_show_and_safely_in_voicemail() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let dir = repo(
+        "extensions:
+  - number: \"101\"
+    server: pbx
+    name: \"Smith, John (Sales) [EU]\"
+    secret: Secret-101-x
+    voicemail: {pin: \"1234\"}
+queues:
+  - {name: q, server: pbx, number: \"500\", members: [\"101\"]}
+",
+    );
+    let (_, ast) = boot(dir.path().to_str().unwrap(), "pbx");
+    ast.assert_clean("the names repo");
+    let queue = ast.cli("queue show q");
+    assert!(
+        queue.contains("Smith, John (Sales) [EU] (PJSIP/101)"),
+        "{queue}"
+    );
+    let users = ast.cli("voicemail show users");
+    assert!(users.contains("Smith John (Sales) [EU]"), "{users}");
+    ast.stop();
+}

@@ -216,6 +216,26 @@ outbound_routes:
 }
 
 #[test]
+fn a_dialplan_destination_needs_an_extension_a_call_can_enter() {
+    let text = format!(
+        "{SERVER}dialplans:
+  - name: hangup-handler
+    server: msk
+    lines: [{{exten: h, app: NoOp}}]
+inbound_routes:
+  - {{name: r, server: msk, did: \"100\", target: {{dialplan: hangup-handler}}}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(errors(&report), vec![("no-entry", 8, 59)]);
+    assert_eq!(
+        report.diagnostics[0].message,
+        "dialplan `hangup-handler` has no `s` extension, and its first extension `h` is one \
+         Asterisk runs on its own: a call sent there is dropped"
+    );
+}
+
+#[test]
 fn project_settings_only_in_the_root_file_and_conf_dirs_absolute_for_remote_hosts() {
     let report = validate_files(&[
         ("astbase.yaml", "project: {conf_dir: etc/asterisk}\n"),

@@ -162,14 +162,15 @@ impl Ctx<'_> {
                 arg(&self.context("menu", m.as_str()), self, entity, field)?
             ),
             Target::Dialplan(d) => {
+                // validate refuses a dialplan without an entry as a destination.
                 let first = self
                     .entities
                     .dialplans
                     .iter()
                     .find(|x| x.name == *d)
-                    .and_then(|x| x.lines.first())
-                    .and_then(|l| l.exten.clone())
-                    .unwrap_or_else(|| "s".to_owned());
+                    .and_then(|x| x.entry())
+                    .unwrap_or("s")
+                    .to_owned();
                 format!(
                     "Goto({},{},1)",
                     arg(&self.context("custom", d.as_str()), self, entity, field)?,

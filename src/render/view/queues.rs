@@ -87,19 +87,12 @@ fn queue(ctx: &Ctx, q: &Sourced<Queue>) -> Result<QueueView, RenderError> {
         if !ext.enabled {
             continue;
         }
-        // The member name is shown in `queue show`; a name with characters the member
-        // line would split on is replaced by the number rather than escaped.
-        let splits = |c: char| matches!(c, ',' | '\\' | '"' | '(' | ')' | '[' | ']' | ';');
-        let display = if ext.name.chars().any(splits) {
-            number.to_owned()
-        } else {
-            ext.name.clone()
-        };
         let number = arg(number, ctx, &entity, "members")?;
+        let name = escape::queue_member_name(&ext.name)
+            .map_err(|er| ctx.unsafe_value(&entity, "members", er))?;
         members.push(safe(format!(
-            "PJSIP/{number},{},{},PJSIP/{number}",
-            m.penalty(),
-            escape::conf_value(&display).map_err(|er| ctx.unsafe_value(&entity, "members", er))?
+            "PJSIP/{number},{},{name},PJSIP/{number}",
+            m.penalty()
         )));
     }
     Ok(QueueView {

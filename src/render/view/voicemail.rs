@@ -113,7 +113,7 @@ fn mailbox_line(ctx: &Ctx, e: &Extension, vm: &Mailbox) -> Result<Value, RenderE
     }
     Ok(safe(format!(
         "{n} => {pin},{},{},,{}",
-        vfield(&e.name, "name")?,
+        escape::voicemail_name(&e.name).map_err(|er| ctx.unsafe_value(&entity, "name", er))?,
         match email {
             Some(m) => vfield(m, "email")?,
             None => String::new(),

@@ -1,6 +1,5 @@
 //! Extensions: display names, caller ids, codecs, voicemail boxes and forwards.
 
-use crate::diagnostics::quote;
 use crate::model::Target;
 use crate::model::secret::Secret;
 use crate::source::Segment;
@@ -37,15 +36,6 @@ impl<'a> Checker<'a> {
             }
             if let Some(vm) = &e.voicemail {
                 let vo = o.field("voicemail");
-                if vm.enabled && e.name.contains([',', '|']) {
-                    self.error(
-                        "unsafe-text",
-                        self.loc.value(&o.field("name")),
-                        format!("display name {} contains `,` or `|`", quote(&e.name)),
-                        "voicemail.conf separates a mailbox's fields with `,` and `|` and cannot escape them; \
-                         write the name without them",
-                    );
-                }
                 if let Secret::Plain(pin) = &vm.pin
                     && (!pin.chars().all(|c| c.is_ascii_digit()) || !(4..=16).contains(&pin.len()))
                 {

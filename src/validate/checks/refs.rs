@@ -157,15 +157,26 @@ impl<'a> Checker<'a> {
                         .dialplans
                         .iter()
                         .find(|d| d.server.as_str() == server && d.name == *name)
-                    && let Some(exten) = d.lines.first().and_then(|l| l.exten.as_deref())
-                    && exten.starts_with('_')
+                    && d.entry().is_none()
                 {
-                    self.error(
-                        "pattern-target",
-                        self.loc.value(&inner),
-                        format!("dialplan `{name}` starts with the pattern `{exten}`, which a call cannot be sent to"),
-                        "start that dialplan with a plain extension such as `exten: s`",
-                    );
+                    let first = d.lines.first().and_then(|l| l.exten.as_deref());
+                    match first {
+                        Some(exten) if exten.starts_with('_') => self.error(
+                            "pattern-target",
+                            self.loc.value(&inner),
+                            format!("dialplan `{name}` starts with the pattern `{exten}`, which a call cannot be sent to"),
+                            "start that dialplan with a plain extension such as `exten: s`",
+                        ),
+                        _ => self.error(
+                            "no-entry",
+                            self.loc.value(&inner),
+                            format!(
+                                "dialplan `{name}` has no `s` extension, and its first extension `{}` is one Asterisk runs on its own: a call sent there is dropped",
+                                first.unwrap_or("")
+                            ),
+                            "add lines with `exten: s` where calls sent to this dialplan start",
+                        ),
+                    }
                 }
             }
             Target::External(number) => {
