@@ -418,6 +418,13 @@ pub struct ApplyArgs {
     /// without it they only get a warning.
     #[arg(long)]
     pub require_clean: bool,
+
+    /// Restart Asterisk where a change needs it (a PJSIP transport's bind or protocol):
+    /// `core restart gracefully`, which refuses new calls and restarts once the calls
+    /// up have ended; apply waits for it. Without it such a server is reported
+    /// "restart needed" and apply exits 1.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -30,6 +30,8 @@ pub struct ApplyOptions {
     pub source: String,
     /// Who applies, recorded in the lock (`user@machine pid N`).
     pub owner: String,
+    /// Restart Asterisk (gracefully) when the configuration needs it.
+    pub restart: bool,
 }
 
 impl ApplyOptions {
@@ -60,7 +62,15 @@ pub enum Outcome {
     Unreachable {
         reason: String,
     },
+    /// The files are in and loaded, but Asterisk takes part of them only at a restart,
+    /// which was not asked for (`--restart`).
+    RestartNeeded {
+        reasons: Vec<String>,
+    },
 }
+
+/// How long a graceful restart may take: calls up when it was asked for end first.
+const RESTART_WAIT: Duration = Duration::from_secs(300);
 
 impl Outcome {
     pub fn is_failure(&self) -> bool {
@@ -154,12 +164,27 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
                 };
             }
         };
-        return match write_state(host, plan, &paths, options, now.as_secs(), true) {
-            Ok(()) if firewall => Outcome::Applied {
-                reloads: Vec::new(),
-                firewall,
+        let restart = match restart_step(host, plan, options) {
+            Ok(restart) => restart,
+            Err(e) => {
+                return Outcome::Failed {
+                    reason: e.to_string(),
+                };
+            }
+        };
+        return match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
+            Ok(()) => match restart {
+                Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
+                Restart::Done => Outcome::Applied {
+                    reloads: vec![RESTART_COMMAND.to_owned()],
+                    firewall,
+                },
+                Restart::None if firewall => Outcome::Applied {
+                    reloads: Vec::new(),
+                    firewall,
+                },
+                Restart::None => Outcome::Unchanged,
             },
-            Ok(()) => Outcome::Unchanged,
             Err(e) => Outcome::Failed {
                 reason: e.to_string(),
             },
@@ -204,11 +229,73 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             };
         }
     };
-    match write_state(host, plan, &paths, options, now.as_secs(), true) {
-        Ok(()) => Outcome::Applied { reloads, firewall },
+    // 6. What only a restart takes (a transport's new bind): done when asked for.
+    let restart = match restart_step(host, plan, options) {
+        Ok(restart) => restart,
+        Err(e) => {
+            return Outcome::Failed {
+                reason: format!("the configuration was applied, but {e}"),
+            };
+        }
+    };
+    match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
+        Ok(()) => match restart {
+            Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
+            Restart::Done => {
+                let mut reloads = reloads;
+                reloads.push(RESTART_COMMAND.to_owned());
+                Outcome::Applied { reloads, firewall }
+            }
+            Restart::None => Outcome::Applied { reloads, firewall },
+        },
         Err(e) => Outcome::Failed {
             reason: format!("applied, but the state file could not be written: {e}"),
         },
+    }
+}
+
+/// Restarts Asterisk once its calls have ended: new calls are refused meanwhile.
+const RESTART_COMMAND: &str = "core restart gracefully";
+
+/// Whether Asterisk still runs something the files changed that only a restart takes.
+enum Restart {
+    None,
+    /// Not restarted (no `--restart`): what waits for one.
+    Pending(Vec<String>),
+    Done,
+}
+
+/// Asks Asterisk whether its transports are what the files say; if not, restarts it when
+/// `--restart` was given and waits until they are.
+fn restart_step(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+) -> Result<Restart, ApplyError> {
+    let stale = verify::transports_not_live(host, plan, options)?;
+    if stale.is_empty() {
+        return Ok(Restart::None);
+    }
+    if !options.restart {
+        return Ok(Restart::Pending(stale));
+    }
+    host.commands(&[options.cli_command(RESTART_COMMAND)])?;
+    let deadline = std::time::Instant::now() + RESTART_WAIT;
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        // While Asterisk restarts its CLI answers nothing useful: keep asking.
+        if let Ok(stale) = verify::transports_not_live(host, plan, options)
+            && stale.is_empty()
+        {
+            return Ok(Restart::Done);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ApplyError::Verify(format!(
+                "Asterisk did not restart within {} s (`{RESTART_COMMAND}` waits for calls to end): {}",
+                RESTART_WAIT.as_secs(),
+                stale.join("; ")
+            )));
+        }
     }
 }
 
@@ -222,7 +309,8 @@ fn firewall_step(
     now: u64,
 ) -> Result<bool, ApplyError> {
     apply_firewall(host, plan).inspect_err(|_| {
-        let _ = write_state(host, plan, paths, options, now, false);
+        let pending = Restart::Pending(plan.restart.clone());
+        let _ = write_state(host, plan, paths, options, now, false, &pending);
     })
 }
 
@@ -520,6 +608,7 @@ pub fn reload(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_state(
     host: &mut Host,
     plan: &ServerPlan,
@@ -527,8 +616,13 @@ fn write_state(
     options: &ApplyOptions,
     now: u64,
     firewall_applied: bool,
+    restart: &Restart,
 ) -> Result<(), TransportError> {
     let state = State {
+        restart_pending: match restart {
+            Restart::Pending(reasons) => reasons.clone(),
+            Restart::None | Restart::Done => Vec::new(),
+        },
         // What the host's firewall now is: the plan's, unless applying it failed.
         firewall: plan
             .firewall

@@ -71,3 +71,58 @@ pub fn loaded(
     }
     Ok(())
 }
+
+/// The transports of the plan's PJSIP file that Asterisk runs with another bind or
+/// protocol than the file says (res_pjsip does not reload a transport: only a restart
+/// takes the change), each as what a person reads.
+pub fn transports_not_live(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+) -> Result<Vec<String>, ApplyError> {
+    let Some(content) = plan
+        .files
+        .iter()
+        .find(|f| ConfKind::of_file(&f.name) == Some(ConfKind::Pjsip))
+        .and_then(|f| f.content.as_deref())
+    else {
+        return Ok(Vec::new());
+    };
+    let wanted: Vec<(String, String, String)> = conf::parse(content)
+        .sections
+        .iter()
+        .filter(|s| s.get("type") == Some("transport"))
+        .map(|s| {
+            let get = |k| s.get(k).unwrap_or("").to_owned();
+            (s.name.clone(), get("bind"), get("protocol"))
+        })
+        .collect();
+    let argv: Vec<Vec<String>> = wanted
+        .iter()
+        .map(|(name, ..)| options.cli_command(&format!("pjsip show transport {name}")))
+        .collect();
+    let results = host.commands(&argv)?;
+    let mut stale = Vec::new();
+    for ((name, bind, protocol), (_, output)) in wanted.iter().zip(results) {
+        // `pjsip show transport` lists ` bind  : 0.0.0.0:5060` and ` protocol : udp`.
+        let value = |key: &str| {
+            output.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == key).then(|| v.trim().to_owned())
+            })
+        };
+        let (live_bind, live_protocol) = (value("bind"), value("protocol"));
+        if live_bind.as_deref() != Some(bind.as_str()) {
+            stale.push(format!(
+                "transport {name} runs on {} (the file says {bind})",
+                live_bind.as_deref().unwrap_or("nothing")
+            ));
+        } else if live_protocol.as_deref() != Some(protocol.as_str()) {
+            stale.push(format!(
+                "transport {name} runs {} (the file says {protocol})",
+                live_protocol.as_deref().unwrap_or("nothing")
+            ));
+        }
+    }
+    Ok(stale)
+}

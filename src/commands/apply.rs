@@ -70,6 +70,7 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
         lock_timeout: Duration::from_secs(args.lock_timeout),
         source: plan.source.clone(),
         owner: owner(),
+        restart: args.restart,
     };
     let progress = printer.progress(
         plan.servers.len(),
@@ -146,6 +147,10 @@ fn describe(outcome: &Outcome) -> String {
             }
         }
         Outcome::Unchanged => "unchanged".into(),
+        Outcome::RestartNeeded { reasons } => format!(
+            "restart needed: applied and reloaded, but {}; Asterisk keeps the old one until it restarts: run `astbase apply --restart`",
+            reasons.join("; ")
+        ),
         Outcome::RolledBack { reason } => format!("rolled back: {reason}"),
         Outcome::Failed { reason } => format!("failed: {reason}"),
         Outcome::Unreachable { reason } => format!("unreachable: {reason}"),

@@ -87,6 +87,11 @@ pub struct ServerPlan {
     /// The firewall hash the host's state file records (for drift).
     #[serde(skip)]
     pub recorded_firewall: Option<String>,
+    /// Why Asterisk must restart to take this configuration: PJSIP transports whose bind
+    /// or protocol changes (res_pjsip does not reload them), or a restart an earlier
+    /// apply left pending. `apply --restart` restarts it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restart: Vec<String>,
 }
 
 /// Counts for the summary line.
@@ -134,9 +139,9 @@ impl ServerPlan {
         c
     }
 
-    /// Anything to do: files to write or remove, include lines, or reloads.
+    /// Anything to do: files to write or remove, include lines, reloads, or a restart.
     pub fn has_changes(&self) -> bool {
-        self.counts() != Counts::default() || !self.reloads.is_empty()
+        self.counts() != Counts::default() || !self.reloads.is_empty() || !self.restart.is_empty()
     }
 
     pub fn unconfirmed(&self) -> impl Iterator<Item = &FilePlan> {
@@ -205,6 +210,10 @@ pub fn plan_server(
     let managed: BTreeMap<String, String> =
         state.as_ref().map(|s| s.files.clone()).unwrap_or_default();
     let recorded_firewall = state.as_ref().and_then(|s| s.firewall.clone());
+    let mut restart: Vec<String> = state
+        .as_ref()
+        .map(|s| s.restart_pending.clone())
+        .unwrap_or_default();
     let stale: Vec<&String> = managed
         .keys()
         .filter(|n| !rendered.files.iter().any(|f| &f.name == *n))
@@ -277,6 +286,13 @@ pub fn plan_server(
                 before: base.as_deref().map(hash),
             });
         }
+        if file.kind == ConfKind::Pjsip && action != Action::Unchanged {
+            for why in transport_restarts(&before_text, &file.content) {
+                if !restart.contains(&why) {
+                    restart.push(why);
+                }
+            }
+        }
         files.push(FilePlan {
             name: file.name.clone(),
             action,
@@ -317,7 +333,37 @@ pub fn plan_server(
         error: None,
         firewall: None,
         recorded_firewall,
+        restart,
     })
+}
+
+/// What a change of the PJSIP file asks for that only a restart gives: a transport whose
+/// bind or protocol changes, or that is removed (res_pjsip keeps the running one).
+pub fn transport_restarts(before: &str, after: &str) -> Vec<String> {
+    let transports = |text: &str| {
+        crate::conf::parse(text)
+            .sections
+            .into_iter()
+            .filter(|s| s.get("type") == Some("transport"))
+            .collect::<Vec<_>>()
+    };
+    let new = transports(after);
+    let mut why = Vec::new();
+    for old in transports(before) {
+        match new.iter().find(|n| n.name == old.name) {
+            None => why.push(format!("transport {} is removed", old.name)),
+            Some(n) => {
+                for key in ["bind", "protocol"] {
+                    if let (Some(a), Some(b)) = (old.get(key), n.get(key))
+                        && a != b
+                    {
+                        why.push(format!("transport {} {key} {a} -> {b}", old.name));
+                    }
+                }
+            }
+        }
+    }
+    why
 }
 
 /// Plans every rendered server, `parallelism` hosts at a time. A server that cannot be
@@ -409,5 +455,6 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         error: Some(error),
         firewall: None,
         recorded_firewall: None,
+        restart: Vec::new(),
     }
 }

@@ -74,6 +74,11 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
     if !s.reloads.is_empty() {
         out.push_str(&format!("  reloads: {}\n", s.reloads.join(", ")));
     }
+    for why in &s.restart {
+        out.push_str(&format!(
+            "  ! restart needed: {why} (PJSIP transports are not reloadable); `astbase apply --restart` restarts Asterisk once its calls have ended\n"
+        ));
+    }
     if let Some(fw) = &s.firewall {
         out.push_str(&firewall_text(fw));
     }
@@ -200,6 +205,11 @@ pub fn markdown(plan: &Plan) -> String {
         }
         if !s.reloads.is_empty() {
             out.push_str(&format!("- reloads: `{}`\n", s.reloads.join("`, `")));
+        }
+        for why in &s.restart {
+            out.push_str(&format!(
+                "- **restart needed**: {why} (`astbase apply --restart`)\n"
+            ));
         }
         if let Some(fw) = &s.firewall {
             out.push_str(&format!(

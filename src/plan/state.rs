@@ -20,6 +20,10 @@ pub struct State {
     /// sha256 of the firewall astbase last applied (sets and chain), if it manages one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall: Option<String>,
+    /// What the files ask for that Asterisk only takes at a restart (a PJSIP transport's
+    /// new bind), when the apply that wrote them did not restart it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restart_pending: Vec<String>,
 }
 
 impl State {

@@ -104,7 +104,7 @@ impl ConfKind {
     }
 
     /// How to check that Asterisk loaded a section of this kind, if astbase checks it:
-    /// every dialplan context, every endpoint, every queue.
+    /// every dialplan context, every endpoint and transport, every queue.
     pub fn load_check(self, section: &str, section_type: Option<&str>) -> Option<LoadCheck> {
         match self {
             ConfKind::Dialplan => Some(LoadCheck {
@@ -113,6 +113,12 @@ impl ConfKind {
             }),
             ConfKind::Pjsip if section_type == Some("endpoint") => Some(LoadCheck {
                 command: format!("pjsip show endpoint {section}"),
+                missing: &["unable to find object"],
+            }),
+            // A transport Asterisk refuses (a TLS one whose certificate is missing) is not
+            // created while the rest of the file loads.
+            ConfKind::Pjsip if section_type == Some("transport") => Some(LoadCheck {
+                command: format!("pjsip show transport {section}"),
                 missing: &["unable to find object"],
             }),
             ConfKind::Queues => Some(LoadCheck {

@@ -169,6 +169,14 @@ pub fn stock_base(name: &str) -> Option<&'static str> {
     })
 }
 
+/// The stock base files alone, as on a PBX astbase has not touched yet.
+pub fn stock() -> Vec<(String, String)> {
+    astbase::render::ConfKind::ALL
+        .iter()
+        .filter_map(|k| stock_base(k.base_file()).map(|t| (k.base_file().to_owned(), t.to_owned())))
+        .collect()
+}
+
 /// A running throw-away Asterisk.
 pub struct Asterisk {
     dir: tempfile::TempDir,
@@ -241,6 +249,21 @@ impl Asterisk {
     /// The network namespace it runs in, for peers (sipp, the agent).
     pub fn netns(&self) -> &Netns {
         &self.ns
+    }
+
+    /// The conf dir.
+    pub fn etc(&self) -> PathBuf {
+        self.dir.path().join("etc")
+    }
+
+    /// The words that run one CLI command on it: what `asterisk.cli` of a server says.
+    pub fn cli_words(&self) -> Vec<String> {
+        vec![
+            "asterisk".into(),
+            "-C".into(),
+            self.config().to_string_lossy().into_owned(),
+            "-rx".into(),
+        ]
     }
 
     fn wait_booted(&mut self) {
