@@ -128,12 +128,12 @@ fn base_files(dir: &Path) -> Vec<(&'static str, String)> {
         ),
         (
             "cdr.conf",
-            "[general]\nenable=yes\n\n[csv]\nusegmtime=no\nloguniqueid=yes\nloguserfield=yes\n"
+            "[general]\nenable=yes\n\n[csv]\nusegmtime=no\nloguniqueid=yes\nloguserfield=yes\nnewcdrcolumns=yes\n"
                 .to_owned(),
         ),
         (
             "cdr_manager.conf",
-            "[general]\nenabled=yes\n\n[mappings]\nlinkedid => LinkedID\nsequence => Sequence\n"
+            "[general]\nenabled=yes\n\n[mappings]\nlinkedid => LinkedID\nsequence => Sequence\npeeraccount => PeerAccount\n"
                 .to_owned(),
         ),
         (
@@ -229,6 +229,8 @@ impl Asterisk {
             .ns
             .command("asterisk")
             .args(["-C", &asterisk.config().to_string_lossy(), "-f"])
+            // CDR times are local: one zone for Asterisk, Master.csv and the agent.
+            .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(

@@ -1,0 +1,232 @@
+//! The agent against a real Asterisk 22: every CDR of real calls stored once and equal,
+//! field by field, to what cdr_csv wrote to Master.csv; calls made while the agent was
+//! killed backfilled from Master.csv without duplicates; `calls` and `hangup` on a call
+//! that is up.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::asterisk::calls::{Call, place};
+use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, installed};
+use crate::needs::{self, require};
+
+/// The agent, run inside the instance's namespace (AMI listens on its loopback).
+fn agent(ast: &Asterisk, dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("agent.log"))
+        .unwrap();
+    ast.netns()
+        .command(env!("CARGO_BIN_EXE_astbase"))
+        .arg("agent")
+        .arg("--db")
+        .arg(dir.join("agent.db"))
+        .arg("--cdr-csv")
+        .arg(ast.master_csv())
+        .args(["--server", "msk", "--timezone", "UTC", "--no-bans"])
+        .args(["--max-backoff", "1"])
+        .envs(ami_env())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+fn ami_env() -> [(&'static str, &'static str); 4] {
+    [
+        ("MANAGER_HOST", "127.0.0.1"),
+        ("MANAGER_PORT", "5038"),
+        ("MANAGER_LOGIN", AMI_USER),
+        ("MANAGER_PASSWORD", AMI_SECRET),
+    ]
+}
+
+/// A call-control command (`calls`, `hangup`) run where AMI is.
+fn control(ast: &Asterisk, args: &[&str]) -> std::process::Output {
+    ast.netns()
+        .command(env!("CARGO_BIN_EXE_astbase"))
+        .args(args)
+        .envs(ami_env())
+        .output()
+        .unwrap()
+}
+
+fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Master.csv's records (newcdrcolumns: peeraccount, linkedid, sequence at the end).
+fn master_csv(ast: &Asterisk) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(ast.master_csv()).unwrap_or_default();
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The agent's rows in Master.csv's column order, times as Master.csv writes them.
+fn stored(db: &Path) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp,
+                    lastdata, start, coalesce(answer, ''), end, duration, billsec, disposition,
+                    amaflags, uniqueid, userfield, coalesce(peeraccount, ''),
+                    coalesce(linkedid, ''), coalesce(sequence, '')
+             FROM cdr ORDER BY uniqueid, sequence",
+        )
+        .unwrap();
+    // 2026-12-02T00:45:01+00:00 -> 2026-12-02 00:45:01
+    let local = |t: String| match t.get(..19) {
+        Some(head) if t.len() > 19 => head.replace('T', " "),
+        _ => t,
+    };
+    stmt.query_map([], |r| {
+        (0..21)
+            .map(|i| {
+                let v = match r.get_ref(i)? {
+                    rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                    v => v.as_str()?.to_owned(),
+                };
+                Ok(if matches!(i, 9..=11) { local(v) } else { v })
+            })
+            .collect()
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+fn count(db: &Path) -> usize {
+    if !db.exists() {
+        return 0;
+    }
+    rusqlite::Connection::open(db)
+        .and_then(|c| c.query_row("SELECT count(*) FROM cdr", [], |r| r.get::<_, i64>(0)))
+        .map_or(0, |n| n as usize)
+}
+
+fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    // Uniqueid, then sequence (as a number).
+    rows.sort_by_key(|r| (r[16].clone(), r[20].parse::<i64>().unwrap_or(-1)));
+    rows
+}
+
+#[test]
+fn the_agent_stores_every_cdr_of_real_calls_as_master_csv_has_it_and_backfills_after_a_kill() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let report = astbase::validate::validate_repo(Path::new("examples/company")).unwrap();
+    let secrets = astbase::render::SecretSource::with_env(&report.sources.root, |_| None);
+    let options = astbase::render::RenderOptions {
+        source_label: "test".into(),
+        servers: vec!["msk".into()],
+        secrets,
+        templates: astbase::render::TemplateOverrides::none(),
+    };
+    let output = astbase::render::render_fleet(&report.fleet, &report.sources, &options)
+        .unwrap()
+        .remove(0);
+    let base = Path::new("examples/company/hosts/msk/etc/asterisk");
+    let ast = Asterisk::start(&installed(Some(base), &output), &["moh/office".into()], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("agent.db");
+    let mut first = agent(&ast, dir.path());
+    let log = || std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+    wait_for("the agent to connect", Duration::from_secs(20), || {
+        log().contains("connected to 127.0.0.1:5038")
+    });
+
+    // Answered (voicemail), to an unregistered phone, outbound through failing trunks.
+    let calls = [
+        Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74990000001"),
+        Call::new("odoo-internal", "101", "102"),
+        Call::new("odoo-phones", "84951112233", "101"),
+        Call::new("odoo-internal", "100", "103"),
+    ];
+    place(&ast, &calls, 1);
+    wait_for(
+        "Master.csv and the agent to agree",
+        Duration::from_secs(20),
+        || {
+            let csv = master_csv(&ast).len();
+            csv >= calls.len() && count(&db) == csv
+        },
+    );
+    let csv = master_csv(&ast);
+    // Two CDRs per Local-channel call (one per half), every field compared.
+    assert!(csv.len() >= 2 * calls.len(), "{csv:?}");
+    assert_eq!(sorted(stored(&db)), sorted(csv.clone()), "{}", log());
+
+    // A call that is up: listed, then hung up from outside.
+    let held = ([Call::new("odoo-internal", "100", "104")], csv.len());
+    std::thread::scope(|s| {
+        let call = s.spawn(|| place(&ast, &held.0, 30));
+        let mut channel = String::new();
+        wait_for("the call to be listed", Duration::from_secs(10), || {
+            let out = control(&ast, &["calls", "--format", "json"]);
+            let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            let found = rows.as_array().into_iter().flatten().find_map(|r| {
+                r["channel"]
+                    .as_str()
+                    .filter(|c| c.starts_with("Local/100@odoo-internal"))
+                    .map(str::to_owned)
+            });
+            channel = found.unwrap_or_default();
+            !channel.is_empty()
+        });
+        let hangup = control(&ast, &["hangup", &channel]);
+        assert!(hangup.status.success(), "{}", crate::support::text(&hangup));
+        assert_eq!(
+            String::from_utf8_lossy(&hangup.stdout),
+            format!("hung up {channel}\n")
+        );
+        let started = Instant::now();
+        call.join().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the call ended when hung up, not after its 30 s"
+        );
+    });
+    wait_for("the hung-up call's CDRs", Duration::from_secs(20), || {
+        let csv = master_csv(&ast).len();
+        csv > held.1 && count(&db) == csv
+    });
+
+    // Killed: calls go on, and the next start fills the gap from Master.csv, once.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let before = count(&db);
+    place(
+        &ast,
+        &[
+            Call::new("odoo-internal", "102", "101"),
+            Call::new("odoo-internal", "103", "101"),
+        ],
+        1,
+    );
+    wait_for(
+        "Master.csv to have the calls",
+        Duration::from_secs(20),
+        || master_csv(&ast).len() > before,
+    );
+    assert_eq!(count(&db), before, "the agent was down");
+    let mut second = agent(&ast, dir.path());
+    wait_for("the backfill", Duration::from_secs(20), || {
+        count(&db) == master_csv(&ast).len()
+    });
+    assert_eq!(sorted(stored(&db)), sorted(master_csv(&ast)), "{}", log());
+    let _ = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status();
+    second.wait().unwrap();
+    ast.stop();
+}
