@@ -51,6 +51,9 @@ pub enum Outcome {
         reloads: Vec<String>,
         /// The firewall sets and chain were updated.
         firewall: bool,
+        /// What Asterisk runs with that the repo asks otherwise and astbase does not set
+        /// (the systemname of asterisk.conf), with how to fix it.
+        warnings: Vec<String>,
     },
     Unchanged,
     RolledBack {
@@ -178,10 +181,12 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
                 Restart::Done => Outcome::Applied {
                     reloads: vec![RESTART_COMMAND.to_owned()],
                     firewall,
+                    warnings: systemname_warning(host, plan, options),
                 },
                 Restart::None if firewall => Outcome::Applied {
                     reloads: Vec::new(),
                     firewall,
+                    warnings: Vec::new(),
                 },
                 Restart::None => Outcome::Unchanged,
             },
@@ -239,19 +244,59 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         }
     };
     match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
-        Ok(()) => match restart {
-            Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
-            Restart::Done => {
-                let mut reloads = reloads;
-                reloads.push(RESTART_COMMAND.to_owned());
-                Outcome::Applied { reloads, firewall }
+        Ok(()) => {
+            let warnings = systemname_warning(host, plan, options);
+            match restart {
+                Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
+                Restart::Done => {
+                    let mut reloads = reloads;
+                    reloads.push(RESTART_COMMAND.to_owned());
+                    Outcome::Applied {
+                        reloads,
+                        firewall,
+                        warnings,
+                    }
+                }
+                Restart::None => Outcome::Applied {
+                    reloads,
+                    firewall,
+                    warnings,
+                },
             }
-            Restart::None => Outcome::Applied { reloads, firewall },
-        },
+        }
         Err(e) => Outcome::Failed {
             reason: format!("applied, but the state file could not be written: {e}"),
         },
     }
+}
+
+/// Whether Asterisk runs with the systemname the repo gives the server; if not, what to
+/// do about it. asterisk.conf is read only at start and takes no `#include`, so astbase
+/// cannot set it the way it sets everything else.
+fn systemname_warning(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Vec<String> {
+    let Some(wanted) = &plan.systemname else {
+        return Vec::new();
+    };
+    let Ok(mut results) = host.commands(&[options.cli_command("core show settings")]) else {
+        return Vec::new();
+    };
+    let (_, output) = results.remove(0);
+    // `  System name:                 msk-pbx`
+    let Some(running) = output.lines().find_map(|l| {
+        l.trim_start()
+            .strip_prefix("System name:")
+            .map(|v| v.trim().to_owned())
+    }) else {
+        return Vec::new();
+    };
+    if running == *wanted {
+        return Vec::new();
+    }
+    vec![format!(
+        "Asterisk runs with systemname `{running}`, the repo says `{wanted}`: set \
+         `systemname = {wanted}` in [options] of asterisk.conf and restart Asterisk \
+         (until then its call ids are not unique across the fleet)"
+    )]
 }
 
 /// Restarts Asterisk once its calls have ended: new calls are refused meanwhile.

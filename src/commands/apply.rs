@@ -135,16 +135,24 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
 
 fn describe(outcome: &Outcome) -> String {
     match outcome {
-        Outcome::Applied { reloads, firewall } => {
+        Outcome::Applied {
+            reloads,
+            firewall,
+            warnings,
+        } => {
             let mut parts = reloads.clone();
             if *firewall {
                 parts.push("firewall updated".into());
             }
-            if parts.is_empty() {
-                "applied".into()
+            let mut text = if parts.is_empty() {
+                "applied".to_owned()
             } else {
                 format!("applied ({})", parts.join(", "))
+            };
+            for w in warnings {
+                text.push_str(&format!("; warning: {w}"));
             }
+            text
         }
         Outcome::Unchanged => "unchanged".into(),
         Outcome::RestartNeeded { reasons } => format!(

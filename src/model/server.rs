@@ -30,8 +30,11 @@ pub struct Server {
     /// Where Asterisk keeps its files on this server.
     #[serde(default)]
     pub asterisk: AsteriskSettings,
-    /// Asterisk's `systemname` (asterisk.conf); makes call unique ids unique across the
-    /// fleet. Defaults to the server name.
+    /// Asterisk's `systemname`, which makes call unique ids unique across the fleet. It
+    /// lives in `[options]` of asterisk.conf, which Asterisk reads only at start (and
+    /// without `#include`s), so astbase does not write it: `apply` checks that Asterisk
+    /// runs with it and says how to set it when not. Unique across the fleet (the server
+    /// name counts for a server without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub systemname: Option<Name>,
     /// Free labels for selecting servers (`--server` accepts names; tags group them).

@@ -92,6 +92,9 @@ pub struct ServerPlan {
     /// apply left pending. `apply --restart` restarts it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub restart: Vec<String>,
+    /// The `systemname` the repo gives the server, which apply checks Asterisk runs with.
+    #[serde(skip)]
+    pub systemname: Option<String>,
 }
 
 /// Counts for the summary line.
@@ -334,6 +337,7 @@ pub fn plan_server(
         firewall: None,
         recorded_firewall,
         restart,
+        systemname: None,
     })
 }
 
@@ -389,6 +393,7 @@ pub fn plan_fleet(
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
         match plan_server(&mut target.host, &target.conf_dir, output).and_then(|mut plan| {
+            plan.systemname = server.systemname.as_ref().map(ToString::to_string);
             plan_firewall(fleet, server, &mut target.host, &mut plan, force_firewall)?;
             Ok(plan)
         }) {
@@ -456,5 +461,6 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         firewall: None,
         recorded_firewall: None,
         restart: Vec::new(),
+        systemname: None,
     }
 }

@@ -453,6 +453,11 @@ fn astbase(args: &[&str]) -> std::process::Output {
 /// A repo whose one server is this instance (a local target whose CLI is its control
 /// socket), with these transports and one extension.
 fn repo_for(ast: &Asterisk, transports: &str) -> tempfile::TempDir {
+    repo_with(ast, transports, "")
+}
+
+/// As [`repo_for`], with more settings of the server (`    key: value` lines).
+fn repo_with(ast: &Asterisk, transports: &str, server: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("astbase.yaml"), "").unwrap();
     let cli: Vec<String> = ast.cli_words().iter().map(|w| format!("{w:?}")).collect();
@@ -464,7 +469,7 @@ fn repo_for(ast: &Asterisk, transports: &str) -> tempfile::TempDir {
     host: local
     asterisk: {{conf_dir: {:?}, cli: [{}]}}
     transports: [{transports}]
-extensions:
+{server}extensions:
   - {{number: \"101\", server: pbx, name: Anna, secret: Secret-101-x}}
 ",
             ast.etc().display().to_string(),
@@ -589,5 +594,51 @@ fn apply_reloads_a_real_asterisk_and_a_transport_that_moves_waits_for_an_explici
         "{:?}",
         ast.problems()
     );
+    ast.stop();
+}
+
+#[test]
+fn apply_says_how_to_set_a_systemname_asterisk_does_not_run_with() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let ast = Asterisk::start(&asterisk::stock(), &[], &[]);
+    let dir = repo_with(&ast, "", "    systemname: pbx-a\n");
+    let repo = dir.path().to_str().unwrap();
+    let out = astbase(&["apply", "--repo", repo, "--auto-approve"]);
+    let text = crate::support::text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "; warning: Asterisk runs with systemname ``, the repo says `pbx-a`: set \
+             `systemname = pbx-a` in [options] of asterisk.conf and restart Asterisk"
+        ),
+        "{text}"
+    );
+    // Done as it says: the next apply that changes something has nothing to say.
+    let conf = ast.etc().join("asterisk.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(
+        &conf,
+        text.replace("[options]\n", "[options]\nsystemname = pbx-a\n"),
+    )
+    .unwrap();
+    ast.cli("core restart now");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !ast.cli("core show settings").contains("pbx-a") {
+        assert!(std::time::Instant::now() < deadline, "no restart");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let fleet = dir.path().join("fleet.yaml");
+    let text = std::fs::read_to_string(&fleet)
+        .unwrap()
+        .replace("name: Anna", "name: Anna P");
+    std::fs::write(&fleet, text).unwrap();
+    let out = astbase(&["apply", "--repo", repo, "--auto-approve"]);
+    let text = crate::support::text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("pbx: applied (module reload res_pjsip.so"),
+        "{text}"
+    );
+    assert!(!text.contains("warning:"), "{text}");
     ast.stop();
 }
