@@ -16,6 +16,7 @@ mod quiet;
 mod render;
 mod robustness;
 mod schema;
+mod sip_on_asterisk;
 mod ssh;
 mod sshd;
 mod support;

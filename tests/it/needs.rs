@@ -66,6 +66,11 @@ pub const ASTERISK: Need = Need::Programs {
     ],
     package: "run ../shared/asterisk/install.sh as root",
 };
+/// sipp, for real SIP user agents (installed with Asterisk by its install.sh).
+pub const SIPP: Need = Need::Programs {
+    names: &["sipp"],
+    package: "apt-get install sip-tester",
+};
 pub const FLOCK: Need = Need::Programs {
     names: &["flock"],
     package: "apt-get install util-linux",

@@ -1,0 +1,212 @@
+//! Real SIP through a real Asterisk 22 (sipp as the user agents): a phone registers
+//! with the password the YAML gives it and no other; a call from a trunk's address is
+//! identified as that trunk and routed by its DID; wrong passwords are security events
+//! the agent counts toward a ban.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::asterisk::calls::Ami;
+use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, installed};
+use crate::needs::{self, require};
+
+const REGISTER: &str = "tests/fixtures/sipp/register.xml";
+
+/// The company's msk server on a real Asterisk, with `extra` addresses on the
+/// namespace's loopback (a trunk's, an attacker's).
+fn msk(extra: &[&str]) -> Asterisk {
+    let report = astbase::validate::validate_repo(Path::new("examples/company")).unwrap();
+    let options = astbase::render::RenderOptions {
+        source_label: "test".into(),
+        servers: vec!["msk".into()],
+        secrets: astbase::render::SecretSource::with_env(&report.sources.root, |_| None),
+        templates: astbase::render::TemplateOverrides::none(),
+    };
+    let output = astbase::render::render_fleet(&report.fleet, &report.sources, &options)
+        .unwrap()
+        .remove(0);
+    let base = Path::new("examples/company/hosts/msk/etc/asterisk");
+    let ast = Asterisk::start(&installed(Some(base), &output), &["moh/office".into()], &[]);
+    for address in extra {
+        ast.netns()
+            .ip(&["addr", "add", &format!("{address}/32"), "dev", "lo"]);
+    }
+    ast
+}
+
+/// sipp in the instance's namespace, from `local` (an address of the namespace).
+fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
+    ast.netns()
+        .command("sipp")
+        .args(["127.0.0.1:5060", "-i", local, "-m", "1", "-nostdin"])
+        .args(["-timeout", "15s", "-timeout_error"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn register(ast: &Asterisk, user: &str, password: &str, from: &str) -> Output {
+    sipp(
+        ast,
+        from,
+        &["-sf", REGISTER, "-s", user, "-au", user, "-ap", password],
+    )
+}
+
+#[test]
+fn a_phone_registers_with_its_password_from_the_yaml_and_not_with_another() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let ast = msk(&[]);
+    let ok = register(&ast, "101", "demo-101-Secret!", "127.0.0.1");
+    assert_eq!(ok.status.code(), Some(0), "{}", crate::support::text(&ok));
+    let contacts = ast.cli("pjsip show contacts");
+    assert!(
+        contacts.contains("Contact:  101/sip:101@127.0.0.1"),
+        "{contacts}"
+    );
+
+    let wrong = register(&ast, "102", "not-the-password", "127.0.0.1");
+    assert_ne!(
+        wrong.status.code(),
+        Some(0),
+        "{}",
+        crate::support::text(&wrong)
+    );
+    let contacts = ast.cli("pjsip show contacts");
+    assert!(!contacts.contains("Contact:  102/"), "{contacts}");
+    ast.stop();
+}
+
+#[test]
+fn a_call_from_a_trunks_address_is_that_trunk_and_goes_where_its_did_route_says() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    // carrier-ip is identified by 198.51.100.50; +74951234550 is its sales line.
+    let ast = msk(&["198.51.100.50"]);
+    let mut ami = Ami::connect(&ast);
+    std::thread::scope(|s| {
+        let call = s.spawn(|| {
+            sipp(
+                &ast,
+                "198.51.100.50",
+                &[
+                    "-sf",
+                    "tests/fixtures/sipp/invite-alaw.xml",
+                    "-s",
+                    "+74951234550",
+                ],
+            )
+        });
+        let events = ami.events_until(Duration::from_secs(15), |events| {
+            events.iter().any(|e| {
+                e.get("Event") == Some("Newexten")
+                    && e.get("Application") == Some("Queue")
+                    && e.get("Channel")
+                        .is_some_and(|c| c.starts_with("PJSIP/carrier-ip-"))
+            })
+        });
+        let steps: Vec<String> = events
+            .iter()
+            .filter(|e| e.get("Event") == Some("Newexten"))
+            .map(|e| {
+                format!(
+                    "{} {}/{}: {}({})",
+                    e.get("Channel").unwrap_or(""),
+                    e.get("Context").unwrap_or(""),
+                    e.get("Extension").unwrap_or(""),
+                    e.get("Application").unwrap_or(""),
+                    e.get("AppData").unwrap_or("")
+                )
+            })
+            .collect();
+        let sipp = call.join().unwrap();
+        let why = || {
+            format!(
+                "{steps:#?}\nsipp: {}\nasterisk: {}",
+                crate::support::text(&sipp),
+                ast.log()
+            )
+        };
+        assert!(
+            steps.iter().any(|s| s.starts_with("PJSIP/carrier-ip-")
+                && s.contains(" odoo-inbound-carrier-ip/+74951234550: ")),
+            "{}",
+            why()
+        );
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.contains(" odoo-queue-sales/500: Queue(sales,")),
+            "{}",
+            why()
+        );
+    });
+    ast.stop();
+}
+
+#[test]
+fn wrong_sip_passwords_are_security_events_the_agent_counts_toward_a_ban() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let attacker = "203.0.113.66";
+    let ast = msk(&[attacker]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("agent.log");
+    let mut agent = ast
+        .netns()
+        .command(env!("CARGO_BIN_EXE_astbase"))
+        .arg("agent")
+        .arg("--db")
+        .arg(dir.path().join("agent.db"))
+        .args(["--server", "msk", "--timezone", "UTC", "--dry-run"])
+        .args(["--ban-threshold", "3", "--ban-window", "60"])
+        .envs([
+            ("MANAGER_HOST", "127.0.0.1"),
+            ("MANAGER_PORT", "5038"),
+            ("MANAGER_LOGIN", AMI_USER),
+            ("MANAGER_PASSWORD", AMI_SECRET),
+        ])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !text().contains("connected to 127.0.0.1:5038") {
+        assert!(std::time::Instant::now() < deadline, "{}", text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for _ in 0..3 {
+        let out = register(&ast, "103", "guessed-password", attacker);
+        assert_ne!(out.status.code(), Some(0), "{}", crate::support::text(&out));
+    }
+    while !text().contains(&format!("did not ban {attacker} after 3 security event(s)")) {
+        assert!(
+            std::time::Instant::now() < deadline + Duration::from_secs(10),
+            "{}",
+            text()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(text().contains("ChallengeResponseFailed"), "{}", text());
+    let _ = Command::new("kill")
+        .args(["-TERM", &agent.id().to_string()])
+        .status();
+    agent.wait().unwrap();
+    ast.stop();
+}
