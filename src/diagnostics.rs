@@ -257,18 +257,19 @@ fn snippet<'a>(
     // Underline at most the first line: multi-line nodes read better that way.
     let text = mask_line(file, first);
     let start = byte_at(&text, loc.span.start.col);
+    // Every offset is a char boundary: a span that would end inside a character (a
+    // non-ASCII space such as U+00A0 right at the start, which `trim_end` removes) ends
+    // after that character instead.
+    let after_start = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
     let end = if loc.span.end.line == first && loc.span.end.col > loc.span.start.col {
         byte_at(&text, loc.span.end.col)
     } else {
-        text.trim_end()
-            .len()
-            .max(start + usize::from(start < text.len()))
+        text.trim_end().len()
     };
-    let (start, end) = if start >= end {
-        (start, (start + 1).min(text.len().max(start)))
-    } else {
-        (start, end)
-    };
+    let end = if end <= start { after_start } else { end };
     Snippet::source(text)
         .line_start(first)
         .path(file.display.as_str())

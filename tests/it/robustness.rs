@@ -7,6 +7,39 @@ use crate::support::{errors, validate};
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
 
+    /// The diagnostics renderer never panics, whatever the text around a diagnostic
+    /// (non-ASCII white space, line and paragraph separators, wide and combining
+    /// characters) and wherever its span starts and ends, in text and JSON.
+    #[test]
+    fn diagnostics_render_at_any_position_of_any_unicode_text(
+        lines in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![
+                4 => any::<char>(),
+                2 => prop::sample::select(vec!['\u{a0}', '\u{85}', '\u{2028}', '\u{2029}', '\t', ' ', '"', '}', '\u{301}', '\u{1f600}']),
+            ], 0..40).prop_map(|c| c.into_iter().filter(|c| *c != '\n').collect::<String>()),
+            1..6,
+        ),
+        start_line in 1usize..8, start_col in 0usize..50,
+        end_line in 1usize..8, end_col in 0usize..50,
+        with_related in any::<bool>(),
+    ) {
+        use astbase::diagnostics::{Diagnostic, Location};
+        use astbase::source::{FileId, Pos, Span, Sources, SourceFile};
+        let mut sources = Sources::default();
+        sources.push(SourceFile::from_bytes("f.yaml".into(), "f.yaml".into(), lines.join("\n").into_bytes()));
+        let span = Span {
+            start: Pos { line: start_line, col: start_col },
+            end: Pos { line: end_line, col: end_col },
+        };
+        let mut d = Diagnostic::error("test", "a problem").at(Location::new(FileId(0), span, None)).hint("a hint");
+        if with_related {
+            d = d.related(Location::new(FileId(0), span, None), "see here");
+        }
+        let text = astbase::diagnostics::render_text(&sources, &[d.clone()], false);
+        prop_assert!(text.contains("a problem"));
+        let _ = astbase::diagnostics::render_json(&sources, &[d], false);
+    }
+
     /// Arbitrary bytes never panic the reader or the checks.
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
