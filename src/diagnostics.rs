@@ -1,6 +1,8 @@
 //! Diagnostics: what is wrong, where (file, line, column, YAML path), and how to fix it;
 //! rendered as compiler-style text with the source line, or as JSON.
 
+use std::collections::HashMap;
+
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
@@ -150,12 +152,39 @@ pub fn render_text(sources: &Sources, diagnostics: &[Diagnostic], color: bool) -
         Renderer::plain()
     };
     let mut out = String::new();
+    // Shown per file; past the cap only counted. A snippet costs the length of its line,
+    // and one generated line can hold thousands of mistakes: rendering each would make
+    // the time grow with the square of the line.
+    let mut shown: HashMap<Option<FileId>, usize> = HashMap::new();
+    let mut omitted: Vec<(Option<FileId>, usize)> = Vec::new();
     for d in diagnostics {
+        let file = d.location.as_ref().map(|l| l.file);
+        let count = shown.entry(file).or_default();
+        if *count >= MAX_SHOWN_PER_FILE {
+            match omitted.iter_mut().find(|(f, _)| *f == file) {
+                Some((_, n)) => *n += 1,
+                None => omitted.push((file, 1)),
+            }
+            continue;
+        }
+        *count += 1;
         out.push_str(&render_one(&renderer, sources, d));
         out.push_str("\n\n");
     }
+    for (file, n) in omitted {
+        let place = file.map_or_else(
+            || "without a file".to_owned(),
+            |f| format!("in {}", sources.file(f).display),
+        );
+        out.push_str(&format!(
+            "... and {n} more {place} (the first {MAX_SHOWN_PER_FILE} are shown; `--format json` lists them all)\n\n"
+        ));
+    }
     out
 }
+
+/// Most diagnostics shown with a snippet per file in text; the rest are counted.
+pub const MAX_SHOWN_PER_FILE: usize = 50;
 
 /// The one-line form, `file:line:col: error[code]: message`, for logs and editors.
 pub fn short_line(sources: &Sources, d: &Diagnostic) -> String {

@@ -19,6 +19,9 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_NODES: usize = 5_000_000;
 /// Most nodes produced by alias expansion in one file.
 pub const MAX_ALIAS_NODES: usize = 100_000;
+/// Most bytes of text produced by alias expansion in one file: a few aliases of a huge
+/// string are a bomb too, however few nodes they make.
+pub const MAX_ALIAS_BYTES: usize = 4 * 1024 * 1024;
 
 /// A position: 1-based line, 1-based column counted in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
@@ -139,7 +142,15 @@ enum Frame {
 
 struct Anchored {
     node: Node,
+    /// What one copy adds: nodes, bytes of text, levels of nesting.
+    size: Size,
+}
+
+/// The size of a node: nodes, bytes of scalar text (keys included), nesting depth.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
     nodes: usize,
+    bytes: usize,
     depth: usize,
 }
 
@@ -154,6 +165,7 @@ struct Builder {
     anchors: HashMap<usize, Anchored>,
     nodes: usize,
     alias_nodes: usize,
+    alias_bytes: usize,
     root: Option<Node>,
     documents: usize,
 }
@@ -199,7 +211,8 @@ impl Builder {
                         }),
                     };
                     self.count(1, span)?;
-                    self.remember(anchor, &node, 1, 0);
+                    let size = measure(&node);
+                    self.remember(anchor, &node, size);
                     self.complete(node)?;
                 }
                 Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
@@ -271,8 +284,8 @@ impl Builder {
                         ),
                     };
                     if anchor != 0 {
-                        let (nodes, depth) = measure(&node);
-                        self.remember(anchor, &node, nodes, depth);
+                        let size = measure(&node);
+                        self.remember(anchor, &node, size);
                     }
                     self.complete(node)?;
                 }
@@ -280,13 +293,16 @@ impl Builder {
                     let Some(anchored) = self.anchors.get(&id) else {
                         return Err(YamlError::new(span, "alias to an unknown anchor"));
                     };
-                    if self.stack.len() + anchored.depth >= MAX_DEPTH {
+                    let size = anchored.size;
+                    if self.stack.len() + size.depth >= MAX_DEPTH {
                         return Err(YamlError::new(
                             span,
                             format!("alias expands deeper than {MAX_DEPTH} levels"),
                         ));
                     }
-                    self.alias_nodes += anchored.nodes;
+                    // Checked before the copy is made: a bomb never allocates.
+                    self.alias_nodes += size.nodes;
+                    self.alias_bytes += size.bytes;
                     if self.alias_nodes > MAX_ALIAS_NODES {
                         return Err(YamlError::new(
                             span,
@@ -294,9 +310,18 @@ impl Builder {
                         )
                         .hint("this looks like an alias bomb; write the values out or use fewer nested aliases"));
                     }
+                    if self.alias_bytes > MAX_ALIAS_BYTES {
+                        return Err(YamlError::new(
+                            span,
+                            format!(
+                                "aliases expand to more than {} MiB of text",
+                                MAX_ALIAS_BYTES / (1024 * 1024)
+                            ),
+                        )
+                        .hint("this looks like an alias bomb; write the values out or alias smaller ones"));
+                    }
                     let mut node = anchored.node.clone();
-                    let nodes = anchored.nodes;
-                    self.count(nodes, span)?;
+                    self.count(size.nodes, span)?;
                     // The copy is reported where the alias is written.
                     relocate(&mut node, span);
                     self.complete(node)?;
@@ -318,14 +343,13 @@ impl Builder {
         Ok(())
     }
 
-    fn remember(&mut self, anchor: usize, node: &Node, nodes: usize, depth: usize) {
+    fn remember(&mut self, anchor: usize, node: &Node, size: Size) {
         if anchor != 0 {
             self.anchors.insert(
                 anchor,
                 Anchored {
                     node: node.clone(),
-                    nodes,
-                    depth,
+                    size,
                 },
             );
         }
@@ -388,17 +412,47 @@ impl Builder {
 }
 
 /// Node count and depth of a subtree (bounded by MAX_DEPTH, so recursion is safe).
-fn measure(node: &Node) -> (usize, usize) {
+fn measure(node: &Node) -> Size {
+    let key_bytes = |k: &Node| match &k.value {
+        NodeValue::Scalar(s) => s.text.len(),
+        _ => 0,
+    };
     match &node.value {
-        NodeValue::Scalar(_) => (1, 0),
-        NodeValue::Seq(items) => items.iter().fold((1, 1), |(n, d), i| {
-            let (ni, di) = measure(i);
-            (n + ni, d.max(di + 1))
-        }),
-        NodeValue::Map(entries) => entries.iter().fold((1, 1), |(n, d), e| {
-            let (ni, di) = measure(&e.value);
-            (n + ni + 1, d.max(di + 1))
-        }),
+        NodeValue::Scalar(s) => Size {
+            nodes: 1,
+            bytes: s.text.len(),
+            depth: 0,
+        },
+        NodeValue::Seq(items) => items.iter().fold(
+            Size {
+                nodes: 1,
+                bytes: 0,
+                depth: 1,
+            },
+            |acc, i| {
+                let si = measure(i);
+                Size {
+                    nodes: acc.nodes + si.nodes,
+                    bytes: acc.bytes + si.bytes,
+                    depth: acc.depth.max(si.depth + 1),
+                }
+            },
+        ),
+        NodeValue::Map(entries) => entries.iter().fold(
+            Size {
+                nodes: 1,
+                bytes: 0,
+                depth: 1,
+            },
+            |acc, e| {
+                let si = measure(&e.value);
+                Size {
+                    nodes: acc.nodes + si.nodes + 1,
+                    bytes: acc.bytes + si.bytes + key_bytes(&e.key),
+                    depth: acc.depth.max(si.depth + 1),
+                }
+            },
+        ),
     }
 }
 
@@ -643,6 +697,20 @@ mod tests {
         let err = parse(&text).unwrap_err();
         assert_eq!(err.message, "duplicate key `k7`");
         assert_eq!(err.span.start.line, 101);
+    }
+
+    #[test]
+    fn many_aliases_of_one_huge_string_are_refused_by_bytes_before_they_are_copied() {
+        let mut text = format!("big: &big \"{}\"\nlist:\n", "x".repeat(100_000));
+        for _ in 0..99_000 {
+            text.push_str("  - *big\n");
+        }
+        let started = std::time::Instant::now();
+        let err = parse(&text).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(err.message, "aliases expand to more than 4 MiB of text");
+        // The 42nd alias (line 44) is the one over 4 MiB.
+        assert_eq!(err.span.start.line, 44);
     }
 
     #[test]

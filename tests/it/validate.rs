@@ -47,6 +47,32 @@ queues:
 }
 
 #[test]
+fn text_output_shows_fifty_snippets_per_file_and_counts_the_rest_in_time_linear_in_the_line() {
+    // Ten thousand mistakes on one flow line: each snippet costs the line's length.
+    let items: Vec<String> = (0..10_000)
+        .map(|i| {
+            format!("{{number: \"1{i:04}\", server: msk, name: x, secret: {{env: A}}, bogus: 1}}")
+        })
+        .collect();
+    let text = format!("{SERVER}extensions: [{}]\n", items.join(", "));
+    let report = validate(&text);
+    assert_eq!(report.errors(), 10_000);
+    let started = std::time::Instant::now();
+    let out = astbase::diagnostics::render_text(&report.sources, &report.diagnostics, false);
+    let took = started.elapsed();
+    assert_eq!(out.matches("error[unknown-field]").count(), 50);
+    assert!(
+        out.ends_with(
+            "... and 9950 more in fleet.yaml (the first 50 are shown; `--format json` lists them all)\n\n"
+        ),
+        "{}",
+        &out[out.len().saturating_sub(300)..]
+    );
+    // Unoptimised, on a slow machine, this was 56 s before the cap.
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+}
+
+#[test]
 fn duplicate_numbers_are_found_once_the_entities_are_valid() {
     let text = format!(
         "{SERVER}extensions:
