@@ -73,6 +73,61 @@ fn text_output_shows_fifty_snippets_per_file_and_counts_the_rest_in_time_linear_
 }
 
 #[test]
+fn calls_that_would_loop_forever_are_refused_with_the_whole_cycle() {
+    let text = format!(
+        "{SERVER}extensions:
+  - {{number: \"101\", server: msk, name: A, secret: {{env: A}}, forward: {{always: {{extension: \"102\"}}}}}}
+  - {{number: \"102\", server: msk, name: B, secret: {{env: B}}, forward: {{always: {{extension: \"101\"}}}}}}
+  - {{number: \"103\", server: msk, name: C, secret: {{env: C}}, forward: {{no_answer: {{extension: \"104\"}}}}}}
+  - {{number: \"104\", server: msk, name: D, secret: {{env: D}}, forward: {{no_answer: {{extension: \"103\"}}}}}}
+queues:
+  - {{name: q1, server: msk, members: [\"103\"], on_empty: {{queue: q2}}}}
+  - {{name: q2, server: msk, members: [\"104\"], on_empty: {{queue: q1}}}}
+timeframes:
+  - {{name: tf, periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+menus:
+  - {{name: m, server: msk, prompts: [welcome], timeframe: tf, after_hours: {{menu: m}}}}
+"
+    );
+    let report = validate(&text);
+    let loops: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "call-loop")
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        loops,
+        vec![
+            "calls loop on server `msk` with no caller action or wait to end it: \
+             extension 101 → extension 102 (always), extension 102 → extension 101 (always)",
+            "calls loop on server `msk` with no caller action or wait to end it: \
+             queue `q1` → queue `q2` (when empty), queue `q2` → queue `q1` (when empty)",
+            "calls loop on server `msk` with no caller action or wait to end it: \
+             menu `m` → menu `m` (when closed)",
+        ]
+    );
+    // Where each starts, and the other steps as related places: 103/104 ring first.
+    assert_eq!(
+        errors(&report)
+            .into_iter()
+            .filter(|e| e.0 == "call-loop")
+            .collect::<Vec<_>>(),
+        vec![
+            ("call-loop", 4, 79),
+            ("call-loop", 9, 57),
+            ("call-loop", 14, 76)
+        ]
+    );
+    let first = report
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "call-loop")
+        .unwrap();
+    assert_eq!(first.related[0].location.span.start.line, 5);
+}
+
+#[test]
 fn duplicate_numbers_are_found_once_the_entities_are_valid() {
     let text = format!(
         "{SERVER}extensions:

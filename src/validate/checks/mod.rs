@@ -19,6 +19,7 @@ use super::Locator;
 mod callflow;
 mod dialplans;
 mod extensions;
+mod loops;
 mod refs;
 mod routes;
 mod secrets;
@@ -44,6 +45,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.inbound_routes();
     c.outbound_routes();
     c.address_lists();
+    c.call_loops();
     c.plaintext_secrets();
 }
 
