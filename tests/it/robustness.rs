@@ -217,3 +217,212 @@ proptest! {
         prop_assert_eq!(d.next_message().unwrap(), Some(m));
     }
 }
+
+/// A mutation campaign over `examples/company`, not run by default (its own command,
+/// README "Development"): every case mutates one of its files (bytes flipped, lines
+/// dropped or doubled, Unicode spaces and separators, anchors and aliases, huge
+/// scalars, deep nesting, control characters), then loads, checks and, when valid,
+/// renders the whole repo. No case may panic or take more than 10 s. Cases:
+/// `ASTBASE_FUZZ_CASES` (default 20,000); seed: `ASTBASE_FUZZ_SEED`.
+#[test]
+#[ignore = "a long campaign: cargo test --release --test it fuzz_campaign -- --ignored"]
+fn fuzz_campaign_over_the_company_example() {
+    let cases: u64 = std::env::var("ASTBASE_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let seed: u64 = std::env::var("ASTBASE_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_a57b);
+    let root = std::path::Path::new("examples/company");
+    let mut originals: Vec<(String, Vec<u8>)> = walkdir::WalkDir::new(root)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "yaml"))
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    originals.sort();
+    let mut rng = Rng(seed);
+    let mut slowest = std::time::Duration::ZERO;
+    let (mut valid, mut rendered) = (0u64, 0u64);
+    for case in 0..cases {
+        let mut files = originals.clone();
+        let which = rng.below(files.len() as u64) as usize;
+        for _ in 0..=rng.below(3) {
+            mutate(&mut files[which].1, &mut rng);
+        }
+        let started = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(|| {
+            let mut sources = astbase::source::Sources::default();
+            for (rel, bytes) in &files {
+                sources.push(astbase::source::SourceFile::from_bytes(
+                    rel.clone(),
+                    rel.clone(),
+                    bytes.clone(),
+                ));
+            }
+            let report = astbase::validate::check(sources);
+            let _ = astbase::diagnostics::render_text(&report.sources, &report.diagnostics, false);
+            let _ = astbase::diagnostics::render_json(&report.sources, &report.diagnostics, true);
+            if report.errors() > 0 {
+                return (false, Ok(()));
+            }
+            let options = astbase::render::RenderOptions {
+                source_label: "fuzz".into(),
+                servers: Vec::new(),
+                secrets: astbase::render::SecretSource::with_env(root, |_| None),
+                templates: astbase::render::TemplateOverrides::none(),
+            };
+            // validate refuses all that render would: one set of rules.
+            match astbase::render::render_fleet(&report.fleet, &report.sources, &options) {
+                Ok(_) => (true, Ok(())),
+                Err(e) => (true, Err(e.to_string())),
+            }
+        });
+        let took = started.elapsed();
+        slowest = slowest.max(took);
+        match outcome {
+            Ok((v, Ok(()))) => {
+                valid += u64::from(v);
+                rendered += u64::from(v);
+            }
+            Ok((_, Err(e))) => panic!(
+                "case {case} (ASTBASE_FUZZ_SEED={seed}): valid, but render failed: {e}\n{}:\n{}",
+                files[which].0,
+                String::from_utf8_lossy(&files[which].1)
+            ),
+            Err(_) => panic!(
+                "case {case} (ASTBASE_FUZZ_SEED={seed}) panicked on {}:\n{}",
+                files[which].0,
+                String::from_utf8_lossy(&files[which].1)
+            ),
+        }
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "case {case} (seed {seed}) took {took:?} on {}",
+            files[which].0
+        );
+    }
+    eprintln!(
+        "fuzz campaign: {cases} cases, {valid} still valid, {rendered} rendered, slowest {slowest:?}"
+    );
+}
+
+/// A small deterministic generator (xorshift64*), so a failing case can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+}
+
+/// One mutation of a YAML file, of the kinds hostile or careless input has.
+fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) {
+    const INSERTS: &[&str] = &[
+        "\u{a0}",
+        "\u{85}",
+        "\u{2028}",
+        "\u{2029}",
+        "\t",
+        "\r",
+        "\0",
+        "\u{1b}",
+        "\"",
+        "'",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        ": ",
+        "- ",
+        "&a ",
+        "*a",
+        "!!python/object:x ",
+        "${SHELL(x)}",
+        ";",
+        "\\",
+        "0x65",
+        "+7",
+        "0101",
+        "yes",
+        "~",
+        "null",
+        "#",
+        "\n",
+        "\n  ",
+        "é",
+        "\u{1f600}",
+        "\u{301}",
+    ];
+    let at = rng.below(bytes.len() as u64 + 1) as usize;
+    match rng.below(8) {
+        0 if !bytes.is_empty() => {
+            let i = rng.below(bytes.len() as u64) as usize;
+            bytes[i] ^= 1 << rng.below(8);
+        }
+        1 => {
+            let s = INSERTS[rng.below(INSERTS.len() as u64) as usize];
+            bytes.splice(at..at, s.bytes());
+        }
+        2 => {
+            // Drop a line.
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let mut lines: Vec<&str> = text.split('\n').collect();
+            if !lines.is_empty() {
+                lines.remove(rng.below(lines.len() as u64) as usize);
+            }
+            *bytes = lines.join("\n").into_bytes();
+        }
+        3 => {
+            // Double a line (duplicate keys, duplicate entities).
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
+            if !lines.is_empty() {
+                let i = rng.below(lines.len() as u64) as usize;
+                let line = lines[i].clone();
+                lines.insert(i, line);
+            }
+            *bytes = lines.join("\n").into_bytes();
+        }
+        4 => {
+            let long = "x".repeat(rng.below(20_000) as usize);
+            bytes.splice(at..at, long.bytes());
+        }
+        5 => {
+            let depth = rng.below(100) as usize;
+            let nest = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            bytes.splice(at..at, nest.bytes());
+        }
+        6 => {
+            let anchor = b"&big [a, b, c, d, e, f, g, h] ".to_vec();
+            bytes.splice(at..at, anchor);
+            for _ in 0..rng.below(50) {
+                let at = rng.below(bytes.len() as u64 + 1) as usize;
+                bytes.splice(at..at, b"*big ".iter().copied());
+            }
+        }
+        _ => {
+            // Truncate.
+            bytes.truncate(at);
+        }
+    }
+}
