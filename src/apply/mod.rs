@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::plan::{Action, IncludePlan, STATE_DIR, ServerPlan, State, has_include};
 use crate::textdiff::hash;
+use crate::transport::StagedWrite;
 use crate::transport::{Host, TransportError};
 
 /// How many backup generations to keep per host.
@@ -299,6 +300,10 @@ fn systemname_warning(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions
     )]
 }
 
+/// The mode of a file astbase creates: readable by Asterisk's group, by nobody else
+/// (generated files hold passwords). A file it replaces keeps its own.
+const NEW_FILE_MODE: u32 = 0o640;
+
 /// Restarts Asterisk once its calls have ended: new calls are refused meanwhile.
 const RESTART_COMMAND: &str = "core restart gracefully";
 
@@ -488,11 +493,16 @@ fn stage(
         removed: Vec::new(),
     };
     let mut backups = Vec::new();
-    let mut writes: Vec<(String, Vec<u8>, u32)> = Vec::new();
+    let mut writes: Vec<StagedWrite> = Vec::new();
     for f in &plan.files {
         match (f.action, f.content.as_deref()) {
             (Action::Create | Action::Change, Some(content)) => {
-                writes.push((paths.temp(&f.name), content.as_bytes().to_vec(), 0o640));
+                writes.push(StagedWrite {
+                    path: paths.temp(&f.name),
+                    data: content.as_bytes().to_vec(),
+                    like: paths.file(&f.name),
+                    mode: NEW_FILE_MODE,
+                });
                 staged
                     .renames
                     .push((paths.temp(&f.name), paths.file(&f.name)));
@@ -521,7 +531,12 @@ fn stage(
         }
         text.extend_from_slice(include.line.as_bytes());
         text.push(b'\n');
-        writes.push((paths.temp(&include.base), text, 0o640));
+        writes.push(StagedWrite {
+            path: paths.temp(&include.base),
+            data: text,
+            like: paths.file(&include.base),
+            mode: NEW_FILE_MODE,
+        });
         staged
             .renames
             .push((paths.temp(&include.base), paths.file(&include.base)));

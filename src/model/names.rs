@@ -183,3 +183,11 @@ impl std::fmt::Display for PhoneNumber {
         f.write_str(&self.0)
     }
 }
+
+/// Whether a character may never be written into a config line: control characters
+/// (tab included) and Unicode's line and paragraph separators, which phones and editors
+/// show as line breaks. validate refuses them in every value and render's escapers refuse
+/// the same set, so what validates renders.
+pub fn breaks_a_line(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}

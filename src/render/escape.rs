@@ -32,7 +32,10 @@ pub enum EscapeError {
 }
 
 fn check_line(text: &str) -> Result<(), EscapeError> {
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
+    if let Some(c) = text
+        .chars()
+        .find(|c| crate::model::names::breaks_a_line(*c))
+    {
         return Err(EscapeError::Control(u32::from(c)));
     }
     if text.trim() != text {

@@ -156,26 +156,32 @@ impl Host {
     /// be larger); `head -c` takes exactly each file's
     /// length, and the size written is checked, so a connection cut mid-way leaves a
     /// short temporary file and a failure, never a silently truncated file.
-    pub fn write_all_synced(
-        &mut self,
-        files: &[(String, Vec<u8>, u32)],
-    ) -> Result<(), TransportError> {
+    ///
+    /// Each file gets the owner, group and mode of the file it will replace, so that an
+    /// Asterisk running as its own user keeps reading its config; a new file gets the
+    /// owner and group of its directory and [`StagedWrite::mode`]. Changing the owner
+    /// needs root; without it the file stays the connecting user's.
+    pub fn write_all_synced(&mut self, files: &[StagedWrite]) -> Result<(), TransportError> {
         if files.is_empty() {
             return Ok(());
         }
         let mut script = String::from("set -e\numask 077\n");
-        let mut stdin = Vec::with_capacity(files.iter().map(|f| f.1.len()).sum());
+        let mut stdin = Vec::with_capacity(files.iter().map(|f| f.data.len()).sum());
         let mut written = Vec::new();
-        for (path, data, mode) in files {
-            let q = quote(path);
+        for f in files {
+            let q = quote(&f.path);
+            let dir = quote(parent(&f.path));
+            let like = quote(&f.like);
             script.push_str(&format!(
                 "mkdir -p -- {dir}\nhead -c {len} > {q}\n\
                  [ \"$(wc -c < {q} | tr -d ' ')\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
-                 chmod {mode:o} -- {q}\n",
-                dir = quote(parent(path)),
-                len = data.len(),
+                 if [ -e {like} ]; then chown --reference={like} -- {q} 2>/dev/null || true; \
+                 chmod --reference={like} -- {q}; \
+                 else chown --reference={dir} -- {q} 2>/dev/null || true; chmod {mode:o} -- {q}; fi\n",
+                len = f.data.len(),
+                mode = f.mode,
             ));
-            stdin.extend_from_slice(data);
+            stdin.extend_from_slice(&f.data);
             written.push(q);
         }
         script.push_str(&format!("sync -- {}\n", written.join(" ")));
@@ -377,6 +383,16 @@ impl Host {
     pub fn unlock(&mut self) -> Result<(), TransportError> {
         self.exec.release()
     }
+}
+
+/// A file to write under a temporary name: its content, the file it will replace (whose
+/// owner, group and mode it takes), and the mode of a file that replaces nothing.
+#[derive(Debug, Clone)]
+pub struct StagedWrite {
+    pub path: String,
+    pub data: Vec<u8>,
+    pub like: String,
+    pub mode: u32,
 }
 
 /// The directory part of a `/`-separated path.

@@ -12,6 +12,8 @@ use crate::source::{FileId, Node};
 /// 8192-byte line buffer.
 pub const MAX_VALUE_BYTES: usize = 4000;
 
+pub use crate::model::names::breaks_a_line;
+
 /// Checks every scalar (keys included) of a file for control characters and length.
 pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
     tree.walk_scalars(&mut |path, node, is_key| {
@@ -25,11 +27,14 @@ pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
             path: Some(crate::source::yaml::to_pointer(path)),
             pending: None,
         };
-        if let Some(c) = text.chars().find(|c| c.is_control() && *c != '\t') {
+        if let Some(c) = text.chars().find(|c| breaks_a_line(*c)) {
             let what = match c {
                 '\n' => "a line break (LF)".to_owned(),
                 '\r' => "a carriage return (CR)".to_owned(),
                 '\0' => "a NUL byte".to_owned(),
+                '\t' => "a tab".to_owned(),
+                '\u{2028}' => "a line separator (U+2028)".to_owned(),
+                '\u{2029}' => "a paragraph separator (U+2029)".to_owned(),
                 c => format!("the control character U+{:04X}", u32::from(c)),
             };
             let place = if is_key { "key" } else { "value" };

@@ -507,3 +507,45 @@ fn the_cli_command_is_configurable_per_server() {
         text(&validate)
     );
 }
+
+#[test]
+fn apply_keeps_each_files_owner_and_mode_and_gives_new_files_the_conf_dirs_owner() {
+    require!(needs::ROOT_FOR_NETNS);
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let repo = repo(TWO);
+    // As on Debian: Asterisk runs as its own user, which owns its config.
+    let (uid, gid) = (4242u32, 4243u32);
+    let conf = repo.conf("a", "");
+    std::os::unix::fs::chown(&conf, Some(uid), Some(gid)).unwrap();
+    let base = repo.conf("a", "pjsip.conf");
+    std::os::unix::fs::chown(&base, Some(uid), Some(gid)).unwrap();
+    std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let meta = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.uid(), m.gid(), m.mode() & 0o7777)
+    };
+    // The base file got its include line and kept who owns it and its mode.
+    assert!(
+        repo.read("a", "pjsip.conf")
+            .contains("#tryinclude pjsip_odoo.conf")
+    );
+    assert_eq!(meta(&base), (uid, gid, 0o644));
+    // New files: the conf dir's owner and group, readable by neither others nor world.
+    assert_eq!(meta(&repo.conf("a", "pjsip_odoo.conf")), (uid, gid, 0o640));
+    // extensions.conf was root's 0644 (as the test wrote it): still so.
+    assert_eq!(meta(&repo.conf("a", "extensions.conf")), (0, 0, 0o644));
+    // A change keeps the generated file's owner and mode as the admin set them.
+    std::fs::set_permissions(
+        repo.conf("a", "pjsip_odoo.conf"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let three = repo.root.join("extensions.yaml");
+    std::fs::write(&three, THREE).unwrap();
+    let out = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(repo.read("a", "pjsip_odoo.conf").contains("[102]"));
+    assert_eq!(meta(&repo.conf("a", "pjsip_odoo.conf")), (uid, gid, 0o600));
+}

@@ -128,6 +128,32 @@ menus:
 }
 
 #[test]
+fn a_tab_or_a_unicode_line_separator_is_refused_in_any_value_as_render_would() {
+    for (name, what) in [
+        ("Pavel\tLebedev", "a tab"),
+        ("Pavel\u{2028}Lebedev", "a line separator (U+2028)"),
+        ("Pavel\u{2029}Lebedev", "a paragraph separator (U+2029)"),
+    ] {
+        let text = format!(
+            "{SERVER}extensions:\n  - {{number: \"101\", server: msk, name: \"{name}\", secret: {{env: A}}}}\n"
+        );
+        let report = validate(&text);
+        assert_eq!(
+            errors(&report),
+            vec![("control-character", 4, 40)],
+            "{name:?}"
+        );
+        assert_eq!(
+            report.diagnostics[0].message,
+            format!(
+                "value {} contains {what}",
+                astbase::diagnostics::quote(name)
+            )
+        );
+    }
+}
+
+#[test]
 fn duplicate_numbers_are_found_once_the_entities_are_valid() {
     let text = format!(
         "{SERVER}extensions:
@@ -337,6 +363,23 @@ fn two_servers_cannot_share_a_conf_dir_or_systemname() {
     let report = validate(text);
     let codes: Vec<&str> = errors(&report).iter().map(|e| e.0).collect();
     assert_eq!(codes, vec!["duplicate-systemname", "shared-conf-dir"]);
+}
+
+#[test]
+fn conf_dirs_and_hosts_spelled_differently_are_still_one_place_but_ssh_ports_tell_hosts_apart() {
+    let text = "servers:
+  - {name: a, host: pbx.example.com, asterisk: {conf_dir: /etc/asterisk}}
+  - {name: b, host: PBX.example.com, asterisk: {conf_dir: /etc/asterisk/}}
+  - {name: c, host: local, asterisk: {conf_dir: hosts/pbx}}
+  - {name: d, host: local, asterisk: {conf_dir: ./hosts/pbx}}
+  - {name: e, host: 203.0.113.9, ssh: {port: 2201}}
+  - {name: f, host: 203.0.113.9, ssh: {port: 2202}}
+";
+    let report = validate(text);
+    assert_eq!(
+        errors(&report),
+        vec![("shared-conf-dir", 3, 12), ("shared-conf-dir", 5, 12)]
+    );
 }
 
 #[test]

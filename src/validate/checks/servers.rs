@@ -62,7 +62,9 @@ impl<'a> Checker<'a> {
     pub(super) fn servers(&mut self) {
         let fleet = self.fleet;
         let mut systemnames: HashMap<String, &Origin> = HashMap::new();
-        let mut targets: HashMap<(String, String), &Sourced<crate::model::Server>> = HashMap::new();
+        // Where a server's files are: (host, SSH port, conf dir), spelled one way.
+        let mut targets: HashMap<(String, u16, String), &Sourced<crate::model::Server>> =
+            HashMap::new();
         for s in &fleet.servers {
             let o = &s.origin;
             let conf_dir = s.conf_dir(&fleet.project).to_owned();
@@ -85,7 +87,12 @@ impl<'a> Checker<'a> {
                     "keep one: `cli` is the whole command (e.g. [sudo, -n, asterisk, -rx]), `binary` only names the program",
                 );
             }
-            if let Some(first) = targets.get(&(s.host.clone(), conf_dir.clone())) {
+            let key = (
+                s.host.to_ascii_lowercase(),
+                if s.is_local() { 0 } else { s.ssh_port() },
+                normal_path(&conf_dir),
+            );
+            if let Some(first) = targets.get(&key) {
                 let d = Diagnostic::error(
                     "shared-conf-dir",
                     format!(
@@ -104,7 +111,7 @@ impl<'a> Checker<'a> {
                 .hint("each server needs its own Asterisk configuration directory");
                 self.out.push(d);
             } else {
-                targets.insert((s.host.clone(), conf_dir), s);
+                targets.insert(key, s);
             }
             let systemname = s
                 .systemname
@@ -273,5 +280,45 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+}
+
+/// A path spelled one way: no `.` components, no repeated or trailing `/`, `..` taken
+/// lexically (`/etc/asterisk/`, `/etc//asterisk` and `/etc/x/../asterisk` are one place;
+/// so are `hosts/pbx` and `./hosts/pbx`).
+fn normal_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normal_path;
+
+    #[test]
+    fn paths_that_name_one_place_are_spelled_one_way() {
+        assert_eq!(normal_path("/etc/asterisk/"), "/etc/asterisk");
+        assert_eq!(normal_path("/etc//asterisk"), "/etc/asterisk");
+        assert_eq!(normal_path("/etc/x/../asterisk"), "/etc/asterisk");
+        assert_eq!(normal_path("./hosts/pbx"), "hosts/pbx");
+        assert_eq!(normal_path("hosts/pbx/."), "hosts/pbx");
+        assert_eq!(normal_path("/../etc"), "/etc");
+        assert_eq!(normal_path("../a"), "../a");
     }
 }

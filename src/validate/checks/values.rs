@@ -12,7 +12,7 @@ use super::Checker;
 
 impl<'a> Checker<'a> {
     pub(super) fn dialplan_text(&mut self, origin: &Origin, what: &str, value: &str) {
-        if value.chars().any(char::is_control) {
+        if value.chars().any(text::breaks_a_line) {
             return; // already reported as `control-character` for every field
         }
         if let Err(why) = text::check_dialplan_text(value) {
