@@ -216,8 +216,16 @@ impl Builder {
                     self.complete(node)?;
                 }
                 Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                    // Only the tag that says what it already is (`!!seq`, `!!map`): any
+                    // other (`!!python/object/apply:...`) asks for something astbase
+                    // will not do, and ignoring it would read something else.
+                    let own = if matches!(event, Event::SequenceStart(..)) {
+                        "seq"
+                    } else {
+                        "map"
+                    };
                     if let Some(t) = tag.as_deref()
-                        && !t.is_yaml_core_schema()
+                        && !(t.is_yaml_core_schema() && t.suffix == own)
                     {
                         return Err(YamlError::new(span, format!("unsupported YAML tag `{t}`"))
                             .hint("astbase reads plain YAML only"));
@@ -472,8 +480,9 @@ impl Node {
     /// The JSON value the schema and serde see.
     ///
     /// Plain scalars resolve by YAML 1.2's core schema, with one deliberate exception:
-    /// integers written with a leading `0` or `+` stay text, because in a phone system
-    /// `0101` and `+74951234567` are numbers to dial, not quantities.
+    /// integers written with a leading `0` or `+`, or in hex or octal (`0x65`), stay text,
+    /// because in a phone system `0101` and `+74951234567` are numbers to dial, not
+    /// quantities.
     pub fn to_json(&self) -> Json {
         match &self.value {
             NodeValue::Scalar(s) => resolve_scalar(s),
@@ -598,12 +607,8 @@ fn resolve_scalar(s: &Scalar) -> Json {
 }
 
 fn resolve_int(t: &str) -> Option<i64> {
-    if let Some(hex) = t.strip_prefix("0x") {
-        return i64::from_str_radix(hex, 16).ok();
-    }
-    if let Some(oct) = t.strip_prefix("0o") {
-        return i64::from_str_radix(oct, 8).ok();
-    }
+    // `0x65` and `0o17` stay text like `0101`: a phone number is never written in hex,
+    // and reading one as 101 would dial someone else.
     let digits = t.strip_prefix('-').unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -758,6 +763,31 @@ mod tests {
         let err = parse("secret: !env FOO\n").unwrap_err();
         assert!(err.message.contains("unsupported YAML tag"));
         assert_eq!(json("a: !!str 101\n")["a"], "101");
+    }
+
+    #[test]
+    fn a_tag_on_a_sequence_or_mapping_other_than_its_own_is_refused() {
+        let err = parse("a: !!python/object/apply:os.system [rm -rf /]\n").unwrap_err();
+        assert!(
+            err.message.starts_with("unsupported YAML tag"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.message.contains("python/object/apply:os.system"),
+            "{}",
+            err.message
+        );
+        assert!(parse("a: !!python/object:x {b: 1}\n").is_err());
+        assert_eq!(json("a: !!seq [1]\n")["a"][0], 1);
+        assert_eq!(json("a: !!map {b: 1}\n")["a"]["b"], 1);
+    }
+
+    #[test]
+    fn hex_and_octal_numbers_stay_text() {
+        assert_eq!(json("a: 0x65\n")["a"], "0x65");
+        assert_eq!(json("a: 0o17\n")["a"], "0o17");
+        assert_eq!(json("a: 101\n")["a"], 101);
     }
 
     #[test]

@@ -50,6 +50,17 @@ pub fn check_tree(file: FileId, tree: &Node, out: &mut Vec<Diagnostic>) {
                          (in YAML, use a plain or quoted scalar instead of a `|` block)",
                 ),
             );
+        } else if text.trim() != text {
+            // As render's escapers judge it: Unicode white space (U+00A0 too, which
+            // YAML keeps even in a plain scalar).
+            out.push(
+                Diagnostic::error(
+                    "surrounding-space",
+                    format!("value {} starts or ends with white space", quote(text)),
+                )
+                .at(at())
+                .hint("Asterisk strips white space at the ends of a value; remove it"),
+            );
         } else if text.len() > MAX_VALUE_BYTES {
             out.push(
                 Diagnostic::error(

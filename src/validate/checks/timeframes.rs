@@ -6,9 +6,34 @@ use crate::validate::time;
 use super::Checker;
 
 impl<'a> Checker<'a> {
+    /// A zone Asterisk knows: it falls back to GMT, silently, for one it does not. The
+    /// tz database is the machine's (`/usr/share/zoneinfo`, which Asterisk reads too);
+    /// without one nothing can be said.
+    fn timezone(&mut self, origin: &crate::model::Origin, zone: &str) {
+        let db = jiff::tz::db();
+        if db.is_definitively_empty() || db.get(zone).is_ok() {
+            return;
+        }
+        let names: Vec<String> = db.available().map(|n| n.to_string()).collect();
+        let hint = match super::super::suggest::did_you_mean(zone, names.iter().map(String::as_str))
+        {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "write a zone of the tz database, e.g. `Europe/Moscow` or `UTC`".to_owned(),
+        };
+        self.error(
+            "unknown-timezone",
+            self.loc.value(origin),
+            format!("time zone `{zone}` is not in the tz database: Asterisk would use GMT"),
+            hint,
+        );
+    }
+
     pub(super) fn timeframes(&mut self) {
         for t in &self.fleet.timeframes {
             let o = &t.origin;
+            if let Some(zone) = &t.timezone {
+                self.timezone(&o.field("timezone"), zone);
+            }
             for (i, p) in t.periods.iter().enumerate() {
                 let po = o.field("periods").at(&[Segment::Index(i)]);
                 if let Err(why) = time::check_days(&p.days) {

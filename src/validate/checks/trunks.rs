@@ -13,6 +13,7 @@ impl<'a> Checker<'a> {
             if !self.server_ref(&o.field("server"), &t.server) {
                 continue;
             }
+            self.address_literal(&o.field("host"), &t.host);
             match t.kind {
                 TrunkKind::Registration => {
                     for (field, missing) in [

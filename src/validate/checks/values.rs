@@ -12,8 +12,9 @@ use super::Checker;
 
 impl<'a> Checker<'a> {
     pub(super) fn dialplan_text(&mut self, origin: &Origin, what: &str, value: &str) {
-        if value.chars().any(text::breaks_a_line) {
-            return; // already reported as `control-character` for every field
+        if value.chars().any(text::breaks_a_line) || value.trim() != value {
+            // Already reported (`control-character`, `surrounding-space`) for every field.
+            return;
         }
         if let Err(why) = text::check_dialplan_text(value) {
             self.error(
@@ -22,6 +23,33 @@ impl<'a> Checker<'a> {
                 format!("{what} {} {why}", quote(value)),
                 "names reach dialplan arguments and caller ids: use letters, digits, spaces and simple punctuation",
             );
+        }
+    }
+
+    /// A host written as an address must be one: `999.1.1.1` looks like IPv4 and is
+    /// not (Asterisk logs `Error parsing bind` and creates no transport), `[::1` is not
+    /// IPv6. A host name is left alone.
+    pub(super) fn address_literal(&mut self, origin: &Origin, host: &str) {
+        let bracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+        let problem = match bracketed {
+            Some(v6) if v6.parse::<std::net::Ipv6Addr>().is_err() => {
+                Some(format!("{} is not an IPv6 address", quote(host)))
+            }
+            Some(_) => None,
+            None if !host.is_empty()
+                && host.contains('.')
+                && host.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && host.parse::<std::net::Ipv4Addr>().is_err() =>
+            {
+                Some(format!(
+                    "{} is not an IPv4 address (four numbers 0-255)",
+                    quote(host)
+                ))
+            }
+            None => None,
+        };
+        if let Some(message) = problem {
+            self.error("invalid-address", self.loc.value(origin), message, "");
         }
     }
 
