@@ -14,11 +14,10 @@ pub fn run(args: &RenderArgs, printer: &Printer) -> CommandResult {
     check_server_names(&report.fleet, &args.servers)?;
     let root = &report.sources.root;
     let options = loaded.render_options(args.servers.clone(), SecretSource::from_env(root))?;
-    let suffix = report.fleet.project.suffix();
     // Each server's files are written as soon as they are rendered and then dropped.
     let written = std::sync::Mutex::new(Vec::new());
     render_each(&report.fleet, &report.sources, &options, |output| {
-        write_server(&args.out, &output, suffix).map_err(|e| RenderError::Output {
+        write_server(&args.out, &output).map_err(|e| RenderError::Output {
             server: output.server.clone(),
             message: e.to_string(),
         })?;
@@ -41,46 +40,112 @@ pub fn run(args: &RenderArgs, printer: &Printer) -> CommandResult {
     Ok(ExitCode::from(exit::OK))
 }
 
-/// Writes one server's files (readable by the owner only: they hold passwords), the
-/// include lines its base files need, and removes generated files it no longer has.
-fn write_server(out: &Path, output: &ServerOutput, suffix: &str) -> Result<(), CliError> {
+/// Lists what astbase wrote into a server's directory, so that a later render replaces
+/// and removes only its own files.
+const MANIFEST: &str = ".astbase-rendered";
+
+/// Writes one server's files (readable by the owner only: they hold passwords) and the
+/// include lines its base files need, and removes the files an earlier render wrote that
+/// this one does not. A file astbase did not write is never replaced or removed.
+fn write_server(out: &Path, output: &ServerOutput) -> Result<(), CliError> {
     let dir = out.join(&output.server);
     std::fs::create_dir_all(&dir).map_err(|e| CliError::io("create", &dir, e))?;
-    for file in &output.files {
-        write_private(&dir.join(&file.name), file.content.as_bytes())?;
-    }
+    let manifest = dir.join(MANIFEST);
+    let before: Vec<String> = match std::fs::read_to_string(&manifest) {
+        Ok(text) => text.lines().map(str::to_owned).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(CliError::io("read", &manifest, e)),
+    };
     let includes: String = output
         .files
         .iter()
         .map(|f| format!("{}: {}\n", f.base, f.include_line))
         .collect();
-    write_private(&dir.join("includes.txt"), includes.as_bytes())?;
-    let ending = format!("_{suffix}.conf");
-    let entries = std::fs::read_dir(&dir).map_err(|e| CliError::io("read", &dir, e))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.ends_with(&ending) && !output.files.iter().any(|f| f.name == name) {
-            std::fs::remove_file(entry.path())
-                .map_err(|e| CliError::io("remove", &entry.path(), e))?;
+    let mut files: Vec<(&str, &[u8])> = output
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.content.as_bytes()))
+        .collect();
+    files.push(("includes.txt", includes.as_bytes()));
+    for (name, _) in &files {
+        let path = dir.join(name);
+        if !before.iter().any(|b| b == name) && !replaceable(&path)? {
+            return Err(CliError::new(format!(
+                "{} exists and astbase did not write it",
+                path.display()
+            ))
+            .with_hint("move it away, or render into another directory"));
         }
     }
-    Ok(())
+    for (name, bytes) in &files {
+        write_private(&dir.join(name), bytes)?;
+    }
+    let names: Vec<&str> = files.iter().map(|(n, _)| *n).collect();
+    for old in before.iter().filter(|b| !names.contains(&b.as_str())) {
+        // Only plain names astbase writes: a manifest edited by hand names nothing else.
+        if old.contains('/') || old.starts_with('.') {
+            continue;
+        }
+        let path = dir.join(old);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(CliError::io("remove", &path, e)),
+        }
+    }
+    write_private(&manifest, (names.join("\n") + "\n").as_bytes())
+}
+
+/// Whether a file astbase is about to write may be replaced although no manifest lists
+/// it: it does not exist, or astbase wrote it (an earlier astbase wrote no manifest):
+/// a generated file's header says so, and includes.txt holds only include lines.
+fn replaceable(path: &Path) -> Result<bool, CliError> {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let read = match std::fs::File::open(path) {
+        Ok(mut f) => f
+            .read(&mut head)
+            .map_err(|e| CliError::io("read", path, e))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(CliError::io("read", path, e)),
+    };
+    let head = String::from_utf8_lossy(&head[..read]);
+    let generated = head
+        .lines()
+        .nth(1)
+        .is_some_and(|l| l.starts_with("; Generated by astbase "));
+    // includes.txt has no header: it is astbase's if every line is one it writes.
+    let includes = !head.trim().is_empty()
+        && head.lines().all(|l| {
+            l.split_once(": #tryinclude ")
+                .is_some_and(|(base, file)| base.ends_with(".conf") && file.ends_with(".conf"))
+        });
+    Ok(generated || includes)
 }
 
 /// Writes through a temporary file and a rename, so a reader never sees half a file.
+/// The temporary file is created new (`O_EXCL`): a file or symlink planted at its name
+/// makes the write fail instead of being followed.
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp~");
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.astbase-{}.tmp", std::process::id()));
     let mut f = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| CliError::io("write", &tmp, e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| CliError::io("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| CliError::io("write", path, e))
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError::io("write", &tmp, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CliError::io("write", path, e)
+    })
 }

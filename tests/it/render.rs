@@ -471,14 +471,14 @@ fn template_overrides_are_used_and_unknown_ones_refused() {
 fn render_command_writes_private_files_and_removes_stale_ones() {
     use std::os::unix::fs::PermissionsExt;
     let out = tempfile::tempdir().unwrap();
-    let stale = out.path().join("spb/old_odoo.conf");
-    std::fs::create_dir_all(stale.parent().unwrap()).unwrap();
-    std::fs::write(&stale, "").unwrap();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
-        .args(["render", "--repo", "examples/company", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
+    let render = |out: &Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+            .args(["render", "--repo", "examples/company", "--out"])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let status = render(out.path());
     assert!(
         status.status.success(),
         "{}",
@@ -491,9 +491,49 @@ fn render_command_writes_private_files_and_removes_stale_ones() {
         std::fs::metadata(&pjsip).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    assert!(!stale.exists());
     let includes = std::fs::read_to_string(out.path().join("msk/includes.txt")).unwrap();
     assert!(includes.contains("pjsip.conf: #tryinclude pjsip_odoo.conf"));
+    // A file an earlier render wrote (its manifest says so) goes; one it did not, stays.
+    let spb = out.path().join("spb");
+    let manifest = spb.join(".astbase-rendered");
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{listed}old_odoo.conf\n")).unwrap();
+    std::fs::write(spb.join("old_odoo.conf"), "").unwrap();
+    std::fs::write(spb.join("mine_odoo.conf"), "mine").unwrap();
+    // A link planted where a generated file goes is replaced, never written through.
+    let target = out.path().join("elsewhere.txt");
+    std::fs::write(&target, "untouched").unwrap();
+    std::fs::remove_file(spb.join("pjsip_odoo.conf")).unwrap();
+    std::os::unix::fs::symlink(&target, spb.join("pjsip_odoo.conf")).unwrap();
+    let status = render(out.path());
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(!spb.join("old_odoo.conf").exists());
+    assert_eq!(
+        std::fs::read_to_string(spb.join("mine_odoo.conf")).unwrap(),
+        "mine"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+    assert!(!spb.join("pjsip_odoo.conf").is_symlink());
+    // An includes.txt of the user's own is not overwritten: the render refuses.
+    let fresh = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(fresh.path().join("msk")).unwrap();
+    std::fs::write(fresh.path().join("msk/includes.txt"), "my notes").unwrap();
+    let status = render(fresh.path());
+    assert_eq!(status.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&status.stderr)
+            .contains("includes.txt exists and astbase did not write it"),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(fresh.path().join("msk/includes.txt")).unwrap(),
+        "my notes"
+    );
     // An invalid repo renders nothing and says why.
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
         .args([
