@@ -30,6 +30,14 @@ impl TemplateOverrides {
         let mut files: Vec<(String, PathBuf)> = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| err(e.to_string()))?;
+            // A link could bring in any file of the machine, and it would be printed into
+            // plans: templates must be files of the repo.
+            if entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                return Err(err(format!(
+                    "`{}` is a symbolic link; put the template itself in the directory",
+                    entry.file_name().to_string_lossy()
+                )));
+            }
             files.push((
                 entry.file_name().to_string_lossy().into_owned(),
                 entry.path(),

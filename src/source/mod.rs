@@ -39,6 +39,8 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} is a symbolic link {why}")]
+    Link { path: PathBuf, why: String },
     #[error("invalid glob `{glob}` in {ROOT_FILE}: {source}")]
     Glob {
         glob: String,
@@ -59,6 +61,11 @@ impl SourceError {
                 Some("fix the pattern under `project.files` or `project.exclude`".into())
             }
             SourceError::Io { .. } => None,
+            SourceError::Link { .. } => Some(
+                "a repo's files must be in the repo: replace the link with the file, or \
+                 link to a file inside the repository"
+                    .into(),
+            ),
         }
     }
 }
@@ -328,9 +335,6 @@ pub fn list_files(root: &Path, filter: &FileFilter) -> Result<Vec<String>, Sourc
                 .into_io_error()
                 .unwrap_or_else(|| std::io::Error::other("walk failed")),
         })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
         let Ok(rel) = entry.path().strip_prefix(root) else {
             continue;
         };
@@ -339,11 +343,44 @@ pub fn list_files(root: &Path, filter: &FileFilter) -> Result<Vec<String>, Sourc
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        if rel != ROOT_FILE && filter.accepts(&rel) {
+        if entry.path_is_symlink() {
+            // Never skipped without a word: a file left out is entities removed from
+            // the PBX at the next apply.
+            check_link(root, entry.path(), &rel, filter)?;
+        } else if !entry.file_type().is_file() {
+            continue;
+        }
+        if rel != ROOT_FILE && filter.accepts(&rel) && !entry.file_type().is_dir() {
             out.push(rel);
         }
     }
     Ok(out)
+}
+
+/// A link among a repo's files is read when it is a link to a file inside the repo; a
+/// link out of the repo, a broken one, or one to a directory whose files would count is
+/// an error.
+fn check_link(root: &Path, path: &Path, rel: &str, filter: &FileFilter) -> Result<(), SourceError> {
+    let link = |why: &str| SourceError::Link {
+        path: path.to_path_buf(),
+        why: why.to_owned(),
+    };
+    let target = std::fs::canonicalize(path).map_err(|_| link("to nothing (broken)"))?;
+    let inside = std::fs::canonicalize(root).is_ok_and(|r| target.starts_with(r));
+    if target.is_dir() {
+        return if filter.accepts(&format!("{rel}/x.yaml")) {
+            Err(link("to a directory, which astbase does not follow"))
+        } else {
+            Ok(())
+        };
+    }
+    if filter.accepts(rel) && !inside {
+        return Err(link(&format!(
+            "to {}, outside the repository",
+            target.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Reads one file of the repo; oversize files become a file-level error.

@@ -489,3 +489,49 @@ fn files_merge_into_one_fleet() {
     assert_eq!(report.fleet.extensions[0].origin.file.0, 1);
     assert_eq!(report.fleet.queues[0].origin.file.0, 2);
 }
+
+#[test]
+fn a_linked_yaml_file_is_read_when_it_stays_in_the_repo_and_refused_when_it_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir_all(root.join("shared")).unwrap();
+    std::fs::write(root.join("astbase.yaml"), "").unwrap();
+    std::fs::write(root.join("servers.yaml"), SERVER).unwrap();
+    std::fs::write(
+        root.join("shared/ext.yml.txt"),
+        "extensions:\n  - {number: \"101\", server: msk, name: Anna, secret: {env: A}}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(root.join("shared/ext.yml.txt"), root.join("ext.yaml")).unwrap();
+    let report = astbase::validate::validate_repo(&root).unwrap();
+    assert_eq!(report.errors(), 0);
+    assert_eq!(report.fleet.extensions.len(), 1, "the linked file is read");
+
+    let outside = dir.path().join("outside.yaml");
+    std::fs::write(&outside, "extensions: []\n").unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("more.yaml")).unwrap();
+    let err = astbase::validate::validate_repo(&root).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is a symbolic link to {}, outside the repository",
+            root.join("more.yaml").display(),
+            std::fs::canonicalize(&outside).unwrap().display()
+        )
+    );
+}
+
+#[test]
+fn prompts_and_templates_stay_inside_their_directories() {
+    let report = validate_files(&[
+        ("astbase.yaml", "project: {templates_dir: ../../etc}\n"),
+        (
+            "fleet.yaml",
+            "servers: [{name: msk, host: local}]\nmenus:\n  - {name: m, server: msk, prompts: [custom/../../../../etc/shadow]}\n",
+        ),
+    ]);
+    assert_eq!(
+        errors(&report),
+        vec![("outside-repo", 1, 26), ("unsafe-path", 3, 38)]
+    );
+}

@@ -57,6 +57,9 @@ impl<'a> Checker<'a> {
                     "define it under `music_on_hold:` or use `default`",
                 );
             }
+            if let Some(g) = &q.greeting {
+                self.sound(&o.field("greeting"), &g.0);
+            }
             for (key, target) in [
                 ("on_timeout", &q.on_timeout),
                 ("on_full", &q.on_full),
@@ -95,6 +98,12 @@ impl<'a> Checker<'a> {
             }
             for (key, target) in m.keys.iter() {
                 self.target(&o.field("keys").field(key), server, target);
+            }
+            for (i, p) in m.prompts.iter().enumerate() {
+                self.sound(&o.field("prompts").at(&[Segment::Index(i)]), &p.0);
+            }
+            if let Some(p) = &m.invalid_prompt {
+                self.sound(&o.field("invalid_prompt"), &p.0);
             }
             for (key, target) in [
                 ("invalid", &m.invalid),

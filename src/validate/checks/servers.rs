@@ -18,7 +18,15 @@ impl<'a> Checker<'a> {
         let project = &self.fleet.project;
         if let Some(dir) = &project.templates_dir {
             let path = self.sources.root.join(dir);
-            if !path.is_dir() {
+            let normal = normal_path(dir);
+            if dir.starts_with('/') || normal == ".." || normal.starts_with("../") {
+                self.error(
+                    "outside-repo",
+                    self.loc.value(&origin.field("templates_dir")),
+                    format!("templates directory {} is outside the repository", quote(dir)),
+                    "templates are part of the repo's configuration: put them in a directory of the repo",
+                );
+            } else if !path.is_dir() {
                 self.error(
                     "missing-directory",
                     self.loc.value(&origin.field("templates_dir")),

@@ -53,6 +53,22 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A sound (prompt) name is a path under Asterisk's sounds directory: `..` would
+    /// leave it (Playback of any file the asterisk user can read).
+    pub(super) fn sound(&mut self, origin: &Origin, name: &str) {
+        if name.split('/').any(|part| part == "..") {
+            self.error(
+                "unsafe-path",
+                self.loc.value(origin),
+                format!(
+                    "sound {} climbs out of the sounds directory with `..`",
+                    quote(name)
+                ),
+                "name the sound relative to the sounds directory, e.g. `custom/welcome`",
+            );
+        }
+    }
+
     pub(super) fn email(&mut self, origin: &Origin, value: &str) {
         if let Err(why) = text::check_email(value) {
             self.error(
