@@ -18,7 +18,9 @@ pub fn read_repo(root: &Path) -> Result<Sources, SourceError> {
     let root_file = super::read_file(root, ROOT_FILE, super::display_path(root, ROOT_FILE))?;
     let (files, exclude) = file_globs(&root_file);
     sources.push(root_file);
-    let filter = FileFilter::new(&files, &exclude)?;
+    let Some(filter) = filter_or_root_only(&files, &exclude)? else {
+        return Ok(sources);
+    };
     let rels = super::list_files(root, &filter)?;
     let files = crate::parallel::map(&rels, |rel| {
         super::read_file(root, rel, super::display_path(root, rel))
@@ -50,13 +52,29 @@ pub fn read_revision(
     let root_file = file(ROOT_FILE, root_bytes);
     let (files, exclude) = file_globs(&root_file);
     sources.push(root_file);
-    let filter = FileFilter::new(&files, &exclude)?;
+    let Some(filter) = filter_or_root_only(&files, &exclude)? else {
+        return Ok(sources);
+    };
     for (rel, bytes) in &revision.files {
         if rel != ROOT_FILE && filter.accepts(rel) {
             sources.push(file(rel, bytes));
         }
     }
     Ok(sources)
+}
+
+/// The filter of the repo's globs; `None` when one is invalid: then only the root file is
+/// read, and validate reports the glob at its line in it (which files it meant cannot
+/// be known).
+fn filter_or_root_only(
+    files: &[String],
+    exclude: &[String],
+) -> Result<Option<FileFilter>, SourceError> {
+    match FileFilter::new(files, exclude) {
+        Ok(filter) => Ok(Some(filter)),
+        Err(SourceError::Glob { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The `project.files` / `project.exclude` globs, read leniently: the schema check

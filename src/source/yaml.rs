@@ -176,10 +176,17 @@ impl Builder {
         while let Some(next) = parser.next_event() {
             let (event, raw_span) = next.map_err(|e| {
                 let m = e.marker();
-                let pos = Pos {
+                let mut pos = Pos {
                     line: m.line().max(1),
                     col: m.col() + 1,
                 };
+                // The scanner marks where the scalar it was reading began; the tab it
+                // found is further on (often on the next line): point at the tab.
+                if e.info().contains("found a tab")
+                    && let Some(tab) = tab_at_or_after(text, pos)
+                {
+                    pos = tab;
+                }
                 YamlError::new(Span::point(pos), format!("YAML syntax error: {}", e.info()))
                     .hint("check the indentation and quoting on this line and the one before")
             })?;
@@ -606,6 +613,20 @@ fn resolve_scalar(s: &Scalar) -> Json {
     Json::String(s.text.clone())
 }
 
+/// The position of the first tab at or after `from` (1-based line and character column).
+fn tab_at_or_after(text: &str, from: Pos) -> Option<Pos> {
+    for (i, line) in text.split('\n').enumerate().skip(from.line - 1) {
+        let skip = if i + 1 == from.line { from.col - 1 } else { 0 };
+        if let Some(col) = line.chars().skip(skip).position(|c| c == '\t') {
+            return Some(Pos {
+                line: i + 1,
+                col: skip + col + 1,
+            });
+        }
+    }
+    None
+}
+
 fn resolve_int(t: &str) -> Option<i64> {
     // `0x65` and `0o17` stay text like `0101`: a phone number is never written in hex,
     // and reading one as 101 would dial someone else.
@@ -781,6 +802,13 @@ mod tests {
         assert!(parse("a: !!python/object:x {b: 1}\n").is_err());
         assert_eq!(json("a: !!seq [1]\n")["a"][0], 1);
         assert_eq!(json("a: !!map {b: 1}\n")["a"]["b"], 1);
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_is_reported_where_it_is() {
+        let err = parse("servers:\n  - name: a\n\thost: local\n").unwrap_err();
+        assert!(err.message.contains("found a tab"), "{}", err.message);
+        assert_eq!((err.span.start.line, err.span.start.col), (3, 1));
     }
 
     #[test]

@@ -535,3 +535,29 @@ fn prompts_and_templates_stay_inside_their_directories() {
         vec![("outside-repo", 1, 26), ("unsafe-path", 3, 38)]
     );
 }
+
+#[test]
+fn an_invalid_glob_is_reported_at_its_line_in_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("astbase.yaml"),
+        "project:\n  exclude: [\"a[b\"]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .args(["validate", "--format", "json", "--repo"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &report["diagnostics"][0];
+    assert_eq!(
+        (d["code"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("invalid-glob"), Some(2), Some(13))
+    );
+    assert_eq!(
+        d["message"],
+        "invalid glob `a[b`: unclosed character class; missing ']'"
+    );
+}

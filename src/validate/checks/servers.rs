@@ -16,6 +16,21 @@ impl<'a> Checker<'a> {
             return;
         };
         let project = &self.fleet.project;
+        for (key, globs) in [
+            ("files", project.files.as_deref().unwrap_or_default()),
+            ("exclude", project.exclude.as_slice()),
+        ] {
+            for (i, glob) in globs.iter().enumerate() {
+                if let Err(e) = globset::Glob::new(glob) {
+                    self.error(
+                        "invalid-glob",
+                        self.loc.value(&origin.field(key).at(&[Segment::Index(i)])),
+                        format!("invalid glob {}: {}", quote(glob), e.kind()),
+                        "fix the pattern; until then only astbase.yaml is read",
+                    );
+                }
+            }
+        }
         if let Some(dir) = &project.templates_dir {
             let path = self.sources.root.join(dir);
             let normal = normal_path(dir);
