@@ -4,9 +4,15 @@
 //! write new files under temporary names and fsync; back up what will be replaced;
 //! rename into place; append missing include lines; run only the needed reloads, judged
 //! by their output; verify what Asterisk actually loaded; on any failure restore the
-//! backups and reload again; record the state; unlock.
+//! backups and reload again; check what only a restart takes (transports; `restart`)
+//! and the systemname; record the state; unlock.
 
+mod reload;
+mod restart;
 pub mod verify;
+
+pub use reload::reload;
+use restart::{RESTART_COMMAND, Restart, restart_step, systemname_warning};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -72,9 +78,6 @@ pub enum Outcome {
         reasons: Vec<String>,
     },
 }
-
-/// How long a graceful restart may take: calls up when it was asked for end first.
-const RESTART_WAIT: Duration = Duration::from_secs(300);
 
 impl Outcome {
     pub fn is_failure(&self) -> bool {
@@ -271,83 +274,9 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     }
 }
 
-/// Whether Asterisk runs with the systemname the repo gives the server; if not, what to
-/// do about it. asterisk.conf is read only at start and takes no `#include`, so astbase
-/// cannot set it the way it sets everything else.
-fn systemname_warning(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Vec<String> {
-    let Some(wanted) = &plan.systemname else {
-        return Vec::new();
-    };
-    let Ok(mut results) = host.commands(&[options.cli_command("core show settings")]) else {
-        return Vec::new();
-    };
-    let (_, output) = results.remove(0);
-    // `  System name:                 msk-pbx`
-    let Some(running) = output.lines().find_map(|l| {
-        l.trim_start()
-            .strip_prefix("System name:")
-            .map(|v| v.trim().to_owned())
-    }) else {
-        return Vec::new();
-    };
-    if running == *wanted {
-        return Vec::new();
-    }
-    vec![format!(
-        "Asterisk runs with systemname `{running}`, the repo says `{wanted}`: set \
-         `systemname = {wanted}` in [options] of asterisk.conf and restart Asterisk \
-         (until then its call ids are not unique across the fleet)"
-    )]
-}
-
 /// The mode of a file astbase creates: readable by Asterisk's group, by nobody else
 /// (generated files hold passwords). A file it replaces keeps its own.
 const NEW_FILE_MODE: u32 = 0o640;
-
-/// Restarts Asterisk once its calls have ended: new calls are refused meanwhile.
-const RESTART_COMMAND: &str = "core restart gracefully";
-
-/// Whether Asterisk still runs something the files changed that only a restart takes.
-enum Restart {
-    None,
-    /// Not restarted (no `--restart`): what waits for one.
-    Pending(Vec<String>),
-    Done,
-}
-
-/// Asks Asterisk whether its transports are what the files say; if not, restarts it when
-/// `--restart` was given and waits until they are.
-fn restart_step(
-    host: &mut Host,
-    plan: &ServerPlan,
-    options: &ApplyOptions,
-) -> Result<Restart, ApplyError> {
-    let stale = verify::transports_not_live(host, plan, options)?;
-    if stale.is_empty() {
-        return Ok(Restart::None);
-    }
-    if !options.restart {
-        return Ok(Restart::Pending(stale));
-    }
-    host.commands(&[options.cli_command(RESTART_COMMAND)])?;
-    let deadline = std::time::Instant::now() + RESTART_WAIT;
-    loop {
-        std::thread::sleep(Duration::from_millis(500));
-        // While Asterisk restarts its CLI answers nothing useful: keep asking.
-        if let Ok(stale) = verify::transports_not_live(host, plan, options)
-            && stale.is_empty()
-        {
-            return Ok(Restart::Done);
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(ApplyError::Verify(format!(
-                "Asterisk did not restart within {} s (`{RESTART_COMMAND}` waits for calls to end): {}",
-                RESTART_WAIT.as_secs(),
-                stale.join("; ")
-            )));
-        }
-    }
-}
 
 /// The firewall step; on failure the state is still written (files as applied, the
 /// firewall hash as it was) so the next plan shows exactly what is left to do.
@@ -598,74 +527,6 @@ fn rollback(
             reason: format!("{reason}; the previous files are back but reloading them failed: {e}"),
         },
     }
-}
-
-/// How Asterisk answered one CLI command.
-#[derive(Debug, PartialEq, Eq)]
-enum Verdict {
-    Done,
-    /// "A module reload request is already in progress": try again shortly.
-    Busy,
-    Failed(String),
-}
-
-/// Judges a CLI command by its output: `asterisk -rx` exits 0 even when it failed.
-fn judge(status: i32, output: &str) -> Verdict {
-    let lower = output.to_ascii_lowercase();
-    if lower.contains("already in progress") {
-        return Verdict::Busy;
-    }
-    let failed = status != 0
-        || [
-            "reload failure",
-            "failed",
-            "no such",
-            "unable to",
-            "not found",
-        ]
-        .iter()
-        .any(|needle| lower.contains(needle));
-    if failed {
-        Verdict::Failed(output.trim().to_owned())
-    } else {
-        Verdict::Done
-    }
-}
-
-/// Runs reload commands, all in one round trip, each judged by its output; one that
-/// finds a reload already in progress is retried on its own (up to 10 times).
-pub fn reload(
-    host: &mut Host,
-    commands: &[String],
-    options: &ApplyOptions,
-) -> Result<(), ApplyError> {
-    let argvs: Vec<Vec<String>> = commands.iter().map(|c| options.cli_command(c)).collect();
-    let results = host.commands(&argvs)?;
-    for ((command, argv), (status, output)) in commands.iter().zip(&argvs).zip(results) {
-        let mut verdict = judge(status, &output);
-        let mut attempt = 1;
-        while verdict == Verdict::Busy && attempt < 10 {
-            attempt += 1;
-            std::thread::sleep(Duration::from_millis(500));
-            let out = host.command(argv)?;
-            verdict = judge(
-                out.status,
-                &format!("{}{}", out.stdout_text(), out.stderr_text()),
-            );
-        }
-        match verdict {
-            Verdict::Done => {}
-            Verdict::Busy => {
-                return Err(ApplyError::Reload(format!(
-                    "`{command}` failed: a reload was still in progress after {attempt} attempts"
-                )));
-            }
-            Verdict::Failed(text) => {
-                return Err(ApplyError::Reload(format!("`{command}` failed: {text}")));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::asterisk::calls::{Call, place};
-use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, installed};
+use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, boot};
 use crate::needs::{self, require};
 
 /// The agent, run inside the instance's namespace (AMI listens on its loopback).
@@ -124,19 +124,7 @@ fn sorted(mut rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
 #[test]
 fn the_agent_stores_every_cdr_of_real_calls_as_master_csv_has_it_and_backfills_after_a_kill() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    let report = astbase::validate::validate_repo(Path::new("examples/company")).unwrap();
-    let secrets = astbase::render::SecretSource::with_env(&report.sources.root, |_| None);
-    let options = astbase::render::RenderOptions {
-        source_label: "test".into(),
-        servers: vec!["msk".into()],
-        secrets,
-        templates: astbase::render::TemplateOverrides::none(),
-    };
-    let output = astbase::render::render_fleet(&report.fleet, &report.sources, &options)
-        .unwrap()
-        .remove(0);
-    let base = Path::new("examples/company/hosts/msk/etc/asterisk");
-    let ast = Asterisk::start(&installed(Some(base), &output), &["moh/office".into()], &[]);
+    let (_, ast) = boot("examples/company", "msk");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("agent.db");
     let mut first = agent(&ast, dir.path());

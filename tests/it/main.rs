@@ -4,6 +4,7 @@ mod agent;
 mod agent_on_asterisk;
 mod ami_double;
 mod apply;
+mod apply_on_asterisk;
 mod asterisk;
 mod cli;
 mod escaping;

@@ -3,12 +3,11 @@
 //! identified as that trunk and routed by its DID; wrong passwords are security events
 //! the agent counts toward a ban.
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::asterisk::calls::Ami;
-use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, installed};
+use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, boot};
 use crate::needs::{self, require};
 
 const REGISTER: &str = "tests/fixtures/sipp/register.xml";
@@ -16,18 +15,7 @@ const REGISTER: &str = "tests/fixtures/sipp/register.xml";
 /// The company's msk server on a real Asterisk, with `extra` addresses on the
 /// namespace's loopback (a trunk's, an attacker's).
 fn msk(extra: &[&str]) -> Asterisk {
-    let report = astbase::validate::validate_repo(Path::new("examples/company")).unwrap();
-    let options = astbase::render::RenderOptions {
-        source_label: "test".into(),
-        servers: vec!["msk".into()],
-        secrets: astbase::render::SecretSource::with_env(&report.sources.root, |_| None),
-        templates: astbase::render::TemplateOverrides::none(),
-    };
-    let output = astbase::render::render_fleet(&report.fleet, &report.sources, &options)
-        .unwrap()
-        .remove(0);
-    let base = Path::new("examples/company/hosts/msk/etc/asterisk");
-    let ast = Asterisk::start(&installed(Some(base), &output), &["moh/office".into()], &[]);
+    let (_, ast) = boot("examples/company", "msk");
     for address in extra {
         ast.netns()
             .ip(&["addr", "add", &format!("{address}/32"), "dev", "lo"]);

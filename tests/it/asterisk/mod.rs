@@ -16,6 +16,9 @@
 pub mod calls;
 
 use std::path::{Path, PathBuf};
+
+use astbase::render::{RenderOptions, SecretSource, ServerOutput, TemplateOverrides, render_fleet};
+use astbase::validate::{Report, validate_repo};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -404,4 +407,56 @@ pub fn installed(
         }
     }
     files
+}
+
+/// A valid repo, read from disk.
+pub fn valid(repo: &str) -> Report {
+    let report = validate_repo(Path::new(repo)).unwrap();
+    assert_eq!(report.errors(), 0, "{repo} is valid");
+    report
+}
+
+/// Renders a repo with a made-up value for every `{env}`/`{file}` secret.
+pub fn render(report: &Report) -> Vec<ServerOutput> {
+    let options = RenderOptions {
+        source_label: "test".into(),
+        servers: Vec::new(),
+        secrets: SecretSource::with_env(&report.sources.root, |name| {
+            Some(if name.contains("PIN") {
+                "4321".to_owned()
+            } else {
+                format!("Test-{name}-9")
+            })
+        }),
+        templates: TemplateOverrides::none(),
+    };
+    render_fleet(&report.fleet, &report.sources, &options).unwrap()
+}
+
+/// Starts an instance with what an apply would leave for `server` of `repo`: the
+/// example's own base files when it has them, else only the include lines.
+pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
+    let report = valid(repo);
+    let output = render(&report)
+        .into_iter()
+        .find(|o| o.server == server)
+        .expect("server rendered");
+    let base = Path::new(repo).join(format!("hosts/{server}/etc/asterisk"));
+    let files = installed(base.is_dir().then_some(base.as_path()), &output);
+    let fleet = &report.fleet;
+    let moh: Vec<String> = fleet
+        .music_on_hold
+        .iter()
+        .map(|m| m.directory.clone())
+        .collect();
+    let mut sounds: Vec<String> = fleet
+        .menus
+        .iter()
+        .flat_map(|m| m.prompts.iter().chain(&m.invalid_prompt))
+        .chain(fleet.queues.iter().filter_map(|q| q.greeting.as_ref()))
+        .map(|p| p.0.clone())
+        .collect();
+    sounds.push("option-is-invalid".into());
+    let ast = Asterisk::start(&files, &moh, &sounds);
+    (report, ast)
 }

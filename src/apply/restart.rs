@@ -1,0 +1,90 @@
+//! What a reload cannot do: PJSIP transports that Asterisk only takes at a restart
+//! (`--restart` restarts it gracefully and waits), and the systemname of asterisk.conf,
+//! which astbase checks but does not set.
+
+use std::time::Duration;
+
+use super::{ApplyError, ApplyOptions, verify};
+use crate::plan::ServerPlan;
+use crate::transport::Host;
+
+/// How long a graceful restart may take: calls up when it was asked for end first.
+pub(super) const RESTART_WAIT: Duration = Duration::from_secs(300);
+
+/// Restarts Asterisk once its calls have ended: new calls are refused meanwhile.
+pub(super) const RESTART_COMMAND: &str = "core restart gracefully";
+
+/// Whether Asterisk still runs something the files changed that only a restart takes.
+pub(super) enum Restart {
+    None,
+    /// Not restarted (no `--restart`): what waits for one.
+    Pending(Vec<String>),
+    Done,
+}
+
+/// Asks Asterisk whether its transports are what the files say; if not, restarts it when
+/// `--restart` was given and waits until they are.
+pub(super) fn restart_step(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+) -> Result<Restart, ApplyError> {
+    let stale = verify::transports_not_live(host, plan, options)?;
+    if stale.is_empty() {
+        return Ok(Restart::None);
+    }
+    if !options.restart {
+        return Ok(Restart::Pending(stale));
+    }
+    host.commands(&[options.cli_command(RESTART_COMMAND)])?;
+    let deadline = std::time::Instant::now() + RESTART_WAIT;
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        // While Asterisk restarts its CLI answers nothing useful: keep asking.
+        if let Ok(stale) = verify::transports_not_live(host, plan, options)
+            && stale.is_empty()
+        {
+            return Ok(Restart::Done);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ApplyError::Verify(format!(
+                "Asterisk did not restart within {} s (`{RESTART_COMMAND}` waits for calls to end): {}",
+                RESTART_WAIT.as_secs(),
+                stale.join("; ")
+            )));
+        }
+    }
+}
+
+/// Whether Asterisk runs with the systemname the repo gives the server; if not, what to
+/// do about it. asterisk.conf is read only at start and takes no `#include`, so astbase
+/// cannot set it the way it sets everything else.
+pub(super) fn systemname_warning(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+) -> Vec<String> {
+    let Some(wanted) = &plan.systemname else {
+        return Vec::new();
+    };
+    let Ok(mut results) = host.commands(&[options.cli_command("core show settings")]) else {
+        return Vec::new();
+    };
+    let (_, output) = results.remove(0);
+    // `  System name:                 msk-pbx`
+    let Some(running) = output.lines().find_map(|l| {
+        l.trim_start()
+            .strip_prefix("System name:")
+            .map(|v| v.trim().to_owned())
+    }) else {
+        return Vec::new();
+    };
+    if running == *wanted {
+        return Vec::new();
+    }
+    vec![format!(
+        "Asterisk runs with systemname `{running}`, the repo says `{wanted}`: set \
+         `systemname = {wanted}` in [options] of asterisk.conf and restart Asterisk \
+         (until then its call ids are not unique across the fleet)"
+    )]
+}
