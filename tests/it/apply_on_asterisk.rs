@@ -62,6 +62,13 @@ fn apply_reloads_a_real_asterisk_and_a_transport_that_moves_waits_for_an_explici
     let repo = dir.path().to_str().unwrap();
     let out = astbase(&["apply", "--repo", repo, "--auto-approve"]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
+    // Each server's result once (not again on stderr).
+    assert_eq!(
+        crate::support::text(&out).matches("pbx: applied").count(),
+        1,
+        "{}",
+        crate::support::text(&out)
+    );
     assert!(
         ast.cli("pjsip show endpoints").contains("Endpoint:  101"),
         "{}",

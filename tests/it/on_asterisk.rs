@@ -74,6 +74,43 @@ fn every_example_server_loads_with_no_error_or_warning_and_asterisk_lists_what_t
                 m.name
             );
         }
+        // Every context of the generated dialplan is loaded, with every extension.
+        let output = crate::asterisk::render(&report)
+            .into_iter()
+            .find(|o| o.server == server)
+            .unwrap();
+        let dialplan = output
+            .files
+            .iter()
+            .find(|f| f.kind == astbase::render::ConfKind::Dialplan)
+            .unwrap();
+        let parsed = astbase::conf::parse(&dialplan.content);
+        assert!(parsed.sections.len() > 10, "{repo} {server}: contexts");
+        for context in &parsed.sections {
+            let shown = ast.cli(&format!("dialplan show {}", context.name));
+            assert!(
+                shown.contains(&format!(
+                    "[ Context '{}' created by 'pbx_config' ]",
+                    context.name
+                )),
+                "{repo} {server}: context {} in\n{shown}",
+                context.name
+            );
+            for v in context.vars.iter().filter(|v| v.key == "exten") {
+                let name = v.value.split(',').next().unwrap();
+                // `exten/callerid` is listed `'exten' (CID match 'callerid') =>`.
+                let listed = match name.split_once('/') {
+                    Some((exten, cid)) => format!("'{exten}' (CID match '{cid}') =>"),
+                    None => format!("'{name}' =>"),
+                };
+                let exten = name;
+                assert!(
+                    shown.contains(&listed),
+                    "{repo} {server}: {exten} in {}:\n{shown}",
+                    context.name
+                );
+            }
+        }
         ast.stop();
     }
 }
