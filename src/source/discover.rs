@@ -55,6 +55,12 @@ pub fn read_revision(
     let Some(filter) = filter_or_root_only(&files, &exclude)? else {
         return Ok(sources);
     };
+    if let Some(link) = revision.outside_links.iter().find(|l| filter.accepts(l)) {
+        return Err(SourceError::Link {
+            path: display(link).into(),
+            why: "to no file of the repository at this revision".into(),
+        });
+    }
     for (rel, bytes) in &revision.files {
         if rel != ROOT_FILE && filter.accepts(rel) {
             sources.push(file(rel, bytes));

@@ -54,7 +54,12 @@ pub enum Snapshot {
 #[derive(Debug, Clone)]
 pub struct Revision {
     pub snapshot: Snapshot,
+    /// Every regular file, and every symbolic link to one of them (under the link's
+    /// name, with its target's content).
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Symbolic links that lead to no file of the revision (outside the repository,
+    /// or nowhere): reading must refuse them rather than leave them out.
+    pub outside_links: Vec<String>,
 }
 
 impl Revision {
@@ -162,11 +167,12 @@ pub fn read_commit(root: &Path, rev: &str) -> Result<Revision, GitError> {
             })?
     };
     let mut files = BTreeMap::new();
+    let mut links = Vec::new();
     let mut failure = None;
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        // Regular files only: symlinks (the working-tree walk skips them too) and
-        // submodules are not fleet files.
-        if entry.kind() != Some(ObjectType::Blob) || !is_regular(entry.filemode() as u32) {
+        // Regular files and links (resolved below); submodules are not fleet files.
+        let mode = entry.filemode() as u32;
+        if entry.kind() != Some(ObjectType::Blob) || !(is_regular(mode) || is_link(mode)) {
             return TreeWalkResult::Ok;
         }
         let Some(name) = entry.name() else {
@@ -174,7 +180,12 @@ pub fn read_commit(root: &Path, rev: &str) -> Result<Revision, GitError> {
         };
         match repo.find_blob(entry.id()) {
             Ok(blob) => {
-                files.insert(format!("{dir}{name}"), blob.content().to_vec());
+                let rel = format!("{dir}{name}");
+                if is_link(mode) {
+                    links.push((rel, String::from_utf8_lossy(blob.content()).into_owned()));
+                } else {
+                    files.insert(rel, blob.content().to_vec());
+                }
                 TreeWalkResult::Ok
             }
             Err(e) => {
@@ -193,15 +204,45 @@ pub fn read_commit(root: &Path, rev: &str) -> Result<Revision, GitError> {
             rev: rev.to_owned(),
         });
     }
+    let outside_links = resolve_links(&mut files, links);
     Ok(Revision {
         snapshot: Snapshot::Commit(commit.id().to_string()),
         files: keep(files),
+        outside_links,
     })
 }
 
 /// `100644` or `100755`: a regular file in git's modes.
 fn is_regular(mode: u32) -> bool {
     mode & 0o170000 == 0o100000
+}
+
+/// `120000`: a symbolic link, whose blob is the target path.
+fn is_link(mode: u32) -> bool {
+    mode & 0o170000 == 0o120000
+}
+
+/// Gives each link (repo-relative path, target as written) the content of the file it
+/// leads to when that is a file of the revision, as the working tree would read it;
+/// returns the links that lead elsewhere.
+fn resolve_links(
+    files: &mut BTreeMap<String, Vec<u8>>,
+    links: Vec<(String, String)>,
+) -> Vec<String> {
+    let mut outside = Vec::new();
+    for (rel, target) in links {
+        let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+        let resolved = (!target.starts_with('/'))
+            .then(|| super::normal_path(&format!("{dir}/{target}")))
+            .filter(|p| !p.starts_with("../") && p != "..");
+        match resolved.and_then(|p| files.get(&p).cloned()) {
+            Some(content) => {
+                files.insert(rel, content);
+            }
+            None => outside.push(rel),
+        }
+    }
+    outside
 }
 
 /// Reads the config repo as staged in the index: what the next commit will contain.
@@ -222,8 +263,9 @@ pub fn read_index(root: &Path) -> Result<Revision, GitError> {
         None => repo.index().map_err(|e| git_error(&repo, e))?,
     };
     let mut files = BTreeMap::new();
+    let mut links = Vec::new();
     for entry in index.iter() {
-        if !is_regular(entry.mode) {
+        if !(is_regular(entry.mode) || is_link(entry.mode)) {
             continue;
         }
         let path = String::from_utf8_lossy(&entry.path).into_owned();
@@ -231,7 +273,14 @@ pub fn read_index(root: &Path) -> Result<Revision, GitError> {
             continue;
         };
         let blob = repo.find_blob(entry.id).map_err(|e| git_error(&repo, e))?;
-        files.insert(rel.to_owned(), blob.content().to_vec());
+        if is_link(entry.mode) {
+            links.push((
+                rel.to_owned(),
+                String::from_utf8_lossy(blob.content()).into_owned(),
+            ));
+        } else {
+            files.insert(rel.to_owned(), blob.content().to_vec());
+        }
     }
     if !files.contains_key(ROOT_FILE) {
         return Err(GitError::NoConfigRepo {
@@ -239,9 +288,11 @@ pub fn read_index(root: &Path) -> Result<Revision, GitError> {
             rev: "the index".into(),
         });
     }
+    let outside_links = resolve_links(&mut files, links);
     Ok(Revision {
         snapshot: Snapshot::Index,
         files: keep(files),
+        outside_links,
     })
 }
 

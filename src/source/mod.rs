@@ -383,6 +383,30 @@ fn check_link(root: &Path, path: &Path, rel: &str, filter: &FileFilter) -> Resul
     Ok(())
 }
 
+/// A path spelled one way: no `.` components, no repeated or trailing `/`, `..` taken
+/// lexically (`/etc/asterisk/`, `/etc//asterisk` and `/etc/x/../asterisk` are one place;
+/// so are `hosts/pbx` and `./hosts/pbx`).
+pub fn normal_path(path: &str) -> String {
+    let absolute = path.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            p => parts.push(p),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
 /// Reads one file of the repo; oversize files become a file-level error.
 pub fn read_file(root: &Path, rel: &str, display: String) -> Result<SourceFile, SourceError> {
     let path = root.join(rel);
@@ -426,4 +450,20 @@ pub fn display_path(root: &Path, rel: &str) -> String {
         Err(_) => full,
     };
     shown.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normal_path;
+
+    #[test]
+    fn paths_that_name_one_place_are_spelled_one_way() {
+        assert_eq!(normal_path("/etc/asterisk/"), "/etc/asterisk");
+        assert_eq!(normal_path("/etc//asterisk"), "/etc/asterisk");
+        assert_eq!(normal_path("/etc/x/../asterisk"), "/etc/asterisk");
+        assert_eq!(normal_path("./hosts/pbx"), "hosts/pbx");
+        assert_eq!(normal_path("hosts/pbx/."), "hosts/pbx");
+        assert_eq!(normal_path("/../etc"), "/etc");
+        assert_eq!(normal_path("../a"), "../a");
+    }
 }

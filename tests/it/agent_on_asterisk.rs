@@ -141,17 +141,31 @@ fn the_agent_stores_every_cdr_of_real_calls_as_master_csv_has_it_and_backfills_a
         Call::new("odoo-internal", "100", "103"),
     ];
     place(&ast, &calls, 1);
+    // Every call's dialplan half has its CDR, Master.csv has stopped growing (cdr_csv
+    // writes each CDR when its channel ends; a half that never answered may write one
+    // late or none), and the agent has as many.
+    let mut seen = (0, Instant::now());
     wait_for(
         "Master.csv and the agent to agree",
         Duration::from_secs(20),
         || {
-            let csv = master_csv(&ast).len();
-            csv >= calls.len() && count(&db) == csv
+            let csv = master_csv(&ast);
+            if csv.len() != seen.0 {
+                seen = (csv.len(), Instant::now());
+            }
+            let dialplan_halves: std::collections::BTreeSet<&str> = csv
+                .iter()
+                .filter(|r| r[16].ends_with(";2"))
+                .map(|r| r[19].as_str())
+                .collect();
+            dialplan_halves.len() == calls.len()
+                && seen.1.elapsed() > Duration::from_millis(1500)
+                && count(&db) == csv.len()
         },
     );
     let csv = master_csv(&ast);
-    // Two CDRs per Local-channel call (one per half), every field compared.
-    assert!(csv.len() >= 2 * calls.len(), "{csv:?}");
+    // At least the dialplan half of every call, every field compared.
+    assert!(csv.len() >= calls.len() + 2, "{csv:?}");
     assert_eq!(sorted(stored(&db)), sorted(csv.clone()), "{}", log());
 
     // A call that is up: listed, then hung up from outside.

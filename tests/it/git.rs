@@ -334,3 +334,42 @@ fn pipeline_and_hook_definitions_parse() {
         }
     }
 }
+
+#[test]
+fn a_linked_file_in_a_revision_is_read_inside_the_repo_and_refused_when_it_leads_out() {
+    let repo = GitRepo::new();
+    let pbx = repo.pbx();
+    // extensions/spb.yaml becomes a link to a copy elsewhere in the repo: same fleet.
+    std::fs::rename(
+        pbx.join("extensions/spb.yaml"),
+        pbx.join("spb-phones.yml.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../spb-phones.yml.txt", pbx.join("extensions/spb.yaml")).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "link"]);
+    let validate = |rev: &str| {
+        run(
+            &pbx,
+            env!("CARGO_BIN_EXE_astbase"),
+            &["validate", "--format", "json", "--rev", rev],
+        )
+    };
+    let out = validate("HEAD");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"], 0, "{}", text(&out));
+    assert!(text(&out).contains("\"valid\": true"), "{}", text(&out));
+    // A link out of the repository is refused, not left out.
+    std::os::unix::fs::symlink("/etc/hostname", pbx.join("outside.yaml")).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "outside"]);
+    let out = validate("HEAD");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(
+            "HEAD:outside.yaml is a symbolic link to no file of the repository at this revision"
+        ),
+        "{}",
+        text(&out)
+    );
+}

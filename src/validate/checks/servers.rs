@@ -33,7 +33,7 @@ impl<'a> Checker<'a> {
         }
         if let Some(dir) = &project.templates_dir {
             let path = self.sources.root.join(dir);
-            let normal = normal_path(dir);
+            let normal = crate::source::normal_path(dir);
             if dir.starts_with('/') || normal == ".." || normal.starts_with("../") {
                 self.error(
                     "outside-repo",
@@ -113,7 +113,7 @@ impl<'a> Checker<'a> {
             let key = (
                 s.host.to_ascii_lowercase(),
                 if s.is_local() { 0 } else { s.ssh_port() },
-                normal_path(&conf_dir),
+                crate::source::normal_path(&conf_dir),
             );
             if let Some(first) = targets.get(&key) {
                 let d = Diagnostic::error(
@@ -351,34 +351,8 @@ fn evaluated_in_voicemail_text(text: &str) -> Option<String> {
     None
 }
 
-/// A path spelled one way: no `.` components, no repeated or trailing `/`, `..` taken
-/// lexically (`/etc/asterisk/`, `/etc//asterisk` and `/etc/x/../asterisk` are one place;
-/// so are `hosts/pbx` and `./hosts/pbx`).
-fn normal_path(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            ".." if absolute => {}
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    if absolute {
-        format!("/{joined}")
-    } else {
-        joined
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::normal_path;
-
     #[test]
     fn voicemail_texts_may_name_app_voicemails_variables_and_nothing_else() {
         use super::evaluated_in_voicemail_text as bad;
@@ -394,16 +368,5 @@ mod tests {
         assert_eq!(bad("${VM_NAME:0:3}").as_deref(), Some("${VM_NAME:0:3}"));
         assert_eq!(bad("$[1+1]").as_deref(), Some("$[1+1]"));
         assert_eq!(bad("${ENV(HOME)}").as_deref(), Some("${ENV(HOME)}"));
-    }
-
-    #[test]
-    fn paths_that_name_one_place_are_spelled_one_way() {
-        assert_eq!(normal_path("/etc/asterisk/"), "/etc/asterisk");
-        assert_eq!(normal_path("/etc//asterisk"), "/etc/asterisk");
-        assert_eq!(normal_path("/etc/x/../asterisk"), "/etc/asterisk");
-        assert_eq!(normal_path("./hosts/pbx"), "hosts/pbx");
-        assert_eq!(normal_path("hosts/pbx/."), "hosts/pbx");
-        assert_eq!(normal_path("/../etc"), "/etc");
-        assert_eq!(normal_path("../a"), "../a");
     }
 }

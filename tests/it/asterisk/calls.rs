@@ -249,7 +249,8 @@ impl std::fmt::Display for Trace {
 }
 
 /// Places the calls at once (each on a Local channel whose other end waits `hold`
-/// seconds) and returns each call's dialplan steps, in the order of `calls`. A call
+/// seconds, its originated half's unique id `astbase-test-N`) and returns each call's
+/// dialplan steps, in the order of `calls`. A call
 /// ends when its channel hangs up, or after `hold` + a few seconds.
 pub fn place(asterisk: &Asterisk, calls: &[Call], hold: u32) -> Vec<Trace> {
     let mut ami = Ami::connect(asterisk);
@@ -259,6 +260,12 @@ pub fn place(asterisk: &Asterisk, calls: &[Call], hold: u32) -> Vec<Trace> {
         let channel = format!("Local/{}@{}", call.number, call.context);
         let hold = hold.to_string();
         let callerid = format!("\"test\" <{}>", call.caller);
+        // Unique across every call of the test run: CDRs are told apart by it.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let id = format!(
+            "astbase-test-{}",
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
         let reply = ami.action(&[
             ("Action", "Originate"),
             ("Channel", &channel),
@@ -267,10 +274,10 @@ pub fn place(asterisk: &Asterisk, calls: &[Call], hold: u32) -> Vec<Trace> {
             ("CallerID", &callerid),
             ("Timeout", "30000"),
             ("Async", "true"),
-            ("ChannelId", &format!("astbase-test-{}", ids.len())),
+            ("ChannelId", &id),
         ]);
         assert_eq!(reply.get("Response"), Some("Success"), "{reply:?}");
-        ids.push(format!("astbase-test-{}", ids.len()));
+        ids.push(id);
     }
     // The ;1 half gets the ChannelId as its Uniqueid, and both halves share it as Linkedid.
     let limit = Duration::from_secs(u64::from(hold) + 15);
