@@ -161,6 +161,13 @@ mod tests {
     }
 
     #[test]
+    fn a_kind_as_a_number_is_its_place_in_all() {
+        for (i, kind) in ConfKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i);
+        }
+    }
+
+    #[test]
     fn every_kind_names_its_file_after_its_base_file() {
         for kind in ConfKind::ALL {
             let name = kind.file_name("odoo");

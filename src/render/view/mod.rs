@@ -209,41 +209,19 @@ impl Ctx<'_> {
 }
 
 /// The files of the repo (indexes into `Sources::files`) that define what each generated
-/// file contains: its header names them.
+/// file contains, by kind: its header names them.
 #[derive(Debug, Default)]
-pub struct FileOrigins {
-    pjsip: BTreeSet<usize>,
-    dialplan: BTreeSet<usize>,
-    queues: BTreeSet<usize>,
-    voicemail: BTreeSet<usize>,
-    moh: BTreeSet<usize>,
-}
+pub struct FileOrigins([BTreeSet<usize>; ConfKind::ALL.len()]);
 
 impl FileOrigins {
-    fn set(&mut self, kind: ConfKind) -> &mut BTreeSet<usize> {
-        match kind {
-            ConfKind::Pjsip => &mut self.pjsip,
-            ConfKind::Dialplan => &mut self.dialplan,
-            ConfKind::Queues => &mut self.queues,
-            ConfKind::Voicemail => &mut self.voicemail,
-            ConfKind::MusicOnHold => &mut self.moh,
-        }
-    }
-
     /// Records that `origin`'s file contributes to the generated file of `kind`.
     fn add(&mut self, kind: ConfKind, origin: &Origin) {
-        self.set(kind).insert(origin.file.0);
+        self.0[kind as usize].insert(origin.file.0);
     }
 
     /// The files that contribute to the generated file of `kind`, in file order.
     pub fn of(&self, kind: ConfKind) -> &BTreeSet<usize> {
-        match kind {
-            ConfKind::Pjsip => &self.pjsip,
-            ConfKind::Dialplan => &self.dialplan,
-            ConfKind::Queues => &self.queues,
-            ConfKind::Voicemail => &self.voicemail,
-            ConfKind::MusicOnHold => &self.moh,
-        }
+        &self.0[kind as usize]
     }
 }
 
