@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use super::{ApplyError, ApplyOptions, verify};
-use crate::plan::ServerPlan;
+use crate::plan::{Action, ServerPlan};
+use crate::render::ConfKind;
 use crate::transport::Host;
 
 /// How long a graceful restart may take: calls up when it was asked for end first.
@@ -29,6 +30,15 @@ pub(super) fn restart_step(
     plan: &ServerPlan,
     options: &ApplyOptions,
 ) -> Result<Restart, ApplyError> {
+    // Only a PJSIP file this apply (re)loads, or a restart left pending, can leave a
+    // transport behind: an unchanged server costs no round trip.
+    let pjsip_loaded = plan.files.iter().any(|f| {
+        ConfKind::of_file(&f.name) == Some(ConfKind::Pjsip)
+            && (matches!(f.action, Action::Create | Action::Change) || f.unconfirmed)
+    });
+    if !pjsip_loaded && plan.restart.is_empty() {
+        return Ok(Restart::None);
+    }
     let stale = verify::transports_not_live(host, plan, options)?;
     if stale.is_empty() {
         return Ok(Restart::None);

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::asterisk::calls::{Call, place};
-use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, boot};
+use crate::asterisk::{Asterisk, ami_env, boot, wait_until};
 use crate::needs::{self, require};
 
 /// The agent, run inside the instance's namespace (AMI listens on its loopback).
@@ -34,15 +34,6 @@ fn agent(ast: &Asterisk, dir: &Path) -> Child {
         .unwrap()
 }
 
-fn ami_env() -> [(&'static str, &'static str); 4] {
-    [
-        ("MANAGER_HOST", "127.0.0.1"),
-        ("MANAGER_PORT", "5038"),
-        ("MANAGER_LOGIN", AMI_USER),
-        ("MANAGER_PASSWORD", AMI_SECRET),
-    ]
-}
-
 /// A call-control command (`calls`, `hangup`) run where AMI is.
 fn control(ast: &Asterisk, args: &[&str]) -> std::process::Output {
     ast.netns()
@@ -53,12 +44,8 @@ fn control(ast: &Asterisk, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn wait_for(what: &str, limit: Duration, done: impl FnMut() -> bool) {
+    assert!(wait_until(limit, done), "timed out waiting for {what}");
 }
 
 /// Master.csv's records (newcdrcolumns: peeraccount, linkedid, sequence at the end).

@@ -192,11 +192,10 @@ fn apply_says_how_to_set_a_systemname_asterisk_does_not_run_with() {
     )
     .unwrap();
     ast.cli("core restart now");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !ast.cli("core show settings").contains("pbx-a") {
-        assert!(std::time::Instant::now() < deadline, "no restart");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let restarted = asterisk::wait_until(std::time::Duration::from_secs(30), || {
+        ast.cli("core show settings").contains("pbx-a")
+    });
+    assert!(restarted, "no restart");
     let fleet = dir.path().join("fleet.yaml");
     let text = std::fs::read_to_string(&fleet)
         .unwrap()

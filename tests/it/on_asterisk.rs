@@ -336,18 +336,21 @@ fn a_queue_calls_cdr_names_the_queue_number_it_dialled() {
     let trace = &place(&ast, std::slice::from_ref(&call), 2)[0];
     assert!(trace.first("Queue").is_some(), "{}", shown(&call, trace));
     // cdr_csv writes when the call ends; give it a moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let row = loop {
-        let text = std::fs::read_to_string(ast.master_csv()).unwrap_or_default();
-        if let Some(row) = text.lines().find(|l| l.contains("\"Queue\"")) {
-            break row.to_owned();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no queue CDR in\n{text}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    let queue_row = || {
+        std::fs::read_to_string(ast.master_csv())
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.contains("\"Queue\""))
+            .map(str::to_owned)
     };
+    let written =
+        crate::asterisk::wait_until(std::time::Duration::from_secs(10), || queue_row().is_some());
+    assert!(
+        written,
+        "no queue CDR in\n{}",
+        std::fs::read_to_string(ast.master_csv()).unwrap_or_default()
+    );
+    let row = queue_row().unwrap();
     let fields: Vec<String> = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(row.as_bytes())

@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::asterisk::calls::Ami;
-use crate::asterisk::{AMI_SECRET, AMI_USER, Asterisk, boot};
+use crate::asterisk::{Asterisk, ami_env, boot, wait_until};
 use crate::needs::{self, require};
 
 const REGISTER: &str = "tests/fixtures/sipp/register.xml";
@@ -163,34 +163,24 @@ fn wrong_sip_passwords_are_security_events_the_agent_counts_toward_a_ban() {
         .arg(dir.path().join("agent.db"))
         .args(["--server", "msk", "--timezone", "UTC", "--dry-run"])
         .args(["--ban-threshold", "3", "--ban-window", "60"])
-        .envs([
-            ("MANAGER_HOST", "127.0.0.1"),
-            ("MANAGER_PORT", "5038"),
-            ("MANAGER_LOGIN", AMI_USER),
-            ("MANAGER_PASSWORD", AMI_SECRET),
-        ])
+        .envs(ami_env())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let text = || std::fs::read_to_string(&log).unwrap_or_default();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !text().contains("connected to 127.0.0.1:5038") {
-        assert!(std::time::Instant::now() < deadline, "{}", text());
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let connected = wait_until(Duration::from_secs(20), || {
+        text().contains("connected to 127.0.0.1:5038")
+    });
+    assert!(connected, "{}", text());
     for _ in 0..3 {
         let out = register(&ast, "103", "guessed-password", attacker);
         assert_ne!(out.status.code(), Some(0), "{}", crate::support::text(&out));
     }
-    while !text().contains(&format!("did not ban {attacker} after 3 security event(s)")) {
-        assert!(
-            std::time::Instant::now() < deadline + Duration::from_secs(10),
-            "{}",
-            text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let counted = wait_until(Duration::from_secs(30), || {
+        text().contains(&format!("did not ban {attacker} after 3 security event(s)"))
+    });
+    assert!(counted, "{}", text());
     assert!(text().contains("ChallengeResponseFailed"), "{}", text());
     let _ = Command::new("kill")
         .args(["-TERM", &agent.id().to_string()])

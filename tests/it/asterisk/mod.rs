@@ -95,6 +95,29 @@ const NOLOAD: &[&str] = &[
 pub const AMI_USER: &str = "astbase";
 pub const AMI_SECRET: &str = "test-secret";
 
+/// The environment that points astbase's agent and call control at an instance's AMI
+/// (run them inside its namespace).
+pub fn ami_env() -> [(&'static str, &'static str); 4] {
+    [
+        ("MANAGER_HOST", "127.0.0.1"),
+        ("MANAGER_PORT", "5038"),
+        ("MANAGER_LOGIN", AMI_USER),
+        ("MANAGER_PASSWORD", AMI_SECRET),
+    ]
+}
+
+/// Polls `done` every 100 ms until it holds (true) or `limit` passes (false).
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
 /// Base files of a stock install that the tests do not vary.
 fn base_files(dir: &Path) -> Vec<(&'static str, String)> {
     let d = dir.display();
