@@ -13,7 +13,7 @@ pub enum Secret {
     Plain(#[schemars(length(min = 1, max = 128))] String),
     /// Read from an environment variable at render time.
     Env(EnvSecret),
-    /// Read from a file at render time (path relative to the repo root, or absolute);
+    /// Read from a file inside the repository at render time (keep it out of git);
     /// surrounding whitespace is trimmed.
     File(FileSecret),
 }
@@ -31,7 +31,9 @@ pub struct EnvSecret {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileSecret {
-    /// Path of the file holding the secret, relative to the repo root or absolute.
+    /// Path of the file holding the secret, relative to the repo root and inside it
+    /// (absolute paths, `..` and links leading out are refused). Keep the file
+    /// git-ignored.
     #[schemars(length(min = 1, max = 4096))]
     pub file: String,
 }

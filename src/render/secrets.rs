@@ -15,6 +15,8 @@ pub enum SecretError {
     File { path: PathBuf, reason: String },
     #[error("secret file {0} is empty")]
     FileEmpty(PathBuf),
+    #[error("secret file {path} leads outside the repository (to {target})")]
+    Outside { path: PathBuf, target: PathBuf },
 }
 
 impl SecretError {
@@ -24,7 +26,11 @@ impl SecretError {
                 "export the variable before running astbase (in CI, from the secret store)"
             }
             SecretError::File { .. } | SecretError::FileEmpty(_) => {
-                "create the file (relative paths are relative to the repo root) or fix the path"
+                "create the file (paths are relative to the repo root) or fix the path"
+            }
+            SecretError::Outside { .. } => {
+                "keep the secret file itself inside the repository (git-ignored), or pass the \
+                 value as `{env: NAME}`"
             }
         }
     }
@@ -89,10 +95,18 @@ impl SecretSource {
             },
             Secret::File(f) => {
                 let path = self.root.join(&f.file);
-                let text = std::fs::read_to_string(&path).map_err(|e| SecretError::File {
+                let unreadable = |e: std::io::Error| SecretError::File {
                     path: path.clone(),
                     reason: e.to_string(),
-                })?;
+                };
+                // `validate` refuses absolute paths and `..`; a link inside the repo may
+                // still lead out, so the file actually opened is checked.
+                let target = path.canonicalize().map_err(unreadable)?;
+                let root = self.root.canonicalize().map_err(unreadable)?;
+                if !target.starts_with(&root) || crate::validate::leaves_repo(&f.file).is_some() {
+                    return Err(SecretError::Outside { path, target });
+                }
+                let text = std::fs::read_to_string(&target).map_err(unreadable)?;
                 let value = text.trim();
                 if value.is_empty() {
                     return Err(SecretError::FileEmpty(path));

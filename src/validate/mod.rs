@@ -20,6 +20,7 @@ use crate::diagnostics::{self, Diagnostic, Location, Place};
 use crate::model::{BrokenEntity, Fleet, Kind, Origin, Project};
 use crate::source::{self, FileId, Pointer, ROOT_FILE, Segment, SourceError, Sources, Span};
 
+pub(crate) use checks::leaves_repo;
 pub use patterns::check_dial_pattern;
 pub use text::{check_balanced, check_dialplan_text, check_name};
 

@@ -399,6 +399,38 @@ fn secrets_from_env_and_files_are_used_and_checked() {
 }
 
 #[test]
+fn a_secret_file_linked_to_outside_the_repository_is_not_read() {
+    let outer = tempfile::tempdir().unwrap();
+    let dir = outer.path().join("repo");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(outer.path().join("private"), "not-for-the-pbx\n").unwrap();
+    std::os::unix::fs::symlink("../private", dir.join("trunk.pw")).unwrap();
+    std::fs::write(dir.join("astbase.yaml"), "").unwrap();
+    std::fs::write(
+        dir.join("f.yaml"),
+        "servers:\n  - {name: a, host: local, asterisk: {conf_dir: a}}\n\
+         trunks:\n  - {name: t, server: a, type: registration, host: sip.example.net, username: u, secret: {file: trunk.pw}}\n",
+    )
+    .unwrap();
+    let report = validate_repo(&dir).unwrap();
+    assert!(report.is_valid(true), "{:#?}", report.diagnostics);
+    let err = render_with(&report, SecretSource::with_env(&dir, |_| None), &[]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "trunk t on server `a`: cannot resolve secret: secret file {} leads outside the repository (to {})",
+            dir.join("trunk.pw").display(),
+            outer
+                .path()
+                .canonicalize()
+                .unwrap()
+                .join("private")
+                .display()
+        )
+    );
+}
+
+#[test]
 fn template_overrides_are_used_and_unknown_ones_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

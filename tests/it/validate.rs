@@ -537,6 +537,24 @@ fn prompts_and_templates_stay_inside_their_directories() {
 }
 
 #[test]
+fn secret_files_outside_the_repository_are_refused_at_the_path() {
+    let report = validate_files(&[
+        ("astbase.yaml", ""),
+        (
+            "fleet.yaml",
+            "servers: [{name: msk, host: local}]\n\
+             extensions:\n  - {number: \"1\", server: msk, name: A, secret: {file: /root/.ssh/id_rsa}}\n\
+             trunks:\n  - {name: t, server: msk, type: registration, host: sip.example.net, username: u, secret: {file: secrets/../../pw}}\n  \
+             - {name: t2, server: msk, type: registration, host: sip.example.net, username: u, secret: {file: secrets/./../pw}}\n",
+        ),
+    ]);
+    assert_eq!(
+        errors(&report),
+        vec![("outside-repo", 3, 56), ("outside-repo", 5, 99)]
+    );
+}
+
+#[test]
 fn an_invalid_glob_is_reported_at_its_line_in_text_and_json() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -29,6 +29,8 @@ mod trunks;
 mod unique;
 mod values;
 
+pub(crate) use secrets::leaves_repo;
+
 pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     let mut c = Checker::new(sources, fleet, out);
     c.unique_names();
@@ -47,6 +49,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.address_lists();
     c.call_loops();
     c.plaintext_secrets();
+    c.secret_files();
 }
 
 /// Lookup key of a server-scoped entity: (server, name).
