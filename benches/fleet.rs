@@ -4,7 +4,7 @@
 //! `cargo bench --bench fleet` prints, for validate alone and for validate + render:
 //! best and median wall time over a few runs, and peak memory (VmHWM) measured in a fresh
 //! child process so one measurement does not inherit another's peak. A fleet 10x smaller
-//! shows how time scales. Targets (render issue): < 1 s and < 300 MB for the large fleet.
+//! shows how time scales. `--generate DIR SERVERS` writes the fleet for profiling the CLI. Targets (render issue): < 1 s and < 300 MB for the large fleet.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -186,6 +186,12 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--child") {
         pipeline(Path::new(&args[i + 1]), args[i + 2] == "render");
         println!("{}", peak_rss_kb());
+        return;
+    }
+    // For profiling the CLI on the same input: `--generate DIR SERVERS`.
+    if let Some(i) = args.iter().position(|a| a == "--generate") {
+        let servers: usize = args[i + 2].parse().expect("SERVERS is a number");
+        generate(Path::new(&args[i + 1]), servers, 1000, servers * 2, servers);
         return;
     }
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this binary without

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use serde::Serialize;
 
-use crate::source::{FileId, Pointer, Sources, Span};
+use crate::source::{FileId, Pointer, Pos, Sources, Span};
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -63,6 +63,8 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     pub location: Option<Location>,
     pub related: Vec<Related>,
+    /// For `too-many-problems`: how many problems of this severity it stands for.
+    pub stands_for: usize,
 }
 
 impl Diagnostic {
@@ -74,6 +76,7 @@ impl Diagnostic {
             hint: None,
             location: None,
             related: Vec::new(),
+            stands_for: 1,
         }
     }
 
@@ -136,12 +139,14 @@ pub fn quote(value: &str) -> String {
 }
 
 /// Counts of errors and warnings.
+/// A `too-many-problems` diagnostic counts as the problems it stands for.
 pub fn counts(diagnostics: &[Diagnostic]) -> (usize, usize) {
-    let errors = diagnostics
+    diagnostics
         .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    (errors, diagnostics.len() - errors)
+        .fold((0, 0), |(errors, warnings), d| match d.severity {
+            Severity::Error => (errors + d.stands_for, warnings),
+            Severity::Warning => (errors, warnings + d.stands_for),
+        })
 }
 
 /// Renders diagnostics as text, each with its source line and an underline.
@@ -177,7 +182,7 @@ pub fn render_text(sources: &Sources, diagnostics: &[Diagnostic], color: bool) -
             |f| format!("in {}", sources.file(f).display),
         );
         out.push_str(&format!(
-            "... and {n} more {place} (the first {MAX_SHOWN_PER_FILE} are shown; `--format json` lists them all)\n\n"
+            "... and {n} more {place} (the first {MAX_SHOWN_PER_FILE} are shown; `--format json` lists up to {MAX_KEPT_PER_FILE})\n\n"
         ));
     }
     out
@@ -185,6 +190,69 @@ pub fn render_text(sources: &Sources, diagnostics: &[Diagnostic], color: bool) -
 
 /// Most diagnostics shown with a snippet per file in text; the rest are counted.
 pub const MAX_SHOWN_PER_FILE: usize = 50;
+
+/// Most diagnostics kept per file (in every format); the rest are counted in one
+/// `too-many-problems` diagnostic. A generated file with a million broken items would
+/// otherwise cost a million messages in memory and output.
+pub const MAX_KEPT_PER_FILE: usize = 1_000;
+
+/// Keeps at most [`MAX_KEPT_PER_FILE`] diagnostics per file (the first ones made) and
+/// says per file how many more there were, adding `omitted_before` (problems already
+/// counted but never made, e.g. by the schema check).
+pub fn keep_per_file(diagnostics: &mut Vec<Diagnostic>, omitted_errors: &HashMap<FileId, usize>) {
+    let mut kept: HashMap<FileId, usize> = HashMap::new();
+    // Per file: (errors, warnings) left out.
+    let mut omitted: HashMap<FileId, (usize, usize)> = omitted_errors
+        .iter()
+        .map(|(file, n)| (*file, (*n, 0)))
+        .collect();
+    diagnostics.retain(|d| {
+        let Some(file) = d.location.as_ref().map(|l| l.file) else {
+            return true;
+        };
+        let count = kept.entry(file).or_default();
+        if *count < MAX_KEPT_PER_FILE {
+            *count += 1;
+            return true;
+        }
+        let (errors, warnings) = omitted.entry(file).or_default();
+        match d.severity {
+            Severity::Error => *errors += 1,
+            Severity::Warning => *warnings += 1,
+        }
+        false
+    });
+    let mut files: Vec<_> = omitted.into_iter().collect();
+    files.sort_by_key(|(file, _)| *file);
+    for (file, (errors, warnings)) in files {
+        for (n, severity, noun) in [
+            (errors, Severity::Error, "errors"),
+            (warnings, Severity::Warning, "warnings"),
+        ] {
+            if n == 0 {
+                continue;
+            }
+            let message = format!(
+                "{n} more {noun} in this file are not listed (at most {MAX_KEPT_PER_FILE} problems per file are kept)"
+            );
+            let mut d = match severity {
+                Severity::Error => Diagnostic::error("too-many-problems", message),
+                Severity::Warning => Diagnostic::warning("too-many-problems", message),
+            };
+            d.stands_for = n;
+            let start = Pos { line: 1, col: 1 };
+            diagnostics.push(
+                d.at(Location {
+                    file,
+                    span: Span { start, end: start },
+                    path: None,
+                    pending: None,
+                })
+                .hint("fix the problems listed and run again to see the rest"),
+            );
+        }
+    }
+}
 
 /// The one-line form, `file:line:col: error[code]: message`, for logs and editors.
 pub fn short_line(sources: &Sources, d: &Diagnostic) -> String {

@@ -49,13 +49,15 @@ pub struct Extension {
     pub ring_timeout: Option<u32>,
     /// Caller id presented on internal and outside calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub callerid: Option<CallerId>,
+    pub callerid: Option<Box<CallerId>>,
     /// Voicemail box of this extension.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voicemail: Option<Mailbox>,
+    pub voicemail: Option<Box<Mailbox>>,
     /// Call forwarding.
-    #[serde(default)]
-    pub forward: Forwarding,
+    // Boxed parts keep an extension small: a large fleet holds hundreds of thousands,
+    // most without caller id, mailbox settings or forwards of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Box<Forwarding>>,
     /// Record calls of this extension (MixMonitor).
     #[serde(default)]
     pub recording: Recording,
@@ -69,6 +71,19 @@ pub struct Extension {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = "^[a-z]{2,3}(_[A-Za-z]{2,4})?$"))]
     pub language: Option<String>,
+}
+
+impl Extension {
+    /// The extension's forwards (none set when `forward` is absent).
+    pub fn forwarding(&self) -> &Forwarding {
+        static NONE: Forwarding = Forwarding {
+            always: None,
+            busy: None,
+            no_answer: None,
+            unavailable: None,
+        };
+        self.forward.as_deref().unwrap_or(&NONE)
+    }
 }
 
 fn yes() -> bool {

@@ -53,8 +53,9 @@ pub enum RenderError {
         server: String,
         entity: String,
         field: String,
+        // Boxed: the rarest error is the largest, and every render returns a Result.
         #[source]
-        source: SecretError,
+        source: Box<SecretError>,
     },
     #[error("{entity} on server `{server}`: {field} {source}")]
     Unsafe {

@@ -14,11 +14,12 @@ pub enum Segment {
     Index(usize),
 }
 
-/// A path from the document root to a node. Inline up to 6 steps (every path the model
-/// uses), so the checks can build the origin of each field they look at without
-/// allocating.
+/// A path from the document root to a node. Inline up to 4 steps (an entity's field and
+/// one level below, `extensions[3].voicemail.pin`), so the checks can build the origin
+/// of each field they look at without allocating, while every entity of a large fleet
+/// carries one (deeper paths, rarer, spill to the heap).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Pointer(SmallVec<[Segment; 6]>);
+pub struct Pointer(SmallVec<[Segment; 4]>);
 
 impl Pointer {
     pub fn root() -> Pointer {

@@ -70,16 +70,23 @@ pub fn check(sources: Sources) -> Report {
     let loaded = crate::parallel::map(&ids, |id| {
         let mut fleet = Fleet::default();
         let mut out = Vec::new();
-        load_file(&sources, *id, &mut fleet, &mut out);
-        (fleet, out)
+        let omitted = load_file(&sources, *id, &mut fleet, &mut out);
+        (fleet, out, omitted)
     });
-    let mut fleet = Fleet::default();
+    let mut parts = Vec::with_capacity(loaded.len());
     let mut out = Vec::new();
-    for (part, diagnostics) in loaded {
-        fleet.merge(part);
+    let mut omitted = HashMap::new();
+    for ((part, diagnostics, schema_omitted), id) in loaded.into_iter().zip(&ids) {
+        parts.push(part);
         out.extend(diagnostics);
+        if schema_omitted > 0 {
+            omitted.insert(*id, schema_omitted);
+        }
     }
+    let fleet = Fleet::merge_all(parts);
     checks::run(&sources, &fleet, &mut out);
+    // Before the spans are looked up: that parses each file again.
+    diagnostics::keep_per_file(&mut out, &omitted);
     resolve_spans(&sources, &mut out);
     diagnostics::sort(&mut out);
     Report {
@@ -89,11 +96,12 @@ pub fn check(sources: Sources) -> Report {
     }
 }
 
-/// Parses, schema-checks and merges one file into the fleet.
-fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Diagnostic>) {
+/// Parses, schema-checks and merges one file into the fleet. Returns how many schema
+/// errors were counted but not made into diagnostics (past the per-file cap).
+fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Diagnostic>) -> usize {
     let file = sources.file(id);
     // Parsed here and dropped at the end: see `SourceFile::parsed`.
-    let parsed = file.parse();
+    let mut parsed = file.parse();
     if let Some(e) = &parsed.error {
         fleet.unreadable_files += 1;
         let mut d = Diagnostic::error("yaml", e.message.clone()).at(Location {
@@ -118,9 +126,9 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
             );
         }
         out.push(d);
-        return;
+        return 0;
     }
-    let Some(tree) = &parsed.tree else { return };
+    let Some(tree) = &parsed.tree else { return 0 };
     let first_text_error = out.len();
     text::check_tree(id, tree, out);
     let unsafe_spans: Vec<_> = out[first_text_error..]
@@ -128,13 +136,22 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
         .filter_map(|d| d.location.as_ref().map(|l| l.span))
         .collect();
     let value = tree.to_json();
-    let (schema_errors, failed) = schema::check(id, tree, &value);
+    let schema::SchemaCheck {
+        diagnostics: schema_errors,
+        failed,
+        omitted,
+    } = schema::check(id, tree, &value);
     // A value with a line break also fails its format; the line break is the real news.
     out.extend(schema_errors.into_iter().filter(|d| {
         d.location
             .as_ref()
             .is_none_or(|l| !unsafe_spans.contains(&l.span))
     }));
+    if !out.is_empty() {
+        // Their snippets mask plaintext secrets: keep where those are rather than
+        // parse the file again to print them.
+        file.remember_secret_spans(std::mem::take(&mut parsed.secret_spans));
+    }
     let failed_under = |p: &Pointer| failed.iter().any(|f| f.starts_with(p) || p.starts_with(f));
     // Which list items failed, as a set: a fleet with many errors stays linear.
     let mut failed_items = std::collections::HashSet::new();
@@ -150,7 +167,9 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
             _ => {}
         }
     }
-    let Json::Object(mut map) = value else { return };
+    let Json::Object(mut map) = value else {
+        return omitted;
+    };
 
     if let Some(project) = map.get("project") {
         let origin = Origin {
@@ -214,6 +233,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
             }
         }
     }
+    omitted
 }
 
 /// Locations of model origins for the meaning checks. They are only paths at first:

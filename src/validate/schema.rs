@@ -10,7 +10,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value as Json;
 
-use crate::diagnostics::{Diagnostic, Location, quote};
+use crate::diagnostics::{Diagnostic, Location, MAX_KEPT_PER_FILE, quote};
 use crate::model::Document;
 use crate::source::{FileId, Node, Pointer, Segment};
 
@@ -83,16 +83,44 @@ fn validator() -> &'static Validator {
 }
 
 /// Checks one file's value; returns its diagnostics and the paths that failed.
-pub fn check(file: FileId, tree: &Node, value: &Json) -> (Vec<Diagnostic>, Vec<Pointer>) {
-    let mut diagnostics = Vec::new();
-    let mut failed = Vec::new();
+pub fn check(file: FileId, tree: &Node, value: &Json) -> SchemaCheck {
+    let mut result = SchemaCheck::default();
     if validator().is_valid(value) {
-        return (diagnostics, failed);
+        return result;
     }
     for error in validator().iter_errors(value) {
-        explain(file, tree, &error, &mut diagnostics, &mut failed);
+        if result.diagnostics.len() < MAX_KEPT_PER_FILE {
+            explain(
+                file,
+                tree,
+                &error,
+                &mut result.diagnostics,
+                &mut result.failed,
+            );
+        } else {
+            // Past the cap only what failed is kept (so no invalid entity reaches the
+            // model), not a message: a million broken items must not cost a million.
+            result.omitted += 1;
+            let path = pointer_of(error.instance_path());
+            if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
+                result
+                    .failed
+                    .extend(unexpected.iter().map(|key| path.clone().key(key)));
+            }
+            result.failed.push(path);
+        }
     }
-    (diagnostics, failed)
+    result
+}
+
+/// What the schema check of one file found.
+#[derive(Default)]
+pub struct SchemaCheck {
+    pub diagnostics: Vec<Diagnostic>,
+    /// Paths that failed: the items under them are left out of the model.
+    pub failed: Vec<Pointer>,
+    /// Errors past [`MAX_KEPT_PER_FILE`], counted only.
+    pub omitted: usize,
 }
 
 fn pointer_of(location: &jsonschema::paths::Location) -> Pointer {

@@ -47,7 +47,8 @@ queues:
 }
 
 #[test]
-fn text_output_shows_fifty_snippets_per_file_and_counts_the_rest_in_time_linear_in_the_line() {
+fn a_file_keeps_a_thousand_problems_and_text_shows_fifty_counting_the_rest_in_time_linear_in_the_line()
+ {
     // Ten thousand mistakes on one flow line: each snippet costs the line's length.
     let items: Vec<String> = (0..10_000)
         .map(|i| {
@@ -57,13 +58,23 @@ fn text_output_shows_fifty_snippets_per_file_and_counts_the_rest_in_time_linear_
     let text = format!("{SERVER}extensions: [{}]\n", items.join(", "));
     let report = validate(&text);
     assert_eq!(report.errors(), 10_000);
+    // 1,000 kept, the other 9,000 stand behind one diagnostic at the top of the file.
+    assert_eq!(report.diagnostics.len(), 1_001);
+    // Past the cap an item is still refused, not let into the model unchecked.
+    assert_eq!(report.fleet.extensions.len(), 0);
+    assert_eq!(report.fleet.broken.len(), 10_000);
+    assert_eq!(
+        report.diagnostics[0].message,
+        "9000 more errors in this file are not listed (at most 1000 problems per file are kept)"
+    );
     let started = std::time::Instant::now();
     let out = astbase::diagnostics::render_text(&report.sources, &report.diagnostics, false);
     let took = started.elapsed();
-    assert_eq!(out.matches("error[unknown-field]").count(), 50);
+    assert_eq!(out.matches("error[too-many-problems]").count(), 1);
+    assert_eq!(out.matches("error[unknown-field]").count(), 49);
     assert!(
         out.ends_with(
-            "... and 9950 more in fleet.yaml (the first 50 are shown; `--format json` lists them all)\n\n"
+            "... and 951 more in fleet.yaml (the first 50 are shown; `--format json` lists up to 1000)\n\n"
         ),
         "{}",
         &out[out.len().saturating_sub(300)..]

@@ -117,7 +117,7 @@ impl Ctx<'_> {
                 server: self.name().to_owned(),
                 entity: entity.to_owned(),
                 field: field.to_owned(),
-                source,
+                source: Box::new(source),
             })?;
         escape::conf_value(&value).map_err(|e| self.unsafe_value(entity, field, e))?;
         Ok(value)

@@ -15,7 +15,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             self.dialplan_text(&o.field("name"), "display name", &e.name);
-            self.callerid(o, &e.callerid);
+            self.callerid(o, e.callerid.as_deref());
             if let Some(email) = &e.email {
                 self.email(&o.field("email"), email);
             }
@@ -52,10 +52,10 @@ impl<'a> Checker<'a> {
             }
             let fo = o.field("forward");
             for (key, target) in [
-                ("always", &e.forward.always),
-                ("busy", &e.forward.busy),
-                ("no_answer", &e.forward.no_answer),
-                ("unavailable", &e.forward.unavailable),
+                ("always", &e.forwarding().always),
+                ("busy", &e.forwarding().busy),
+                ("no_answer", &e.forwarding().no_answer),
+                ("unavailable", &e.forwarding().unavailable),
             ] {
                 let Some(target) = target else { continue };
                 let to = fo.field(key);

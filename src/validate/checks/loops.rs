@@ -67,7 +67,7 @@ impl<'a> Checker<'a> {
         for e in self.fleet.extensions.iter().filter(|e| e.enabled) {
             let from = Node::Extension(e.number.as_str());
             let fo = e.origin.field("forward");
-            let f = &e.forward;
+            let f = e.forwarding();
             add(
                 &e.server,
                 from,

@@ -73,7 +73,7 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     fn new(sources: &'a Sources, fleet: &'a Fleet, out: &'a mut Vec<Diagnostic>) -> Self {
         fn index<'a, T>(
-            list: &'a [Sourced<T>],
+            list: &'a [Box<Sourced<T>>],
             key: impl Fn(&'a T) -> Key<'a>,
         ) -> HashMap<Key<'a>, Origin> {
             let mut map = HashMap::with_capacity(list.len());
@@ -86,7 +86,7 @@ impl<'a> Checker<'a> {
         for e in &fleet.extensions {
             extensions
                 .entry((e.server.as_str(), e.number.as_str()))
-                .or_insert(e);
+                .or_insert(&**e);
         }
         Checker {
             sources,
@@ -99,7 +99,11 @@ impl<'a> Checker<'a> {
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
             dialplans: index(&fleet.dialplans, |d| (d.server.as_str(), d.name.as_str())),
             trunks: index(&fleet.trunks, |t| (t.server.as_str(), t.name.as_str())),
-            servers: fleet.servers.iter().map(|s| (s.name.as_str(), s)).collect(),
+            servers: fleet
+                .servers
+                .iter()
+                .map(|s| (s.name.as_str(), &**s))
+                .collect(),
         }
     }
 

@@ -47,7 +47,7 @@ impl<'a> Checker<'a> {
             if let Some(tr) = &t.transport {
                 self.transport_ref(&o.field("transport"), server, tr);
             }
-            self.callerid(o, &t.callerid);
+            self.callerid(o, t.callerid.as_ref());
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Uniqueness: names, dial numbers and PJSIP ids that must not repeat.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
-use crate::diagnostics::{Diagnostic, Location};
-use crate::model::{Kind, Name, Origin};
+use crate::diagnostics::Diagnostic;
+use crate::model::{Extension, Kind, Name, Origin, Server, Sourced, Trunk};
 use crate::source::Segment;
 
 use super::Checker;
@@ -71,13 +73,13 @@ impl<'a> Checker<'a> {
         kind: Kind,
         items: impl Iterator<Item = (Option<&'b Name>, &'b Name, &'b Origin)>,
     ) {
-        let mut seen: HashMap<(String, String), (&Name, &Origin)> = HashMap::new();
+        // Keyed by (server, name), both lower case.
+        type Scoped<'n> = (Cow<'n, str>, Cow<'n, str>);
+        let mut seen: HashMap<Scoped, (&Name, &Origin)> = HashMap::new();
         for (server, name, origin) in items {
             let key = (
-                server
-                    .map(|s| s.as_str().to_ascii_lowercase())
-                    .unwrap_or_default(),
-                name.as_str().to_ascii_lowercase(),
+                server.map_or(Cow::Borrowed(""), |s| lowercase(s.as_str())),
+                lowercase(name.as_str()),
             );
             match seen.get(&key) {
                 None => {
@@ -108,14 +110,15 @@ impl<'a> Checker<'a> {
     /// Extensions, queues and menus share one dial space per server.
     pub(super) fn unique_numbers(&mut self) {
         let f = self.fleet;
-        let mut seen: HashMap<(&str, &str), (&'static str, String, &Origin)> = HashMap::new();
+        let mut seen: HashMap<(&str, &str), (&'static str, &str, &Origin)> =
+            HashMap::with_capacity(f.extensions.len());
         let numbered = f
             .extensions
             .iter()
             .map(|e| {
                 (
                     "extension",
-                    e.number.to_string(),
+                    e.number.as_str(),
                     &e.server,
                     &e.number,
                     &e.origin,
@@ -124,12 +127,12 @@ impl<'a> Checker<'a> {
             .chain(f.queues.iter().filter_map(|q| {
                 q.number
                     .as_ref()
-                    .map(|n| ("queue", q.name.to_string(), &q.server, n, &q.origin))
+                    .map(|n| ("queue", q.name.as_str(), &q.server, n, &q.origin))
             }))
             .chain(f.menus.iter().filter_map(|m| {
                 m.number
                     .as_ref()
-                    .map(|n| ("menu", m.name.to_string(), &m.server, n, &m.origin))
+                    .map(|n| ("menu", m.name.as_str(), &m.server, n, &m.origin))
             }));
         for (kind, name, server, number, origin) in numbered {
             match seen.get(&(server.as_str(), number.as_str())) {
@@ -154,56 +157,98 @@ impl<'a> Checker<'a> {
     /// transports, extension endpoints (their number) and trunk endpoints share one space.
     pub(super) fn unique_pjsip_ids(&mut self) {
         let f = self.fleet;
-        let mut seen: HashMap<(String, String), (String, Location)> = HashMap::new();
+        // Borrowed keys and a pointer-sized owner per id: this map holds every
+        // extension of the fleet, and a location is only worth building for a clash.
+        let count = f.extensions.len() + f.trunks.len();
+        let mut seen: HashMap<(&str, Cow<str>), PjsipOwner> = HashMap::with_capacity(count);
         let ids = f
             .servers
             .iter()
             .flat_map(|s| {
                 s.transports.iter().enumerate().map(move |(i, t)| {
-                    let o = s.origin.at(&[
-                        Segment::Key("transports".into()),
-                        Segment::Index(i),
-                        Segment::Key("name".into()),
-                    ]);
-                    (s.name.as_str(), t.name.as_str(), "transport", o)
+                    (
+                        s.name.as_str(),
+                        t.name.as_str(),
+                        PjsipOwner::Transport(s, i),
+                    )
                 })
             })
             .chain(f.extensions.iter().map(|e| {
                 (
                     e.server.as_str(),
                     e.number.as_str(),
-                    "extension",
-                    e.origin.field("number"),
+                    PjsipOwner::Extension(e),
                 )
             }))
-            .chain(f.trunks.iter().map(|t| {
-                (
-                    t.server.as_str(),
-                    t.name.as_str(),
-                    "trunk",
-                    t.origin.field("name"),
-                )
-            }));
-        for (server, id, what, origin) in ids {
-            let key = (server.to_owned(), id.to_ascii_lowercase());
-            let here = self.loc.value(&origin);
-            match seen.get(&key) {
+            .chain(
+                f.trunks
+                    .iter()
+                    .map(|t| (t.server.as_str(), t.name.as_str(), PjsipOwner::Trunk(t))),
+            );
+        for (server, id, owner) in ids {
+            match seen.entry((server, lowercase(id))) {
                 // Same-kind clashes are reported as duplicate numbers or names already.
-                Some((first_what, first)) if what != first_what => {
+                Entry::Occupied(first) if owner.what() != first.get().what() => {
+                    let first = first.get();
                     let d = Diagnostic::error(
                         "duplicate-pjsip-id",
-                        format!("{what} `{id}` has the same PJSIP id as {first_what} `{id}` on server `{server}`"),
+                        format!(
+                            "{} `{id}` has the same PJSIP id as {} `{id}` on server `{server}`",
+                            owner.what(),
+                            first.what()
+                        ),
                     )
-                    .at(here)
-                    .related(first.clone(), "the other object")
+                    .at(self.loc.value(&owner.origin()))
+                    .related(self.loc.value(&first.origin()), "the other object")
                     .hint("Asterisk rejects the whole pjsip file when two endpoints share an id; rename one");
                     self.out.push(d);
                 }
-                Some(_) => {} // duplicate transports are reported with the server
-                None => {
-                    seen.insert(key, (what.to_owned(), here));
+                Entry::Occupied(_) => {} // duplicate transports are reported with the server
+                Entry::Vacant(slot) => {
+                    slot.insert(owner);
                 }
             }
         }
+    }
+}
+
+/// What holds a PJSIP id.
+#[derive(Clone, Copy)]
+enum PjsipOwner<'a> {
+    /// A server's transport, by its index.
+    Transport(&'a Sourced<Server>, usize),
+    Extension(&'a Sourced<Extension>),
+    Trunk(&'a Sourced<Trunk>),
+}
+
+impl PjsipOwner<'_> {
+    fn what(self) -> &'static str {
+        match self {
+            PjsipOwner::Transport(..) => "transport",
+            PjsipOwner::Extension(_) => "extension",
+            PjsipOwner::Trunk(_) => "trunk",
+        }
+    }
+
+    /// Where the id is written.
+    fn origin(self) -> Origin {
+        match self {
+            PjsipOwner::Transport(s, i) => s.origin.at(&[
+                Segment::Key("transports".into()),
+                Segment::Index(i),
+                Segment::Key("name".into()),
+            ]),
+            PjsipOwner::Extension(e) => e.origin.field("number"),
+            PjsipOwner::Trunk(t) => t.origin.field("name"),
+        }
+    }
+}
+
+/// Lower case, allocating only when there is something to lower.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }

@@ -80,8 +80,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    pub(super) fn callerid(&mut self, origin: &Origin, callerid: &Option<CallerId>) {
-        if let Some(name) = callerid.as_ref().and_then(|c| c.name.as_deref()) {
+    pub(super) fn callerid(&mut self, origin: &Origin, callerid: Option<&CallerId>) {
+        if let Some(name) = callerid.and_then(|c| c.name.as_deref()) {
             self.dialplan_text(
                 &origin.field("callerid").field("name"),
                 "caller-id name",

@@ -248,15 +248,20 @@ fn extension_dial(ctx: &Ctx, e: &Sourced<Extension>) -> Result<ExtensionDial, Re
             .or(pdefaults.ring_timeout)
             .unwrap_or(DEFAULT_RING_TIMEOUT),
         always: e
-            .forward
+            .forwarding()
             .always
             .as_ref()
             .map(|t| ctx.target(t, &entity, "forward.always"))
             .transpose()?,
-        busy: fallback(&e.forward.busy, "forward.busy", "b", "Busy(10)")?,
-        no_answer: fallback(&e.forward.no_answer, "forward.no_answer", "u", "Hangup()")?,
+        busy: fallback(&e.forwarding().busy, "forward.busy", "b", "Busy(10)")?,
+        no_answer: fallback(
+            &e.forwarding().no_answer,
+            "forward.no_answer",
+            "u",
+            "Hangup()",
+        )?,
         unavailable: fallback(
-            &e.forward.unavailable,
+            &e.forwarding().unavailable,
             "forward.unavailable",
             "u",
             "Hangup()",
