@@ -33,6 +33,8 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Print the JSON Schema of fleet files (for editors and CI).
     Schema,
+    /// Simulate where a call goes, from the repository alone (no host, no Asterisk).
+    Trace(TraceArgs),
     /// Compare the generated configuration of two git revisions, offline: what a merge
     /// would change on which PBX.
     Diff(DiffArgs),
@@ -322,6 +324,56 @@ pub struct ValidateArgs {
     /// Treat warnings as errors (exit 1 if there are any).
     #[arg(long)]
     pub deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+
+    /// The server the call reaches.
+    #[arg(long, value_name = "NAME")]
+    pub server: String,
+
+    /// The number dialled: a DID for an outside caller, any number for a phone.
+    #[arg(long, value_name = "NUMBER")]
+    pub number: String,
+
+    /// The caller id of an outside caller (default: none).
+    #[arg(long, value_name = "CALLER_ID", conflicts_with = "from_extension")]
+    pub from: Option<String>,
+
+    /// The call is placed by this extension's phone (its outbound permissions apply).
+    #[arg(long, value_name = "EXT")]
+    pub from_extension: Option<String>,
+
+    /// The trunk an outside call arrives on (default: the server's only trunk, else the
+    /// routes of every trunk).
+    #[arg(long, value_name = "NAME", conflicts_with = "from_extension")]
+    pub trunk: Option<String>,
+
+    /// The wall-clock time at the PBX, `YYYY-MM-DD HH:MM` (default: now).
+    #[arg(long, value_name = "TIME", default_value = "now")]
+    pub at: String,
+
+    /// Keys pressed, one per menu prompt (`1,2`; an extension number dials it directly
+    /// where the menu allows).
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub keys: Vec<String>,
+
+    /// How phones behave: `101=busy,102=unavailable` (answers, busy, no-answer,
+    /// unavailable; default answers).
+    #[arg(long, value_name = "EXT=STATUS", value_delimiter = ',')]
+    pub status: Vec<String>,
+
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Args)]

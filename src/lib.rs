@@ -14,6 +14,7 @@
 
 pub mod agent;
 pub mod apply;
+pub mod callflow;
 pub mod conf;
 pub mod diagnostics;
 pub mod firewall;

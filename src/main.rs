@@ -75,6 +75,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => commands::plan::run(args, p),
         Command::Apply(args) => commands::apply::run(args, p),
         Command::Schema => commands::schema::run(p),
+        Command::Trace(args) => commands::trace::run(args, p),
         Command::Diff(args) => commands::diff::run(args, p),
         Command::Hook(cli::HookCommand::Install(args)) => commands::hook::install(args, p),
         Command::Agent(args) => commands::agent::run(args, p),

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod printer;
 pub mod render;
 pub mod schema;
+pub mod trace;
 pub mod validate;
 
 pub use error::{CliError, CommandResult, exit};

@@ -3,6 +3,8 @@
 //! Each entity type lives in its own module and derives both serde and schemars, so the
 //! JSON Schema (`astbase schema`) is generated from exactly these types.
 
+pub mod defaults;
+pub mod dialing;
 pub mod dialplan;
 pub mod extension;
 pub mod firewall;

@@ -325,3 +325,22 @@ fn resolve_spans(sources: &Sources, diagnostics: &mut [Diagnostic]) {
         }
     }
 }
+
+/// Where each origin is written (its value's span), parsing each file involved once:
+/// for outputs that name YAML places outside diagnostics (e.g. `trace`).
+pub fn locate(sources: &Sources, origins: &[&Origin]) -> Vec<Span> {
+    let mut files: Vec<FileId> = origins.iter().map(|o| o.file).collect();
+    files.sort_unstable();
+    files.dedup();
+    let trees: HashMap<FileId, Option<source::Node>> = files
+        .into_iter()
+        .map(|id| (id, sources.file(id).parse().tree))
+        .collect();
+    origins
+        .iter()
+        .map(|o| match trees.get(&o.file) {
+            Some(Some(tree)) => tree.lookup(o.pointer.segments()).0.span,
+            _ => Span::default(),
+        })
+        .collect()
+}

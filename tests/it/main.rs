@@ -21,4 +21,5 @@ mod sip_on_asterisk;
 mod ssh;
 mod sshd;
 mod support;
+mod trace_on_asterisk;
 mod validate;

@@ -35,13 +35,7 @@ use crate::model::{Extension, Fleet, Origin, Server, Sourced, Target};
 pub use moh::MohView;
 pub use queues::QueueView;
 
-/// Built-in defaults, used when neither the extension, its server nor the project says.
-pub const DEFAULT_CODECS: &str = "ulaw,alaw";
-pub const DEFAULT_RING_TIMEOUT: u32 = 20;
-pub const DEFAULT_MAX_CONTACTS: u32 = 1;
-pub const DEFAULT_DIGIT_TIMEOUT: u32 = 5;
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
-pub const DEFAULT_DIAL_TIMEOUT: u32 = 60;
+pub use crate::model::defaults::*;
 
 fn safe(text: String) -> Value {
     Value::from_safe_string(text)

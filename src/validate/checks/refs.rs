@@ -3,7 +3,6 @@
 
 use crate::model::{Extension, Kind, Name, Origin, Sourced, Target};
 use crate::source::Segment;
-use crate::validate::patterns;
 use crate::validate::suggest::did_you_mean;
 
 use super::Checker;
@@ -182,9 +181,9 @@ impl<'a> Checker<'a> {
             Target::External(number) => {
                 let routed = self.fleet.outbound_routes.iter().any(|r| {
                     r.server.as_str() == server
-                        && r.patterns
-                            .iter()
-                            .any(|p| patterns::pattern_matches(p.pattern.as_str(), number.as_str()))
+                        && r.patterns.iter().any(|p| {
+                            crate::model::dialing::matches(p.pattern.as_str(), number.as_str())
+                        })
                 });
                 if !routed
                     && !self

@@ -185,6 +185,10 @@ pub struct Call {
     pub context: String,
     pub number: String,
     pub caller: String,
+    /// DTMF the caller sends once the call is answered (a second after, one key every
+    /// half second), then it stays on the line 7 s (past a menu's 5 s wait for more
+    /// digits); none: the caller stays silent for the hold time.
+    pub keys: String,
 }
 
 impl Call {
@@ -193,7 +197,13 @@ impl Call {
             context: context.to_owned(),
             number: number.to_owned(),
             caller: caller.to_owned(),
+            keys: String::new(),
         }
+    }
+
+    pub fn pressing(mut self, keys: &str) -> Call {
+        self.keys = keys.to_owned();
+        self
     }
 }
 
@@ -266,11 +276,22 @@ pub fn place(asterisk: &Asterisk, calls: &[Call], hold: u32) -> Vec<Trace> {
             "astbase-test-{}",
             NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         );
+        // The originated half's application talks to the dialplan half: `Wait` keeps
+        // the line open; `SendDTMF` (with `w` half-second pauses) presses keys.
+        let (app, data) = if call.keys.is_empty() {
+            ("Wait", hold.clone())
+        } else {
+            let keys: Vec<String> = call.keys.chars().map(String::from).collect();
+            (
+                "SendDTMF",
+                format!("ww{}{}", keys.join("w"), "w".repeat(14)),
+            )
+        };
         let reply = ami.action(&[
             ("Action", "Originate"),
             ("Channel", &channel),
-            ("Application", "Wait"),
-            ("Data", &hold),
+            ("Application", app),
+            ("Data", &data),
             ("CallerID", &callerid),
             ("Timeout", "30000"),
             ("Async", "true"),

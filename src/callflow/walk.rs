@@ -1,0 +1,576 @@
+//! The walk of one call, destination by destination, as `extensions_odoo.conf` runs it.
+
+use std::collections::VecDeque;
+
+use super::Simulator;
+use super::clock::{Hours, hours};
+use super::contexts::{self, RoutePattern};
+use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
+use crate::model::defaults::{DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RING_TIMEOUT};
+use crate::model::index::ServerEntities;
+use crate::model::{Extension, Fleet, Kind, Menu, Origin, Queue, Server, Sourced, Target};
+
+/// Most transfers one call may make before it is called a loop: far more than any
+/// real flow (every key press and retry is one), far fewer than a spinning call.
+const MAX_TRANSFERS: usize = 200;
+
+pub(super) struct Walk<'a> {
+    fleet: &'a Fleet,
+    probe: &'a Probe,
+    server: &'a Sourced<Server>,
+    entities: &'a ServerEntities<'a>,
+    prefix: &'a str,
+    keys: VecDeque<&'a str>,
+    steps: Vec<Step>,
+    stops: Vec<Stop>,
+    /// Each transfer's destination and the keys left then: the same pair twice is a
+    /// loop (nothing the caller does differs the second time).
+    visited: Vec<(String, usize)>,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(sim: &'a Simulator<'a>, probe: &'a Probe) -> Walk<'a> {
+        Walk {
+            fleet: sim.fleet,
+            probe,
+            server: sim.server,
+            entities: &sim.entities,
+            prefix: sim.fleet.project.suffix(),
+            keys: probe.keys.iter().map(String::as_str).collect(),
+            steps: Vec::new(),
+            stops: Vec::new(),
+            visited: Vec::new(),
+        }
+    }
+
+    pub fn run(mut self) -> Result<Trace, TraceError> {
+        let outcome = match &self.probe.from {
+            Caller::Outside { callerid, trunk } => {
+                self.inbound(callerid.as_deref(), trunk.as_deref())?
+            }
+            Caller::Extension(number) => self.internal(number)?,
+        };
+        // Each end is an application of its own, written where the walk decided it.
+        match &outcome {
+            Outcome::Busy => self.stops.push(Stop::Busy),
+            Outcome::Hangup => self.stops.push(Stop::Hangup),
+            Outcome::External { sent, trunks, .. } => self.stops.push(Stop::Dial {
+                number: sent.clone(),
+                trunk: trunks.first().cloned().unwrap_or_default(),
+            }),
+            Outcome::Voicemail { mailbox } => self.stops.push(Stop::Voicemail {
+                mailbox: mailbox.clone(),
+            }),
+            Outcome::Dialplan { name } => self.stops.push(Stop::Dialplan { name: name.clone() }),
+            Outcome::Extension { .. }
+            | Outcome::Queue { .. }
+            | Outcome::NoRoute { .. }
+            | Outcome::Loop { .. } => {}
+        }
+        Ok(Trace {
+            steps: self.steps,
+            stops: self.stops,
+            outcome,
+        })
+    }
+
+    fn step(&mut self, text: String, entity: Option<EntityRef>) {
+        self.steps.push(Step { text, entity });
+    }
+
+    fn entity(kind: Kind, name: &str, origin: &Origin) -> Option<EntityRef> {
+        Some(EntityRef {
+            kind,
+            name: name.to_owned(),
+            origin: origin.clone(),
+        })
+    }
+
+    fn extension(&self, number: &str) -> Option<&'a Sourced<Extension>> {
+        // The first extension with a number is the one rendered (validate refuses two).
+        self.entities
+            .extension_by_number
+            .get(number)
+            .copied()
+            .filter(|e| e.enabled)
+    }
+
+    /// A call from a trunk: its context's routes, then those of every trunk.
+    fn inbound(
+        &mut self,
+        callerid: Option<&str>,
+        trunk: Option<&str>,
+    ) -> Result<Outcome, TraceError> {
+        let number = self.probe.number.clone();
+        let trunk = match trunk {
+            Some(t) => {
+                let found = self.entities.trunks.iter().find(|x| x.name.as_str() == t);
+                let Some(found) = found else {
+                    return Err(TraceError::UnknownTrunk {
+                        server: self.probe.server.clone(),
+                        trunk: t.to_owned(),
+                    });
+                };
+                Some(found.name.as_str())
+            }
+            None if self.entities.trunks.len() == 1 => Some(self.entities.trunks[0].name.as_str()),
+            None => None,
+        };
+        let from =
+            callerid.map_or_else(|| "an unknown caller".to_owned(), |c| format!("caller {c}"));
+        let context = match trunk {
+            Some(t) => format!("{}-inbound-{t}", self.prefix),
+            None => format!("{}-inbound", self.prefix),
+        };
+        self.step(
+            match trunk {
+                Some(t) => format!("call to {number} from {from} arrives on trunk {t}"),
+                None => format!("call to {number} from {from} arrives (the routes of every trunk)"),
+            },
+            None,
+        );
+        let routes = &self.entities.inbound_routes;
+        let mut contexts = vec![contexts::inbound_entries(routes, trunk)];
+        if trunk.is_some() {
+            contexts.push(contexts::inbound_entries(routes, None));
+        }
+        let picked = contexts
+            .iter()
+            .find_map(|entries| contexts::pick_inbound(entries, &number, callerid))
+            .map(|e| (e.route, e.exten.clone(), e.callerid));
+        let Some((route, exten, cid)) = picked else {
+            return Ok(Outcome::NoRoute { number, context });
+        };
+        let how = match (cid, exten.starts_with('_') || exten == "s") {
+            (Some(c), _) => format!(
+                "inbound route {} takes it (caller id matches {c})",
+                route.name
+            ),
+            (None, true) => format!(
+                "inbound route {} takes it (any number, {exten})",
+                route.name
+            ),
+            (None, false) => format!("inbound route {} takes it (DID {exten})", route.name),
+        };
+        self.step(
+            how,
+            Self::entity(Kind::InboundRoute, route.name.as_str(), &route.origin),
+        );
+        self.go(&route.target)
+    }
+
+    /// A call from a phone: internal numbers first, then the routes it may use.
+    fn internal(&mut self, caller: &str) -> Result<Outcome, TraceError> {
+        let Some(e) = self.extension(caller) else {
+            return Err(TraceError::UnknownCaller {
+                server: self.probe.server.clone(),
+                number: caller.to_owned(),
+            });
+        };
+        let number = self.probe.number.clone();
+        self.step(
+            format!("extension {caller} ({}) dials {number}", e.name),
+            Self::entity(Kind::Extension, caller, &e.origin),
+        );
+        if number == "*97" {
+            self.step("*97: the caller's own mailbox menu".into(), None);
+            return Ok(Outcome::Voicemail {
+                mailbox: caller.to_owned(),
+            });
+        }
+        if let Some(target) = self.internal_number(&number) {
+            return self.go(&target);
+        }
+        let allowed = contexts::allowed_routes(&self.entities.outbound_routes, e);
+        match contexts::pick_outbound(&allowed, &number) {
+            Some(rp) => Ok(self.external(&number, rp)),
+            None => {
+                if allowed.len() < self.entities.outbound_routes.len() {
+                    self.step(
+                        format!(
+                            "extension {caller} may use {} of the server's {} outbound routes",
+                            allowed.len(),
+                            self.entities.outbound_routes.len()
+                        ),
+                        None,
+                    );
+                }
+                Ok(Outcome::NoRoute {
+                    number,
+                    context: format!("the phones' context of extension {caller}"),
+                })
+            }
+        }
+    }
+
+    /// What a number of `<prefix>-internal` reaches: an extension, queue or menu.
+    fn internal_number(&self, number: &str) -> Option<Target> {
+        if self.extension(number).is_some() {
+            return Some(Target::Extension(crate::model::DialNumber(
+                number.to_owned(),
+            )));
+        }
+        if let Some(q) = self
+            .entities
+            .queues
+            .iter()
+            .find(|q| q.number.as_ref().is_some_and(|n| n.as_str() == number))
+        {
+            return Some(Target::Queue(q.name.clone()));
+        }
+        self.entities
+            .menus
+            .iter()
+            .find(|m| m.number.as_ref().is_some_and(|n| n.as_str() == number))
+            .map(|m| Target::Menu(m.name.clone()))
+    }
+
+    fn external(&mut self, number: &str, rp: RoutePattern<'a>) -> Outcome {
+        let sent = contexts::sent_number(rp.pattern, number);
+        let r = rp.route;
+        self.step(
+            format!(
+                "outbound route {} takes it (pattern {}){}",
+                r.name,
+                rp.pattern.pattern.as_str(),
+                if sent == number {
+                    String::new()
+                } else {
+                    format!(", sent as {sent}")
+                }
+            ),
+            Self::entity(Kind::OutboundRoute, r.name.as_str(), &r.origin),
+        );
+        Outcome::External {
+            number: number.to_owned(),
+            sent,
+            route: r.name.to_string(),
+            trunks: r.trunks.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    /// Follows one destination.
+    fn go(&mut self, target: &Target) -> Result<Outcome, TraceError> {
+        let label = label(target);
+        let state = (label.clone(), self.keys.len());
+        if let Some(first) = self.visited.iter().position(|v| *v == state) {
+            let mut cycle: Vec<String> = self.visited[first..]
+                .iter()
+                .map(|(l, _)| l.clone())
+                .collect();
+            cycle.push(label);
+            return Ok(Outcome::Loop { cycle });
+        }
+        if self.visited.len() >= MAX_TRANSFERS {
+            let cycle = self
+                .visited
+                .iter()
+                .rev()
+                .take(4)
+                .rev()
+                .map(|(l, _)| l.clone())
+                .collect();
+            return Ok(Outcome::Loop { cycle });
+        }
+        self.visited.push(state);
+        match target {
+            Target::Hangup => Ok(Outcome::Hangup),
+            Target::Extension(n) => self.ring(n.as_str()),
+            Target::Queue(q) => self.queue(q.as_str()),
+            Target::Menu(m) => self.menu(m.as_str()),
+            Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
+            Target::Dialplan(d) => {
+                let origin = self
+                    .entities
+                    .dialplans
+                    .iter()
+                    .find(|x| x.name.as_str() == d.as_str())
+                    .map(|x| x.origin.clone());
+                let entity = origin.and_then(|o| Self::entity(Kind::Dialplan, d.as_str(), &o));
+                self.step(format!("custom dialplan {d} (not simulated)"), entity);
+                Ok(Outcome::Dialplan {
+                    name: d.to_string(),
+                })
+            }
+            Target::External(n) => {
+                let number = n.0.clone();
+                match contexts::pick_outbound(&self.entities.outbound_routes, &number) {
+                    Some(rp) => Ok(self.external(&number, rp)),
+                    None => Ok(Outcome::NoRoute {
+                        number,
+                        context: format!("{}-outbound", self.prefix),
+                    }),
+                }
+            }
+        }
+    }
+
+    fn voicemail(&mut self, number: &str) -> Outcome {
+        match self.extension(number) {
+            Some(e) if e.voicemail.as_ref().is_some_and(|v| v.enabled) => {
+                self.step(
+                    format!("voicemail box {number}"),
+                    Self::entity(Kind::Extension, number, &e.origin),
+                );
+                Outcome::Voicemail {
+                    mailbox: number.to_owned(),
+                }
+            }
+            _ => Outcome::NoRoute {
+                number: number.to_owned(),
+                context: format!("{}-voicemail", self.prefix),
+            },
+        }
+    }
+
+    /// Rings an extension, or takes its forward for the phone's status.
+    fn ring(&mut self, number: &str) -> Result<Outcome, TraceError> {
+        let Some(e) = self.extension(number) else {
+            return Ok(Outcome::NoRoute {
+                number: number.to_owned(),
+                context: format!("{}-internal", self.prefix),
+            });
+        };
+        let entity = Self::entity(Kind::Extension, number, &e.origin);
+        let forward = e.forwarding();
+        if let Some(always) = &forward.always {
+            self.step(format!("extension {number} forwards every call"), entity);
+            return self.go(always);
+        }
+        let ring = e
+            .ring_timeout
+            .or(self.server.defaults.ring_timeout)
+            .or(self.fleet.project.defaults.ring_timeout)
+            .unwrap_or(DEFAULT_RING_TIMEOUT);
+        let status = self
+            .probe
+            .status
+            .get(number)
+            .copied()
+            .unwrap_or(PhoneStatus::Answers);
+        let mailbox = e.voicemail.as_ref().is_some_and(|v| v.enabled);
+        if status != PhoneStatus::Unavailable {
+            // An unregistered phone is not dialled at all (DEVICE_STATE is checked first).
+            self.stops.push(Stop::Ring {
+                extension: number.to_owned(),
+            });
+        }
+        let (why, next, otherwise) = match status {
+            PhoneStatus::Answers => {
+                self.step(
+                    format!("rings extension {number} ({}) for up to {ring} s", e.name),
+                    entity,
+                );
+                return Ok(Outcome::Extension {
+                    number: number.to_owned(),
+                });
+            }
+            PhoneStatus::Busy => ("is busy", &forward.busy, Outcome::Busy),
+            PhoneStatus::NoAnswer => ("does not answer", &forward.no_answer, Outcome::Hangup),
+            PhoneStatus::Unavailable => {
+                ("is not registered", &forward.unavailable, Outcome::Hangup)
+            }
+        };
+        let after = if status == PhoneStatus::NoAnswer {
+            format!(" within {ring} s")
+        } else {
+            String::new()
+        };
+        self.step(
+            format!("extension {number} ({}) {why}{after}", e.name),
+            entity,
+        );
+        match (next, mailbox) {
+            (Some(t), _) => self.go(t),
+            (None, true) => Ok(self.voicemail(number)),
+            (None, false) => Ok(otherwise),
+        }
+    }
+
+    fn queue(&mut self, name: &str) -> Result<Outcome, TraceError> {
+        let Some(q): Option<&Sourced<Queue>> = self
+            .entities
+            .queues
+            .iter()
+            .copied()
+            .find(|q| q.name.as_str() == name)
+        else {
+            return Ok(Outcome::NoRoute {
+                number: name.to_owned(),
+                context: format!("{}-queue-{name}", self.prefix),
+            });
+        };
+        let entity = Self::entity(Kind::Queue, name, &q.origin);
+        self.stops.push(Stop::Queue {
+            name: name.to_owned(),
+        });
+        // A member counts for app_queue unless its phone is unavailable or it is not a
+        // (rendered) extension at all.
+        let available: Vec<String> = q
+            .members
+            .iter()
+            .map(|m| m.extension().as_str())
+            .filter(|n| {
+                self.extension(n).is_some()
+                    && self.probe.status.get(*n) != Some(&PhoneStatus::Unavailable)
+            })
+            .map(str::to_owned)
+            .collect();
+        if !available.is_empty() {
+            self.step(
+                format!("queue {name} rings its members ({})", available.join(", ")),
+                entity,
+            );
+            return Ok(Outcome::Queue {
+                name: name.to_owned(),
+                members: available,
+            });
+        }
+        let join_empty = q.join_when_empty.unwrap_or(true);
+        let leave_empty = q.leave_when_empty.unwrap_or(false);
+        if !join_empty || leave_empty {
+            self.step(
+                format!("queue {name}: no member can answer, so the caller may not wait"),
+                entity,
+            );
+            return self.go_or_hangup(&q.on_empty);
+        }
+        match q.max_wait {
+            Some(wait) => {
+                self.step(
+                    format!("queue {name}: no member can answer; the caller waits {wait} s"),
+                    entity,
+                );
+                self.go_or_hangup(&q.on_timeout)
+            }
+            None => {
+                self.step(
+                    format!("queue {name}: no member can answer; the caller waits with no limit"),
+                    entity,
+                );
+                Ok(Outcome::Queue {
+                    name: name.to_owned(),
+                    members: Vec::new(),
+                })
+            }
+        }
+    }
+
+    fn go_or_hangup(&mut self, target: &Option<Target>) -> Result<Outcome, TraceError> {
+        match target {
+            Some(t) => self.go(t),
+            None => Ok(Outcome::Hangup),
+        }
+    }
+
+    fn menu(&mut self, name: &str) -> Result<Outcome, TraceError> {
+        let Some(m): Option<&Sourced<Menu>> = self
+            .entities
+            .menus
+            .iter()
+            .copied()
+            .find(|m| m.name.as_str() == name)
+        else {
+            return Ok(Outcome::NoRoute {
+                number: "s".into(),
+                context: format!("{}-menu-{name}", self.prefix),
+            });
+        };
+        let entity = Self::entity(Kind::Menu, name, &m.origin);
+        if let Some(tf) = m
+            .timeframe
+            .as_ref()
+            .and_then(|n| self.fleet.timeframes.iter().find(|t| t.name == *n))
+        {
+            let tf_entity = Self::entity(Kind::Timeframe, tf.name.as_str(), &tf.origin);
+            let state = hours(tf, &self.probe.at).map_err(|source| TraceError::Time {
+                timeframe: tf.name.to_string(),
+                source,
+            })?;
+            match state {
+                Hours::Open(period) => {
+                    self.step(
+                        format!("menu {name}: open ({} {period})", tf.name),
+                        tf_entity,
+                    );
+                }
+                Hours::Holiday(day) => {
+                    self.step(
+                        format!("menu {name}: closed, holiday {day} ({})", tf.name),
+                        tf_entity,
+                    );
+                    return self.go_or_hangup(&m.after_hours);
+                }
+                Hours::Closed => {
+                    self.step(
+                        format!("menu {name}: closed, outside {}", tf.name),
+                        tf_entity,
+                    );
+                    return self.go_or_hangup(&m.after_hours);
+                }
+            }
+        }
+        let wait = m.digit_timeout.unwrap_or(DEFAULT_DIGIT_TIMEOUT);
+        let retries = m.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        let prompts: Vec<&str> = m.prompts.iter().map(|p| p.0.as_str()).collect();
+        let mut tries = 0;
+        self.stops.push(Stop::Menu {
+            name: name.to_owned(),
+        });
+        loop {
+            self.step(
+                format!(
+                    "menu {name} plays {} and waits {wait} s for a key",
+                    prompts.join(", ")
+                ),
+                entity.clone(),
+            );
+            match self.keys.pop_front() {
+                Some(key) => {
+                    if let Some((_, target)) = m.keys.iter().find(|(k, _)| *k == key) {
+                        self.step(format!("caller presses {key}"), None);
+                        return self.go(target);
+                    }
+                    if m.direct_dial && self.extension(key).is_some() {
+                        self.step(format!("caller dials extension {key} directly"), None);
+                        return self
+                            .go(&Target::Extension(crate::model::DialNumber(key.to_owned())));
+                    }
+                    tries += 1;
+                    self.step(
+                        format!("caller presses {key}, which is not an option"),
+                        None,
+                    );
+                    if tries > retries {
+                        self.step(format!("menu {name}: too many invalid keys"), None);
+                        return self.go_or_hangup(&m.invalid);
+                    }
+                }
+                None => {
+                    // The rest of the prompts, all unanswered, read better as one step.
+                    let played = retries + 1 - tries;
+                    self.step(
+                        format!(
+                            "no key pressed: the prompts play {played} time(s), {wait} s wait each"
+                        ),
+                        None,
+                    );
+                    return self.go_or_hangup(&m.timeout);
+                }
+            }
+        }
+    }
+}
+
+/// A destination in words, for loops.
+fn label(target: &Target) -> String {
+    match target {
+        Target::Hangup => "hangup".into(),
+        Target::Extension(n) => format!("extension {n}"),
+        Target::Queue(q) => format!("queue {q}"),
+        Target::Menu(m) => format!("menu {m}"),
+        Target::Voicemail(n) => format!("voicemail {n}"),
+        Target::Dialplan(d) => format!("dialplan {d}"),
+        Target::External(n) => format!("external {}", n.0),
+    }
+}
