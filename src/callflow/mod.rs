@@ -10,6 +10,7 @@
 
 mod clock;
 mod contexts;
+pub mod expect;
 mod probes;
 mod walk;
 
@@ -18,6 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::model::calltest::Reach;
 use crate::model::index::{self, ServerEntities};
 use crate::model::{Fleet, Kind, Origin};
 
@@ -52,17 +54,10 @@ pub enum Caller {
     Extension(String),
 }
 
-/// What a phone does when it rings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PhoneStatus {
-    Answers,
-    Busy,
-    NoAnswer,
-    Unavailable,
-}
+pub use crate::model::calltest::PhoneStatus;
 
 impl PhoneStatus {
+    /// The status as written on the command line (`busy`, `no-answer`, ...).
     pub fn parse(text: &str) -> Option<PhoneStatus> {
         match text {
             "answers" | "available" | "answer" => Some(PhoneStatus::Answers),
@@ -194,6 +189,9 @@ pub enum Stop {
 pub struct Trace {
     pub steps: Vec<Step>,
     pub stops: Vec<Stop>,
+    /// The routes, menus, queues, phones and mailboxes the call passed, in order (what
+    /// a call-path test's `via` names).
+    pub passed: Vec<Reach>,
     pub outcome: Outcome,
 }
 

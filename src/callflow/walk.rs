@@ -6,9 +6,12 @@ use super::Simulator;
 use super::clock::{Hours, hours};
 use super::contexts::{self, RoutePattern};
 use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
+use crate::model::calltest::Reach;
 use crate::model::defaults::{DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RING_TIMEOUT};
 use crate::model::index::ServerEntities;
-use crate::model::{Extension, Fleet, Kind, Menu, Origin, Queue, Server, Sourced, Target};
+use crate::model::{
+    DialNumber, Extension, Fleet, Kind, Menu, Name, Origin, Queue, Server, Sourced, Target,
+};
 
 /// Most transfers one call may make before it is called a loop: far more than any
 /// real flow (every key press and retry is one), far fewer than a spinning call.
@@ -23,6 +26,7 @@ pub(super) struct Walk<'a> {
     keys: VecDeque<&'a str>,
     steps: Vec<Step>,
     stops: Vec<Stop>,
+    passed: Vec<Reach>,
     /// Each transfer's destination and the keys left then: the same pair twice is a
     /// loop (nothing the caller does differs the second time).
     visited: Vec<(String, usize)>,
@@ -39,6 +43,7 @@ impl<'a> Walk<'a> {
             keys: probe.keys.iter().map(String::as_str).collect(),
             steps: Vec::new(),
             stops: Vec::new(),
+            passed: Vec::new(),
             visited: Vec::new(),
         }
     }
@@ -70,6 +75,7 @@ impl<'a> Walk<'a> {
         Ok(Trace {
             steps: self.steps,
             stops: self.stops,
+            passed: self.passed,
             outcome,
         })
     }
@@ -156,6 +162,9 @@ impl<'a> Walk<'a> {
             how,
             Self::entity(Kind::InboundRoute, route.name.as_str(), &route.origin),
         );
+        self.passed.push(Reach::InboundRoute {
+            inbound_route: route.name.clone(),
+        });
         self.go(&route.target)
     }
 
@@ -206,9 +215,7 @@ impl<'a> Walk<'a> {
     /// What a number of `<prefix>-internal` reaches: an extension, queue or menu.
     fn internal_number(&self, number: &str) -> Option<Target> {
         if self.extension(number).is_some() {
-            return Some(Target::Extension(crate::model::DialNumber(
-                number.to_owned(),
-            )));
+            return Some(Target::Extension(DialNumber(number.to_owned())));
         }
         if let Some(q) = self
             .entities
@@ -228,6 +235,9 @@ impl<'a> Walk<'a> {
     fn external(&mut self, number: &str, rp: RoutePattern<'a>) -> Outcome {
         let sent = contexts::sent_number(rp.pattern, number);
         let r = rp.route;
+        self.passed.push(Reach::OutboundRoute {
+            outbound_route: r.name.clone(),
+        });
         self.step(
             format!(
                 "outbound route {} takes it (pattern {}){}",
@@ -308,6 +318,9 @@ impl<'a> Walk<'a> {
     fn voicemail(&mut self, number: &str) -> Outcome {
         match self.extension(number) {
             Some(e) if e.voicemail.as_ref().is_some_and(|v| v.enabled) => {
+                self.passed.push(Reach::Voicemail {
+                    voicemail: DialNumber(number.to_owned()),
+                });
                 self.step(
                     format!("voicemail box {number}"),
                     Self::entity(Kind::Extension, number, &e.origin),
@@ -332,6 +345,9 @@ impl<'a> Walk<'a> {
             });
         };
         let entity = Self::entity(Kind::Extension, number, &e.origin);
+        self.passed.push(Reach::Extension {
+            extension: DialNumber(number.to_owned()),
+        });
         let forward = e.forwarding();
         if let Some(always) = &forward.always {
             self.step(format!("extension {number} forwards every call"), entity);
@@ -403,6 +419,9 @@ impl<'a> Walk<'a> {
         let entity = Self::entity(Kind::Queue, name, &q.origin);
         self.stops.push(Stop::Queue {
             name: name.to_owned(),
+        });
+        self.passed.push(Reach::Queue {
+            queue: Name(name.to_owned()),
         });
         // A member counts for app_queue unless its phone is unavailable or it is not a
         // (rendered) extension at all.
@@ -477,6 +496,9 @@ impl<'a> Walk<'a> {
             });
         };
         let entity = Self::entity(Kind::Menu, name, &m.origin);
+        self.passed.push(Reach::Menu {
+            menu: Name(name.to_owned()),
+        });
         if let Some(tf) = m
             .timeframe
             .as_ref()
@@ -533,8 +555,7 @@ impl<'a> Walk<'a> {
                     }
                     if m.direct_dial && self.extension(key).is_some() {
                         self.step(format!("caller dials extension {key} directly"), None);
-                        return self
-                            .go(&Target::Extension(crate::model::DialNumber(key.to_owned())));
+                        return self.go(&Target::Extension(DialNumber(key.to_owned())));
                     }
                     tries += 1;
                     self.step(

@@ -43,8 +43,13 @@ fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
     } else {
         "invalid"
     };
+    let tests = if f.tests.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", plural(f.tests.len(), "call test"))
+    };
     format!(
-        "{verdict}: {}, {} in {} ({}, {}, {}, {}, {}, {})",
+        "{verdict}: {}, {} in {} ({}, {}, {}, {}, {}, {}{tests})",
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(report.sources.files.len(), "file"),

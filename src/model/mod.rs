@@ -3,6 +3,7 @@
 //! Each entity type lives in its own module and derives both serde and schemars, so the
 //! JSON Schema (`astbase schema`) is generated from exactly these types.
 
+pub mod calltest;
 pub mod defaults;
 pub mod dialing;
 pub mod dialplan;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::source::{FileId, Pointer};
 
+pub use calltest::CallTest;
 pub use dialplan::Dialplan;
 pub use extension::Extension;
 pub use firewall::AddressList;
@@ -84,6 +86,9 @@ pub struct Document {
     /// Named address lists for the firewall.
     #[serde(default)]
     pub address_lists: Vec<AddressList>,
+    /// Call-path tests: calls and where they must end (run by `validate`).
+    #[serde(default)]
+    pub tests: Vec<CallTest>,
 }
 
 /// Where an entity was defined: a file and the JSON pointer of its node.
@@ -140,10 +145,11 @@ pub enum Kind {
     OutboundRoute,
     MusicOnHold,
     AddressList,
+    CallTest,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
@@ -155,6 +161,7 @@ impl Kind {
         Kind::OutboundRoute,
         Kind::MusicOnHold,
         Kind::AddressList,
+        Kind::CallTest,
     ];
 
     /// The top-level YAML key holding this kind.
@@ -171,6 +178,7 @@ impl Kind {
             Kind::OutboundRoute => "outbound_routes",
             Kind::MusicOnHold => "music_on_hold",
             Kind::AddressList => "address_lists",
+            Kind::CallTest => "tests",
         }
     }
 
@@ -188,6 +196,7 @@ impl Kind {
             Kind::OutboundRoute => "outbound route",
             Kind::MusicOnHold => "music-on-hold class",
             Kind::AddressList => "address list",
+            Kind::CallTest => "call test",
         }
     }
 
@@ -226,6 +235,7 @@ pub struct Fleet {
     pub outbound_routes: Entities<OutboundRoute>,
     pub music_on_hold: Entities<MusicOnHold>,
     pub address_lists: Entities<AddressList>,
+    pub tests: Entities<CallTest>,
     pub broken: Vec<BrokenEntity>,
     /// Files that could not be read or parsed: what they define is unknown.
     pub unreadable_files: usize,
@@ -262,6 +272,7 @@ impl Fleet {
             Kind::OutboundRoute => push(&mut self.outbound_routes, origin, value),
             Kind::MusicOnHold => push(&mut self.music_on_hold, origin, value),
             Kind::AddressList => push(&mut self.address_lists, origin, value),
+            Kind::CallTest => push(&mut self.tests, origin, value),
         }
     }
 
@@ -287,6 +298,7 @@ impl Fleet {
             outbound_routes,
             music_on_hold,
             address_lists,
+            tests,
             broken
         );
         for part in parts {
@@ -312,6 +324,7 @@ impl Fleet {
         self.outbound_routes.extend(other.outbound_routes);
         self.music_on_hold.extend(other.music_on_hold);
         self.address_lists.extend(other.address_lists);
+        self.tests.extend(other.tests);
         self.broken.extend(other.broken);
         self.unreadable_files += other.unreadable_files;
     }

@@ -21,5 +21,6 @@ mod sip_on_asterisk;
 mod ssh;
 mod sshd;
 mod support;
+mod trace;
 mod trace_on_asterisk;
 mod validate;

@@ -17,6 +17,7 @@ use crate::source::Sources;
 use super::Locator;
 
 mod callflow;
+mod calltests;
 mod dialplans;
 mod extensions;
 mod loops;
@@ -50,6 +51,8 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.call_loops();
     c.plaintext_secrets();
     c.secret_files();
+    // Last: it only runs on a fleet without errors.
+    c.call_tests();
 }
 
 /// Lookup key of a server-scoped entity: (server, name).
