@@ -58,6 +58,7 @@ pub enum Command {
 pub enum DiffFormat {
     Text,
     Markdown,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -74,7 +75,7 @@ pub struct DiffArgs {
     /// Only these servers (repeatable).
     #[arg(long = "server", value_name = "NAME")]
     pub servers: Vec<String>,
-    /// text for terminals and logs, markdown for a merge-request comment.
+    /// text for terminals and logs, markdown for a merge-request comment, json for tools.
     #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
     pub format: DiffFormat,
     /// Exit 2 when some server's configuration changes (0 when none does).

@@ -9,7 +9,7 @@ use crate::model::Timeframe;
 /// When the call is placed: now, or a wall-clock time at the PBX. A time frame with a
 /// time zone reads the wall clock of that zone; one without reads the host's clock,
 /// which is taken to show the same wall-clock time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum When {
     Now,
     At(DateTime),

@@ -8,6 +8,7 @@
 //! mailboxes. It mirrors the generated dialplan step by step; the real-Asterisk tests
 //! place the same calls and compare where they land.
 
+mod changes;
 mod clock;
 mod contexts;
 pub mod expect;
@@ -23,11 +24,12 @@ use crate::model::calltest::Reach;
 use crate::model::index::{self, ServerEntities};
 use crate::model::{Fleet, Kind, Origin};
 
+pub use changes::{BehaviourChange, ServerBehaviour, compare};
 pub use clock::{When, WhenError};
 pub use probes::MAX_INTERNAL_NUMBERS;
 
 /// One call to simulate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Probe {
     pub server: String,
     /// The number dialled (a DID for outside callers).
@@ -42,7 +44,7 @@ pub struct Probe {
 }
 
 /// Who places the call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Caller {
     /// From outside, through a trunk (none: the server's only trunk, else the routes of
     /// every trunk), with a caller id number or none.

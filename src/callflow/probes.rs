@@ -121,7 +121,9 @@ impl<'a> Simulator<'a> {
     /// Adds the probe at each time if its call meets a time frame (else once), and once
     /// more for each key of the first menu it reaches.
     fn with_times_and_keys(&self, probes: &mut Vec<Probe>, times: &[When], base: Probe) {
-        let first = times.first().copied().unwrap_or(When::Now);
+        // A call that meets no time frame is probed once, at an ordinary weekday noon
+        // (never "now": the answer must not depend on when the probes run).
+        let first = When::At(self.ordinary_noon());
         let at_first = Probe {
             at: first,
             ..base.clone()
@@ -164,18 +166,31 @@ impl<'a> Simulator<'a> {
         }
     }
 
-    /// Wall-clock times that tell a server's time frames apart: in a week without
-    /// holidays, each period's first minute, its last and the minute it closes on its
-    /// first day, Wednesday 03:00 and Sunday 12:00; and each holiday's first day at noon.
-    pub fn representative_times(&self) -> Vec<When> {
-        let frames: Vec<_> = self
-            .entities
+    /// Wednesday noon of the week the probes use.
+    fn ordinary_noon(&self) -> DateTime {
+        let frames = self.frames();
+        quiet_week(&frames)
+            .checked_add(jiff::Span::new().days(2))
+            .unwrap_or(Date::constant(2026, 6, 3))
+            .at(12, 0, 0, 0)
+    }
+
+    /// The time frames of this server's menus.
+    fn frames(&self) -> Vec<&'a crate::model::Sourced<crate::model::Timeframe>> {
+        self.entities
             .menus
             .iter()
             .filter_map(|m| m.timeframe.as_ref())
             .filter_map(|n| self.fleet.timeframes.iter().find(|t| t.name == *n))
             .map(|t| &**t)
-            .collect();
+            .collect()
+    }
+
+    /// Wall-clock times that tell a server's time frames apart: in a week without
+    /// holidays, each period's first minute, its last and the minute it closes on its
+    /// first day, Wednesday 03:00 and Sunday 12:00; and each holiday's first day at noon.
+    pub fn representative_times(&self) -> Vec<When> {
+        let frames = self.frames();
         let week = quiet_week(&frames);
         let mut times: BTreeSet<DateTime> = BTreeSet::new();
         let at = |day: Weekday, minute: u32| -> DateTime {

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
 
+use astbase::callflow::{self, ServerBehaviour};
 use astbase::plan::{Action, diff, report};
 use astbase::render::{SecretSource, body, render_fleet};
 
@@ -106,6 +107,16 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> CommandResult {
         }
     }
     let changes = compare(&render(&old, &args.servers)?, &render(&new, &args.servers)?);
+    let behaviour: BTreeMap<String, ServerBehaviour> =
+        callflow::compare(&old.report.fleet, &new.report.fleet, &args.servers)
+            .into_iter()
+            .map(|b| (b.server.clone(), b))
+            .collect();
+    let moved: usize = behaviour
+        .values()
+        .flat_map(|b| &b.changes)
+        .map(|c| c.calls)
+        .sum();
     let to = args.to.clone().unwrap_or_else(|| "working tree".into());
     let title = format!("{}..{}", args.from, to);
     let files: usize = changes.iter().map(|c| c.files.len()).sum();
@@ -113,7 +124,7 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> CommandResult {
         "no server changes".to_owned()
     } else {
         format!(
-            "{} server(s) change, {files} file(s): {}",
+            "{} server(s) change, {files} file(s): {}; {moved} probed call(s) end elsewhere",
             changes.len(),
             changes
                 .iter()
@@ -138,6 +149,9 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> CommandResult {
                         report::action_word(*what)
                     ));
                 }
+                if let Some(b) = behaviour.get(&c.server) {
+                    out.push_str(&report::behaviour_text(b));
+                }
                 for (_, _, d) in &c.files {
                     out.push('\n');
                     out.push_str(&if printer.stdout_color() {
@@ -160,6 +174,9 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> CommandResult {
                     c.note.map(|n| format!(" ({n})")).unwrap_or_default(),
                     c.files.len()
                 ));
+                if let Some(b) = behaviour.get(&c.server) {
+                    out.push_str(&report::behaviour_markdown(b));
+                }
                 for (name, what, d) in &c.files {
                     out.push_str(&format!("- `{name}`: {}\n", report::action_word(*what)));
                     if !d.is_empty() {
@@ -169,6 +186,30 @@ pub fn run(args: &DiffArgs, printer: &Printer) -> CommandResult {
                 out.push_str("</details>\n");
             }
             out
+        }
+        DiffFormat::Json => {
+            let servers: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "server": c.server,
+                        "note": c.note,
+                        "files": c.files.iter().map(|(name, what, d)| serde_json::json!({
+                            "name": name,
+                            "action": report::action_word(*what),
+                            "diff": d,
+                        })).collect::<Vec<_>>(),
+                        "behaviour": behaviour.get(&c.server),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "from": args.from,
+                "to": to,
+                "summary": summary,
+                "servers": servers,
+            });
+            serde_json::to_string_pretty(&doc).expect("a diff serializes") + "\n"
         }
     };
     printer.out(&text)?;

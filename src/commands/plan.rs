@@ -6,7 +6,11 @@ use astbase::plan::{Plan, plan_fleet, report};
 use astbase::render::{SecretSource, render_fleet};
 use astbase::transport::{ConnectOptions, Target};
 
-use super::{CliError, CommandResult, Printer, check_server_names, exit, load_valid};
+use std::collections::BTreeMap;
+
+use super::{
+    CliError, CommandResult, Printer, Which, check_server_names, exit, load_from, load_valid,
+};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// A plan, the open connections to its servers (in plan order; `None` where a server
@@ -45,7 +49,7 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
         connect.known_hosts = file;
     }
     connect.accept_new_host_keys = scope.accept_new_host_keys;
-    let (plan, targets) = plan_fleet(
+    let (mut plan, targets) = plan_fleet(
         fleet,
         root,
         outputs,
@@ -54,6 +58,7 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
         &connect,
         scope.force,
     );
+    behaviour_since_applied(&mut plan, root, fleet);
     Ok(Prepared {
         plan,
         targets,
@@ -86,4 +91,37 @@ pub fn run(args: &PlanArgs, printer: &Printer) -> CommandResult {
         exit::OK
     };
     Ok(ExitCode::from(code))
+}
+
+/// For each server whose host says which commit it runs, the probed calls that end
+/// elsewhere with this plan. A commit the repository does not have, or that no longer
+/// validates, is left out (the file diffs still show the change).
+fn behaviour_since_applied(plan: &mut Plan, root: &std::path::Path, fleet: &astbase::model::Fleet) {
+    let is_commit = |s: &str| s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut commits: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in &plan.servers {
+        if let Some(applied) = s
+            .applied_source
+            .as_deref()
+            .filter(|a| is_commit(a) && *a != plan.source)
+        {
+            commits
+                .entry(applied.to_owned())
+                .or_default()
+                .push(s.server.clone());
+        }
+    }
+    for (commit, servers) in commits {
+        let Ok(old) = load_from(root, &Which::Rev(&commit)) else {
+            continue;
+        };
+        if old.report.errors() > 0 {
+            continue;
+        }
+        for b in astbase::callflow::compare(&old.report.fleet, fleet, &servers) {
+            if let Some(s) = plan.servers.iter_mut().find(|s| s.server == b.server) {
+                s.behaviour = Some(b);
+            }
+        }
+    }
 }

@@ -95,6 +95,13 @@ pub struct ServerPlan {
     /// The `systemname` the repo gives the server, which apply checks Asterisk runs with.
     #[serde(skip)]
     pub systemname: Option<String>,
+    /// The source the host's state file says was applied last (a commit id, ...).
+    #[serde(skip)]
+    pub applied_source: Option<String>,
+    /// What the change does to calls, against the commit applied last (when the repo
+    /// has it): the probed calls that end elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behaviour: Option<crate::callflow::ServerBehaviour>,
 }
 
 /// Counts for the summary line.
@@ -338,6 +345,8 @@ pub fn plan_server(
         recorded_firewall,
         restart,
         systemname: None,
+        applied_source: state.map(|s| s.source),
+        behaviour: None,
     })
 }
 
@@ -462,5 +471,7 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         recorded_firewall: None,
         restart: Vec::new(),
         systemname: None,
+        applied_source: None,
+        behaviour: None,
     }
 }

@@ -2,6 +2,7 @@
 //! request comment), JSON (stdout for tools). Diffs are already masked.
 
 use super::{Action, Plan, ServerPlan};
+use crate::callflow::ServerBehaviour;
 
 pub fn symbol(action: Action) -> &'static str {
     match action {
@@ -82,6 +83,9 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
     if let Some(fw) = &s.firewall {
         out.push_str(&firewall_text(fw));
     }
+    if let Some(b) = &s.behaviour {
+        out.push_str(&behaviour_text(b));
+    }
     for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
         out.push('\n');
         out.push_str(&if color {
@@ -151,6 +155,82 @@ fn firewall_text(fw: &crate::firewall::FirewallPlan) -> String {
     out
 }
 
+/// Most behaviour changes listed per server in text and markdown (JSON lists all).
+pub const MAX_LISTED_CHANGES: usize = 50;
+
+/// ` (6 calls)` when several probed calls change the same way.
+fn times(calls: usize) -> String {
+    if calls > 1 {
+        format!(" ({calls} calls)")
+    } else {
+        String::new()
+    }
+}
+
+/// A server's behaviour changes, indented under its heading.
+pub fn behaviour_text(b: &ServerBehaviour) -> String {
+    let moved: usize = b.changes.iter().map(|c| c.calls).sum();
+    if moved == 0 {
+        return format!(
+            "  call flow: no probed call ends elsewhere ({} probes)\n",
+            b.probes
+        );
+    }
+    let mut out = format!(
+        "  call flow: {moved} of {} probed calls end elsewhere\n",
+        b.probes
+    );
+    for c in b.changes.iter().take(MAX_LISTED_CHANGES) {
+        out.push_str(&format!(
+            "    {}{}: {} -> {}\n",
+            c.call,
+            times(c.calls),
+            c.before,
+            c.after
+        ));
+    }
+    if b.changes.len() > MAX_LISTED_CHANGES {
+        out.push_str(&format!(
+            "    ... and {} more (`--format json` lists them all)\n",
+            b.changes.len() - MAX_LISTED_CHANGES
+        ));
+    }
+    out
+}
+
+/// A server's behaviour changes as a markdown table.
+pub fn behaviour_markdown(b: &ServerBehaviour) -> String {
+    let moved: usize = b.changes.iter().map(|c| c.calls).sum();
+    if moved == 0 {
+        return format!(
+            "Call flow: no probed call ends elsewhere ({} probes).\n\n",
+            b.probes
+        );
+    }
+    let cell = |t: &str| t.replace('|', "\\|");
+    let mut out = format!(
+        "**Call flow: {moved} of {} probed calls end elsewhere**\n\n| call | before | after |\n|---|---|---|\n",
+        b.probes
+    );
+    for c in b.changes.iter().take(MAX_LISTED_CHANGES) {
+        out.push_str(&format!(
+            "| {}{} | {} | {} |\n",
+            cell(&c.call),
+            times(c.calls),
+            cell(&c.before),
+            cell(&c.after)
+        ));
+    }
+    if b.changes.len() > MAX_LISTED_CHANGES {
+        out.push_str(&format!(
+            "\n... and {} more.\n",
+            b.changes.len() - MAX_LISTED_CHANGES
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 /// Text for a terminal or log.
 pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
@@ -210,6 +290,10 @@ pub fn markdown(plan: &Plan) -> String {
             out.push_str(&format!(
                 "- **restart needed**: {why} (`astbase apply --restart`)\n"
             ));
+        }
+        if let Some(b) = &s.behaviour {
+            out.push('\n');
+            out.push_str(&behaviour_markdown(b));
         }
         if let Some(fw) = &s.firewall {
             out.push_str(&format!(

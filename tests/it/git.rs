@@ -41,6 +41,21 @@ impl GitRepo {
         repo
     }
 
+    /// The company repo, ready to apply to its local stand-in hosts: applying writes
+    /// into pbx/hosts (inside the repo), which is kept out of git's view.
+    fn applicable() -> GitRepo {
+        let repo = GitRepo::new();
+        std::fs::write(
+            repo.top.join(".gitignore"),
+            "pbx/hosts/*/etc/\npbx/hosts/*/.standin/\n",
+        )
+        .unwrap();
+        repo.git(&["rm", "-rq", "--cached", "pbx/hosts"]);
+        repo.git(&["add", "-A"]);
+        repo.git(&["commit", "-q", "-m", "hosts are not config"]);
+        repo
+    }
+
     fn git(&self, args: &[&str]) -> Output {
         let out = run(&self.top, "git", args);
         assert!(out.status.success(), "git {args:?}: {}", text(&out));
@@ -260,16 +275,7 @@ fn the_hook_validates_what_is_staged() {
 
 #[test]
 fn apply_knows_about_uncommitted_changes_and_header_only_changes_are_not_changes() {
-    let repo = GitRepo::new();
-    // Applying writes into pbx/hosts (inside the repo): keep that out of git's view.
-    std::fs::write(
-        repo.top.join(".gitignore"),
-        "pbx/hosts/*/etc/\npbx/hosts/*/.standin/\n",
-    )
-    .unwrap();
-    repo.git(&["rm", "-rq", "--cached", "pbx/hosts"]);
-    repo.git(&["add", "-A"]);
-    repo.git(&["commit", "-q", "-m", "hosts are not config"]);
+    let repo = GitRepo::applicable();
     let head = repo.head();
 
     let applied = repo.astbase(&["apply", "--auto-approve", "--require-clean"]);
@@ -371,5 +377,59 @@ fn a_linked_file_in_a_revision_is_read_inside_the_repo_and_refused_when_it_leads
         ),
         "{}",
         text(&out)
+    );
+}
+
+#[test]
+fn plan_and_diff_say_in_words_which_calls_end_elsewhere() {
+    let repo = GitRepo::applicable();
+    let applied = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(applied.status.success(), "{}", text(&applied));
+
+    // The sales DID now goes to Anna's mailbox, and the office closes an hour earlier.
+    repo.edit(
+        "routes.yaml",
+        "target: {queue: sales}",
+        "target: {voicemail: \"101\"}",
+    );
+    repo.edit("timeframes.yaml", "to: \"18:00\"", "to: \"17:00\"");
+    let sales = "    +74951234550 (2 calls): queue sales -> voicemail 101\n";
+    let evening =
+        "    +74951234500, Mon 2026-06-01 17:00 (6 calls): extension 100 -> voicemail 100\n";
+
+    // plan compares with the commit the host says it runs.
+    let plan = repo.astbase(&["plan", "--server", "msk"]);
+    let out = text(&plan);
+    assert!(plan.status.success(), "{out}");
+    assert!(
+        out.contains("  call flow: 50 of 370 probed calls end elsewhere\n"),
+        "{out}"
+    );
+    assert!(out.contains(sales), "{out}");
+    assert!(out.contains(evening), "{out}");
+
+    let diff = repo.astbase(&["diff", "HEAD"]);
+    let out = text(&diff);
+    assert!(out.contains(sales), "{out}");
+    assert!(
+        out.contains("  call flow: 15 of 97 probed calls end elsewhere\n"),
+        "{out}"
+    );
+    assert!(out.contains("65 probed call(s) end elsewhere"), "{out}");
+
+    let json = repo.astbase(&["diff", "HEAD", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let msk = &doc["servers"][0];
+    assert_eq!(msk["server"], "msk");
+    assert_eq!(msk["behaviour"]["probes"], 370);
+    assert!(
+        msk["behaviour"]["changes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({
+                "call": "+74951234550", "calls": 2,
+                "before": "queue sales", "after": "voicemail 101"
+            })),
+        "{msk}"
     );
 }

@@ -431,6 +431,37 @@ fn a_secret_file_linked_to_outside_the_repository_is_not_read() {
 }
 
 #[test]
+fn an_offline_render_takes_a_mailbox_pin_from_the_environment_as_its_placeholder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("astbase.yaml"), "").unwrap();
+    std::fs::write(
+        dir.path().join("f.yaml"),
+        "servers:\n  - {name: a, host: local, asterisk: {conf_dir: a}}\n\
+         extensions:\n  - {number: \"1\", server: a, name: A, secret: {env: PW1}, voicemail: {pin: {env: PIN1}}}\n",
+    )
+    .unwrap();
+    let report = validate_repo(dir.path()).unwrap();
+    let out = render_with(&report, SecretSource::placeholders(dir.path()), &[]).unwrap();
+    let vm = out[0]
+        .files
+        .iter()
+        .find(|f| f.name.starts_with("voicemail"))
+        .unwrap();
+    assert!(vm.content.contains("1 => ********,A"), "{}", vm.content);
+    // A plaintext PIN that is not digits is still refused.
+    let bad = dir.path().join("f.yaml");
+    std::fs::write(
+        &bad,
+        "servers:\n  - {name: a, host: local, asterisk: {conf_dir: a}}\n\
+         extensions:\n  - {number: \"1\", server: a, name: A, secret: {env: PW1}, voicemail: {pin: \"********\"}}\n",
+    )
+    .unwrap();
+    let report = validate_repo(dir.path()).unwrap();
+    let err = render_with(&report, SecretSource::placeholders(dir.path()), &[]);
+    assert!(err.is_err());
+}
+
+#[test]
 fn template_overrides_are_used_and_unknown_ones_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
