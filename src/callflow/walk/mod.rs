@@ -1,17 +1,19 @@
-//! The walk of one call, destination by destination, as `extensions_odoo.conf` runs it.
+//! The walk of one call, destination by destination, as `extensions_odoo.conf` runs it:
+//! how the call enters (a trunk's inbound context, a phone's context) and each transfer;
+//! the queue and menu applications are in [`apps`].
+
+mod apps;
 
 use std::collections::VecDeque;
 
 use super::Simulator;
-use super::clock::{Hours, hours};
+
 use super::contexts::{self, RoutePattern};
 use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
 use crate::model::calltest::Reach;
-use crate::model::defaults::{DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_RING_TIMEOUT};
+use crate::model::defaults::DEFAULT_RING_TIMEOUT;
 use crate::model::index::ServerEntities;
-use crate::model::{
-    DialNumber, Extension, Fleet, Kind, Menu, Name, Origin, Queue, Server, Sourced, Target,
-};
+use crate::model::{DialNumber, Extension, Fleet, Kind, Origin, Server, Sourced, Target};
 
 /// Most transfers one call may make before it is called a loop: far more than any
 /// real flow (every key press and retry is one), far fewer than a spinning call.
@@ -400,185 +402,6 @@ impl<'a> Walk<'a> {
             (Some(t), _) => self.go(t),
             (None, true) => Ok(self.voicemail(number)),
             (None, false) => Ok(otherwise),
-        }
-    }
-
-    fn queue(&mut self, name: &str) -> Result<Outcome, TraceError> {
-        let Some(q): Option<&Sourced<Queue>> = self
-            .entities
-            .queues
-            .iter()
-            .copied()
-            .find(|q| q.name.as_str() == name)
-        else {
-            return Ok(Outcome::NoRoute {
-                number: name.to_owned(),
-                context: format!("{}-queue-{name}", self.prefix),
-            });
-        };
-        let entity = Self::entity(Kind::Queue, name, &q.origin);
-        self.stops.push(Stop::Queue {
-            name: name.to_owned(),
-        });
-        self.passed.push(Reach::Queue {
-            queue: Name(name.to_owned()),
-        });
-        // A member counts for app_queue unless its phone is unavailable or it is not a
-        // (rendered) extension at all.
-        let available: Vec<String> = q
-            .members
-            .iter()
-            .map(|m| m.extension().as_str())
-            .filter(|n| {
-                self.extension(n).is_some()
-                    && self.probe.status.get(*n) != Some(&PhoneStatus::Unavailable)
-            })
-            .map(str::to_owned)
-            .collect();
-        if !available.is_empty() {
-            self.step(
-                format!("queue {name} rings its members ({})", available.join(", ")),
-                entity,
-            );
-            return Ok(Outcome::Queue {
-                name: name.to_owned(),
-                members: available,
-            });
-        }
-        let join_empty = q.join_when_empty.unwrap_or(true);
-        let leave_empty = q.leave_when_empty.unwrap_or(false);
-        if !join_empty || leave_empty {
-            self.step(
-                format!("queue {name}: no member can answer, so the caller may not wait"),
-                entity,
-            );
-            return self.go_or_hangup(&q.on_empty);
-        }
-        match q.max_wait {
-            Some(wait) => {
-                self.step(
-                    format!("queue {name}: no member can answer; the caller waits {wait} s"),
-                    entity,
-                );
-                self.go_or_hangup(&q.on_timeout)
-            }
-            None => {
-                self.step(
-                    format!("queue {name}: no member can answer; the caller waits with no limit"),
-                    entity,
-                );
-                Ok(Outcome::Queue {
-                    name: name.to_owned(),
-                    members: Vec::new(),
-                })
-            }
-        }
-    }
-
-    fn go_or_hangup(&mut self, target: &Option<Target>) -> Result<Outcome, TraceError> {
-        match target {
-            Some(t) => self.go(t),
-            None => Ok(Outcome::Hangup),
-        }
-    }
-
-    fn menu(&mut self, name: &str) -> Result<Outcome, TraceError> {
-        let Some(m): Option<&Sourced<Menu>> = self
-            .entities
-            .menus
-            .iter()
-            .copied()
-            .find(|m| m.name.as_str() == name)
-        else {
-            return Ok(Outcome::NoRoute {
-                number: "s".into(),
-                context: format!("{}-menu-{name}", self.prefix),
-            });
-        };
-        let entity = Self::entity(Kind::Menu, name, &m.origin);
-        self.passed.push(Reach::Menu {
-            menu: Name(name.to_owned()),
-        });
-        if let Some(tf) = m
-            .timeframe
-            .as_ref()
-            .and_then(|n| self.fleet.timeframes.iter().find(|t| t.name == *n))
-        {
-            let tf_entity = Self::entity(Kind::Timeframe, tf.name.as_str(), &tf.origin);
-            let state = hours(tf, &self.probe.at).map_err(|source| TraceError::Time {
-                timeframe: tf.name.to_string(),
-                source,
-            })?;
-            match state {
-                Hours::Open(period) => {
-                    self.step(
-                        format!("menu {name}: open ({} {period})", tf.name),
-                        tf_entity,
-                    );
-                }
-                Hours::Holiday(day) => {
-                    self.step(
-                        format!("menu {name}: closed, holiday {day} ({})", tf.name),
-                        tf_entity,
-                    );
-                    return self.go_or_hangup(&m.after_hours);
-                }
-                Hours::Closed => {
-                    self.step(
-                        format!("menu {name}: closed, outside {}", tf.name),
-                        tf_entity,
-                    );
-                    return self.go_or_hangup(&m.after_hours);
-                }
-            }
-        }
-        let wait = m.digit_timeout.unwrap_or(DEFAULT_DIGIT_TIMEOUT);
-        let retries = m.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        let prompts: Vec<&str> = m.prompts.iter().map(|p| p.0.as_str()).collect();
-        let mut tries = 0;
-        self.stops.push(Stop::Menu {
-            name: name.to_owned(),
-        });
-        loop {
-            self.step(
-                format!(
-                    "menu {name} plays {} and waits {wait} s for a key",
-                    prompts.join(", ")
-                ),
-                entity.clone(),
-            );
-            match self.keys.pop_front() {
-                Some(key) => {
-                    if let Some((_, target)) = m.keys.iter().find(|(k, _)| *k == key) {
-                        self.step(format!("caller presses {key}"), None);
-                        return self.go(target);
-                    }
-                    if m.direct_dial && self.extension(key).is_some() {
-                        self.step(format!("caller dials extension {key} directly"), None);
-                        return self.go(&Target::Extension(DialNumber(key.to_owned())));
-                    }
-                    tries += 1;
-                    self.step(
-                        format!("caller presses {key}, which is not an option"),
-                        None,
-                    );
-                    if tries > retries {
-                        self.step(format!("menu {name}: too many invalid keys"), None);
-                        return self.go_or_hangup(&m.invalid);
-                    }
-                }
-                None => {
-                    // The rest of the prompts, all unanswered, read better as one step.
-                    let played = retries + 1 - tries;
-                    self.step(
-                        format!(
-                            "no key pressed: the prompts play {played} time(s), {wait} s wait each"
-                        ),
-                        None,
-                    );
-                    return self.go_or_hangup(&m.timeout);
-                }
-            }
         }
     }
 }
