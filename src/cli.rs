@@ -397,12 +397,13 @@ pub struct ScopeArgs {
     #[command(flatten)]
     pub repo: RepoArgs,
 
-    /// Only this server (repeat for several; default: all).
-    #[arg(long = "server", value_name = "NAME")]
+    /// Only this server, or `tag:T` for every server tagged T (repeat for several;
+    /// default: all).
+    #[arg(long = "server", value_name = "NAME|tag:T")]
     pub servers: Vec<String>,
 
-    /// Leave this server out (repeat for several).
-    #[arg(long = "exclude", value_name = "NAME")]
+    /// Leave this server (or `tag:T`) out (repeat for several).
+    #[arg(long = "exclude", value_name = "NAME|tag:T")]
     pub exclude: Vec<String>,
 
     /// How many servers to work on at once.
@@ -422,6 +423,11 @@ pub struct ScopeArgs {
     /// connects from (you will lose access unless another path exists).
     #[arg(long)]
     pub force: bool,
+
+    /// Plan a change over the blast-radius limits (`project.safety`: the share of a
+    /// server's objects changed or removed, the number of servers changed).
+    #[arg(long)]
+    pub allow_large_change: bool,
 }
 
 #[derive(Debug, Args)]
@@ -478,6 +484,22 @@ pub struct ApplyArgs {
     /// "restart needed" and apply exits 1.
     #[arg(long)]
     pub restart: bool,
+
+    /// Roll out in waves, one after the other: counts, shares and `rest`, e.g.
+    /// `1,10%,rest` (a canary, then a tenth, then the others). Default:
+    /// `project.rollout.waves`, else one wave.
+    #[arg(long, value_name = "SIZES", value_delimiter = ',')]
+    pub waves: Vec<String>,
+
+    /// Stop the rollout before its next wave once more than this many servers (or
+    /// `N%` of them) failed. Default: `project.rollout.max_failures`, else 0.
+    #[arg(long, value_name = "N|N%")]
+    pub max_failures: Option<String>,
+
+    /// Run the health gate on each changed server (phones and trunks registered
+    /// again after the reload, else roll back). Default: `project.rollout.gate.enabled`.
+    #[arg(long)]
+    pub gate: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use astbase::apply::{ApplyOptions, Outcome, apply_server};
-use astbase::plan::{SavedPlan, report};
+use astbase::model::rollout::{Rollout, WaveSize};
+use astbase::plan::{Plan, SavedPlan, ServerPlan, report};
+use astbase::transport::Target;
 
 use super::plan::prepare;
 use super::{CliError, CommandResult, Printer, exit};
@@ -16,7 +18,9 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
         plan,
         targets,
         uncommitted,
+        rollout,
     } = prepare(&args.scope, printer)?;
+    let rollout = &rollout;
     if !uncommitted.is_empty() {
         let list = uncommitted
             .iter()
@@ -72,50 +76,50 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
         owner: owner(),
         restart: args.restart,
     };
+    let waves = waves(args, rollout, &plan)?;
+    let max_failures = max_failures(args, rollout, plan.servers.len())?;
     let progress = printer.progress(
         plan.servers.len(),
         "{spinner} applying [{bar:30}] {pos}/{len} hosts {elapsed} {msg}",
     );
-    let work: Vec<_> = plan.servers.iter().zip(targets).collect();
-    let work: Vec<_> = work.into_iter().map(std::sync::Mutex::new).collect();
-    let outcomes = astbase::parallel::map_with(&work, args.scope.parallelism, |cell| {
-        let mut guard = cell.lock().expect("each cell is used once");
-        let (server_plan, target) = &mut *guard;
-        // A server whose plan is an error (a refused firewall change, ...) is not
-        // touched, even though it is reachable.
-        if let (Some(error), Some(_)) = (&server_plan.error, target.as_ref()) {
-            let outcome = Outcome::Failed {
-                reason: format!("not applied: {error}"),
-            };
-            progress.done(&server_plan.server);
-            return (server_plan.server.clone(), outcome);
+    let mut cells: Vec<Option<(&ServerPlan, Option<Target>)>> =
+        plan.servers.iter().zip(targets).map(Some).collect();
+    let mut outcomes: Vec<(String, Outcome)> = Vec::new();
+    let mut not_started: Vec<String> = Vec::new();
+    let mut stopped = false;
+    for (i, wave) in waves.iter().enumerate() {
+        if stopped {
+            not_started.extend(wave.iter().map(|&k| plan.servers[k].server.clone()));
+            continue;
         }
-        let Some(target) = target.as_mut() else {
-            let outcome = Outcome::Unreachable {
-                reason: server_plan
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "no connection".into()),
-            };
+        let work: Vec<_> = wave
+            .iter()
+            .map(|&k| std::sync::Mutex::new(cells[k].take().expect("each server is in one wave")))
+            .collect();
+        let done = astbase::parallel::map_with(&work, args.scope.parallelism, |cell| {
+            let mut guard = cell.lock().expect("each cell is used once");
+            let (server_plan, target) = &mut *guard;
+            let outcome = apply_one(server_plan, target.as_mut(), &options);
             progress.done(&server_plan.server);
-            return (server_plan.server.clone(), outcome);
-        };
-        let options = ApplyOptions {
-            cli: target.cli.clone(),
-            ..options.clone()
-        };
-        let outcome = apply_server(&mut target.host, server_plan, &options);
-        progress.done(&server_plan.server);
-        (server_plan.server.clone(), outcome)
-    });
+            (server_plan.server.clone(), outcome)
+        });
+        outcomes.extend(done);
+        let failed = outcomes.iter().filter(|(_, o)| o.is_failure()).count();
+        if failed > max_failures && i + 1 < waves.len() {
+            stopped = true;
+        }
+    }
     progress.finish();
     let mut summary = String::new();
     for (server, outcome) in &outcomes {
         summary.push_str(&format!("{server}: {}\n", describe(outcome)));
     }
+    for server in &not_started {
+        summary.push_str(&format!("{server}: not started (the rollout stopped)\n"));
+    }
     let failed = outcomes.iter().filter(|(_, o)| o.is_failure()).count();
     summary.push_str(&format!(
-        "Apply: {} applied, {} unchanged, {failed} failed or unreachable.\n",
+        "Apply: {} applied, {} unchanged, {failed} failed or unreachable",
         outcomes
             .iter()
             .filter(|(_, o)| matches!(o, Outcome::Applied { .. }))
@@ -125,12 +129,105 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
             .filter(|(_, o)| matches!(o, Outcome::Unchanged))
             .count(),
     ));
+    if stopped {
+        summary.push_str(&format!(
+            ", {} not started: the rollout stopped after {failed} failure(s) (--max-failures {max_failures})",
+            not_started.len()
+        ));
+    }
+    summary.push_str(".\n");
     printer.out(&summary)?;
-    Ok(ExitCode::from(if failed > 0 {
+    Ok(ExitCode::from(if stopped {
+        exit::STOPPED
+    } else if failed > 0 {
         exit::ERROR
     } else {
         exit::OK
     }))
+}
+
+/// Applies one server (a server whose plan is an error, or that could not be reached,
+/// is reported and not touched).
+fn apply_one(plan: &ServerPlan, target: Option<&mut Target>, options: &ApplyOptions) -> Outcome {
+    // A refused firewall change or a plan over a limit: reachable, but not touched.
+    if let (Some(error), Some(_)) = (&plan.error, target.as_ref()) {
+        return Outcome::Failed {
+            reason: format!("not applied: {error}"),
+        };
+    }
+    let Some(target) = target else {
+        return Outcome::Unreachable {
+            reason: plan.error.clone().unwrap_or_else(|| "no connection".into()),
+        };
+    };
+    let options = ApplyOptions {
+        cli: target.cli.clone(),
+        ..options.clone()
+    };
+    apply_server(&mut target.host, plan, &options)
+}
+
+/// The waves: indexes into the plan's servers. Servers with nothing to change go in
+/// the last wave (they do nothing a canary would show).
+fn waves(args: &ApplyArgs, rollout: &Rollout, plan: &Plan) -> Result<Vec<Vec<usize>>, CliError> {
+    let sizes: Vec<WaveSize> = if args.waves.is_empty() {
+        rollout.waves.clone()
+    } else {
+        args.waves
+            .iter()
+            .map(|w| WaveSize(w.trim().to_owned()))
+            .collect()
+    };
+    for w in &sizes {
+        let ok = w.0 == "rest"
+            || w.0
+                .strip_suffix('%')
+                .unwrap_or(&w.0)
+                .parse::<u32>()
+                .is_ok_and(|n| n > 0);
+        if !ok {
+            return Err(
+                CliError::new(format!("--waves {}: not a wave size", w.0)).with_hint(
+                    "a count (1), a share of the servers (10%) or rest, e.g. --waves 1,10%,rest",
+                ),
+            );
+        }
+    }
+    let (changing, idle): (Vec<usize>, Vec<usize>) = (0..plan.servers.len())
+        .partition(|&i| plan.servers[i].has_changes() || plan.servers[i].error.is_some());
+    let total = changing.len();
+    let mut rest = changing.into_iter();
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for w in &sizes {
+        let wave: Vec<usize> = rest.by_ref().take(w.count(total)).collect();
+        if !wave.is_empty() {
+            waves.push(wave);
+        }
+    }
+    let mut last: Vec<usize> = rest.collect();
+    last.extend(idle);
+    if !last.is_empty() {
+        waves.push(last);
+    }
+    Ok(waves)
+}
+
+fn max_failures(args: &ApplyArgs, rollout: &Rollout, total: usize) -> Result<usize, CliError> {
+    let Some(text) = args
+        .max_failures
+        .clone()
+        .or_else(|| rollout.max_failures.as_ref().map(|m| m.0.clone()))
+    else {
+        return Ok(0);
+    };
+    let bad = || {
+        CliError::new(format!("--max-failures {text}: not a count"))
+            .with_hint("a count (2) or a share of the servers (10%)")
+    };
+    match text.strip_suffix('%') {
+        Some(p) => Ok(total * p.parse::<usize>().map_err(|_| bad())? / 100),
+        None => text.parse().map_err(|_| bad()),
+    }
 }
 
 fn describe(outcome: &Outcome) -> String {

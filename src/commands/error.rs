@@ -21,6 +21,8 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     /// `plan --detailed-exitcode`: something would change.
     pub const CHANGES: u8 = 2;
+    /// `apply` in waves: a wave failed, and the servers after it were not started.
+    pub const STOPPED: u8 = 3;
 }
 
 /// What a command returns: the exit status, or an error for `main` to print.

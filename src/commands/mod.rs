@@ -143,6 +143,44 @@ impl Loaded {
     }
 }
 
+/// The servers a list of `--server`/`--exclude` words names: a name, or `tag:T` for
+/// every server with tag T. Each word must name at least one server.
+pub fn select_servers(
+    fleet: &astbase::model::Fleet,
+    words: &[String],
+) -> Result<std::collections::BTreeSet<String>, CliError> {
+    let mut selected = std::collections::BTreeSet::new();
+    for word in words {
+        match word.strip_prefix("tag:") {
+            Some(tag) => {
+                let tagged: Vec<String> = fleet
+                    .servers
+                    .iter()
+                    .filter(|s| s.tags.iter().any(|t| t.as_str() == tag))
+                    .map(|s| s.name.to_string())
+                    .collect();
+                if tagged.is_empty() {
+                    let mut tags: Vec<&str> = fleet
+                        .servers
+                        .iter()
+                        .flat_map(|s| s.tags.iter().map(|t| t.as_str()))
+                        .collect();
+                    tags.sort_unstable();
+                    tags.dedup();
+                    return Err(CliError::new(format!("no server has tag `{tag}`"))
+                        .with_hint(format!("tags in the repository: {}", tags.join(", "))));
+                }
+                selected.extend(tagged);
+            }
+            None => {
+                check_server_names(fleet, [word])?;
+                selected.insert(word.clone());
+            }
+        }
+    }
+    Ok(selected)
+}
+
 /// Checks that every server named on the command line exists.
 pub fn check_server_names<'a>(
     fleet: &astbase::model::Fleet,

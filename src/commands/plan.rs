@@ -2,15 +2,13 @@
 
 use std::process::ExitCode;
 
-use astbase::plan::{Plan, plan_fleet, report};
+use astbase::plan::{Plan, PlanOptions, plan_fleet, report};
 use astbase::render::{SecretSource, render_fleet};
 use astbase::transport::{ConnectOptions, Target};
 
 use std::collections::BTreeMap;
 
-use super::{
-    CliError, CommandResult, Printer, Which, check_server_names, exit, load_from, load_valid,
-};
+use super::{CliError, CommandResult, Printer, Which, exit, load_from, load_valid, select_servers};
 use crate::cli::{PlanArgs, PlanFormat, ScopeArgs};
 
 /// A plan, the open connections to its servers (in plan order; `None` where a server
@@ -19,6 +17,8 @@ pub struct Prepared {
     pub plan: Plan,
     pub targets: Vec<Option<Target>>,
     pub uncommitted: Vec<String>,
+    /// The project's rollout settings (waves, failures, gate).
+    pub rollout: astbase::model::rollout::Rollout,
 }
 
 /// Validates, renders and plans the servers in scope.
@@ -26,13 +26,14 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
     let loaded = load_valid(&scope.repo, printer)?;
     let report = &loaded.report;
     let fleet = &report.fleet;
-    check_server_names(fleet, scope.servers.iter().chain(&scope.exclude))?;
+    let wanted = select_servers(fleet, &scope.servers)?;
+    let excluded = select_servers(fleet, &scope.exclude)?;
     let selected: Vec<String> = fleet
         .servers
         .iter()
         .map(|s| s.name.to_string())
-        .filter(|n| scope.servers.is_empty() || scope.servers.contains(n))
-        .filter(|n| !scope.exclude.contains(n))
+        .filter(|n| wanted.is_empty() || wanted.contains(n))
+        .filter(|n| !excluded.contains(n))
         .collect();
     if selected.is_empty() {
         return Err(CliError::new("no server selected").with_hint("check --server and --exclude"));
@@ -53,16 +54,29 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
         fleet,
         root,
         outputs,
-        &options.source_label,
-        scope.parallelism,
-        &connect,
-        scope.force,
+        &PlanOptions {
+            source: &options.source_label,
+            parallelism: scope.parallelism,
+            connect: &connect,
+            force_firewall: scope.force,
+            allow_large_change: scope.allow_large_change,
+        },
     );
     behaviour_since_applied(&mut plan, root, fleet);
+    // The fleet's own limit: how many servers one apply may change.
+    let max_servers = fleet.project.safety.max_servers.unwrap_or(0) as usize;
+    let changing = plan.servers.iter().filter(|s| s.has_changes()).count();
+    if max_servers > 0 && changing > max_servers && !scope.allow_large_change {
+        return Err(CliError::new(format!(
+            "this plan changes {changing} servers, over project.safety.max_servers {max_servers}"
+        ))
+        .with_hint("apply fewer at once (--server, tag:), or pass --allow-large-change if this is intended"));
+    }
     Ok(Prepared {
         plan,
         targets,
         uncommitted: loaded.uncommitted.clone(),
+        rollout: fleet.project.rollout.clone(),
     })
 }
 

@@ -15,6 +15,7 @@ pub mod moh;
 pub mod names;
 pub mod project;
 pub mod queue;
+pub mod rollout;
 pub mod route;
 pub mod secret;
 pub mod server;

@@ -48,6 +48,12 @@ pub struct Project {
     /// Firewall policy of every server that does not set its own.
     #[serde(default)]
     pub firewall: FirewallPolicy,
+    /// Blast-radius limits of one plan (servers may override them).
+    #[serde(default)]
+    pub safety: super::rollout::Safety,
+    /// How `apply` rolls a change out: waves, failures allowed, health gate.
+    #[serde(default)]
+    pub rollout: super::rollout::Rollout,
 }
 
 impl Project {

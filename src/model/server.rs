@@ -53,6 +53,9 @@ pub struct Server {
     /// Firewall policy of this server (overrides the project's `firewall` defaults).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub firewall: Option<FirewallPolicy>,
+    /// Blast-radius limits of this server (override the project's `safety`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safety: Option<super::rollout::Safety>,
 }
 
 impl Server {

@@ -2,6 +2,7 @@
 //! has, the include lines its base files lack, the reloads that would run, and drift
 //! (generated files edited on the host since the last apply).
 
+pub mod blast;
 pub mod diff;
 pub mod report;
 pub mod saved;
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::rollout::Limits;
 use crate::render::{ConfKind, ServerOutput};
 use crate::textdiff::hash;
 use crate::transport::{Host, TransportError};
@@ -98,6 +100,9 @@ pub struct ServerPlan {
     /// The source the host's state file says was applied last (a commit id, ...).
     #[serde(skip)]
     pub applied_source: Option<String>,
+    /// How many configuration objects the plan adds, changes and removes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blast: Option<blast::BlastRadius>,
     /// What the change does to calls, against the commit applied last (when the repo
     /// has it): the probed calls that end elsewhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,6 +351,7 @@ pub fn plan_server(
         restart,
         systemname: None,
         applied_source: state.map(|s| s.source),
+        blast: None,
         behaviour: None,
     })
 }
@@ -382,15 +388,32 @@ pub fn transport_restarts(before: &str, after: &str) -> Vec<String> {
 /// Plans every rendered server, `parallelism` hosts at a time. A server that cannot be
 /// reached gets an error in its plan; the others are planned all the same. The targets
 /// come back with the plans, so an apply reuses the connections.
+/// How a fleet is planned.
+pub struct PlanOptions<'a> {
+    /// The source rendered (a commit id, ...), recorded in the plan.
+    pub source: &'a str,
+    /// How many servers are read at once.
+    pub parallelism: usize,
+    pub connect: &'a crate::transport::ConnectOptions,
+    /// Plan a firewall change that would drop SSH from the operator.
+    pub force_firewall: bool,
+    /// Plan a change over the blast-radius limits.
+    pub allow_large_change: bool,
+}
+
 pub fn plan_fleet(
     fleet: &crate::model::Fleet,
     root: &std::path::Path,
     outputs: Vec<ServerOutput>,
-    source: &str,
-    parallelism: usize,
-    connect: &crate::transport::ConnectOptions,
-    force_firewall: bool,
+    options: &PlanOptions,
 ) -> (Plan, Vec<Option<crate::transport::Target>>) {
+    let (parallelism, connect, force_firewall, allow_large_change) = (
+        options.parallelism,
+        options.connect,
+        options.force_firewall,
+        options.allow_large_change,
+    );
+    let source = options.source;
     let results = crate::parallel::map_with(&outputs, parallelism, |output| {
         let server = fleet
             .server(&output.server)
@@ -404,6 +427,14 @@ pub fn plan_fleet(
         match plan_server(&mut target.host, &target.conf_dir, output).and_then(|mut plan| {
             plan.systemname = server.systemname.as_ref().map(ToString::to_string);
             plan_firewall(fleet, server, &mut target.host, &mut plan, force_firewall)?;
+            let radius = blast::measure(&plan.files);
+            let limits = Limits::of(server.safety.as_ref(), &fleet.project.safety);
+            if let Some(why) = radius.over(limits).filter(|_| !allow_large_change) {
+                plan.error = Some(format!(
+                    "{why}; pass --allow-large-change if this is intended"
+                ));
+            }
+            plan.blast = Some(radius);
             Ok(plan)
         }) {
             Ok(plan) => (plan, Some(target)),
@@ -472,6 +503,7 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         restart: Vec::new(),
         systemname: None,
         applied_source: None,
+        blast: None,
         behaviour: None,
     }
 }

@@ -45,8 +45,12 @@ pub fn colour_diff(diff: &str) -> String {
 fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
     out.push_str(&format!("== {} ({}: {})\n", s.server, s.host, s.conf_dir));
     if let Some(e) = &s.error {
-        out.push_str(&format!("  error: {e}\n\n"));
-        return;
+        out.push_str(&format!("  error: {e}\n"));
+        // A server planned but refused (over a limit) still shows what it would do.
+        if s.files.is_empty() {
+            out.push('\n');
+            return;
+        }
     }
     for f in s.files.iter().filter(|f| f.action != Action::Unchanged) {
         out.push_str(&format!(
@@ -74,6 +78,9 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
     }
     if !s.reloads.is_empty() {
         out.push_str(&format!("  reloads: {}\n", s.reloads.join(", ")));
+    }
+    if let Some(b) = s.blast.filter(|_| s.has_changes()) {
+        out.push_str(&format!("  {b}\n"));
     }
     for why in &s.restart {
         out.push_str(&format!(

@@ -8,9 +8,9 @@ use std::process::Output;
 use crate::needs::{self, require};
 use crate::support::text;
 
-struct Repo {
+pub(crate) struct Repo {
     _dir: tempfile::TempDir,
-    root: PathBuf,
+    pub root: PathBuf,
 }
 
 const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
@@ -21,7 +21,7 @@ fn server_yaml(name: &str) -> String {
     )
 }
 
-fn repo(extensions: &str) -> Repo {
+pub(crate) fn repo(extensions: &str) -> Repo {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
@@ -60,17 +60,17 @@ impl Repo {
             .stderr(std::process::Stdio::piped());
         command
     }
-    fn astbase(&self, args: &[&str]) -> Output {
+    pub(crate) fn astbase(&self, args: &[&str]) -> Output {
         self.command(args).output().unwrap()
     }
     fn conf(&self, server: &str, file: &str) -> PathBuf {
         self.root
             .join(format!("hosts/{server}/etc/asterisk/{file}"))
     }
-    fn read(&self, server: &str, file: &str) -> String {
+    pub(crate) fn read(&self, server: &str, file: &str) -> String {
         std::fs::read_to_string(self.conf(server, file)).unwrap_or_default()
     }
-    fn standin(&self, server: &str, flag: &str) -> PathBuf {
+    pub(crate) fn standin(&self, server: &str, flag: &str) -> PathBuf {
         let dir = self.root.join(format!("hosts/{server}/.standin"));
         std::fs::create_dir_all(&dir).unwrap();
         dir.join(flag)
@@ -78,7 +78,7 @@ impl Repo {
     fn commands(&self, server: &str) -> String {
         std::fs::read_to_string(self.standin(server, "commands.log")).unwrap_or_default()
     }
-    fn set_extensions(&self, text: &str) {
+    pub(crate) fn set_extensions(&self, text: &str) {
         std::fs::write(self.root.join("extensions.yaml"), text).unwrap();
     }
 }

@@ -16,6 +16,7 @@ mod on_asterisk;
 mod quiet;
 mod render;
 mod robustness;
+mod rollout;
 mod schema;
 mod sip_on_asterisk;
 mod ssh;
