@@ -7,10 +7,14 @@
 //! backups and reload again; check what only a restart takes (transports; `restart`)
 //! and the systemname; record the state; unlock.
 
+mod fresh;
+pub mod health;
 mod reload;
 mod restart;
 pub mod verify;
 
+use fresh::{FileContent, Freshness, check_fresh};
+pub use health::GateSettings;
 pub use reload::reload;
 use restart::{RESTART_COMMAND, Restart, restart_step, systemname_warning};
 
@@ -18,8 +22,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
-use crate::plan::{Action, IncludePlan, STATE_DIR, ServerPlan, State, has_include};
-use crate::textdiff::hash;
+use crate::plan::{Action, STATE_DIR, ServerPlan, State};
 use crate::transport::StagedWrite;
 use crate::transport::{Host, TransportError};
 
@@ -39,6 +42,8 @@ pub struct ApplyOptions {
     pub owner: String,
     /// Restart Asterisk (gracefully) when the configuration needs it.
     pub restart: bool,
+    /// Check phones and trunks after the reload; roll back when they did not come back.
+    pub gate: Option<GateSettings>,
 }
 
 impl ApplyOptions {
@@ -61,6 +66,8 @@ pub enum Outcome {
         /// What Asterisk runs with that the repo asks otherwise and astbase does not set
         /// (the systemname of asterisk.conf), with how to fix it.
         warnings: Vec<String>,
+        /// The health gate's result in one line, when it ran.
+        health: Option<String>,
     },
     Unchanged,
     RolledBack {
@@ -186,11 +193,13 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
                     reloads: vec![RESTART_COMMAND.to_owned()],
                     firewall,
                     warnings: systemname_warning(host, plan, options),
+                    health: None,
                 },
                 Restart::None if firewall => Outcome::Applied {
                     reloads: Vec::new(),
                     firewall,
                     warnings: Vec::new(),
+                    health: None,
                 },
                 Restart::None => Outcome::Unchanged,
             },
@@ -199,6 +208,19 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             },
         };
     }
+    // The gate's first reading, while nothing has changed.
+    let gate = options.gate.filter(|_| !plan.reloads.is_empty());
+    let before = match gate
+        .map(|_| health::read(host, plan, options, health::Side::Before))
+        .transpose()
+    {
+        Ok(before) => before,
+        Err(e) => {
+            return Outcome::Failed {
+                reason: format!("nothing changed: the health gate cannot read Asterisk: {e}"),
+            };
+        }
+    };
     // 2. Stage everything; nothing the host uses has changed yet.
     let staged = match stage(host, plan, &paths, bases) {
         Ok(staged) => staged,
@@ -226,6 +248,25 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     {
         Ok(()) => plan.reloads.clone(),
         Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
+    };
+    // The gate: phones and trunks back once the reload has settled, else the old files.
+    let health = match (gate, &before) {
+        (Some(settings), Some(before)) => {
+            match health::settle_and_read(host, plan, options, &settings) {
+                Ok(after) => match before.regressed(&after, &settings) {
+                    Some(why) => {
+                        let reason = format!("health gate: {why}");
+                        return rollback(host, plan, &paths, &staged, options, reason);
+                    }
+                    None => Some(before.summary(&after)),
+                },
+                Err(e) => {
+                    let reason = format!("health gate: cannot read Asterisk: {e}");
+                    return rollback(host, plan, &paths, &staged, options, reason);
+                }
+            }
+        }
+        _ => None,
     };
     prune_backups(host, &paths);
     // 5. The firewall, once the configuration is in: sets swapped atomically, the chain
@@ -259,12 +300,14 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
                         reloads,
                         firewall,
                         warnings,
+                        health,
                     }
                 }
                 Restart::None => Outcome::Applied {
                     reloads,
                     firewall,
                     warnings,
+                    health,
                 },
             }
         }
@@ -303,89 +346,6 @@ fn apply_firewall(host: &mut Host, plan: &ServerPlan) -> Result<bool, ApplyError
         return Err(ApplyError::Firewall(out.stderr_text()));
     }
     Ok(true)
-}
-
-/// A file's bytes on the host, `None` when it does not exist.
-type FileContent = Option<Vec<u8>>;
-
-/// What the host looks like once we hold its lock.
-#[derive(Debug, PartialEq, Eq)]
-enum Freshness {
-    /// As it was when the plan was made.
-    AsPlanned,
-    /// Already what the plan would make it: another apply of the same render got the
-    /// lock first (two pipelines, or two people, applying the same commit).
-    AlreadyApplied,
-}
-
-/// Also returns the base files' current contents (stage appends to them).
-fn check_fresh(
-    host: &mut Host,
-    plan: &ServerPlan,
-    paths: &Paths,
-) -> Result<(Freshness, Vec<FileContent>), ApplyError> {
-    let mut names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
-    names.extend(plan.includes.iter().map(|i| i.base.clone()));
-    let mut wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
-    wanted.push(paths.file(&format!("{STATE_DIR}/state.json")));
-    let mut current = host.read_files(&wanted)?;
-    let state = current
-        .pop()
-        .flatten()
-        .and_then(|bytes| State::parse(&bytes).ok());
-    let (files_now, bases_now) = current.split_at(plan.files.len());
-    // The first file that is no longer what the plan saw, if any.
-    let changed = names
-        .iter()
-        .zip(
-            plan.files
-                .iter()
-                .map(|f| &f.before)
-                .chain(plan.includes.iter().map(|i| &i.before)),
-        )
-        .zip(&current)
-        .find(|((_, before), now)| now.as_deref().map(hash) != **before)
-        .map(|((name, _), _)| name.as_str());
-    let Some(changed) = changed else {
-        return Ok((Freshness::AsPlanned, bases_now.to_vec()));
-    };
-    let already_applied = plan
-        .files
-        .iter()
-        .zip(files_now)
-        .all(|(f, now)| now.as_deref().map(hash) == f.after)
-        && plan.includes.iter().zip(bases_now).all(|(i, now)| {
-            now.as_deref()
-                .is_some_and(|b| has_include(&String::from_utf8_lossy(b), &include_target(i)))
-        });
-    // Only if that apply also finished (reloaded, verified, recorded): files switched
-    // by an apply that was then cut off still need their reload.
-    let recorded = state.is_some_and(|state| {
-        plan.files
-            .iter()
-            .all(|f| f.after.is_none() || state.files.get(&f.name) == f.after.as_ref())
-    });
-    if already_applied && recorded {
-        return Ok((Freshness::AlreadyApplied, bases_now.to_vec()));
-    }
-    if already_applied {
-        return Ok((Freshness::AsPlanned, bases_now.to_vec()));
-    }
-    Err(ApplyError::Stale(format!(
-        "{changed} on {} changed since the plan was made; plan again",
-        plan.host
-    )))
-}
-
-/// The file an include line names (`#tryinclude pjsip_odoo.conf` → `pjsip_odoo.conf`).
-fn include_target(include: &IncludePlan) -> String {
-    include
-        .line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_owned()
 }
 
 /// What was staged: files written under temporary names, and base files' new contents.

@@ -4,8 +4,8 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use astbase::apply::{ApplyOptions, Outcome, apply_server};
-use astbase::model::rollout::{Rollout, WaveSize};
+use astbase::apply::{ApplyOptions, GateSettings, Outcome, apply_server};
+use astbase::model::rollout::{DEFAULT_MAX_PHONE_DROP_PERCENT, DEFAULT_SETTLE, Rollout, WaveSize};
 use astbase::plan::{Plan, SavedPlan, ServerPlan, report};
 use astbase::transport::Target;
 
@@ -75,6 +75,13 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
         source: plan.source.clone(),
         owner: owner(),
         restart: args.restart,
+        gate: (args.gate || rollout.gate.enabled).then(|| GateSettings {
+            settle: Duration::from_secs(u64::from(rollout.gate.settle.unwrap_or(DEFAULT_SETTLE))),
+            max_phone_drop_percent: rollout
+                .gate
+                .max_phone_drop_percent
+                .unwrap_or(DEFAULT_MAX_PHONE_DROP_PERCENT),
+        }),
     };
     let waves = waves(args, rollout, &plan)?;
     let max_failures = max_failures(args, rollout, plan.servers.len())?;
@@ -236,6 +243,7 @@ fn describe(outcome: &Outcome) -> String {
             reloads,
             firewall,
             warnings,
+            health,
         } => {
             let mut parts = reloads.clone();
             if *firewall {
@@ -246,6 +254,9 @@ fn describe(outcome: &Outcome) -> String {
             } else {
                 format!("applied ({})", parts.join(", "))
             };
+            if let Some(h) = health {
+                text.push_str(&format!("; health: {h}"));
+            }
             for w in warnings {
                 text.push_str(&format!("; warning: {w}"));
             }

@@ -211,3 +211,72 @@ fn apply_says_how_to_set_a_systemname_asterisk_does_not_run_with() {
     assert!(!text.contains("warning:"), "{text}");
     ast.stop();
 }
+
+#[test]
+fn the_health_gate_rolls_back_a_change_that_loses_registered_phones() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let ast = Asterisk::start(&asterisk::stock(), &[], &[]);
+    let udp = "{name: transport-udp, protocol: udp, bind: \"127.0.0.1:5060\"}";
+    let dir = repo_for(&ast, udp);
+    let fleet = dir.path().join("fleet.yaml");
+    let with_102 = std::fs::read_to_string(&fleet).unwrap()
+        + "  - {number: \"102\", server: pbx, name: Boris, secret: Secret-102-x}\n";
+    std::fs::write(&fleet, &with_102).unwrap();
+    std::fs::write(
+        dir.path().join("astbase.yaml"),
+        "project:\n  rollout: {gate: {settle: 1}}\n",
+    )
+    .unwrap();
+    let repo = dir.path().to_str().unwrap();
+    let first = astbase(&["apply", "--repo", repo, "--auto-approve"]);
+    assert!(first.status.success(), "{}", crate::support::text(&first));
+    for (user, password) in [("101", "Secret-101-x"), ("102", "Secret-102-x")] {
+        let out = crate::sip_on_asterisk::register(&ast, user, password, "127.0.0.1");
+        assert_eq!(out.status.code(), Some(0), "{}", crate::support::text(&out));
+    }
+    let contacts = ast.cli("pjsip show contacts");
+    assert!(
+        contacts.contains("Contact:  102/sip:102@127.0.0.1"),
+        "{contacts}"
+    );
+
+    // Removing 102 takes its registered phone away: the gate rolls the server back.
+    std::fs::write(
+        &fleet,
+        with_102.replace(
+            "  - {number: \"102\", server: pbx, name: Boris, secret: Secret-102-x}\n",
+            "",
+        ),
+    )
+    .unwrap();
+    let out = astbase(&["apply", "--repo", repo, "--auto-approve", "--gate"]);
+    let text = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("pbx: rolled back: health gate: registered phones 2 -> 1 (more than 10% dropped; gone: 102)"),
+        "{text}"
+    );
+    assert!(ast.cli("pjsip show endpoints").contains("Endpoint:  102"));
+    let contacts = ast.cli("pjsip show contacts");
+    assert!(
+        contacts.contains("Contact:  102/sip:102@127.0.0.1"),
+        "the phone is back: {contacts}"
+    );
+    ast.assert_clean("after the rollback");
+
+    // A change that keeps every phone passes, and says what it saw.
+    std::fs::write(&fleet, with_102.replace("name: Boris", "name: Boris B")).unwrap();
+    let out = astbase(&["apply", "--repo", repo, "--auto-approve", "--gate"]);
+    let text = crate::support::text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("; health: phones 2 -> 2, trunks 0/0 registered, 0 channel(s) up"),
+        "{text}"
+    );
+    ast.stop();
+}

@@ -35,7 +35,7 @@ fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn register(ast: &Asterisk, user: &str, password: &str, from: &str) -> Output {
+pub(crate) fn register(ast: &Asterisk, user: &str, password: &str, from: &str) -> Output {
     sipp(
         ast,
         from,

@@ -1,0 +1,90 @@
+//! Before anything is written: the host must still be as the plan saw it (or already
+//! as the plan would make it, when another apply of the same render got there first).
+
+use super::{ApplyError, Paths};
+use crate::plan::{IncludePlan, STATE_DIR, ServerPlan, State, has_include};
+use crate::textdiff::hash;
+use crate::transport::Host;
+
+/// A file's bytes on the host, `None` when it does not exist.
+pub(super) type FileContent = Option<Vec<u8>>;
+
+/// What the host looks like once we hold its lock.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Freshness {
+    /// As it was when the plan was made.
+    AsPlanned,
+    /// Already what the plan would make it: another apply of the same render got the
+    /// lock first (two pipelines, or two people, applying the same commit).
+    AlreadyApplied,
+}
+
+/// Also returns the base files' current contents (stage appends to them).
+pub(super) fn check_fresh(
+    host: &mut Host,
+    plan: &ServerPlan,
+    paths: &Paths,
+) -> Result<(Freshness, Vec<FileContent>), ApplyError> {
+    let mut names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
+    names.extend(plan.includes.iter().map(|i| i.base.clone()));
+    let mut wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
+    wanted.push(paths.file(&format!("{STATE_DIR}/state.json")));
+    let mut current = host.read_files(&wanted)?;
+    let state = current
+        .pop()
+        .flatten()
+        .and_then(|bytes| State::parse(&bytes).ok());
+    let (files_now, bases_now) = current.split_at(plan.files.len());
+    // The first file that is no longer what the plan saw, if any.
+    let changed = names
+        .iter()
+        .zip(
+            plan.files
+                .iter()
+                .map(|f| &f.before)
+                .chain(plan.includes.iter().map(|i| &i.before)),
+        )
+        .zip(&current)
+        .find(|((_, before), now)| now.as_deref().map(hash) != **before)
+        .map(|((name, _), _)| name.as_str());
+    let Some(changed) = changed else {
+        return Ok((Freshness::AsPlanned, bases_now.to_vec()));
+    };
+    let already_applied = plan
+        .files
+        .iter()
+        .zip(files_now)
+        .all(|(f, now)| now.as_deref().map(hash) == f.after)
+        && plan.includes.iter().zip(bases_now).all(|(i, now)| {
+            now.as_deref()
+                .is_some_and(|b| has_include(&String::from_utf8_lossy(b), &include_target(i)))
+        });
+    // Only if that apply also finished (reloaded, verified, recorded): files switched
+    // by an apply that was then cut off still need their reload.
+    let recorded = state.is_some_and(|state| {
+        plan.files
+            .iter()
+            .all(|f| f.after.is_none() || state.files.get(&f.name) == f.after.as_ref())
+    });
+    if already_applied && recorded {
+        return Ok((Freshness::AlreadyApplied, bases_now.to_vec()));
+    }
+    if already_applied {
+        return Ok((Freshness::AsPlanned, bases_now.to_vec()));
+    }
+    Err(ApplyError::Stale(format!(
+        "{changed} on {} changed since the plan was made; plan again",
+        plan.host
+    )))
+}
+
+/// The file an include line names (`#tryinclude pjsip_odoo.conf` → `pjsip_odoo.conf`).
+fn include_target(include: &IncludePlan) -> String {
+    include
+        .line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_owned()
+}
