@@ -18,6 +18,8 @@ pub struct GateSettings {
     pub settle: Duration,
     /// The largest drop (percent) of registered phones accepted.
     pub max_phone_drop_percent: u32,
+    /// With more channels up than this, the test call is skipped.
+    pub max_channels_for_test_call: usize,
 }
 
 /// One reading of a server's health.
@@ -200,15 +202,82 @@ impl Health {
     }
 }
 
-/// The settle wait, then the second reading.
-pub fn settle_and_read(
+/// The gate after a reload: the settle wait, the second reading compared with the
+/// first, and the server's test call. The result line, or why to roll back.
+pub fn check(
     host: &mut Host,
     plan: &ServerPlan,
     options: &ApplyOptions,
     settings: &GateSettings,
-) -> Result<Health, ApplyError> {
+    before: &Health,
+) -> Result<String, String> {
     std::thread::sleep(settings.settle);
-    read(host, plan, options, Side::After)
+    let after = read(host, plan, options, Side::After)
+        .map_err(|e| format!("health gate: cannot read Asterisk: {e}"))?;
+    if let Some(why) = before.regressed(&after, settings) {
+        return Err(format!("health gate: {why}"));
+    }
+    let mut line = before.summary(&after);
+    if let Some(entry) = &plan.test_call {
+        if after.channels > settings.max_channels_for_test_call {
+            line.push_str(&format!(
+                ", test call skipped ({} channels up)",
+                after.channels
+            ));
+        } else {
+            let took = test_call(host, options, entry)
+                .map_err(|why| format!("health gate: test call to {entry}: {why}"))?;
+            line.push_str(&format!(", test call ok in {:.1} s", took.as_secs_f64()));
+        }
+    }
+    Ok(line)
+}
+
+/// How long a test call may take to be answered.
+const TEST_CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Places a Local channel call to `entry` (`exten@context`) through the CLI. Its other
+/// half, once answered, stores a mark in AstDB: the mark appearing is the answer (the
+/// CLI's originate does not wait for one). Returns how long the answer took.
+fn test_call(host: &mut Host, options: &ApplyOptions, entry: &str) -> Result<Duration, String> {
+    let started = std::time::Instant::now();
+    let key = format!(
+        "testcall-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    );
+    let originate = format!("channel originate Local/{entry} application Set DB(astbase/{key})=1");
+    let out = host
+        .command(&options.cli_command(&originate))
+        .map_err(|e| e.to_string())?;
+    if out.status != 0 {
+        return Err(format!(
+            "`{originate}` failed: {}",
+            out.stdout_text().trim()
+        ));
+    }
+    let get = options.cli_command(&format!("database get astbase {key}"));
+    let answered = loop {
+        let out = host.command(&get).map_err(|e| e.to_string())?;
+        if out.stdout_text().contains("Value: 1") {
+            break true;
+        }
+        if started.elapsed() > TEST_CALL_TIMEOUT {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = host.command(&options.cli_command(&format!("database del astbase {key}")));
+    if answered {
+        Ok(started.elapsed())
+    } else {
+        Err(format!(
+            "not answered within {} s",
+            TEST_CALL_TIMEOUT.as_secs()
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +332,7 @@ Objects found: 2
         let settings = GateSettings {
             settle: Duration::ZERO,
             max_phone_drop_percent: 10,
+            max_channels_for_test_call: 20,
         };
         let before = Health {
             phones: set(&["101", "102"]),

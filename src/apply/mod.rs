@@ -249,21 +249,13 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         Ok(()) => plan.reloads.clone(),
         Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
     };
-    // The gate: phones and trunks back once the reload has settled, else the old files.
+    // The gate: phones and trunks back once the reload has settled, and the test call
+    // answered; else the old files.
     let health = match (gate, &before) {
         (Some(settings), Some(before)) => {
-            match health::settle_and_read(host, plan, options, &settings) {
-                Ok(after) => match before.regressed(&after, &settings) {
-                    Some(why) => {
-                        let reason = format!("health gate: {why}");
-                        return rollback(host, plan, &paths, &staged, options, reason);
-                    }
-                    None => Some(before.summary(&after)),
-                },
-                Err(e) => {
-                    let reason = format!("health gate: cannot read Asterisk: {e}");
-                    return rollback(host, plan, &paths, &staged, options, reason);
-                }
+            match health::check(host, plan, options, &settings, before) {
+                Ok(line) => Some(line),
+                Err(reason) => return rollback(host, plan, &paths, &staged, options, reason),
             }
         }
         _ => None,

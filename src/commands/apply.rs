@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use astbase::apply::{ApplyOptions, GateSettings, Outcome, apply_server};
-use astbase::model::rollout::{DEFAULT_MAX_PHONE_DROP_PERCENT, DEFAULT_SETTLE, Rollout, WaveSize};
+use astbase::model::rollout::{
+    DEFAULT_MAX_CHANNELS_FOR_TEST_CALL, DEFAULT_MAX_PHONE_DROP_PERCENT, DEFAULT_SETTLE, Rollout,
+    WaveSize,
+};
 use astbase::plan::{Plan, SavedPlan, ServerPlan, report};
 use astbase::transport::Target;
 
@@ -81,6 +84,11 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
                 .gate
                 .max_phone_drop_percent
                 .unwrap_or(DEFAULT_MAX_PHONE_DROP_PERCENT),
+            max_channels_for_test_call: rollout
+                .gate
+                .max_channels_for_test_call
+                .unwrap_or(DEFAULT_MAX_CHANNELS_FOR_TEST_CALL)
+                as usize,
         }),
     };
     let waves = waves(args, rollout, &plan)?;

@@ -104,7 +104,12 @@ pub struct Gate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100))]
     pub max_phone_drop_percent: Option<u32>,
+    /// Skip a server's test call when more channels than this are up (default 20): a
+    /// busy PBX is not disturbed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_channels_for_test_call: Option<u32>,
 }
 
 pub const DEFAULT_SETTLE: u32 = 10;
 pub const DEFAULT_MAX_PHONE_DROP_PERCENT: u32 = 10;
+pub const DEFAULT_MAX_CHANNELS_FOR_TEST_CALL: u32 = 20;

@@ -56,6 +56,10 @@ pub struct Server {
     /// Blast-radius limits of this server (override the project's `safety`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<super::rollout::Safety>,
+    /// A destination the health gate calls after each reload (a Local channel answered
+    /// there is success), e.g. `{dialplan: echo-test}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_call: Option<super::Target>,
 }
 
 impl Server {

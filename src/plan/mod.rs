@@ -100,6 +100,9 @@ pub struct ServerPlan {
     /// The source the host's state file says was applied last (a commit id, ...).
     #[serde(skip)]
     pub applied_source: Option<String>,
+    /// Where the health gate's test call goes (`exten@context`), when the server has one.
+    #[serde(skip)]
+    pub test_call: Option<String>,
     /// How many configuration objects the plan adds, changes and removes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blast: Option<blast::BlastRadius>,
@@ -351,6 +354,7 @@ pub fn plan_server(
         restart,
         systemname: None,
         applied_source: state.map(|s| s.source),
+        test_call: None,
         blast: None,
         behaviour: None,
     })
@@ -426,6 +430,10 @@ pub fn plan_fleet(
         };
         match plan_server(&mut target.host, &target.conf_dir, output).and_then(|mut plan| {
             plan.systemname = server.systemname.as_ref().map(ToString::to_string);
+            plan.test_call = server
+                .test_call
+                .as_ref()
+                .and_then(|t| crate::render::dialplan_entry(fleet, server.name.as_str(), t));
             plan_firewall(fleet, server, &mut target.host, &mut plan, force_firewall)?;
             let radius = blast::measure(&plan.files);
             let limits = Limits::of(server.safety.as_ref(), &fleet.project.safety);
@@ -503,6 +511,7 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         restart: Vec::new(),
         systemname: None,
         applied_source: None,
+        test_call: None,
         blast: None,
         behaviour: None,
     }

@@ -21,7 +21,7 @@ pub use escape::EscapeError;
 pub use kind::ConfKind;
 pub use secrets::{SecretError, SecretSource};
 pub use templates::{TemplateOverrides, environment};
-pub use view::ServerView;
+pub use view::{ServerView, dialplan_entry};
 
 /// Asterisk skips config lines of 8192 bytes or more; we stop well before.
 pub const MAX_LINE_BYTES: usize = 8000;

@@ -222,10 +222,13 @@ fn the_health_gate_rolls_back_a_change_that_loses_registered_phones() {
     );
     let ast = Asterisk::start(&asterisk::stock(), &[], &[]);
     let udp = "{name: transport-udp, protocol: udp, bind: \"127.0.0.1:5060\"}";
-    let dir = repo_for(&ast, udp);
+    // The gate's test call goes to an echo-like dialplan that answers.
+    let dir = repo_with(&ast, udp, "    test_call: {dialplan: answers}\n");
     let fleet = dir.path().join("fleet.yaml");
     let with_102 = std::fs::read_to_string(&fleet).unwrap()
-        + "  - {number: \"102\", server: pbx, name: Boris, secret: Secret-102-x}\n";
+        + "  - {number: \"102\", server: pbx, name: Boris, secret: Secret-102-x}\n\
+           dialplans:\n  - {name: answers, server: pbx, lines: [{exten: \"600\", app: Answer}, {app: Wait, args: [\"1\"]}]}\n  \
+           - {name: silent, server: pbx, lines: [{exten: \"601\", app: Wait, args: [\"20\"]}]}\n";
     std::fs::write(&fleet, &with_102).unwrap();
     std::fs::write(
         dir.path().join("astbase.yaml"),
@@ -275,7 +278,26 @@ fn the_health_gate_rolls_back_a_change_that_loses_registered_phones() {
     let text = crate::support::text(&out);
     assert!(out.status.success(), "{text}");
     assert!(
-        text.contains("; health: phones 2 -> 2, trunks 0/0 registered, 0 channel(s) up"),
+        text.contains(
+            "; health: phones 2 -> 2, trunks 0/0 registered, 0 channel(s) up, test call ok in "
+        ),
+        "{text}"
+    );
+
+    // A test call nobody answers fails the gate too.
+    let silent = std::fs::read_to_string(&fleet)
+        .unwrap()
+        .replace(
+            "test_call: {dialplan: answers}",
+            "test_call: {dialplan: silent}",
+        )
+        .replace("name: Boris B", "name: Boris C");
+    std::fs::write(&fleet, silent).unwrap();
+    let out = astbase(&["apply", "--repo", repo, "--auto-approve", "--gate"]);
+    let text = crate::support::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("pbx: rolled back: health gate: test call to 601@odoo-custom-silent: not answered within 10 s"),
         "{text}"
     );
     ast.stop();

@@ -400,3 +400,78 @@ fn keys_held_by_ssh_agent_are_used() {
         text(&with_agent)
     );
 }
+
+#[test]
+fn a_rollout_over_ssh_stops_after_its_failing_canary_and_the_next_wave_is_not_touched() {
+    use std::os::unix::fs::PermissionsExt;
+    require!(needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN);
+    let sshd = Sshd::start(None);
+    std::fs::write(
+        sshd.path("known_hosts"),
+        sshd.known_hosts_line("host_key.pub"),
+    )
+    .unwrap();
+    // Three PBXs behind one sshd, each its own conf dir and Asterisk stand-in.
+    let root = sshd.path("repo");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("astbase.yaml"), "").unwrap();
+    let mut fleet = String::from("servers:\n");
+    let mut extensions = String::from("extensions:\n");
+    for name in ["canary", "second", "third"] {
+        let host = sshd.path(name);
+        std::fs::create_dir_all(host.join("etc/asterisk")).unwrap();
+        std::fs::write(host.join("asterisk"), STANDIN).unwrap();
+        std::fs::set_permissions(
+            host.join("asterisk"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        fleet.push_str(&format!(
+            "  - name: {name}\n    host: 127.0.0.1\n    tags: [moscow]\n    ssh: {{port: {}, user: root, identity_file: {}}}\n    \
+             asterisk: {{conf_dir: {}, binary: {}}}\n",
+            sshd.port,
+            sshd.path("client_key").display(),
+            host.join("etc/asterisk").display(),
+            host.join("asterisk").display(),
+        ));
+        extensions.push_str(&format!(
+            "  - {{number: \"101\", server: {name}, name: Anna, secret: {{env: PW}}}}\n"
+        ));
+    }
+    std::fs::write(root.join("fleet.yaml"), format!("{fleet}{extensions}")).unwrap();
+    let first = sshd.astbase(&["apply", "--auto-approve", "--server", "tag:moscow"]);
+    assert!(first.status.success(), "{}", text(&first));
+
+    std::fs::write(
+        root.join("fleet.yaml"),
+        format!("{fleet}{}", extensions.replace("Anna", "Anna P")),
+    )
+    .unwrap();
+    let untouched = |name: &str| {
+        std::fs::read_to_string(sshd.path(name).join("etc/asterisk/extensions_odoo.conf")).unwrap()
+    };
+    let (second, third) = (untouched("second"), untouched("third"));
+    std::fs::create_dir_all(sshd.path("canary/.standin")).unwrap();
+    std::fs::write(sshd.path("canary/.standin/fail-pbx_config"), "").unwrap();
+    let apply = sshd.astbase(&["apply", "--auto-approve", "--waves", "1,rest"]);
+    let out = text(&apply);
+    assert_eq!(apply.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("canary: rolled back: `module reload pbx_config.so` failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("second: not started (the rollout stopped)\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("third: not started (the rollout stopped)\n"),
+        "{out}"
+    );
+    assert_eq!(untouched("second"), second);
+    assert_eq!(untouched("third"), third);
+    // The next run, with the canary healthy, rolls the change out everywhere.
+    let apply = sshd.astbase(&["apply", "--auto-approve", "--waves", "1,rest"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert!(untouched("third").contains("Anna P"));
+}

@@ -254,3 +254,31 @@ fn short_hash(text: &str) -> String {
     }
     format!("{h:08x}")
 }
+
+/// Where a call to `target` starts in the rendered dialplan of `server`, as
+/// `exten@context` (what a Local channel dials): the same place `Ctx::target` sends a
+/// call to. `None` for `hangup`, and for an entity the server does not have.
+pub fn dialplan_entry(fleet: &Fleet, server: &str, target: &Target) -> Option<String> {
+    let p = fleet.project.suffix();
+    Some(match target {
+        Target::Hangup => return None,
+        Target::Extension(n) => format!("{n}@{p}-internal"),
+        Target::Voicemail(n) => format!("{n}@{p}-voicemail"),
+        Target::External(n) => format!("{}@{p}-outbound", n.0),
+        Target::Menu(m) => format!("s@{p}-menu-{m}"),
+        Target::Queue(q) => {
+            let queue = fleet
+                .queues
+                .iter()
+                .find(|x| x.server.as_str() == server && x.name == *q)?;
+            format!("{}@{p}-queue-{q}", queues::queue_exten(queue))
+        }
+        Target::Dialplan(d) => {
+            let dialplan = fleet
+                .dialplans
+                .iter()
+                .find(|x| x.server.as_str() == server && x.name == *d)?;
+            format!("{}@{p}-custom-{d}", dialplan.entry()?)
+        }
+    })
+}

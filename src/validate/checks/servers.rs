@@ -90,6 +90,9 @@ impl<'a> Checker<'a> {
             HashMap::new();
         for s in &fleet.servers {
             let o = &s.origin;
+            if let Some(t) = &s.test_call {
+                self.target(&o.field("test_call"), s.name.as_str(), t);
+            }
             let conf_dir = s.conf_dir(&fleet.project).to_owned();
             if let Some(dir) = &s.asterisk.conf_dir
                 && !s.is_local()
