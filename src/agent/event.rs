@@ -38,6 +38,10 @@ pub enum Event {
     BackfillSourceMissing(PathBuf),
     /// A commit failed; the batch is kept and written again after `delay`.
     WriteFailed { delay: Duration, error: StoreError },
+    /// The live-channel listing after connecting did not complete in time or grew too
+    /// large: it is dropped (its held messages freed) and channels are followed from
+    /// events alone until the next connection lists them again.
+    ListingAbandoned { held: usize, waited: Duration },
 }
 
 impl std::fmt::Display for Event {
@@ -87,6 +91,12 @@ impl std::fmt::Display for Event {
             Event::WriteFailed { delay, error } => {
                 write!(f, "database write failed, retrying in {delay:?}: {error}")
             }
+            Event::ListingAbandoned { held, waited } => write!(
+                f,
+                "warning: Asterisk did not finish listing the channels up ({held} messages \
+                 held, {:.1} s): listing dropped; live calls are followed from events",
+                waited.as_secs_f64()
+            ),
         }
     }
 }

@@ -216,6 +216,7 @@ async fn session(
         .map_err(lost)?;
     let mut listing: Option<Vec<Message>> = Some(Vec::new());
     let mut during_listing: Vec<Message> = Vec::new();
+    let listing_started = Instant::now();
     if let Some(csv) = &config.cdr_csv {
         if !csv.exists() {
             // Without it, the calls made while the agent is down are lost for good.
@@ -232,6 +233,9 @@ async fn session(
         let message = tokio::select! {
             m = conn.next_message() => m.map_err(lost)?,
             _ = ping.tick() => {
+                if listing.is_some() && listing_started.elapsed() > LISTING_TIMEOUT {
+                    abandon_listing(&mut listing, &mut during_listing, listing_started, log);
+                }
                 // Dead means silent: no Pong and nothing else since the ping. A busy
                 // connection whose Pong is still queued behind a burst of events is
                 // alive, and gets a fresh ping.
@@ -270,12 +274,14 @@ async fn session(
                 }
             }
             "CoreShowChannelsComplete" if message.action_id() == Some(list_id.as_str()) => {
-                let items = listing.take().unwrap_or_default();
-                ops.push(state.channels.reset(&items));
-                // Channel events that came while Asterisk was listing are replayed on
-                // top of the listing: a call hung up meanwhile must not come back.
-                for m in during_listing.drain(..) {
-                    ops.extend(channel_ops(&mut state.channels, &m));
+                // A listing given up on stays given up: its end must not empty the table.
+                if let Some(items) = listing.take() {
+                    ops.push(state.channels.reset(&items));
+                    // Channel events that came while Asterisk was listing are replayed
+                    // on top of the listing: a call hung up meanwhile must not come back.
+                    for m in during_listing.drain(..) {
+                        ops.extend(channel_ops(&mut state.channels, &m));
+                    }
                 }
             }
             "Shutdown" => log.emit(Event::AsteriskShutdown {
@@ -302,12 +308,41 @@ async fn session(
                 ops.extend(channel_ops(&mut state.channels, &message));
             }
         }
+        // What a pending listing holds is bounded: a server that never completes it
+        // (or lists forever) must not grow the agent.
+        let held = listing.as_ref().map_or(0, Vec::len) + during_listing.len();
+        if listing.is_some()
+            && (held > MAX_HELD_FOR_LISTING || listing_started.elapsed() > LISTING_TIMEOUT)
+        {
+            abandon_listing(&mut listing, &mut during_listing, listing_started, log);
+        }
         for op in ops {
             if !sender.send(Job::Op(op)).await {
                 return Err(SessionEnd::WriterDied);
             }
         }
     }
+}
+
+/// Most messages held for a pending `CoreShowChannels` listing (its items and the
+/// channel events that arrive meanwhile), and how long it may take.
+const MAX_HELD_FOR_LISTING: usize = 20_000;
+const LISTING_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Drops a listing that did not complete: what it held is freed, and channels are
+/// followed from events (as they were all along) until the next connection.
+fn abandon_listing(
+    listing: &mut Option<Vec<Message>>,
+    during: &mut Vec<Message>,
+    started: Instant,
+    log: &Log,
+) {
+    let held = listing.take().map_or(0, |l| l.len()) + during.len();
+    *during = Vec::new();
+    log.emit(Event::ListingAbandoned {
+        held,
+        waited: started.elapsed(),
+    });
 }
 
 /// The live-channel changes one event makes (a Dial event changes both sides).

@@ -11,15 +11,15 @@ use crate::needs::{self, require};
 use crate::netns::Netns;
 use crate::support::text;
 
-const SECRET: &str = "odoo-secret";
+pub(crate) const SECRET: &str = "odoo-secret";
 
-struct Agent {
+pub(crate) struct Agent {
     child: Option<Child>,
     dir: tempfile::TempDir,
 }
 
 impl Agent {
-    fn start(double: &AmiDouble, extra: &[&str]) -> Agent {
+    pub(crate) fn start(double: &AmiDouble, extra: &[&str]) -> Agent {
         Agent::start_in(tempfile::tempdir().unwrap(), double, extra)
     }
 
@@ -71,6 +71,17 @@ impl Agent {
         Agent::start_in(dir, double, &["--no-bans"])
     }
 
+    /// The agent's peak resident memory (VmHWM), in kB.
+    pub(crate) fn peak_rss_kb(&self) -> u64 {
+        let pid = self.child.as_ref().map_or(0, Child::id);
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     fn db(&self) -> PathBuf {
         self.dir.path().join("agent.db")
     }
@@ -85,11 +96,11 @@ impl Agent {
         conn.query_row(sql, [], |r| r.get(0)).unwrap_or(-1)
     }
 
-    fn cdrs(&self) -> i64 {
+    pub(crate) fn cdrs(&self) -> i64 {
         self.query("SELECT count(*) FROM cdr")
     }
 
-    fn wait_until(&self, what: &str, mut done: impl FnMut(&Agent) -> bool) {
+    pub(crate) fn wait_until(&self, what: &str, mut done: impl FnMut(&Agent) -> bool) {
         let started = Instant::now();
         while !done(self) {
             assert!(
@@ -102,7 +113,7 @@ impl Agent {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
     }
 

@@ -46,6 +46,8 @@ struct Shared {
     logins: AtomicUsize,
     dropped_slow: AtomicUsize,
     ignore_pings: AtomicBool,
+    /// Start every `CoreShowChannels` listing and never finish it.
+    endless_listings: AtomicBool,
 }
 
 pub struct AmiDouble {
@@ -89,6 +91,13 @@ impl AmiDouble {
 
     pub fn set_channels(&self, items: Vec<String>) {
         *self.shared.channels.lock().unwrap() = items;
+    }
+
+    /// Answers `CoreShowChannels` with its start and items but never its end.
+    pub fn endless_listings(&self, endless: bool) {
+        self.shared
+            .endless_listings
+            .store(endless, Ordering::SeqCst);
     }
 
     pub fn ignore_pings(&self, ignore: bool) {
@@ -232,10 +241,12 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
                         "Event: CoreShowChannel\r\nActionID: {id}\r\n{item}\r\n"
                     ));
                 }
-                text.push_str(&format!(
-                    "Event: CoreShowChannelsComplete\r\nActionID: {id}\r\nEventList: Complete\r\nListItems: {}\r\n\r\n",
-                    items.len()
-                ));
+                if !shared.endless_listings.load(Ordering::SeqCst) {
+                    text.push_str(&format!(
+                        "Event: CoreShowChannelsComplete\r\nActionID: {id}\r\nEventList: Complete\r\nListItems: {}\r\n\r\n",
+                        items.len()
+                    ));
+                }
                 reply(text)
             }
             "hangup" => {

@@ -1,6 +1,7 @@
 //! One integration-test binary (faster to link than one per file), one module per area.
 
 mod agent;
+mod agent_limits;
 mod agent_on_asterisk;
 mod ami_double;
 mod apply;
