@@ -282,6 +282,12 @@ fn fuzz_campaign_over_the_company_example() {
                 secrets: astbase::render::SecretSource::with_env(root, |_| None),
                 templates: astbase::render::TemplateOverrides::none(),
             };
+            // The call simulator walks every probe of every server of a valid fleet.
+            for sim in astbase::callflow::Simulator::all(&report.fleet).values() {
+                for probe in sim.probes() {
+                    let _ = sim.trace(&probe);
+                }
+            }
             // validate refuses all that render would: one set of rules.
             match astbase::render::render_fleet(&report.fleet, &report.sources, &options) {
                 Ok(_) => (true, Ok(())),
