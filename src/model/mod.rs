@@ -10,6 +10,7 @@ pub mod dialplan;
 pub mod extension;
 pub mod firewall;
 pub mod index;
+pub mod layout;
 pub mod menu;
 pub mod moh;
 pub mod names;

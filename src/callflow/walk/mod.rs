@@ -13,6 +13,7 @@ use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, T
 use crate::model::calltest::Reach;
 use crate::model::defaults::DEFAULT_RING_TIMEOUT;
 use crate::model::index::ServerEntities;
+use crate::model::layout;
 use crate::model::{DialNumber, Extension, Fleet, Kind, Origin, Server, Sourced, Target};
 
 /// Most transfers one call may make before it is called a loop: far more than any
@@ -138,14 +139,14 @@ impl<'a> Walk<'a> {
             None,
         );
         let routes = &self.entities.inbound_routes;
-        let mut contexts = vec![contexts::inbound_entries(routes, trunk)];
+        let mut contexts = vec![layout::inbound_context(routes, trunk)];
         if trunk.is_some() {
-            contexts.push(contexts::inbound_entries(routes, None));
+            contexts.push(layout::inbound_context(routes, None));
         }
         let picked = contexts
             .iter()
             .find_map(|entries| contexts::pick_inbound(entries, &number, callerid))
-            .map(|e| (e.route, e.exten.clone(), e.callerid));
+            .map(|e| (e.route, e.exten, e.callerid));
         let Some((route, exten, cid)) = picked else {
             return Ok(Outcome::NoRoute { number, context });
         };

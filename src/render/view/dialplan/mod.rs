@@ -134,13 +134,7 @@ impl PhoneContexts {
         for e in ctx.extensions() {
             let allowed: Vec<&str> = routes
                 .iter()
-                .filter(|r| match &r.allow {
-                    None => true,
-                    Some(a) => {
-                        a.extensions.contains(&e.number)
-                            || a.tags.iter().any(|t| e.tags.contains(t))
-                    }
-                })
+                .filter(|r| r.allows(e))
                 .map(|r| r.name.as_str())
                 .collect();
             let context = if allowed.len() == routes.len() {

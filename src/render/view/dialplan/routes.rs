@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::super::{Ctx, DEFAULT_DIAL_TIMEOUT, FileOrigins, arg, exten, safe};
 use super::RouteGoto;
+use crate::model::{InboundRoute, Sourced, layout};
 use crate::render::RenderError;
 use crate::render::escape;
 use crate::render::kind::ConfKind;
@@ -72,30 +73,25 @@ pub struct InboundLine {
     pub target: Value,
 }
 
-/// The patterns of the named routes (in route order) as `Goto`s to their contexts. A
-/// pattern a route earlier in the list already has is left out: Asterisk would refuse
-/// the duplicate extension, and the earlier route takes those numbers (validate warns).
+/// The patterns of the named routes as `Goto`s to their contexts, as
+/// [`layout::outbound_context`] orders them.
 pub(super) fn gotos(ctx: &Ctx, routes: &[&str]) -> Result<Vec<RouteGoto>, RenderError> {
-    let mut gotos: Vec<RouteGoto> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for r in ctx
+    let named = ctx
         .entities
         .outbound_routes
         .iter()
-        .filter(|r| routes.contains(&r.name.as_str()))
-    {
-        let entity = format!("outbound route {}", r.name);
-        for pat in &r.patterns {
-            if !seen.insert(pat.pattern.as_str()) {
-                continue;
-            }
-            gotos.push(RouteGoto {
+        .copied()
+        .filter(|r| routes.contains(&r.name.as_str()));
+    layout::outbound_context(named)
+        .into_iter()
+        .map(|(pat, r)| {
+            let entity = format!("outbound route {}", r.name);
+            Ok(RouteGoto {
                 pattern: safe(exten(pat.pattern.as_str(), ctx, &entity, "match")?),
                 context: safe(ctx.context("outbound", r.name.as_str())),
-            });
-        }
-    }
-    Ok(gotos)
+            })
+        })
+        .collect()
 }
 
 /// The routes' contexts.
@@ -159,137 +155,66 @@ pub(super) fn outbound(
 }
 
 /// The inbound contexts: `<prefix>-inbound` with the routes of every trunk, then one
-/// context per trunk with its own routes, which includes `<prefix>-inbound`.
-///
-/// Asterisk takes an exact number (`+74951234500`) before a pattern (`_X.`) whatever
-/// the caller, and a context's own extensions before those of what it includes; only
-/// for one extension name does a caller-id match win over none. So a caller-id rule
-/// (a block list) is written once per number it must beat: its own DID or the catch-all
-/// patterns, and every DID that the context (or, for a rule of every trunk, each trunk's
-/// context) routes without a caller id.
+/// context per trunk with its own routes, which includes `<prefix>-inbound`; which
+/// route goes where is [`layout::inbound_context`].
 pub(super) fn inbound(
     ctx: &Ctx,
     origins: &mut FileOrigins,
 ) -> Result<Vec<InboundContext>, RenderError> {
     let p = ctx.prefix;
-    let mut routes = Vec::new();
-    for r in ctx.entities.inbound_routes.iter().copied() {
+    let routes = &ctx.entities.inbound_routes;
+    // Every route's name and target, escaped once (an error is reported whatever
+    // context the route lands in).
+    let mut escaped = Vec::with_capacity(routes.len());
+    for r in routes.iter().copied() {
         origins.add(ConfKind::Dialplan, &r.origin);
-        routes.push(Inbound::of(ctx, r)?);
+        let entity = format!("inbound route {}", r.name);
+        escaped.push((
+            safe(escape::comment(r.name.as_str())),
+            ctx.target(&r.target, &entity, "target")?,
+        ));
     }
-    // Caller-id rules first: they are what an admin reads first.
-    routes.sort_by_key(|r| r.callerid.is_none());
+    let lines = |trunk: Option<&str>| -> Result<Vec<InboundLine>, RenderError> {
+        let mut lines: Vec<(&Sourced<InboundRoute>, InboundLine)> = Vec::new();
+        for e in layout::inbound_context(routes, trunk) {
+            let entity = format!("inbound route {}", e.route.name);
+            let mut text = exten(e.exten, ctx, &entity, "did")?;
+            if let Some(c) = e.callerid {
+                text = format!("{text}/{}", exten(c, ctx, &entity, "callerid")?);
+            }
+            // The entries of one route come together: one line, its extensions.
+            match lines.last_mut() {
+                Some((r, line)) if std::ptr::eq(*r, e.route) => line.extens.push(safe(text)),
+                _ => {
+                    let i = routes
+                        .iter()
+                        .position(|r| std::ptr::eq(*r, e.route))
+                        .expect("an entry's route is one of the server's");
+                    let (name, target) = escaped[i].clone();
+                    lines.push((
+                        e.route,
+                        InboundLine {
+                            name,
+                            extens: vec![safe(text)],
+                            target,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(lines.into_iter().map(|(_, l)| l).collect())
+    };
     let mut contexts = vec![InboundContext {
         context: safe(ctx.context("inbound", "").trim_end_matches('-').to_owned()),
         include: None,
-        routes: lines(&routes, None),
+        routes: lines(None)?,
     }];
     for t in ctx.entities.trunks.iter().copied() {
         contexts.push(InboundContext {
             context: safe(ctx.context("inbound", t.name.as_str())),
             include: Some(safe(format!("{p}-inbound"))),
-            routes: lines(&routes, Some(t.name.as_str())),
+            routes: lines(Some(t.name.as_str()))?,
         });
     }
     Ok(contexts)
-}
-
-/// An inbound route, escaped.
-struct Inbound<'a> {
-    route: &'a crate::model::InboundRoute,
-    name: Value,
-    /// The numbers it takes: its DID, or the catch-all patterns.
-    dids: Vec<String>,
-    callerid: Option<String>,
-    target: Value,
-}
-
-impl<'a> Inbound<'a> {
-    fn of(ctx: &Ctx, r: &'a crate::model::InboundRoute) -> Result<Inbound<'a>, RenderError> {
-        let entity = format!("inbound route {}", r.name);
-        Ok(Inbound {
-            route: r,
-            name: safe(escape::comment(r.name.as_str())),
-            dids: match &r.did {
-                Some(d) => vec![exten(d.as_str(), ctx, &entity, "did")?],
-                None => vec!["_X.".to_owned(), "_+X.".to_owned(), "s".to_owned()],
-            },
-            callerid: r
-                .callerid
-                .as_ref()
-                .map(|c| exten(c.as_str(), ctx, &entity, "callerid"))
-                .transpose()?,
-            target: ctx.target(&r.target, &entity, "target")?,
-        })
-    }
-
-    /// Whether it belongs to the context of `trunk` (`None`: the context of every trunk).
-    fn home(&self, trunk: Option<&str>) -> bool {
-        match trunk {
-            None => self.route.trunks.is_empty(),
-            Some(t) => self.route.trunks.iter().any(|x| x.as_str() == t),
-        }
-    }
-}
-
-/// The lines of the context of `trunk` (`None`: every trunk's).
-fn lines(routes: &[Inbound], trunk: Option<&str>) -> Vec<InboundLine> {
-    let own: Vec<&Inbound> = routes.iter().filter(|r| r.home(trunk)).collect();
-    // The numbers this context itself routes without a caller id: these shadow a
-    // caller-id rule written only as a pattern, or only in the included context.
-    let routed: Vec<&str> = own
-        .iter()
-        .filter(|r| r.callerid.is_none())
-        .flat_map(|r| r.dids.iter().map(String::as_str))
-        .collect();
-    let inherited = routes
-        .iter()
-        .filter(|r| trunk.is_some() && r.callerid.is_some() && r.home(None));
-    let mut seen = std::collections::HashSet::new();
-    let mut lines = Vec::new();
-    for (r, is_own) in own
-        .iter()
-        .copied()
-        .map(|r| (r, true))
-        .chain(inherited.map(|r| (r, false)))
-    {
-        let mut dids: Vec<&str> = Vec::new();
-        if is_own {
-            dids.extend(r.dids.iter().map(String::as_str));
-        }
-        if r.callerid.is_some() {
-            match &r.route.did {
-                // A rule for any number must beat every number routed here.
-                None => dids.extend(routed.iter().copied()),
-                // A rule for one number, inherited: only where this context routes it.
-                Some(_) if !is_own => dids.extend(
-                    r.dids
-                        .iter()
-                        .map(String::as_str)
-                        .filter(|d| routed.contains(d)),
-                ),
-                Some(_) => {}
-            }
-        }
-        let extens: Vec<Value> = dids
-            .into_iter()
-            .filter_map(|d| {
-                let text = match &r.callerid {
-                    Some(c) => format!("{d}/{c}"),
-                    None => d.to_owned(),
-                };
-                // One extension name and caller match once per context: Asterisk drops
-                // a duplicate with a warning, and the first (the more specific) wins.
-                seen.insert(text.clone()).then(|| safe(text))
-            })
-            .collect();
-        if !extens.is_empty() {
-            lines.push(InboundLine {
-                name: r.name.clone(),
-                extens,
-                target: r.target.clone(),
-            });
-        }
-    }
-    lines
 }
