@@ -30,7 +30,7 @@ use super::escape::{self, EscapeError};
 use super::kind::ConfKind;
 use super::secrets::SecretSource;
 use crate::model::index::ServerEntities;
-use crate::model::{Extension, Fleet, Origin, Server, Sourced, Target};
+use crate::model::{Extension, Fleet, Name, Origin, Server, Sourced, Target};
 
 pub use moh::MohView;
 pub use queues::QueueView;
@@ -127,53 +127,13 @@ impl Ctx<'_> {
 
     /// A call destination as a dialplan application.
     pub fn target(&self, target: &Target, entity: &str, field: &str) -> Result<Value, RenderError> {
-        let p = self.prefix;
-        let text = match target {
-            Target::Hangup => "Hangup()".to_owned(),
-            Target::Extension(n) => format!(
-                "Goto({p}-internal,{},1)",
-                arg(n.as_str(), self, entity, field)?
-            ),
-            Target::Voicemail(n) => format!(
-                "Goto({p}-voicemail,{},1)",
-                arg(n.as_str(), self, entity, field)?
-            ),
-            Target::Queue(q) => {
-                let exten = self
-                    .entities
-                    .queues
-                    .iter()
-                    .find(|x| x.name == *q)
-                    .map_or_else(|| "s".to_owned(), |x| queues::queue_exten(x));
-                format!(
-                    "Goto({},{},1)",
-                    arg(&self.context("queue", q.as_str()), self, entity, field)?,
-                    arg(&exten, self, entity, field)?
-                )
-            }
-            Target::Menu(m) => format!(
-                "Goto({},s,1)",
-                arg(&self.context("menu", m.as_str()), self, entity, field)?
-            ),
-            Target::Dialplan(d) => {
-                // validate refuses a dialplan without an entry as a destination.
-                let first = self
-                    .entities
-                    .dialplans
-                    .iter()
-                    .find(|x| x.name == *d)
-                    .and_then(|x| x.entry())
-                    .unwrap_or("s")
-                    .to_owned();
-                format!(
-                    "Goto({},{},1)",
-                    arg(&self.context("custom", d.as_str()), self, entity, field)?,
-                    arg(&first, self, entity, field)?
-                )
-            }
-            Target::External(n) => format!(
-                "Goto({p}-outbound,{},1)",
-                arg(n.as_str(), self, entity, field)?
+        let e = &self.entities;
+        let text = match entry_point(self.prefix, &e.queues, &e.dialplans, target) {
+            None => "Hangup()".to_owned(),
+            Some((context, exten)) => format!(
+                "Goto({},{},1)",
+                arg(&context, self, entity, field)?,
+                arg(&exten, self, entity, field)?
             ),
         };
         Ok(safe(text))
@@ -255,30 +215,58 @@ fn short_hash(text: &str) -> String {
     format!("{h:08x}")
 }
 
-/// Where a call to `target` starts in the rendered dialplan of `server`, as
-/// `exten@context` (what a Local channel dials): the same place `Ctx::target` sends a
-/// call to. `None` for `hangup`, and for an entity the server does not have.
-pub fn dialplan_entry(fleet: &Fleet, server: &str, target: &Target) -> Option<String> {
-    let p = fleet.project.suffix();
+/// Where a call to a destination enters the rendered dialplan: its context and
+/// extension (`None` for hangup). A queue or dialplan the server does not have (validate
+/// refuses such a destination, and a dialplan without an entry) enters at `s`.
+fn entry_point(
+    prefix: &str,
+    queues: &[&Sourced<crate::model::Queue>],
+    dialplans: &[&Sourced<crate::model::Dialplan>],
+    target: &Target,
+) -> Option<(String, String)> {
+    let p = prefix;
     Some(match target {
         Target::Hangup => return None,
-        Target::Extension(n) => format!("{n}@{p}-internal"),
-        Target::Voicemail(n) => format!("{n}@{p}-voicemail"),
-        Target::External(n) => format!("{}@{p}-outbound", n.0),
-        Target::Menu(m) => format!("s@{p}-menu-{m}"),
-        Target::Queue(q) => {
-            let queue = fleet
-                .queues
+        Target::Extension(n) => (format!("{p}-internal"), n.to_string()),
+        Target::Voicemail(n) => (format!("{p}-voicemail"), n.to_string()),
+        Target::External(n) => (format!("{p}-outbound"), n.0.clone()),
+        Target::Menu(m) => (format!("{p}-menu-{m}"), "s".to_owned()),
+        Target::Queue(q) => (
+            format!("{p}-queue-{q}"),
+            queues
                 .iter()
-                .find(|x| x.server.as_str() == server && x.name == *q)?;
-            format!("{}@{p}-queue-{q}", queues::queue_exten(queue))
-        }
-        Target::Dialplan(d) => {
-            let dialplan = fleet
-                .dialplans
+                .find(|x| x.name == *q)
+                .map_or_else(|| "s".to_owned(), |x| queues::queue_exten(x)),
+        ),
+        Target::Dialplan(d) => (
+            format!("{p}-custom-{d}"),
+            dialplans
                 .iter()
-                .find(|x| x.server.as_str() == server && x.name == *d)?;
-            format!("{}@{p}-custom-{d}", dialplan.entry()?)
-        }
+                .find(|x| x.name == *d)
+                .and_then(|x| x.entry())
+                .unwrap_or("s")
+                .to_owned(),
+        ),
     })
+}
+
+/// Where a call to `target` starts in the rendered dialplan of `server`, as
+/// `exten@context` (what a Local channel dials): the place `Ctx::target` sends a call
+/// to. `None` for `hangup`.
+pub fn dialplan_entry(fleet: &Fleet, server: &str, target: &Target) -> Option<String> {
+    let on_server = |s: &Name| s.as_str() == server;
+    let queues: Vec<_> = fleet
+        .queues
+        .iter()
+        .map(|q| &**q)
+        .filter(|q| on_server(&q.server))
+        .collect();
+    let dialplans: Vec<_> = fleet
+        .dialplans
+        .iter()
+        .map(|d| &**d)
+        .filter(|d| on_server(&d.server))
+        .collect();
+    entry_point(fleet.project.suffix(), &queues, &dialplans, target)
+        .map(|(context, exten)| format!("{exten}@{context}"))
 }
