@@ -5,6 +5,7 @@
 use jiff::civil::{DateTime, Weekday};
 
 use crate::model::Timeframe;
+use crate::model::timeframe::{day_index, minute_of_day};
 
 /// When the call is placed: now, or a wall-clock time at the PBX. A time frame with a
 /// time zone reads the wall clock of that zone; one without reads the host's clock,
@@ -88,7 +89,7 @@ pub fn hours(tf: &Timeframe, when: &When) -> Result<Hours, WhenError> {
     }
     let minute = u32::from(now.hour().unsigned_abs()) * 60 + u32::from(now.minute().unsigned_abs());
     for p in &tf.periods {
-        let (Some(from), Some(to)) = (minutes(&p.from), minutes(&p.to)) else {
+        let (Some(from), Some(to)) = (minute_of_day(&p.from), minute_of_day(&p.to)) else {
             continue;
         };
         if day_in(&p.days, date.weekday()) && from <= minute && minute < to {
@@ -98,25 +99,17 @@ pub fn hours(tf: &Timeframe, when: &When) -> Result<Hours, WhenError> {
     Ok(Hours::Closed)
 }
 
-fn minutes(time: &str) -> Option<u32> {
-    let (h, m) = time.split_once(':')?;
-    Some(h.parse::<u32>().ok()? * 60 + m.parse::<u32>().ok()?)
-}
-
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
 /// Whether a days expression (`mon-fri`, `fri-mon`, `mon,wed`) holds `day`.
 fn day_in(days: &str, day: Weekday) -> bool {
-    let index = |d: &str| DAYS.iter().position(|x| *x == d);
     let today = day.to_monday_zero_offset() as usize;
     days.split(',').any(|part| match part.split_once('-') {
-        Some((a, b)) => match (index(a), index(b)) {
+        Some((a, b)) => match (day_index(a), day_index(b)) {
             (Some(a), Some(b)) if a <= b => (a..=b).contains(&today),
             // A range may wrap past Sunday, as in GotoIfTime.
             (Some(a), Some(b)) => today >= a || today <= b,
             _ => false,
         },
-        None => index(part) == Some(today),
+        None => day_index(part) == Some(today),
     })
 }
 

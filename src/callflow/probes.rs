@@ -12,6 +12,7 @@ use jiff::civil::{Date, DateTime, Weekday};
 use super::contexts::allowed_routes;
 use super::{Caller, Probe, Simulator, Stop, When};
 use crate::model::dialing::example;
+use crate::model::timeframe::{day_index, minute_of_day};
 
 /// Most extension numbers probed from one group of phones (spread over the list).
 pub const MAX_INTERNAL_NUMBERS: usize = 50;
@@ -203,13 +204,15 @@ impl<'a> Simulator<'a> {
         times.insert(at(Weekday::Sunday, 12 * 60));
         for tf in &frames {
             for p in &tf.periods {
+                // The days are Monday-based indexes, as Weekday offsets are.
                 let first_day = p
                     .days
                     .split([',', '-'])
                     .next()
-                    .and_then(weekday)
+                    .and_then(day_index)
+                    .and_then(|i| Weekday::from_monday_zero_offset(i as i8).ok())
                     .unwrap_or(Weekday::Monday);
-                let (Some(from), Some(to)) = (minutes(&p.from), minutes(&p.to)) else {
+                let (Some(from), Some(to)) = (minute_of_day(&p.from), minute_of_day(&p.to)) else {
                     continue;
                 };
                 times.insert(at(first_day, from));
@@ -226,24 +229,6 @@ impl<'a> Simulator<'a> {
         }
         times.into_iter().map(When::At).collect()
     }
-}
-
-fn minutes(time: &str) -> Option<u32> {
-    let (h, m) = time.split_once(':')?;
-    Some(h.parse::<u32>().ok()? * 60 + m.parse::<u32>().ok()?)
-}
-
-fn weekday(day: &str) -> Option<Weekday> {
-    Some(match day {
-        "mon" => Weekday::Monday,
-        "tue" => Weekday::Tuesday,
-        "wed" => Weekday::Wednesday,
-        "thu" => Weekday::Thursday,
-        "fri" => Weekday::Friday,
-        "sat" => Weekday::Saturday,
-        "sun" => Weekday::Sunday,
-        _ => return None,
-    })
 }
 
 /// The Monday of the first week from June 2026 in which no holiday of these time

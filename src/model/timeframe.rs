@@ -57,3 +57,22 @@ pub struct Holiday {
     #[serde(default)]
     pub yearly: bool,
 }
+
+/// The days of the week as time frames write them, Monday first.
+pub const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Monday-based index (0-6) of a day as time frames write it (`mon`).
+pub fn day_index(day: &str) -> Option<usize> {
+    DAYS.iter().position(|d| *d == day)
+}
+
+/// Hours and minutes of `HH:MM`, unchecked (validate says which values are times).
+pub fn hour_minute(time: &str) -> Option<(u32, u32)> {
+    let (h, m) = time.split_once(':')?;
+    Some((h.parse().ok()?, m.parse().ok()?))
+}
+
+/// Minutes since midnight of `HH:MM` (`24:00` is 1440).
+pub fn minute_of_day(time: &str) -> Option<u32> {
+    hour_minute(time).map(|(h, m)| h * 60 + m)
+}

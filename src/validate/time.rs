@@ -1,6 +1,6 @@
 //! Time frame grammar: days (`mon-fri`, `mon,wed`), times (`HH:MM`) and dates.
 
-const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+use crate::model::timeframe::{DAYS, hour_minute};
 
 /// Checks a days expression: a day, a range `mon-fri` (may wrap, `fri-mon`), or a
 /// comma list of those.
@@ -24,9 +24,7 @@ pub fn check_days(days: &str) -> Result<(), String> {
 
 /// Minutes since midnight of `HH:MM`; `24:00` is allowed as the end of the day.
 pub fn minutes(time: &str) -> Result<u32, String> {
-    let (h, m) = time
-        .split_once(':')
-        .and_then(|(h, m)| Some((h.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+    let (h, m) = hour_minute(time)
         .ok_or_else(|| format!("`{time}` is not a time; write HH:MM, e.g. 09:00"))?;
     if m > 59 || h > 24 || (h == 24 && m != 0) {
         return Err(format!("`{time}` is not a time of day (00:00 to 24:00)"));

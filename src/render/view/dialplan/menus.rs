@@ -4,7 +4,7 @@ use minijinja::Value;
 use serde::Serialize;
 
 use super::super::{Ctx, DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES, FileOrigins, arg, safe};
-use crate::model::timeframe::Holiday;
+use crate::model::timeframe::{Holiday, minute_of_day};
 use crate::model::{Menu, Sourced};
 use crate::render::RenderError;
 use crate::render::escape;
@@ -127,9 +127,7 @@ fn menu(ctx: &Ctx, m: &Sourced<Menu>, origins: &mut FileOrigins) -> Result<MenuV
 /// The last minute a period is open: `GotoIfTime` counts its end minute in (`09:00-18:30`
 /// is open until 18:30:59), while a time frame's `to` is when it closes.
 fn last_open_minute(to: &str) -> String {
-    let (h, m) = to.split_once(':').unwrap_or((to, "0"));
-    let minutes = h.parse::<u32>().unwrap_or(0) * 60 + m.parse::<u32>().unwrap_or(0);
-    let last = minutes.saturating_sub(1);
+    let last = minute_of_day(to).unwrap_or(0).saturating_sub(1);
     format!("{:02}:{:02}", last / 60, last % 60)
 }
 
