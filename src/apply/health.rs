@@ -90,21 +90,19 @@ pub fn read(
     let results = host.commands(&argv)?;
     let text = |i: usize| results.get(i).map(|(_, out)| out.as_str()).unwrap_or("");
     let aors = phone_aors(plan, side);
+    let registrations = registrations(text(1));
     Ok(Health {
         phones: contacts(text(0))
             .into_iter()
             .filter(|(aor, _)| aors.contains(aor))
             .map(|(aor, _)| aor)
             .collect(),
-        registered: registrations(text(1))
+        registered: registrations
             .iter()
             .filter(|(_, status)| status == "Registered")
             .map(|(name, _)| name.clone())
             .collect(),
-        registrations: registrations(text(1))
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect(),
+        registrations: registrations.into_iter().map(|(name, _)| name).collect(),
         channels: channels(text(2)),
     })
 }
