@@ -15,10 +15,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-const STANDIN: &str = include_str!("../tests/fixtures/asterisk-standin.sh");
-
 fn main() {
-    use std::os::unix::fs::PermissionsExt;
     // The hosts are reached as root (no `user:` in the fleet), which only a root sshd allows.
     let needs = [needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN];
     if !needs::met("benches/reconcile", &needs) {
@@ -43,14 +40,7 @@ fn main() {
     let mut extensions = String::from("extensions:\n");
     for (i, s) in servers.iter().enumerate() {
         known_hosts.push_str(&s.known_hosts_line("host_key.pub"));
-        let host = s.path("pbx");
-        std::fs::create_dir_all(host.join("etc/asterisk")).unwrap();
-        std::fs::write(host.join("asterisk"), STANDIN).unwrap();
-        std::fs::set_permissions(
-            host.join("asterisk"),
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
+        let host = s.standin_pbx("pbx");
         writeln!(
             fleet,
             "  - {{name: h{i}, host: 127.0.0.1, systemname: h{i}, ssh: {{port: {}, identity_file: {}}}, \

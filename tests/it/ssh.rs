@@ -8,8 +8,6 @@ use crate::needs::{self, require};
 use crate::sshd::{Sshd, keygen};
 use crate::support::text;
 
-const STANDIN: &str = include_str!("../fixtures/asterisk-standin.sh");
-
 trait TestRepo {
     fn repo(&self) -> PathBuf;
     fn astbase(&self, args: &[&str]) -> Output;
@@ -18,17 +16,9 @@ trait TestRepo {
 impl TestRepo for Sshd {
     /// A config repo with one server reached through this sshd.
     fn repo(&self) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
         let root = self.path("repo");
-        let host = self.path("pbx");
-        std::fs::create_dir_all(host.join("etc/asterisk")).unwrap();
+        let host = self.standin_pbx("pbx");
         std::fs::create_dir_all(&root).unwrap();
-        std::fs::write(host.join("asterisk"), STANDIN).unwrap();
-        std::fs::set_permissions(
-            host.join("asterisk"),
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
         std::fs::write(root.join("astbase.yaml"), "").unwrap();
         std::fs::write(
             root.join("fleet.yaml"),
@@ -403,7 +393,6 @@ fn keys_held_by_ssh_agent_are_used() {
 
 #[test]
 fn a_rollout_over_ssh_stops_after_its_failing_canary_and_the_next_wave_is_not_touched() {
-    use std::os::unix::fs::PermissionsExt;
     require!(needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN);
     let sshd = Sshd::start(None);
     std::fs::write(
@@ -418,14 +407,7 @@ fn a_rollout_over_ssh_stops_after_its_failing_canary_and_the_next_wave_is_not_to
     let mut fleet = String::from("servers:\n");
     let mut extensions = String::from("extensions:\n");
     for name in ["canary", "second", "third"] {
-        let host = sshd.path(name);
-        std::fs::create_dir_all(host.join("etc/asterisk")).unwrap();
-        std::fs::write(host.join("asterisk"), STANDIN).unwrap();
-        std::fs::set_permissions(
-            host.join("asterisk"),
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
+        let host = sshd.standin_pbx(name);
         fleet.push_str(&format!(
             "  - name: {name}\n    host: 127.0.0.1\n    tags: [moscow]\n    ssh: {{port: {}, user: root, identity_file: {}}}\n    \
              asterisk: {{conf_dir: {}, binary: {}}}\n",

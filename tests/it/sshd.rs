@@ -91,6 +91,18 @@ impl Sshd {
         self.dir.path().join(name)
     }
 
+    /// A PBX this server reaches: the directory `name` with a conf dir `etc/asterisk`
+    /// and an `asterisk -rx` stand-in beside it (tests/fixtures/asterisk-standin.sh).
+    pub fn standin_pbx(&self, name: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let host = self.path(name);
+        std::fs::create_dir_all(host.join("etc/asterisk")).unwrap();
+        let binary = host.join("asterisk");
+        std::fs::write(&binary, include_str!("../fixtures/asterisk-standin.sh")).unwrap();
+        std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+        host
+    }
+
     /// A known_hosts line for this server with the given public key file.
     pub fn known_hosts_line(&self, pub_file: &str) -> String {
         let key = std::fs::read_to_string(self.path(pub_file)).unwrap();
