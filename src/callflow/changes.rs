@@ -1,13 +1,12 @@
 //! What a change does to callers: the probes of a server (see `probes`) traced on the
 //! old and the new fleet, and those whose end differs, in words.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Outcome, Probe, Simulator, When};
 use crate::model::Fleet;
-use crate::model::index;
 
 /// Calls to one number (at one time, when time matters) that now end elsewhere: the
 /// probes that differ only in caller, trunk or keys and change the same way are one.
@@ -28,28 +27,6 @@ pub struct ServerBehaviour {
     pub server: String,
     pub probes: usize,
     pub changes: Vec<BehaviourChange>,
-}
-
-impl<'a> Simulator<'a> {
-    /// A simulator for every server of a fleet, the fleet indexed once.
-    pub fn all(fleet: &'a Fleet) -> BTreeMap<String, Simulator<'a>> {
-        let mut by_server = index::by_server(fleet);
-        fleet
-            .servers
-            .iter()
-            .map(|s| {
-                let entities = by_server.remove(s.name.as_str()).unwrap_or_default();
-                (
-                    s.name.to_string(),
-                    Simulator {
-                        fleet,
-                        server: s,
-                        entities,
-                    },
-                )
-            })
-            .collect()
-    }
 }
 
 /// The behaviour changes of every server present in both fleets (`servers`: only

@@ -222,16 +222,30 @@ pub struct Simulator<'a> {
 }
 
 impl<'a> Simulator<'a> {
+    /// A simulator for every server of a fleet, the fleet indexed once.
+    pub fn all(fleet: &'a Fleet) -> BTreeMap<String, Simulator<'a>> {
+        let mut by_server = index::by_server(fleet);
+        fleet
+            .servers
+            .iter()
+            .map(|s| {
+                let entities = by_server.remove(s.name.as_str()).unwrap_or_default();
+                (
+                    s.name.to_string(),
+                    Simulator {
+                        fleet,
+                        server: s,
+                        entities,
+                    },
+                )
+            })
+            .collect()
+    }
+
     pub fn new(fleet: &'a Fleet, server: &str) -> Result<Simulator<'a>, TraceError> {
-        let found = fleet
-            .server(server)
-            .ok_or_else(|| TraceError::UnknownServer(server.to_owned()))?;
-        let entities = index::by_server(fleet).remove(server).unwrap_or_default();
-        Ok(Simulator {
-            fleet,
-            server: found,
-            entities,
-        })
+        Simulator::all(fleet)
+            .remove(server)
+            .ok_or_else(|| TraceError::UnknownServer(server.to_owned()))
     }
 
     /// Walks one call (its `server` is this simulator's) through the dialplan.

@@ -1,7 +1,5 @@
 //! Call-path tests (`tests:`): each case's call is simulated and must end where it says.
 
-use std::collections::HashMap;
-
 use crate::callflow::expect::{describe, is_an_end, mismatch};
 use crate::callflow::{Probe, Simulator, TraceError};
 use crate::diagnostics::{Severity, quote};
@@ -19,7 +17,8 @@ impl<'a> Checker<'a> {
         {
             return;
         }
-        let mut simulators: HashMap<&str, Result<Simulator<'a>, TraceError>> = HashMap::new();
+        // Every server's dialplan indexed once (the fleet grouped by server in one pass).
+        let simulators = Simulator::all(self.fleet);
         for t in &self.fleet.tests {
             let o = &t.origin;
             let case = t
@@ -47,13 +46,9 @@ impl<'a> Checker<'a> {
                     continue;
                 }
             };
-            let fleet = self.fleet;
-            let sim = simulators
-                .entry(t.server.as_str())
-                .or_insert_with(|| Simulator::new(fleet, t.server.as_str()));
-            let trace = match sim
-                .as_ref()
-                .map_err(Clone::clone)
+            let trace = match simulators
+                .get(t.server.as_str())
+                .ok_or_else(|| TraceError::UnknownServer(t.server.to_string()))
                 .and_then(|s| s.trace(&probe))
             {
                 Ok(trace) => trace,
