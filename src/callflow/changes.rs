@@ -60,15 +60,8 @@ fn server_changes(server: &str, old: &Simulator, new: &Simulator) -> ServerBehav
         if a.outcome == b.outcome {
             continue;
         }
-        let timed = |t: &super::Trace| {
-            t.steps.iter().any(|s| {
-                s.entity
-                    .as_ref()
-                    .is_some_and(|e| e.kind == crate::model::Kind::Timeframe)
-            })
-        };
         let call = match p.at {
-            When::At(t) if timed(&a) || timed(&b) => {
+            When::At(t) if a.timeframe().is_some() || b.timeframe().is_some() => {
                 format!("{}, {}", p.number, t.strftime("%a %Y-%m-%d %H:%M"))
             }
             _ => p.number.clone(),

@@ -197,6 +197,19 @@ pub struct Trace {
     pub outcome: Outcome,
 }
 
+impl Trace {
+    /// The first time frame the call met, if any: then where it ends depends on when
+    /// it is placed.
+    pub fn timeframe(&self) -> Option<&str> {
+        self.steps.iter().find_map(|s| {
+            s.entity
+                .as_ref()
+                .filter(|e| e.kind == Kind::Timeframe)
+                .map(|e| e.name.as_str())
+        })
+    }
+}
+
 /// Why a call cannot be simulated at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TraceError {

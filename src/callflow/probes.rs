@@ -132,12 +132,7 @@ impl<'a> Simulator<'a> {
         let Ok(trace) = self.trace(&at_first) else {
             return;
         };
-        let meets_time = trace.steps.iter().any(|s| {
-            s.entity
-                .as_ref()
-                .is_some_and(|e| e.kind == crate::model::Kind::Timeframe)
-        });
-        let at: Vec<When> = if meets_time {
+        let at: Vec<When> = if trace.timeframe().is_some() {
             times.to_vec()
         } else {
             vec![first]

@@ -3,7 +3,6 @@
 use crate::callflow::expect::{describe, is_an_end, mismatch};
 use crate::callflow::{Probe, Simulator, TraceError};
 use crate::diagnostics::{Severity, quote};
-use crate::model::Kind;
 
 use super::Checker;
 
@@ -68,13 +67,7 @@ impl<'a> Checker<'a> {
                     continue;
                 }
             };
-            let timeframe = trace.steps.iter().find_map(|s| {
-                s.entity
-                    .as_ref()
-                    .filter(|e| e.kind == Kind::Timeframe)
-                    .map(|e| e.name.clone())
-            });
-            if let (None, Some(tf)) = (&t.at, timeframe) {
+            if let (None, Some(tf)) = (&t.at, trace.timeframe()) {
                 self.error(
                     "call-test-needs-time",
                     self.loc.key(o),
