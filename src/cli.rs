@@ -119,9 +119,15 @@ pub struct AmiArgs {
 /// The agent's database and the zone of Asterisk's local times.
 #[derive(Debug, Args)]
 pub struct DbArgs {
-    /// The SQLite database.
-    #[arg(long, env = "ASTBASE_DB", default_value = "/var/lib/astbase/agent.db")]
-    pub db: PathBuf,
+    /// The agent's SQLite database (for `cdr report|export`, also a central PostgreSQL
+    /// one: postgres://ROLE@HOST/DATABASE).
+    #[arg(
+        long,
+        env = "ASTBASE_DB",
+        default_value = "/var/lib/astbase/agent.db",
+        value_name = "PATH|URL"
+    )]
+    pub db: String,
     /// The zone Asterisk writes CDR times in (IANA name such as Europe/Moscow; default:
     /// this machine's).
     #[arg(long, env = "ASTBASE_TIMEZONE")]
@@ -178,6 +184,34 @@ pub struct AgentArgs {
     /// Log bans instead of making them.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also send every stored CDR to this central PostgreSQL database
+    /// (postgres://ROLE@HOST/DATABASE?sslmode=verify-full&sslrootcert=ca.pem); the local
+    /// database stays the buffer while it is unreachable.
+    #[arg(long, env = "ASTBASE_CENTRAL_URL", value_name = "URL")]
+    pub central: Option<String>,
+    #[command(flatten)]
+    pub central_password: PasswordFileArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswordFileArgs {
+    /// The central database's password, in a file (when the URL has none; else
+    /// PGPASSWORD, else ~/.pgpass, as libpq looks).
+    #[arg(long, env = "ASTBASE_CENTRAL_PASSWORD_FILE", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// Which servers' records a report or export covers.
+#[derive(Debug, Args)]
+pub struct CdrServerArgs {
+    /// Only this server's records, or `tag:T` for the servers tagged T in the
+    /// repository (repeat for several; default: all).
+    #[arg(long = "server", value_name = "NAME|tag:T")]
+    pub servers: Vec<String>,
+    /// The config repository `tag:` is looked up in (default: search upward from the
+    /// current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +222,18 @@ pub enum CdrCommand {
     Export(CdrExportArgs),
     /// Read Master.csv from where the last backfill stopped and store what is missing.
     Backfill(CdrBackfillArgs),
+    /// Create or upgrade the astbase schema in a central PostgreSQL database (as a role
+    /// that may; agents then need only the grants README lists).
+    Migrate(CdrMigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CdrMigrateArgs {
+    /// The central database: postgres://ROLE@HOST/DATABASE.
+    #[arg(long, env = "ASTBASE_DB", value_name = "URL")]
+    pub db: String,
+    #[command(flatten)]
+    pub password: PasswordFileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +252,7 @@ pub enum ReportBy {
     Queue,
     Day,
     Disposition,
+    Server,
 }
 
 #[derive(Debug, Args)]
@@ -213,7 +260,11 @@ pub struct CdrReportArgs {
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
+    pub password: PasswordFileArgs,
+    #[command(flatten)]
     pub range: RangeArgs,
+    #[command(flatten)]
+    pub servers: CdrServerArgs,
     /// How to group.
     #[arg(long, value_enum, default_value_t = ReportBy::Day)]
     pub by: ReportBy,
@@ -233,7 +284,11 @@ pub struct CdrExportArgs {
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
+    pub password: PasswordFileArgs,
+    #[command(flatten)]
     pub range: RangeArgs,
+    #[command(flatten)]
+    pub servers: CdrServerArgs,
     #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
     pub format: ExportFormat,
 }

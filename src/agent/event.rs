@@ -9,6 +9,8 @@ use std::time::Duration;
 use super::ami::{AmiError, FrameError};
 use super::cdr::backfill::{BackfillError, Backfilled};
 use super::cdr::store::{BanRow, StoreError};
+use super::central::schema::Migrated;
+use super::central::{CentralError, PasswordSource};
 
 /// One thing worth a line in the agent's log.
 #[derive(Debug)]
@@ -42,6 +44,25 @@ pub enum Event {
     /// large: it is dropped (its held messages freed) and channels are followed from
     /// events alone until the next connection lists them again.
     ListingAbandoned { held: usize, waited: Duration },
+    /// Connected to the central database (its schema brought up to date if need be).
+    CentralConnected {
+        url: String,
+        password_from: PasswordSource,
+        migrated: Migrated,
+    },
+    /// The central database could not be reached or refused a batch; CDRs keep being
+    /// stored locally and are sent after `wait`.
+    CentralUnavailable { error: CentralError, wait: Duration },
+    /// Every stored CDR is in the central database again (after a start, an outage or a
+    /// burst larger than one batch).
+    CentralCaughtUp {
+        url: String,
+        shipped: u64,
+        already_there: u64,
+    },
+    /// The local shipping mark could not be read or saved; the batch is sent again
+    /// later (the central database ignores what it already has).
+    ShipMarkFailed(StoreError),
 }
 
 impl std::fmt::Display for Event {
@@ -97,6 +118,43 @@ impl std::fmt::Display for Event {
                  held, {:.1} s): listing dropped; live calls are followed from events",
                 waited.as_secs_f64()
             ),
+            Event::CentralConnected {
+                url,
+                password_from,
+                migrated,
+            } => {
+                write!(f, "central database {url}: connected")?;
+                match password_from {
+                    PasswordSource::Url => write!(f, " (password from the URL)")?,
+                    PasswordSource::File(p) => write!(f, " (password from {})", p.display())?,
+                    PasswordSource::Environment => write!(f, " (password from PGPASSWORD)")?,
+                    PasswordSource::Pgpass(p) => write!(f, " (password from {})", p.display())?,
+                    PasswordSource::None => write!(f, " (no password)")?,
+                }
+                if migrated.from != migrated.to {
+                    write!(
+                        f,
+                        "; schema migrated from version {} to {}",
+                        migrated.from, migrated.to
+                    )?;
+                }
+                Ok(())
+            }
+            Event::CentralUnavailable { error, wait } => write!(
+                f,
+                "central database: {error}; CDRs are kept locally and sent in {:.1} s",
+                wait.as_secs_f64()
+            ),
+            Event::CentralCaughtUp {
+                url,
+                shipped,
+                already_there,
+            } => write!(
+                f,
+                "central database {url}: caught up, {shipped} CDR(s) sent \
+                 ({already_there} were already there)"
+            ),
+            Event::ShipMarkFailed(e) => write!(f, "cannot record what was sent: {e}"),
         }
     }
 }

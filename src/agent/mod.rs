@@ -11,7 +11,9 @@ pub mod ami;
 pub mod bans;
 pub mod calls;
 pub mod cdr;
+pub mod central;
 pub mod event;
+pub mod shipper;
 pub mod writer;
 
 use std::hash::{BuildHasher, Hasher};
@@ -51,6 +53,8 @@ pub struct AgentConfig {
     /// Changes the reader may queue ahead of the database.
     pub queue: usize,
     pub bans: Option<BanConfig>,
+    /// Where committed CDRs are sent as well (the local database stays the buffer).
+    pub central: Option<shipper::ShipperConfig>,
 }
 
 impl AgentConfig {
@@ -69,6 +73,7 @@ impl AgentConfig {
             max_backoff: Duration::from_secs(30),
             queue: 4_096,
             bans: None,
+            central: None,
         }
     }
 }
@@ -91,6 +96,9 @@ pub struct Summary {
     pub backfilled: u64,
     pub connections: u64,
     pub bans: u64,
+    /// Sent to the central database (new there), and found there already.
+    pub shipped: u64,
+    pub already_shipped: u64,
 }
 
 /// Runs until `shutdown` completes, then flushes every queued change and returns. What
@@ -101,7 +109,13 @@ pub fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<Summary, AgentError> {
     let store = Store::open(&config.db, &config.server, config.zone.clone())?;
-    let (sender, counters, writer) = writer::start(store, config.queue, log.clone());
+    let shipper = match &config.central {
+        Some(central) => Some(shipper::start(&config.db, central.clone(), log.clone())?),
+        None => None,
+    };
+    let doorbell = shipper.as_ref().map(|(d, _, _)| d.clone());
+    let (sender, counters, writer) =
+        writer::start(store, config.queue, log.clone(), doorbell.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -144,8 +158,20 @@ pub fn run(
     counters.stopping.store(true, Ordering::Relaxed);
     drop(sender);
     let _store = writer.join().map_err(|_| AgentError::WriterDied)?;
+    // Everything is committed now: the shipper sends what it can, briefly, and stops.
+    let mut shipped = (0, 0);
+    if let Some((doorbell, ship_counters, handle)) = shipper {
+        doorbell.stop();
+        let _ = handle.join();
+        shipped = (
+            ship_counters.shipped.load(Ordering::Relaxed),
+            ship_counters.already_there.load(Ordering::Relaxed),
+        );
+    }
     outcome?;
     Ok(Summary {
+        shipped: shipped.0,
+        already_shipped: shipped.1,
         cdrs_inserted: counters.inserted.load(Ordering::Relaxed),
         cdr_duplicates: counters.duplicates.load(Ordering::Relaxed),
         backfilled: counters.backfilled.load(Ordering::Relaxed),

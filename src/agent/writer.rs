@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::cdr::backfill;
 use super::cdr::store::{Op, Store};
 use super::event::{Event, Log};
+use super::shipper::Doorbell;
 
 /// Largest number of changes in one transaction.
 const MAX_BATCH: usize = 20_000;
@@ -80,6 +81,7 @@ pub fn start(
     mut store: Store,
     capacity: usize,
     log: Log,
+    doorbell: Option<Doorbell>,
 ) -> (Sender, Arc<Counters>, std::thread::JoinHandle<Store>) {
     let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
     let counters = Arc::new(Counters::default());
@@ -88,14 +90,20 @@ pub fn start(
     let handle = std::thread::Builder::new()
         .name("astbase-db".into())
         .spawn(move || {
-            run(&mut store, &rx, &c, &writer_log);
+            run(&mut store, &rx, &c, &writer_log, doorbell.as_ref());
             store
         })
         .expect("a thread can be spawned");
     (Sender { tx, capacity, log }, counters, handle)
 }
 
-fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters, log: &Log) {
+fn run(
+    store: &mut Store,
+    rx: &Receiver<Job>,
+    counters: &Counters,
+    log: &Log,
+    doorbell: Option<&Doorbell>,
+) {
     let mut batch: Vec<Op> = Vec::with_capacity(1024);
     while let Ok(first) = rx.recv() {
         let mut backfills = Vec::new();
@@ -124,6 +132,10 @@ fn run(store: &mut Store, rx: &Receiver<Job>, counters: &Counters, log: &Log) {
                 }
                 Err(e) => log.emit(Event::BackfillSkipped(e)),
             }
+        }
+        // Committed rows are the shipper's to send.
+        if let Some(bell) = doorbell {
+            bell.ring();
         }
     }
 }

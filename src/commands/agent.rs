@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use astbase::agent::ami::Credentials;
 use astbase::agent::bans::BanConfig;
+use astbase::agent::central::{CentralUrl, PasswordLookup};
+use astbase::agent::shipper::ShipperConfig;
 use astbase::agent::{self as agent_lib, AgentConfig, Log};
 use jiff::tz::TimeZone;
 
@@ -66,7 +68,7 @@ fn master_csv(conf_dir: &Path) -> PathBuf {
 pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
     let mut config = AgentConfig::new(
         &server_name(&args.server),
-        args.db.db.clone(),
+        super::cdr::local_db(&args.db)?,
         credentials(&args.ami)?,
     );
     config.host = args.ami.manager_host.clone();
@@ -100,6 +102,24 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             ipset: args.ipset.split_whitespace().map(str::to_owned).collect(),
         });
     }
+    if let Some(url) = &args.central {
+        let lookup = PasswordLookup::from_env(args.central_password.password_file.clone());
+        match CentralUrl::parse(url, &lookup) {
+            Ok(url) => {
+                let mut central = ShipperConfig::new(url);
+                central.timeout = Duration::from_secs(args.ami.timeout.max(1));
+                central.max_backoff = config.max_backoff;
+                config.central = Some(central);
+            }
+            // Storing calls matters more than sending them: the agent runs, says why
+            // nothing is sent, and the admin fixes the URL and restarts it.
+            Err(e) => printer.log(&format!(
+                "ERROR: {}; CDRs are stored locally only until the agent is restarted with a \
+                 working --central",
+                e
+            )),
+        }
+    }
     if let Some(parent) = config.db.parent()
         && !parent.as_os_str().is_empty()
     {
@@ -116,7 +136,10 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             .as_deref()
             .unwrap_or(Path::new("-"))
             .display(),
-        match &config.bans {
+        match &config.central {
+            Some(c) => format!(", central {}", c.url.display),
+            None => String::new(),
+        } + &match &config.bans {
             None => " (bans off)".to_owned(),
             Some(b) if b.dry_run => " (bans: dry run)".to_owned(),
             Some(b) => format!(
@@ -131,12 +154,20 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
     };
     let summary = agent_lib::run(config, log, shutdown_signal(printer))?;
     printer.log(&format!(
-        "stopped: {} CDR(s) stored, {} duplicate(s) ignored, {} backfilled, {} connection(s), {} ban(s)",
+        "stopped: {} CDR(s) stored, {} duplicate(s) ignored, {} backfilled, {} connection(s), {} ban(s){}",
         summary.cdrs_inserted,
         summary.cdr_duplicates,
         summary.backfilled,
         summary.connections,
-        summary.bans
+        summary.bans,
+        if args.central.is_some() {
+            format!(
+                ", {} sent to the central database ({} were there already)",
+                summary.shipped, summary.already_shipped
+            )
+        } else {
+            String::new()
+        }
     ));
     Ok(ExitCode::from(exit::OK))
 }

@@ -157,6 +157,12 @@ impl From<AgentError> for CliError {
     }
 }
 
+impl From<astbase::agent::central::CentralError> for CliError {
+    fn from(e: astbase::agent::central::CentralError) -> Self {
+        CliError::from_error(&e)
+    }
+}
+
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
         CliError::from_error(&e)

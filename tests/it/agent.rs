@@ -25,28 +25,32 @@ impl Agent {
 
     /// Starts in `dir`, where the test may have put a Master.csv already.
     fn start_in(dir: tempfile::TempDir, double: &AmiDouble, extra: &[&str]) -> Agent {
-        let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_astbase"))
-            .arg("agent")
-            .args(["--manager-port", &double.port.to_string()])
-            .arg("--db")
-            .arg(dir.path().join("agent.db"))
-            .arg("--cdr-csv")
-            .arg(dir.path().join("Master.csv"))
-            .args(["--server", "pbx-test", "--timezone", "Europe/Moscow"])
-            .args(["--max-backoff", "1"])
-            .args(extra)
-            .env("MANAGER_LOGIN", "odoo")
-            .env("MANAGER_PASSWORD", SECRET)
-            .env_remove("ASTBASE_DB")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        Agent::start_as("pbx-test", dir, double, extra)
+    }
+
+    /// Starts as server `server` in `dir`.
+    pub(crate) fn start_as(
+        server: &str,
+        dir: tempfile::TempDir,
+        double: &AmiDouble,
+        extra: &[&str],
+    ) -> Agent {
+        let child = spawn(dir.path(), server, double, extra);
         Agent {
             child: Some(child),
             dir,
         }
+    }
+
+    /// Kills the agent with SIGKILL (no flush, no goodbye) and starts it again on the
+    /// same database.
+    pub(crate) fn sigkill_and_restart(&mut self, server: &str, double: &AmiDouble, extra: &[&str]) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        // Its log goes on in the same file.
+        self.child = Some(spawn(self.dir.path(), server, double, extra));
     }
 
     /// Starts with the database locked by another writer for two seconds (a stalled
@@ -82,7 +86,7 @@ impl Agent {
             .unwrap_or(0)
     }
 
-    fn db(&self) -> PathBuf {
+    pub(crate) fn db(&self) -> PathBuf {
         self.dir.path().join("agent.db")
     }
 
@@ -118,7 +122,7 @@ impl Agent {
     }
 
     /// SIGTERM, as systemd stops it; returns the exit code.
-    fn stop(&mut self) -> Option<i32> {
+    pub(crate) fn stop(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
@@ -137,7 +141,7 @@ impl Agent {
         }
     }
 
-    fn astbase(&self, args: &[&str]) -> Output {
+    pub(crate) fn astbase(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_astbase"))
             .args(args)
             .arg("--db")
@@ -146,6 +150,34 @@ impl Agent {
             .output()
             .unwrap()
     }
+}
+
+/// `astbase agent` against `double`, its database, Master.csv and log in `dir`.
+fn spawn(dir: &std::path::Path, server: &str, double: &AmiDouble, extra: &[&str]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("agent.log"))
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .arg("agent")
+        .args(["--manager-port", &double.port.to_string()])
+        .arg("--db")
+        .arg(dir.join("agent.db"))
+        .arg("--cdr-csv")
+        .arg(dir.join("Master.csv"))
+        .args(["--server", server, "--timezone", "Europe/Moscow"])
+        .args(["--max-backoff", "1"])
+        .args(extra)
+        .env("MANAGER_LOGIN", "odoo")
+        .env("MANAGER_PASSWORD", SECRET)
+        .env_remove("ASTBASE_DB")
+        .env_remove("ASTBASE_CENTRAL_URL")
+        .env_remove("PGPASSWORD")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
 }
 
 impl Drop for Agent {

@@ -48,6 +48,8 @@ struct Shared {
     ignore_pings: AtomicBool,
     /// Start every `CoreShowChannels` listing and never finish it.
     endless_listings: AtomicBool,
+    /// The newest logged-in connection, for events sent while it is held.
+    live: Mutex<Option<Arc<Mutex<TcpStream>>>>,
 }
 
 pub struct AmiDouble {
@@ -87,6 +89,17 @@ impl AmiDouble {
             .lock()
             .unwrap()
             .push_back(Feed { bytes, then });
+    }
+
+    /// Sends events on the newest logged-in connection now (after its feed, as
+    /// Asterisk sends events as calls end); false if there is none or it broke.
+    pub fn send_live(&self, bytes: &[u8]) -> bool {
+        let live = self.shared.live.lock().unwrap().clone();
+        live.is_some_and(|out| {
+            whole_messages(bytes, 16 * 1024)
+                .into_iter()
+                .all(|chunk| send(&out, &self.shared, chunk))
+        })
     }
 
     pub fn set_channels(&self, items: Vec<String>) {
@@ -193,6 +206,7 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
             }
             logged_in = true;
             shared.logins.fetch_add(1, Ordering::SeqCst);
+            *shared.live.lock().unwrap() = Some(out.clone());
             reply(format!(
                 "Response: Success\r\nActionID: {id}\r\nMessage: Authentication accepted\r\n\r\n"
             ));

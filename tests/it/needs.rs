@@ -22,6 +22,8 @@ pub enum Need {
         /// How to install them: `apt-get install ipset`.
         package: &'static str,
     },
+    /// Debian's PostgreSQL server binaries (`/usr/lib/postgresql/<version>/bin/initdb`).
+    PostgresServer,
 }
 
 /// Creating and entering network namespaces (`ip netns add`, `ip netns exec`).
@@ -71,6 +73,11 @@ pub const SIPP: Need = Need::Programs {
     names: &["sipp"],
     package: "apt-get install sip-tester",
 };
+/// For the test certificate authority of the TLS tests.
+pub const OPENSSL: Need = Need::Programs {
+    names: &["openssl"],
+    package: "apt-get install openssl",
+};
 pub const FLOCK: Need = Need::Programs {
     names: &["flock"],
     package: "apt-get install util-linux",
@@ -80,6 +87,15 @@ impl Need {
     /// What is missing of this need, if anything, as the words after "needs".
     fn missing(self) -> Option<String> {
         match self {
+            Need::PostgresServer => {
+                let found = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|versions| {
+                    versions
+                        .filter_map(Result::ok)
+                        .any(|v| v.path().join("bin/initdb").exists())
+                });
+                (!found)
+                    .then(|| "PostgreSQL's initdb and pg_ctl (apt-get install postgresql)".into())
+            }
             Need::Root(why) => (!is_root()).then(|| format!("root ({why})")),
             Need::Programs { names, package } => {
                 let (mut off_path, mut dirs, mut absent) = (Vec::new(), Vec::new(), Vec::new());

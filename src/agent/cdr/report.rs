@@ -1,7 +1,7 @@
 //! Call statistics and exports from the CDR database (`astbase cdr report|export`).
 
 use jiff::tz::TimeZone;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 /// How to group the statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +13,21 @@ pub enum GroupBy {
     /// Calendar day in the server's zone.
     Day,
     Disposition,
+    /// The server that stored the record (one per agent; many in the central database).
+    Server,
+}
+
+impl GroupBy {
+    /// The heading of the key column.
+    pub fn title(self) -> &'static str {
+        match self {
+            GroupBy::Extension => "extension",
+            GroupBy::Queue => "queue",
+            GroupBy::Day => "day",
+            GroupBy::Disposition => "disposition",
+            GroupBy::Server => "server",
+        }
+    }
 }
 
 /// One row of a report.
@@ -65,30 +80,60 @@ pub fn parse_time(text: &str, zone: &TimeZone) -> Result<i64, BadTime> {
         })
 }
 
-const RANGE: &str = "(?1 IS NULL OR start_epoch >= ?1) AND (?2 IS NULL OR start_epoch < ?2)";
+/// The records a report or export covers: a time range and, when not empty, these
+/// servers only (`?1`, `?2` and then one parameter per server).
+fn selection(servers: &[String]) -> String {
+    let mut sql =
+        "(?1 IS NULL OR start_epoch >= ?1) AND (?2 IS NULL OR start_epoch < ?2)".to_owned();
+    if !servers.is_empty() {
+        let params: Vec<String> = (3..3 + servers.len()).map(|i| format!("?{i}")).collect();
+        sql.push_str(&format!(" AND server IN ({})", params.join(", ")));
+    }
+    sql
+}
 
-/// Statistics per group, ordered by key.
-pub fn report(conn: &Connection, by: GroupBy, range: Range) -> rusqlite::Result<Vec<Stats>> {
+fn parameters<'a>(range: Range, servers: &'a [String]) -> Vec<Box<dyn rusqlite::ToSql + 'a>> {
+    let mut p: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(range.since), Box::new(range.until)];
+    p.extend(
+        servers
+            .iter()
+            .map(|s| Box::new(s) as Box<dyn rusqlite::ToSql>),
+    );
+    p
+}
+
+/// Statistics per group, ordered by key (byte order, as the central database orders
+/// them too).
+pub fn report(
+    conn: &Connection,
+    by: GroupBy,
+    range: Range,
+    servers: &[String],
+) -> rusqlite::Result<Vec<Stats>> {
+    let selected = selection(servers);
     let rows = match by {
         GroupBy::Extension => format!(
-            "SELECT src AS key, disposition, billsec FROM cdr WHERE {RANGE} AND src <> ''
+            "SELECT src AS key, disposition, billsec FROM cdr WHERE {selected} AND src <> ''
              UNION ALL
-             SELECT dst AS key, disposition, billsec FROM cdr WHERE {RANGE} AND dst <> ''
+             SELECT dst AS key, disposition, billsec FROM cdr WHERE {selected} AND dst <> ''
                AND dst <> src"
         ),
         GroupBy::Queue => format!(
             "SELECT CASE WHEN instr(lastdata, ',') > 0
                     THEN substr(lastdata, 1, instr(lastdata, ',') - 1) ELSE lastdata END AS key,
                     disposition, billsec
-             FROM cdr WHERE {RANGE} AND lastapp = 'Queue'"
+             FROM cdr WHERE {selected} AND lastapp = 'Queue'"
         ),
         GroupBy::Day => {
             format!(
-                "SELECT substr(start, 1, 10) AS key, disposition, billsec FROM cdr WHERE {RANGE}"
+                "SELECT substr(start, 1, 10) AS key, disposition, billsec FROM cdr WHERE {selected}"
             )
         }
         GroupBy::Disposition => {
-            format!("SELECT disposition AS key, disposition, billsec FROM cdr WHERE {RANGE}")
+            format!("SELECT disposition AS key, disposition, billsec FROM cdr WHERE {selected}")
+        }
+        GroupBy::Server => {
+            format!("SELECT server AS key, disposition, billsec FROM cdr WHERE {selected}")
         }
     };
     let sql = format!(
@@ -99,7 +144,8 @@ pub fn report(conn: &Connection, by: GroupBy, range: Range) -> rusqlite::Result<
          FROM ({rows}) GROUP BY key ORDER BY key"
     );
     let mut stmt = conn.prepare(&sql)?;
-    stmt.query_map(params![range.since, range.until], |r| {
+    let values = parameters(range, servers);
+    stmt.query_map(rusqlite::params_from_iter(values.iter()), |r| {
         let calls: i64 = r.get(1)?;
         let answered: i64 = r.get::<_, Option<i64>>(2)?.unwrap_or(0);
         Ok(Stats {
@@ -146,14 +192,17 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 pub fn export(
     conn: &Connection,
     range: Range,
+    servers: &[String],
     mut row: impl FnMut(&[Option<String>]) -> std::io::Result<()>,
 ) -> Result<u64, ExportError> {
     let sql = format!(
-        "SELECT {} FROM cdr WHERE {RANGE} ORDER BY start_epoch, id",
-        EXPORT_COLUMNS.join(", ")
+        "SELECT {} FROM cdr WHERE {} ORDER BY start_epoch, server, id",
+        EXPORT_COLUMNS.join(", "),
+        selection(servers)
     );
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params![range.since, range.until])?;
+    let values = parameters(range, servers);
+    let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
     let mut n = 0;
     let mut values: Vec<Option<String>> = Vec::with_capacity(EXPORT_COLUMNS.len());
     while let Some(r) = rows.next()? {
@@ -178,6 +227,8 @@ pub fn export(
 pub enum ExportError {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Central(#[from] crate::agent::central::CentralError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

@@ -79,6 +79,13 @@ const MIGRATIONS: &[&str] = &[
         inode INTEGER NOT NULL,
         offset INTEGER NOT NULL
     );",
+    // 2: how far each central database has been sent rows (see agent::shipper).
+    "CREATE TABLE ship_mark (
+        central TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL,
+        shipped INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );",
 ];
 
 #[derive(Debug, thiserror::Error)]

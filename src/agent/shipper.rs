@@ -1,0 +1,322 @@
+//! The shipper: a thread beside the database writer that sends committed CDRs from the
+//! agent's SQLite database to the central PostgreSQL one, in batches, exactly once.
+//!
+//! Exactly once comes from two rules. The mark (the highest local id sent, per central
+//! database, in SQLite's `ship_mark`) advances only after PostgreSQL committed the
+//! batch; and PostgreSQL ignores a fingerprint it already has. A crash between the two
+//! commits sends a batch again, and the second copy changes nothing.
+//!
+//! The shipper only reads what the writer committed: reading AMI and storing locally
+//! never wait on the network. While PostgreSQL is down or slow the mark stays put,
+//! connection attempts back off (with jitter, capped), and the backlog is sent when it
+//! comes back; a restarted agent resumes from the mark.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::cdr::store::StoreError;
+use super::central::ship::Batch;
+use super::central::{CentralError, CentralUrl, Session, schema};
+use super::event::{Event, Log};
+
+/// Rows per batch: large enough that a backlog of a million goes at PostgreSQL's speed,
+/// small enough to stay a few megabytes and commit well within the deadline.
+pub const BATCH: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct ShipperConfig {
+    pub url: CentralUrl,
+    /// Deadline of a connection attempt and of each statement.
+    pub timeout: Duration,
+    /// Longest wait between attempts while the central database is unavailable.
+    pub max_backoff: Duration,
+    /// How often to look for new rows when the writer has not rung.
+    pub poll: Duration,
+}
+
+impl ShipperConfig {
+    pub fn new(url: CentralUrl) -> ShipperConfig {
+        ShipperConfig {
+            url,
+            timeout: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(30),
+            poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the shipper did.
+#[derive(Debug, Default)]
+pub struct ShipCounters {
+    /// Rows the central database did not have.
+    pub shipped: AtomicU64,
+    /// Rows it had already (sent before a crash, or by a replay).
+    pub already_there: AtomicU64,
+    pub failures: AtomicU64,
+}
+
+/// Tells the shipper that the writer committed (a full channel means it knows already)
+/// and when to stop.
+#[derive(Clone)]
+pub struct Doorbell {
+    ring: std::sync::mpsc::SyncSender<()>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl Doorbell {
+    pub fn ring(&self) {
+        let _ = self.ring.try_send(());
+    }
+
+    /// Asks the shipper to send what is committed (for a moment) and stop.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.ring();
+    }
+}
+
+/// How long a stopping agent keeps sending its backlog before it leaves the rest for
+/// the next start.
+const FINAL_FLUSH: Duration = Duration::from_secs(5);
+
+/// Starts the shipper on `db` (already migrated by the writer's [`Store::open`]).
+///
+/// [`Store::open`]: super::cdr::store::Store::open
+pub fn start(
+    db: &Path,
+    config: ShipperConfig,
+    log: Log,
+) -> Result<(Doorbell, Arc<ShipCounters>, std::thread::JoinHandle<()>), StoreError> {
+    let conn = open(db)?;
+    let (ring, rung) = std::sync::mpsc::sync_channel(1);
+    let doorbell = Doorbell {
+        ring,
+        stopping: Arc::new(AtomicBool::new(false)),
+    };
+    let counters = Arc::new(ShipCounters::default());
+    let (c, stopping) = (counters.clone(), doorbell.stopping.clone());
+    let handle = std::thread::Builder::new()
+        .name("astbase-ship".into())
+        .spawn(move || {
+            Shipper {
+                conn,
+                config,
+                log,
+                counters: c,
+                rung,
+                stopping,
+                session: None,
+                behind: true,
+                since_caught_up: (0, 0),
+                failures: 0,
+            }
+            .run()
+        })
+        .expect("a thread can be spawned");
+    Ok((doorbell, counters, handle))
+}
+
+fn open(db: &Path) -> Result<Connection, StoreError> {
+    let err = |source| StoreError::Sqlite {
+        path: db.display().to_string(),
+        source,
+    };
+    let conn = Connection::open(db).map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
+    Ok(conn)
+}
+
+struct Shipper {
+    conn: Connection,
+    config: ShipperConfig,
+    log: Log,
+    counters: Arc<ShipCounters>,
+    rung: Receiver<()>,
+    stopping: Arc<AtomicBool>,
+    session: Option<Session>,
+    /// Whether rows are waiting beyond one batch (a caught-up line is due when not).
+    behind: bool,
+    /// (shipped, already there) since the last caught-up line.
+    since_caught_up: (u64, u64),
+    failures: u32,
+}
+
+enum Step {
+    /// Sent a full batch: more may be waiting.
+    More,
+    /// Nothing (more) to send.
+    Idle,
+    /// The central database failed; wait before trying again.
+    Failed(CentralError),
+}
+
+impl Shipper {
+    fn run(mut self) {
+        let mut deadline: Option<Instant> = None;
+        loop {
+            let stopping = self.stopping.load(Ordering::SeqCst);
+            if stopping && deadline.is_none() {
+                deadline = Some(Instant::now() + FINAL_FLUSH);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return;
+            }
+            match self.step() {
+                Step::More => {}
+                Step::Idle if stopping => return,
+                Step::Idle => self.wait(self.config.poll),
+                Step::Failed(error) => {
+                    // A refused statement on a live connection keeps it; anything else
+                    // (a timeout, a broken or closed connection) starts afresh.
+                    let keep = matches!(error, CentralError::Query { .. })
+                        && self.session.as_ref().is_some_and(|s| !s.is_closed());
+                    if !keep {
+                        self.session = None;
+                    }
+                    self.behind = true;
+                    self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    self.failures = self.failures.saturating_add(1);
+                    let wait = super::backoff(self.failures, self.config.max_backoff);
+                    self.log.emit(Event::CentralUnavailable { error, wait });
+                    if stopping {
+                        return;
+                    }
+                    self.sleep_unless_stopping(wait);
+                }
+            }
+        }
+    }
+
+    /// Waits for the writer's doorbell (or the poll interval).
+    fn wait(&self, timeout: Duration) {
+        match self.rung.recv_timeout(timeout) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            // The agent is gone without a stop: nothing more will be written.
+            Err(RecvTimeoutError::Disconnected) => self.stopping.store(true, Ordering::SeqCst),
+        }
+    }
+
+    /// Sleeps `wait` in slices, so a stop is not held up by a long backoff.
+    fn sleep_unless_stopping(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        while !self.stopping.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(100)));
+        }
+    }
+
+    fn step(&mut self) -> Step {
+        if self.session.as_ref().is_none_or(Session::is_closed) {
+            match self.connect() {
+                Ok(session) => self.session = Some(session),
+                Err(e) => return Step::Failed(e),
+            }
+        }
+        let key = self.config.url.key.clone();
+        let mark = match read_mark(&self.conn, &key) {
+            Ok(m) => m,
+            Err(e) => {
+                self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
+                return Step::Idle;
+            }
+        };
+        let batch = match Batch::read(&self.conn, mark, BATCH) {
+            Ok(b) => b,
+            Err(e) => {
+                self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
+                return Step::Idle;
+            }
+        };
+        let Some(last) = batch.last_id() else {
+            self.caught_up();
+            return Step::Idle;
+        };
+        let session = self.session.as_ref().expect("connected above");
+        let inserted = match session.ship(&batch) {
+            Ok(n) => n,
+            Err(e) => return Step::Failed(e),
+        };
+        self.failures = 0;
+        let already = batch.len() as u64 - inserted;
+        self.counters.shipped.fetch_add(inserted, Ordering::Relaxed);
+        self.counters
+            .already_there
+            .fetch_add(already, Ordering::Relaxed);
+        self.since_caught_up.0 += inserted;
+        self.since_caught_up.1 += already;
+        if let Err(e) = write_mark(&self.conn, &key, last, inserted) {
+            // The next round sends the batch again; PostgreSQL keeps one copy.
+            self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
+        }
+        if batch.len() == BATCH {
+            self.behind = true;
+            Step::More
+        } else {
+            self.caught_up();
+            Step::Idle
+        }
+    }
+
+    fn caught_up(&mut self) {
+        if self.behind {
+            self.behind = false;
+            let (shipped, already_there) = std::mem::take(&mut self.since_caught_up);
+            self.log.emit(Event::CentralCaughtUp {
+                url: self.config.url.display.clone(),
+                shipped,
+                already_there,
+            });
+        }
+    }
+
+    fn connect(&self) -> Result<Session, CentralError> {
+        let mut session = Session::connect(&self.config.url, self.config.timeout)?;
+        let migrated = schema::migrate(&mut session)?;
+        self.log.emit(Event::CentralConnected {
+            url: self.config.url.display.clone(),
+            password_from: self.config.url.password_from.clone(),
+            migrated,
+        });
+        Ok(session)
+    }
+
+    fn store_error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.conn.path().unwrap_or("agent database").to_owned(),
+            source,
+        }
+    }
+}
+
+fn read_mark(conn: &Connection, key: &str) -> rusqlite::Result<i64> {
+    Ok(conn
+        .query_row(
+            "SELECT last_id FROM ship_mark WHERE central = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
+}
+
+fn write_mark(conn: &Connection, key: &str, last_id: i64, shipped: u64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO ship_mark (central, last_id, shipped, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(central) DO UPDATE SET last_id = ?2, shipped = shipped + ?3, updated_at = ?4",
+        params![
+            key,
+            last_id,
+            shipped as i64,
+            jiff::Timestamp::now().to_string()
+        ],
+    )?;
+    Ok(())
+}
