@@ -189,6 +189,10 @@ pub struct AgentArgs {
     /// database stays the buffer while it is unreachable.
     #[arg(long, env = "ASTBASE_CENTRAL_URL", value_name = "URL")]
     pub central: Option<String>,
+    /// Seconds the central database may take to connect or to commit one batch before
+    /// the attempt is abandoned (and retried later).
+    #[arg(long, default_value_t = 30)]
+    pub central_timeout: u64,
     #[command(flatten)]
     pub central_password: PasswordFileArgs,
 }

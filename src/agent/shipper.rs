@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::cdr::store::StoreError;
-use super::central::ship::Batch;
+use super::central::ship::{Batch, InFlight};
 use super::central::{CentralError, CentralUrl, Session, schema};
 use super::event::{Event, Log};
 
@@ -111,6 +111,7 @@ pub fn start(
                 rung,
                 stopping,
                 session: None,
+                in_flight: None,
                 behind: true,
                 since_caught_up: (0, 0),
                 failures: 0,
@@ -139,6 +140,8 @@ struct Shipper {
     rung: Receiver<()>,
     stopping: Arc<AtomicBool>,
     session: Option<Session>,
+    /// The batch being stored while the next one is read.
+    in_flight: Option<InFlight>,
     /// Whether rows are waiting beyond one batch (a caught-up line is due when not).
     behind: bool,
     /// (shipped, already there) since the last caught-up line.
@@ -164,6 +167,9 @@ impl Shipper {
                 deadline = Some(Instant::now() + FINAL_FLUSH);
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
+                // What is in flight is recorded if it commits; the rest waits for the
+                // next start.
+                let _ = self.settle();
                 return;
             }
             match self.step() {
@@ -175,6 +181,7 @@ impl Shipper {
                     // (a timeout, a broken or closed connection) starts afresh.
                     let keep = matches!(error, CentralError::Query { .. })
                         && self.session.as_ref().is_some_and(|s| !s.is_closed());
+                    self.in_flight = None;
                     if !keep {
                         self.session = None;
                     }
@@ -213,56 +220,77 @@ impl Shipper {
         }
     }
 
+    /// Reads the next batch while the previous one (if any) is being stored, then
+    /// settles the previous one: its mark is written only once PostgreSQL committed it.
     fn step(&mut self) -> Step {
         if self.session.as_ref().is_none_or(Session::is_closed) {
+            self.in_flight = None;
             match self.connect() {
                 Ok(session) => self.session = Some(session),
                 Err(e) => return Step::Failed(e),
             }
         }
-        let key = self.config.url.key.clone();
-        let mark = match read_mark(&self.conn, &key) {
-            Ok(m) => m,
-            Err(e) => {
-                self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
-                return Step::Idle;
-            }
+        let after = match &self.in_flight {
+            Some(sent) => sent.last_id,
+            None => match read_mark(&self.conn, &self.config.url.key) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
+                    return Step::Idle;
+                }
+            },
         };
-        let batch = match Batch::read(&self.conn, mark, BATCH) {
+        let batch = match Batch::read(&self.conn, after, BATCH) {
             Ok(b) => b,
             Err(e) => {
                 self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
                 return Step::Idle;
             }
         };
-        let Some(last) = batch.last_id() else {
+        if let Err(e) = self.settle() {
+            return Step::Failed(e);
+        }
+        if batch.is_empty() {
             self.caught_up();
             return Step::Idle;
-        };
+        }
+        let full = batch.len() == BATCH;
         let session = self.session.as_ref().expect("connected above");
-        let inserted = match session.ship(&batch) {
-            Ok(n) => n,
-            Err(e) => return Step::Failed(e),
+        self.in_flight = Some(session.send(batch));
+        if full {
+            // More is waiting: read it while this one is stored.
+            self.behind = true;
+            return Step::More;
+        }
+        match self.settle() {
+            Ok(()) => {
+                self.caught_up();
+                Step::Idle
+            }
+            Err(e) => Step::Failed(e),
+        }
+    }
+
+    /// Waits for the batch in flight, if any, and records it.
+    fn settle(&mut self) -> Result<(), CentralError> {
+        let (Some(sent), Some(session)) = (self.in_flight.take(), self.session.as_ref()) else {
+            return Ok(());
         };
+        let (last_id, len) = (sent.last_id, sent.len as u64);
+        let inserted = session.wait(sent)?;
         self.failures = 0;
-        let already = batch.len() as u64 - inserted;
+        let already = len - inserted;
         self.counters.shipped.fetch_add(inserted, Ordering::Relaxed);
         self.counters
             .already_there
             .fetch_add(already, Ordering::Relaxed);
         self.since_caught_up.0 += inserted;
         self.since_caught_up.1 += already;
-        if let Err(e) = write_mark(&self.conn, &key, last, inserted) {
+        if let Err(e) = write_mark(&self.conn, &self.config.url.key, last_id, inserted) {
             // The next round sends the batch again; PostgreSQL keeps one copy.
             self.log.emit(Event::ShipMarkFailed(self.store_error(e)));
         }
-        if batch.len() == BATCH {
-            self.behind = true;
-            Step::More
-        } else {
-            self.caught_up();
-            Step::Idle
-        }
+        Ok(())
     }
 
     fn caught_up(&mut self) {
@@ -278,8 +306,8 @@ impl Shipper {
     }
 
     fn connect(&self) -> Result<Session, CentralError> {
-        let mut session = Session::connect(&self.config.url, self.config.timeout)?;
-        let migrated = schema::migrate(&mut session)?;
+        let session = Session::connect(&self.config.url, self.config.timeout)?;
+        let migrated = schema::migrate(&session)?;
         self.log.emit(Event::CentralConnected {
             url: self.config.url.display.clone(),
             password_from: self.config.url.password_from.clone(),

@@ -107,7 +107,7 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
         match CentralUrl::parse(url, &lookup) {
             Ok(url) => {
                 let mut central = ShipperConfig::new(url);
-                central.timeout = Duration::from_secs(args.ami.timeout.max(1));
+                central.timeout = Duration::from_secs(args.central_timeout.max(1));
                 central.max_backoff = config.max_backoff;
                 config.central = Some(central);
             }

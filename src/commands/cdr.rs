@@ -247,8 +247,8 @@ fn cdr_migrate(args: &CdrMigrateArgs, printer: &Printer) -> CommandResult {
             ),
         );
     }
-    let mut session = connect(&args.db, &args.password)?;
-    let migrated = central::schema::migrate(&mut session)?;
+    let session = connect(&args.db, &args.password)?;
+    let migrated = central::schema::migrate(&session)?;
     let url = &session.url().display;
     if migrated.from == migrated.to {
         printer.out(&format!(

@@ -4,7 +4,8 @@
 //!
 //! The driver is tokio-postgres (the agent is already on tokio; no ORM, the SQL is in
 //! this module). Everything here is blocking from the caller's side: a [`Session`] owns
-//! a one-thread runtime, so the shipper thread and the CLI use it like a plain client,
+//! a runtime with one worker thread, so the shipper thread and the CLI use it like a
+//! plain client (and the shipper can read its next batch while one is being stored),
 //! and every call has a deadline (a slow or silent database is an error, not a hang).
 
 pub mod pgpass;
@@ -107,7 +108,7 @@ fn describe(e: &tokio_postgres::Error) -> String {
 /// A connection to the central database, used from blocking code.
 pub struct Session {
     runtime: tokio::runtime::Runtime,
-    client: tokio_postgres::Client,
+    client: std::sync::Arc<tokio_postgres::Client>,
     url: CentralUrl,
     /// The deadline of each statement.
     timeout: Duration,
@@ -116,7 +117,9 @@ pub struct Session {
 impl Session {
     /// Connects (TLS as the URL says) within `timeout`, which then bounds each call.
     pub fn connect(url: &CentralUrl, timeout: Duration) -> Result<Session, CentralError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("astbase-pg")
             .enable_all()
             .build()
             .map_err(CentralError::Runtime)?;
@@ -177,7 +180,7 @@ impl Session {
         })?;
         Ok(Session {
             runtime,
-            client,
+            client: std::sync::Arc::new(client),
             url: url.clone(),
             timeout,
         })

@@ -60,13 +60,13 @@ pub struct Migrated {
 }
 
 /// Brings the schema up to date (creating it on first use), one transaction per run.
-pub fn migrate(session: &mut Session) -> Result<Migrated, CentralError> {
+pub fn migrate(session: &Session) -> Result<Migrated, CentralError> {
     let url = session.url.display.clone();
     let user = session.url.user().to_owned();
     let timeout = session.timeout;
     let outcome = session.runtime.block_on(async {
-        let work = async {
-            let tx = session.client.transaction().await?;
+        let tx = &session.client;
+        let steps = async {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
                 .await?;
             let exists: bool = tx
@@ -94,11 +94,23 @@ pub fn migrate(session: &mut Session) -> Result<Migrated, CentralError> {
                 )
                 .await?;
             }
-            tx.commit().await?;
             Ok::<_, tokio_postgres::Error>(Ok(Migrated {
                 from: found,
                 to: MIGRATIONS.len() as i32,
             }))
+        };
+        let work = async {
+            tx.batch_execute("BEGIN").await?;
+            match steps.await {
+                Ok(done) => {
+                    tx.batch_execute("COMMIT").await?;
+                    Ok(done)
+                }
+                Err(e) => {
+                    let _ = tx.batch_execute("ROLLBACK").await;
+                    Err(e)
+                }
+            }
         };
         tokio::time::timeout(timeout, work).await
     });

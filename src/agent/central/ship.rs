@@ -129,20 +129,57 @@ fn insert_sql() -> String {
     )
 }
 
+/// A batch on its way into the central database.
+pub struct InFlight {
+    handle: tokio::task::JoinHandle<
+        Result<Result<u64, tokio_postgres::Error>, tokio::time::error::Elapsed>,
+    >,
+    /// The highest local id in it: the mark once it is committed.
+    pub last_id: i64,
+    pub len: usize,
+}
+
 impl Session {
-    /// Inserts the batch in one statement (its own transaction); returns how many rows
-    /// were new to the central database.
-    pub fn ship(&self, batch: &Batch) -> Result<u64, CentralError> {
-        let sql = insert_sql();
-        type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
-        let mut params: Vec<Param> = Vec::new();
-        params.extend(batch.text.iter().map(|c| c as Param));
-        params.extend(batch.optional_text.iter().map(|c| c as Param));
-        params.extend(batch.numbers.iter().map(|c| c as Param));
-        params.extend(batch.optional_numbers.iter().map(|c| c as Param));
-        params.push(&batch.fingerprints);
-        self.run("storing CDRs", |client| async move {
-            client.execute(sql.as_str(), &params).await
-        })
+    /// Starts inserting the batch in one statement (its own transaction); the caller may
+    /// read the next batch meanwhile, then [`Session::wait`]s.
+    pub fn send(&self, batch: Batch) -> InFlight {
+        let client = self.client.clone();
+        let (last_id, len) = (batch.last_id().unwrap_or(0), batch.len());
+        let timeout = self.timeout;
+        let handle = self.runtime.spawn(async move {
+            let sql = insert_sql();
+            type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
+            let mut params: Vec<Param> = Vec::new();
+            params.extend(batch.text.iter().map(|c| c as Param));
+            params.extend(batch.optional_text.iter().map(|c| c as Param));
+            params.extend(batch.numbers.iter().map(|c| c as Param));
+            params.extend(batch.optional_numbers.iter().map(|c| c as Param));
+            params.push(&batch.fingerprints);
+            tokio::time::timeout(timeout, client.execute(sql.as_str(), &params)).await
+        });
+        InFlight {
+            handle,
+            last_id,
+            len,
+        }
+    }
+
+    /// How many rows of the batch were new to the central database, once it committed.
+    pub fn wait(&self, batch: InFlight) -> Result<u64, CentralError> {
+        const WHAT: &str = "storing CDRs";
+        match self.runtime.block_on(batch.handle) {
+            Ok(Ok(Ok(inserted))) => Ok(inserted),
+            Ok(Ok(Err(e))) => Err(self.query_error(WHAT, &e)),
+            Ok(Err(_)) => Err(CentralError::Timeout {
+                url: self.url.display.clone(),
+                what: WHAT,
+                after: self.timeout,
+            }),
+            Err(e) => Err(CentralError::Query {
+                url: self.url.display.clone(),
+                what: WHAT,
+                message: e.to_string(),
+            }),
+        }
     }
 }
