@@ -90,7 +90,7 @@ impl Agent {
         self.dir.path().join("agent.db")
     }
 
-    fn query(&self, sql: &str) -> i64 {
+    pub(crate) fn query(&self, sql: &str) -> i64 {
         let Ok(conn) = rusqlite::Connection::open_with_flags(
             self.db(),
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,

@@ -192,6 +192,9 @@ fn three_agents_ship_every_cdr_exactly_once_through_an_outage_a_sigkill_and_a_re
 
     // spb's agent is SIGKILLed; Asterisk meanwhile replays what it sent (a reconnect
     // after a restart) and adds 500 new calls.
+    agents[1].wait_until("the mark to cover every row", |a| {
+        a.query("SELECT last_id FROM ship_mark") == a.query("SELECT max(id) FROM cdr")
+    });
     doubles[1].feed(cdrs(10_000, 12_500), Then::Hold);
     agents[1].sigkill_and_restart("spb", &doubles[1], &extra);
     agents[1].wait_until("2500 CDRs stored locally", |a| a.cdrs() == 2_500);
@@ -451,4 +454,48 @@ fn tls_is_verified_as_sslmode_says() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(agent.stop(), Some(0));
+}
+
+#[test]
+fn a_stalled_central_database_times_out_and_the_agent_keeps_storing() {
+    require!(Need::PostgresServer);
+    let pg = central();
+    let double = AmiDouble::start(crate::agent::SECRET);
+    double.feed(cdrs(0, 100), Then::Hold);
+    let url = pg.url("astbase_agent", AGENT_PASSWORD);
+    let extra = [
+        "--no-bans",
+        "--central",
+        url.as_str(),
+        "--central-timeout",
+        "2",
+    ];
+    let mut agent = Agent::start_as("msk", tempfile::tempdir().unwrap(), &double, &extra);
+    wait_for_central(&pg, 100, std::slice::from_ref(&agent));
+    // Another session holds the table for 6 s: inserts wait behind its lock.
+    let bin = crate::postgres::bin_dir().unwrap();
+    let mut holder = Command::new(bin.join("psql"))
+        .args([
+            "-X",
+            "-q",
+            &pg.superuser_url(),
+            "-c",
+            "BEGIN; LOCK TABLE astbase.cdr IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
+        ])
+        .env("PGPASSWORD", crate::postgres::SUPERUSER_PASSWORD)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(double.send_live(&cdrs(100, 300)));
+    // Stored locally at once, whatever the central database does.
+    agent.wait_until("300 CDRs stored locally", |a| a.cdrs() == 300);
+    agent.wait_until("the stalled batch given up", |a| {
+        a.log().contains(
+            "storing CDRs: canceling statement due to statement timeout; CDRs are kept locally",
+        )
+    });
+    holder.wait().unwrap();
+    wait_for_central(&pg, 300, std::slice::from_ref(&agent));
+    assert_eq!(agent.stop(), Some(0));
+    assert_eq!(pg.count("SELECT count(*) FROM astbase.cdr"), 300);
 }

@@ -178,6 +178,22 @@ impl Session {
                     after: timeout,
                 }))
         })?;
+        // The server gives up when we do: a statement abandoned at our deadline must not
+        // stay behind, holding a connection and its locks, while we retry.
+        let limit = format!("SET statement_timeout = {}", timeout.as_millis());
+        runtime
+            // (The deadline is made inside the runtime, whose timer it needs.)
+            .block_on(async { tokio::time::timeout(timeout, client.batch_execute(&limit)).await })
+            .map_err(|_| CentralError::Timeout {
+                url: url.display.clone(),
+                what: "connecting",
+                after: timeout,
+            })?
+            .map_err(|e| CentralError::Query {
+                url: url.display.clone(),
+                what: "setting statement_timeout",
+                message: describe(&e),
+            })?;
         Ok(Session {
             runtime,
             client: std::sync::Arc::new(client),
@@ -188,6 +204,13 @@ impl Session {
 
     pub fn url(&self) -> &CentralUrl {
         &self.url
+    }
+
+    /// How long a call may take on our side: the server's statement_timeout plus a
+    /// second, so a slow statement is ended by the server (which says so and frees its
+    /// locks) and this deadline only catches a silent network.
+    fn deadline(&self) -> Duration {
+        self.timeout + Duration::from_secs(1)
     }
 
     /// Runs one database call to completion within the session's deadline.
@@ -202,7 +225,7 @@ impl Session {
         let future = call(&self.client);
         match self
             .runtime
-            .block_on(async { tokio::time::timeout(self.timeout, future).await })
+            .block_on(async { tokio::time::timeout(self.deadline(), future).await })
         {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(self.query_error(what, &e)),

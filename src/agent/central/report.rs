@@ -105,7 +105,7 @@ impl Session {
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
                 [&range.since, &range.until, &servers];
             let stream =
-                tokio::time::timeout(self.timeout, self.client.query_raw(sql.as_str(), params))
+                tokio::time::timeout(self.deadline(), self.client.query_raw(sql.as_str(), params))
                     .await
                     .map_err(|_| timeout("exporting"))?
                     .map_err(|e| self.query_error("exporting", &e))?;
@@ -113,7 +113,7 @@ impl Session {
             let mut n = 0;
             let mut values: Vec<Option<String>> = Vec::with_capacity(EXPORT_COLUMNS.len());
             loop {
-                let next = tokio::time::timeout(self.timeout, stream.try_next())
+                let next = tokio::time::timeout(self.deadline(), stream.try_next())
                     .await
                     .map_err(|_| timeout("exporting"))?
                     .map_err(|e| self.query_error("exporting", &e))?;

@@ -145,7 +145,7 @@ impl Session {
     pub fn send(&self, batch: Batch) -> InFlight {
         let client = self.client.clone();
         let (last_id, len) = (batch.last_id().unwrap_or(0), batch.len());
-        let timeout = self.timeout;
+        let timeout = self.deadline();
         let handle = self.runtime.spawn(async move {
             let sql = insert_sql();
             type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);
