@@ -394,7 +394,8 @@ fn bad_urls_and_refused_passwords_are_clear_and_the_agent_keeps_storing_locally(
 #[test]
 fn tls_is_verified_as_sslmode_says() {
     require!(Need::PostgresServer, needs::OPENSSL);
-    let (pg, ca) = Postgres::start_tls();
+    let (pg, certs) = Postgres::start_tls();
+    let ca = certs.join("ca.pem");
     let ca = ca.to_str().unwrap();
     let url = |host: &str, query: &str| {
         format!(
@@ -438,6 +439,32 @@ fn tls_is_verified_as_sslmode_says() {
     let out = migrate(&url("127.0.0.1", "sslmode=disable"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("no encryption"), "{}", text(&out));
+
+    // A role that logs in by certificate.
+    let pem = |name: &str| certs.join(name).to_str().unwrap().to_owned();
+    let by_certificate = format!(
+        "postgres://certuser@127.0.0.1:{}/fleet?sslmode=verify-full&sslrootcert={ca}&sslcert={}&sslkey={}",
+        pg.port,
+        pem("client.pem"),
+        pem("client.key")
+    );
+    let out = migrate(&by_certificate);
+    assert!(out.status.success(), "{}", text(&out));
+    let without = format!(
+        "postgres://certuser@127.0.0.1:{}/fleet?sslmode=verify-full&sslrootcert={ca}",
+        pg.port
+    );
+    let out = migrate(&without);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("certificate"), "{}", text(&out));
+    let half = format!("{without}&sslcert={}", pem("client.pem"));
+    let out = migrate(&half);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("give sslcert and sslkey together"),
+        "{}",
+        text(&out)
+    );
 
     // An agent ships over verify-full.
     let double = AmiDouble::start(crate::agent::SECRET);

@@ -54,7 +54,9 @@ impl Postgres {
 
     /// A new cluster that only takes TLS connections from 127.0.0.1, with a certificate
     /// for the address 127.0.0.1 (not the name localhost) signed by a throw-away
-    /// authority; returns the authority's PEM file, for `sslrootcert`.
+    /// authority; the role `certuser` logs in to `fleet` by client certificate. Returns
+    /// the directory of the PEM files: `ca.pem` (for sslrootcert), `client.pem`,
+    /// `client.key`.
     pub fn start_tls() -> (Postgres, PathBuf) {
         let mut pg = Postgres::init();
         let work = pg.dir.path().join("certs");
@@ -86,53 +88,64 @@ impl Postgres {
             "-subj",
             "/CN=astbase test authority",
         ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
+        // A key and a certificate signed by the authority: NAME.key, NAME.pem.
+        let sign = |name: &str, subject: &str, extensions: &str| {
+            let (key, csr, pem, ext) = (
+                format!("{name}.key"),
+                format!("{name}.csr"),
+                format!("{name}.pem"),
+                format!("{name}.ext"),
+            );
+            std::fs::write(work.join(&ext), extensions).unwrap();
+            openssl(&[
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
+                subject,
+            ]);
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+            ]);
+        };
+        sign(
+            "server",
             "/CN=127.0.0.1",
-        ]);
-        std::fs::write(
-            work.join("ext"),
             "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ]);
+        );
+        // For the role `certuser` (pg_hba's `cert` method).
+        sign(
+            "client",
+            "/CN=certuser",
+            "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+        );
         let read = |name: &str| std::fs::read(work.join(name)).unwrap();
+        pg.put_file("ca.pem", &read("ca.pem"), 0o644);
         pg.put_file("server.pem", &read("server.pem"), 0o644);
         pg.put_file("server.key", &read("server.key"), 0o600);
         let data = pg.data_dir();
         let conf = data.join("postgresql.conf");
         let mut text = std::fs::read_to_string(&conf).unwrap();
-        text.push_str("ssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\n");
+        text.push_str(
+            "ssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\nssl_ca_file = 'ca.pem'\n",
+        );
         std::fs::write(&conf, text).unwrap();
         // TLS or nothing: every TCP line of pg_hba.conf becomes hostssl.
         let hba = data.join("pg_hba.conf");
         let text = std::fs::read_to_string(&hba).unwrap();
-        let text: String = text
-            .lines()
+        let text: String = std::iter::once("hostssl fleet certuser 127.0.0.1/32 cert")
+            .chain(text.lines())
             .map(|l| match l.strip_prefix("host ") {
                 Some(rest) => format!("hostssl {rest}\n"),
                 None => format!("{l}\n"),
@@ -141,7 +154,8 @@ impl Postgres {
         std::fs::write(&hba, text).unwrap();
         pg.start();
         pg.psql_tls("postgres", "CREATE DATABASE fleet");
-        (pg, work.join("ca.pem"))
+        pg.psql_tls("postgres", "CREATE ROLE certuser LOGIN SUPERUSER");
+        (pg, work)
     }
 
     /// A cluster made by initdb, configured, not started.

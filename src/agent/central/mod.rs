@@ -33,13 +33,18 @@ pub enum CentralError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot use {} as sslrootcert: {reason}", path.display())]
-    RootCertificate { path: PathBuf, reason: String },
+    #[error("cannot use {} as {option}: {reason}", path.display())]
+    Certificate {
+        option: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
     #[error("cannot set up TLS: {0}")]
     Tls(String),
     #[error(
         "{url}: PostgreSQL refused role `{user}`: {message} (check the password in the URL, \
-         --central-password-file, PGPASSWORD or ~/.pgpass, and pg_hba.conf)"
+         --password-file, PGPASSWORD or ~/.pgpass, the sslcert and sslkey of a role that logs in \
+         by certificate, and pg_hba.conf)"
     )]
     Refused {
         url: String,
@@ -126,7 +131,7 @@ impl Session {
         let mut config = url.config.clone();
         config.connect_timeout(timeout);
         config.application_name("astbase");
-        let connector = tls::connector(&url.tls)?;
+        let connector = tls::connector(&url.tls, url.client_certificate.as_ref())?;
         let refused = |e: tokio_postgres::Error| {
             let code = e.code();
             if code == Some(&SqlState::INVALID_PASSWORD)

@@ -7,15 +7,16 @@ use std::sync::Arc;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use super::CentralError;
-use super::url::{Roots, TlsMode};
+use super::url::{ClientCertificate, Roots, TlsMode};
 
-/// The rustls connector for `mode` (None: plain TCP).
+/// The rustls connector for `mode`, presenting `client` if given (None: plain TCP).
 pub fn connector(
     mode: &TlsMode,
+    client: Option<&ClientCertificate>,
 ) -> Result<Option<tokio_postgres_rustls::MakeRustlsConnect>, CentralError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -27,10 +28,29 @@ pub fn connector(
         TlsMode::VerifyCa { roots } => Arc::new(AnyName(webpki(roots, &provider)?)),
         TlsMode::VerifyFull { roots } => webpki(roots, &provider)?,
     };
-    let config = builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some(client) => {
+            let chain = certificates(&client.cert, "sslcert")?;
+            let key = PrivateKeyDer::from_pem_file(&client.key).map_err(|e| {
+                CentralError::Certificate {
+                    option: "sslkey",
+                    path: client.key.clone(),
+                    reason: e.to_string(),
+                }
+            })?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| CentralError::Certificate {
+                    option: "sslkey",
+                    path: client.key.clone(),
+                    reason: e.to_string(),
+                })?
+        }
+    };
     Ok(Some(tokio_postgres_rustls::MakeRustlsConnect::new(config)))
 }
 
@@ -42,25 +62,38 @@ fn webpki(
     match roots {
         Roots::System => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Roots::File(path) => {
-            let bad = |reason: String| CentralError::RootCertificate {
-                path: path.clone(),
-                reason,
-            };
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| bad(e.to_string()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("it holds no PEM certificate".into()));
-            }
-            for cert in certs {
-                store.add(cert).map_err(|e| bad(e.to_string()))?;
+            for cert in certificates(path, "sslrootcert")? {
+                store.add(cert).map_err(|e| CentralError::Certificate {
+                    option: "sslrootcert",
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
             }
         }
     }
     WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
         .build()
         .map_err(|e| CentralError::Tls(e.to_string()))
+}
+
+/// The certificates of a PEM file (at least one).
+fn certificates(
+    path: &std::path::Path,
+    option: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, CentralError> {
+    let bad = |reason: String| CentralError::Certificate {
+        option,
+        path: path.to_owned(),
+        reason,
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("it holds no PEM certificate".into()));
+    }
+    Ok(certs)
 }
 
 /// `sslmode=require`: encrypted, the certificate not checked (libpq's meaning; say

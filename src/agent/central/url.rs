@@ -36,6 +36,14 @@ pub enum Roots {
     System,
 }
 
+/// A client certificate and its key (`sslcert`, `sslkey`), for servers that
+/// authenticate roles by certificate (`cert` or `clientcert=` in pg_hba.conf).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCertificate {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// Where the password came from, for the agent's start-up line (never the password).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordSource {
@@ -52,6 +60,7 @@ pub enum PasswordSource {
 pub struct CentralUrl {
     pub(super) config: tokio_postgres::Config,
     pub tls: TlsMode,
+    pub client_certificate: Option<ClientCertificate>,
     pub password_from: PasswordSource,
     /// `postgres://user@host:port/db`: what logs and errors show (no password).
     pub display: String,
@@ -101,13 +110,15 @@ impl CentralUrl {
         // libpq options tokio-postgres does not know are taken out here.
         let (base, query) = text.split_once('?').unwrap_or((text, ""));
         let mut kept = Vec::new();
-        let (mut sslmode, mut rootcert) = (None, None);
+        let (mut sslmode, mut rootcert, mut sslcert, mut sslkey) = (None, None, None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode(value).map_err(|e| bad(format!("`{key}`: {e}")))?;
             match key {
                 "sslmode" => sslmode = Some(value),
                 "sslrootcert" => rootcert = Some(value),
+                "sslcert" => sslcert = Some(PathBuf::from(value)),
+                "sslkey" => sslkey = Some(PathBuf::from(value)),
                 _ => kept.push(pair),
             }
         }
@@ -159,6 +170,18 @@ impl CentralUrl {
                 )));
             }
         };
+        let client_certificate = match (sslcert, sslkey) {
+            (None, None) => None,
+            (Some(cert), Some(key)) if tls != TlsMode::Disable => {
+                Some(ClientCertificate { cert, key })
+            }
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "sslcert and sslkey need TLS, and sslmode is disable".into()
+                ));
+            }
+            _ => return Err(bad("give sslcert and sslkey together".into())),
+        };
         config.ssl_mode(match tls {
             TlsMode::Disable => tokio_postgres::config::SslMode::Disable,
             TlsMode::Prefer => tokio_postgres::config::SslMode::Prefer,
@@ -193,6 +216,7 @@ impl CentralUrl {
         Ok(CentralUrl {
             config,
             tls,
+            client_certificate,
             password_from,
             display: format!("postgres://{user}@{host}:{port}/{dbname}"),
             key: format!("{host}:{port}/{dbname}"),
