@@ -195,6 +195,10 @@ pub struct AgentArgs {
     pub central_timeout: u64,
     #[command(flatten)]
     pub central_password: PasswordFileArgs,
+    /// POST call events (ringing, answered, ended, missed) to the endpoints this YAML
+    /// file lists (README: "CRM integration").
+    #[arg(long, env = "ASTBASE_WEBHOOKS", value_name = "FILE")]
+    pub webhooks: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

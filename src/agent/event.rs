@@ -63,6 +63,24 @@ pub enum Event {
     /// The local shipping mark could not be read or saved; the batch is sent again
     /// later (the central database ignores what it already has).
     ShipMarkFailed(StoreError),
+    /// A webhook delivery failed; it is tried again after `wait`.
+    WebhookFailed {
+        endpoint: String,
+        key: String,
+        attempt: u32,
+        error: String,
+        wait: Duration,
+    },
+    /// A webhook event failed `attempts` times and was dead-lettered (kept in the outbox
+    /// with its last error); the endpoint's next event goes.
+    WebhookDead {
+        endpoint: String,
+        key: String,
+        attempts: u32,
+        error: String,
+    },
+    /// The outbox could not be read or updated; tried again shortly.
+    WebhookOutboxFailed(StoreError),
 }
 
 impl std::fmt::Display for Event {
@@ -155,6 +173,28 @@ impl std::fmt::Display for Event {
                  ({already_there} were already there)"
             ),
             Event::ShipMarkFailed(e) => write!(f, "cannot record what was sent: {e}"),
+            Event::WebhookFailed {
+                endpoint,
+                key,
+                attempt,
+                error,
+                wait,
+            } => write!(
+                f,
+                "webhook {endpoint}: {key}: attempt {attempt} failed ({error}); next in {:.1} s",
+                wait.as_secs_f64()
+            ),
+            Event::WebhookDead {
+                endpoint,
+                key,
+                attempts,
+                error,
+            } => write!(
+                f,
+                "ERROR: webhook {endpoint}: {key}: given up after {attempts} attempts ({error}); \
+                 kept in the outbox as dead"
+            ),
+            Event::WebhookOutboxFailed(e) => write!(f, "webhook outbox: {e}"),
         }
     }
 }

@@ -12,8 +12,10 @@ pub mod bans;
 pub mod calls;
 pub mod cdr;
 pub mod central;
+pub mod doorbell;
 pub mod event;
 pub mod shipper;
+pub mod webhooks;
 pub mod writer;
 
 use std::hash::{BuildHasher, Hasher};
@@ -55,6 +57,8 @@ pub struct AgentConfig {
     pub bans: Option<BanConfig>,
     /// Where committed CDRs are sent as well (the local database stays the buffer).
     pub central: Option<shipper::ShipperConfig>,
+    /// Where call events are POSTed (none: no events are made).
+    pub webhooks: Vec<webhooks::Endpoint>,
 }
 
 impl AgentConfig {
@@ -74,6 +78,7 @@ impl AgentConfig {
             queue: 4_096,
             bans: None,
             central: None,
+            webhooks: Vec::new(),
         }
     }
 }
@@ -99,6 +104,9 @@ pub struct Summary {
     /// Sent to the central database (new there), and found there already.
     pub shipped: u64,
     pub already_shipped: u64,
+    /// Webhook events delivered, and dead-lettered.
+    pub webhooks_delivered: u64,
+    pub webhooks_dead: u64,
 }
 
 /// Runs until `shutdown` completes, then flushes every queued change and returns. What
@@ -108,19 +116,23 @@ pub fn run(
     log: Log,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<Summary, AgentError> {
-    let store = Store::open(&config.db, &config.server, config.zone.clone())?;
+    let mut store = Store::open(&config.db, &config.server, config.zone.clone())?;
+    store.set_webhooks(config.webhooks.clone());
     let shipper = match &config.central {
         Some(central) => Some(shipper::start(&config.db, central.clone(), log.clone())?),
         None => None,
     };
-    let doorbell = shipper.as_ref().map(|(d, _, _)| d.clone());
-    let (sender, counters, writer) =
-        writer::start(store, config.queue, log.clone(), doorbell.clone());
+    let deliverers =
+        webhooks::deliver::start(&config.db, &config.webhooks, config.max_backoff, &log)?;
+    let mut doorbells = deliverers.bells.clone();
+    doorbells.extend(shipper.as_ref().map(|(d, _, _)| d.clone()));
+    let (sender, counters, writer) = writer::start(store, config.queue, log.clone(), doorbells);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(AgentError::Runtime)?;
     let mut state = State {
+        calls: (!config.webhooks.is_empty()).then(webhooks::CallTracker::default),
         channels: Channels::default(),
         bans: config.bans.clone().map(BanTracker::new),
         connections: 0,
@@ -168,8 +180,11 @@ pub fn run(
             ship_counters.already_there.load(Ordering::Relaxed),
         );
     }
+    let hook_counters = deliverers.stop();
     outcome?;
     Ok(Summary {
+        webhooks_delivered: hook_counters.delivered.load(Ordering::Relaxed),
+        webhooks_dead: hook_counters.dead.load(Ordering::Relaxed),
         shipped: shipped.0,
         already_shipped: shipped.1,
         cdrs_inserted: counters.inserted.load(Ordering::Relaxed),
@@ -194,6 +209,8 @@ pub fn backoff(failures: u32, max: Duration) -> Duration {
 
 /// What the agent keeps across reconnects.
 struct State {
+    /// Call events are made only when there are webhooks to send them to.
+    calls: Option<webhooks::CallTracker>,
     channels: Channels,
     bans: Option<BanTracker>,
     connections: u64,
@@ -327,6 +344,11 @@ async fn session(
                         log.emit(Event::Ban(row.clone()));
                         sender.send_blocking(Job::Op(Op::Ban(row)));
                     });
+                }
+                if let Some(calls) = state.calls.as_mut()
+                    && let Some(call) = calls.observe(&message, event)
+                {
+                    ops.push(Op::Call(Box::new(call)));
                 }
                 if listing.is_some() && calls::CHANNEL_EVENTS.contains(&event) {
                     during_listing.push(message.clone());

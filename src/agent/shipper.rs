@@ -13,8 +13,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -22,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::cdr::store::StoreError;
 use super::central::ship::{Batch, InFlight};
 use super::central::{CentralError, CentralUrl, Session, schema};
+use super::doorbell::{self, Doorbell, Listener};
 use super::event::{Event, Log};
 
 /// Rows per batch: large enough that a backlog of a million goes at PostgreSQL's speed,
@@ -60,26 +60,6 @@ pub struct ShipCounters {
     pub failures: AtomicU64,
 }
 
-/// Tells the shipper that the writer committed (a full channel means it knows already)
-/// and when to stop.
-#[derive(Clone)]
-pub struct Doorbell {
-    ring: std::sync::mpsc::SyncSender<()>,
-    stopping: Arc<AtomicBool>,
-}
-
-impl Doorbell {
-    pub fn ring(&self) {
-        let _ = self.ring.try_send(());
-    }
-
-    /// Asks the shipper to send what is committed (for a moment) and stop.
-    pub fn stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        self.ring();
-    }
-}
-
 /// How long a stopping agent keeps sending its backlog before it leaves the rest for
 /// the next start.
 const FINAL_FLUSH: Duration = Duration::from_secs(5);
@@ -93,13 +73,9 @@ pub fn start(
     log: Log,
 ) -> Result<(Doorbell, Arc<ShipCounters>, std::thread::JoinHandle<()>), StoreError> {
     let conn = open(db)?;
-    let (ring, rung) = std::sync::mpsc::sync_channel(1);
-    let doorbell = Doorbell {
-        ring,
-        stopping: Arc::new(AtomicBool::new(false)),
-    };
+    let (doorbell, listener) = doorbell::new();
     let counters = Arc::new(ShipCounters::default());
-    let (c, stopping) = (counters.clone(), doorbell.stopping.clone());
+    let c = counters.clone();
     let handle = std::thread::Builder::new()
         .name("astbase-ship".into())
         .spawn(move || {
@@ -108,8 +84,7 @@ pub fn start(
                 config,
                 log,
                 counters: c,
-                rung,
-                stopping,
+                listener,
                 session: None,
                 in_flight: None,
                 behind: true,
@@ -137,8 +112,7 @@ struct Shipper {
     config: ShipperConfig,
     log: Log,
     counters: Arc<ShipCounters>,
-    rung: Receiver<()>,
-    stopping: Arc<AtomicBool>,
+    listener: Listener,
     session: Option<Session>,
     /// The batch being stored while the next one is read.
     in_flight: Option<InFlight>,
@@ -162,7 +136,7 @@ impl Shipper {
     fn run(mut self) {
         let mut deadline: Option<Instant> = None;
         loop {
-            let stopping = self.stopping.load(Ordering::SeqCst);
+            let stopping = self.listener.stopping();
             if stopping && deadline.is_none() {
                 deadline = Some(Instant::now() + FINAL_FLUSH);
             }
@@ -175,7 +149,7 @@ impl Shipper {
             match self.step() {
                 Step::More => {}
                 Step::Idle if stopping => return,
-                Step::Idle => self.wait(self.config.poll),
+                Step::Idle => self.listener.wait(self.config.poll),
                 Step::Failed(error) => {
                     // A refused statement on a live connection keeps it; anything else
                     // (a timeout, a broken or closed connection) starts afresh.
@@ -193,30 +167,9 @@ impl Shipper {
                     if stopping {
                         return;
                     }
-                    self.sleep_unless_stopping(wait);
+                    self.listener.sleep_unless_stopping(wait);
                 }
             }
-        }
-    }
-
-    /// Waits for the writer's doorbell (or the poll interval).
-    fn wait(&self, timeout: Duration) {
-        match self.rung.recv_timeout(timeout) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            // The agent is gone without a stop: nothing more will be written.
-            Err(RecvTimeoutError::Disconnected) => self.stopping.store(true, Ordering::SeqCst),
-        }
-    }
-
-    /// Sleeps `wait` in slices, so a stop is not held up by a long backoff.
-    fn sleep_unless_stopping(&self, wait: Duration) {
-        let until = Instant::now() + wait;
-        while !self.stopping.load(Ordering::SeqCst) {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            std::thread::sleep(left.min(Duration::from_millis(100)));
         }
     }
 

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use super::cdr::backfill;
 use super::cdr::store::{Op, Store};
+use super::doorbell::Doorbell;
 use super::event::{Event, Log};
-use super::shipper::Doorbell;
 
 /// Largest number of changes in one transaction.
 const MAX_BATCH: usize = 20_000;
@@ -81,7 +81,7 @@ pub fn start(
     mut store: Store,
     capacity: usize,
     log: Log,
-    doorbell: Option<Doorbell>,
+    doorbells: Vec<Doorbell>,
 ) -> (Sender, Arc<Counters>, std::thread::JoinHandle<Store>) {
     let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
     let counters = Arc::new(Counters::default());
@@ -90,7 +90,7 @@ pub fn start(
     let handle = std::thread::Builder::new()
         .name("astbase-db".into())
         .spawn(move || {
-            run(&mut store, &rx, &c, &writer_log, doorbell.as_ref());
+            run(&mut store, &rx, &c, &writer_log, &doorbells);
             store
         })
         .expect("a thread can be spawned");
@@ -102,7 +102,7 @@ fn run(
     rx: &Receiver<Job>,
     counters: &Counters,
     log: &Log,
-    doorbell: Option<&Doorbell>,
+    doorbells: &[Doorbell],
 ) {
     let mut batch: Vec<Op> = Vec::with_capacity(1024);
     while let Ok(first) = rx.recv() {
@@ -133,8 +133,8 @@ fn run(
                 Err(e) => log.emit(Event::BackfillSkipped(e)),
             }
         }
-        // Committed rows are the shipper's to send.
-        if let Some(bell) = doorbell {
+        // Committed rows are the shipper's and the webhook deliverers' to send.
+        for bell in doorbells {
             bell.ring();
         }
     }

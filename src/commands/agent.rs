@@ -120,6 +120,15 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             )),
         }
     }
+    if let Some(file) = &args.webhooks {
+        match astbase::agent::webhooks::config::load(file) {
+            Ok(endpoints) => config.webhooks = endpoints,
+            Err(e) => printer.log(&format!(
+                "ERROR: {e}; no call events are sent until the agent is restarted with a \
+                 working --webhooks"
+            )),
+        }
+    }
     if let Some(parent) = config.db.parent()
         && !parent.as_os_str().is_empty()
     {
@@ -139,6 +148,9 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
         match &config.central {
             Some(c) => format!(", central {}", c.url.display),
             None => String::new(),
+        } + &match config.webhooks.len() {
+            0 => String::new(),
+            n => format!(", {n} webhook endpoint(s)"),
         } + &match &config.bans {
             None => " (bans off)".to_owned(),
             Some(b) if b.dry_run => " (bans: dry run)".to_owned(),
@@ -153,7 +165,7 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
         Log::new(move |event| printer.log(&event.to_string()))
     };
     let summary = agent_lib::run(config, log, shutdown_signal(printer))?;
-    printer.log(&format!(
+    printer.log(&(format!(
         "stopped: {} CDR(s) stored, {} duplicate(s) ignored, {} backfilled, {} connection(s), {} ban(s){}",
         summary.cdrs_inserted,
         summary.cdr_duplicates,
@@ -167,8 +179,15 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             )
         } else {
             String::new()
-        }
-    ));
+        },
+    ) + &if args.webhooks.is_some() {
+        format!(
+            ", {} webhook event(s) delivered, {} dead-lettered",
+            summary.webhooks_delivered, summary.webhooks_dead
+        )
+    } else {
+        String::new()
+    }));
     Ok(ExitCode::from(exit::OK))
 }
 

@@ -7,6 +7,7 @@ use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Cdr, Origin};
+use crate::agent::webhooks::{CallEvent, Endpoint, events, outbox};
 
 /// Schema migrations, in order; `user_version` is how many have run.
 ///
@@ -86,6 +87,23 @@ const MIGRATIONS: &[&str] = &[
         shipped INTEGER NOT NULL,
         updated_at TEXT NOT NULL
     );",
+    // 3: call events waiting for (or done with) delivery to webhook endpoints.
+    "CREATE TABLE webhook_outbox (
+        id INTEGER PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        event TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered_at TEXT,
+        dead_at TEXT,
+        UNIQUE (endpoint, idempotency_key)
+    );
+    CREATE INDEX webhook_pending ON webhook_outbox (endpoint, id)
+        WHERE delivered_at IS NULL AND dead_at IS NULL;",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +161,8 @@ pub enum Op {
     /// The whole set after a reconnect (CoreShowChannels).
     ChannelsReset(Vec<ChannelRow>),
     Ban(BanRow),
+    /// A call event for the webhook outbox.
+    Call(Box<CallEvent>),
 }
 
 /// What a batch did.
@@ -157,6 +177,8 @@ pub struct Store {
     path: String,
     server: String,
     zone: TimeZone,
+    /// Where call events go (none: nothing is queued).
+    webhooks: Vec<Endpoint>,
 }
 
 impl Store {
@@ -199,7 +221,13 @@ impl Store {
             path: p,
             server: server.to_owned(),
             zone,
+            webhooks: Vec::new(),
         })
+    }
+
+    /// Queues call events for these endpoints from now on, CDR ends among them.
+    pub fn set_webhooks(&mut self, endpoints: Vec<Endpoint>) {
+        self.webhooks = endpoints;
     }
 
     pub fn connection(&self) -> &Connection {
@@ -215,13 +243,13 @@ impl Store {
 
     /// Applies changes in one transaction.
     pub fn write(&mut self, ops: &[Op]) -> Result<Written, StoreError> {
-        self.transaction(|tx, server, zone| apply_ops(tx, server, zone, ops))
+        self.transaction(|tx, at| apply_ops(tx, at, ops))
     }
 
     /// Runs `f` in a transaction, committed only if it succeeds.
     fn transaction<T>(
         &mut self,
-        f: impl FnOnce(&rusqlite::Transaction, &str, &TimeZone) -> rusqlite::Result<T>,
+        f: impl FnOnce(&rusqlite::Transaction, &Context) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
         let err = |source| StoreError::Sqlite {
@@ -229,7 +257,12 @@ impl Store {
             source,
         };
         let tx = self.conn.transaction().map_err(err)?;
-        let value = f(&tx, &self.server, &self.zone).map_err(err)?;
+        let context = Context {
+            server: &self.server,
+            zone: &self.zone,
+            webhooks: &self.webhooks,
+        };
+        let value = f(&tx, &context).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(value)
     }
@@ -264,8 +297,8 @@ impl Store {
             .into_iter()
             .map(|c| Op::Cdr(Box::new(c), Origin::Csv))
             .collect();
-        self.transaction(|tx, server, zone| {
-            let written = apply_ops(tx, server, zone, &ops)?;
+        self.transaction(|tx, at| {
+            let written = apply_ops(tx, at, &ops)?;
             tx.execute(
                 "INSERT INTO csv_position (path, device, inode, offset) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(path) DO UPDATE SET device = ?2, inode = ?3, offset = ?4",
@@ -281,13 +314,16 @@ impl Store {
     }
 }
 
+/// What a transaction writes for.
+struct Context<'a> {
+    server: &'a str,
+    zone: &'a TimeZone,
+    webhooks: &'a [Endpoint],
+}
+
 /// Applies `ops` inside `tx`.
-fn apply_ops(
-    tx: &rusqlite::Transaction,
-    server: &str,
-    zone: &TimeZone,
-    ops: &[Op],
-) -> rusqlite::Result<Written> {
+fn apply_ops(tx: &rusqlite::Transaction, at: &Context, ops: &[Op]) -> rusqlite::Result<Written> {
+    let (server, zone) = (at.server, at.zone);
     let received = iso(&jiff::ZonedDateTime::now().with_time_zone(zone.clone()));
     let mut channels: std::collections::HashMap<&str, Option<&ChannelRow>> =
         std::collections::HashMap::new();
@@ -307,6 +343,7 @@ fn apply_ops(
                 let (start, start_epoch) = local_time(&cdr.start, zone);
                 let answer = (!cdr.answer.is_empty()).then(|| local_time(&cdr.answer, zone).0);
                 let (end, _) = local_time(&cdr.end, zone);
+                let fingerprint = cdr.fingerprint(server);
                 let n = insert.execute(params![
                     server,
                     cdr.accountcode,
@@ -333,10 +370,17 @@ fn apply_ops(
                     cdr.peeraccount,
                     received,
                     origin.as_str(),
-                    &cdr.fingerprint(server)[..],
+                    &fingerprint[..],
                 ])?;
                 if n == 1 {
                     written.inserted += 1;
+                    // A CDR's events are queued with it: both or neither, and a replay
+                    // (ignored above) queues nothing.
+                    if !at.webhooks.is_empty() {
+                        for event in events::from_cdr(cdr, &fingerprint) {
+                            outbox::record(tx, server, at.webhooks, &event, &received)?;
+                        }
+                    }
                 } else {
                     written.duplicates += 1;
                 }
@@ -353,6 +397,7 @@ fn apply_ops(
                 reset = Some(all);
                 channels.clear();
             }
+            Op::Call(event) => outbox::record(tx, server, at.webhooks, event, &received)?,
             Op::Ban(b) => {
                 tx.prepare_cached(
                             "INSERT INTO ban (server, address, events, last_event, banned_at,
