@@ -13,6 +13,11 @@ use crate::needs::{self, require};
 
 /// The agent, run inside the instance's namespace (AMI listens on its loopback).
 fn agent(ast: &Asterisk, dir: &Path) -> Child {
+    agent_with(ast, dir, &[])
+}
+
+/// [`agent`] with more flags.
+pub(crate) fn agent_with(ast: &Asterisk, dir: &Path, extra: &[&str]) -> Child {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -27,6 +32,7 @@ fn agent(ast: &Asterisk, dir: &Path) -> Child {
         .arg(ast.master_csv())
         .args(["--server", "msk", "--timezone", "UTC", "--no-bans"])
         .args(["--max-backoff", "1"])
+        .args(extra)
         .envs(ami_env())
         .stdout(Stdio::null())
         .stderr(log)

@@ -55,7 +55,15 @@ pub struct HttpReceiver {
 impl HttpReceiver {
     /// Answers with `script` in order, then 200 to everything.
     pub fn start(script: &[Reply]) -> HttpReceiver {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        HttpReceiver::on(TcpListener::bind("127.0.0.1:0").unwrap(), script)
+    }
+
+    /// The same on 127.0.0.1 inside a test's network namespace.
+    pub fn start_in(ns: &crate::netns::Netns, script: &[Reply]) -> HttpReceiver {
+        HttpReceiver::on(ns.bind("127.0.0.1:0").unwrap(), script)
+    }
+
+    fn on(listener: TcpListener, script: &[Reply]) -> HttpReceiver {
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared::default());
         shared.script.lock().unwrap().extend(script);

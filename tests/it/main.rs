@@ -30,3 +30,4 @@ mod trace;
 mod trace_on_asterisk;
 mod validate;
 mod webhooks;
+mod webhooks_on_asterisk;

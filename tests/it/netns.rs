@@ -33,6 +33,24 @@ impl Netns {
         &self.name
     }
 
+    /// A TCP listener inside the namespace (made by a thread that joined it; the socket
+    /// stays in the namespace whichever thread then uses it).
+    pub fn bind(&self, addr: &str) -> std::io::Result<std::net::TcpListener> {
+        let path = format!("/run/netns/{}", self.name);
+        let addr = addr.to_owned();
+        std::thread::spawn(move || {
+            use std::os::fd::AsRawFd;
+            let file = std::fs::File::open(&path)?;
+            // SAFETY: setns only changes this (short-lived) thread's network namespace.
+            if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            std::net::TcpListener::bind(addr)
+        })
+        .join()
+        .expect("bind thread")
+    }
+
     /// `program` to be run inside the namespace (`ip netns exec`).
     pub fn command(&self, program: &str) -> Command {
         let mut command = Command::new("ip");

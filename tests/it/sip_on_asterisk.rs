@@ -10,7 +10,7 @@ use crate::asterisk::calls::Ami;
 use crate::asterisk::{Asterisk, ami_env, boot, wait_until};
 use crate::needs::{self, require};
 
-const REGISTER: &str = "tests/fixtures/sipp/register.xml";
+pub(crate) const REGISTER: &str = "tests/fixtures/sipp/register.xml";
 
 /// The company's msk server on a real Asterisk, with `extra` addresses on the
 /// namespace's loopback (a trunk's, an attacker's).
@@ -24,7 +24,7 @@ fn msk(extra: &[&str]) -> Asterisk {
 }
 
 /// sipp in the instance's namespace, from `local` (an address of the namespace).
-fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
+pub(crate) fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
     ast.netns()
         .command("sipp")
         .args(["127.0.0.1:5060", "-i", local, "-m", "1", "-nostdin"])
