@@ -52,6 +52,9 @@ pub enum Command {
     Hangup(HangupArgs),
     /// Listen to, whisper to, or barge into an extension's call (ChanSpy via Originate).
     Spy(SpyArgs),
+    /// Click-to-dial: ring a user's phone, and when they answer, dial a number from the
+    /// phone's own context (its routes and permissions), as if dialled on the phone.
+    Dial(DialArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -353,6 +356,27 @@ pub struct SpyArgs {
     #[arg(long, group = "mode")]
     pub barge: bool,
     /// Channel technology of both phones.
+    #[arg(long, default_value = "PJSIP")]
+    pub tech: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DialArgs {
+    #[command(flatten)]
+    pub ami: AmiArgs,
+    /// The user's extension: its phone rings first.
+    #[arg(long)]
+    pub from: String,
+    /// The number to dial once the phone answers (digits, `+`, `*`, `#`).
+    #[arg(long)]
+    pub to: String,
+    /// Dial from this context instead of the phone's own (as Asterisk reports it).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Seconds the phone may ring.
+    #[arg(long, default_value_t = 30)]
+    pub ring: u64,
+    /// Channel technology of the phone.
     #[arg(long, default_value = "PJSIP")]
     pub tech: String,
 }

@@ -83,6 +83,7 @@ fn main() -> ExitCode {
         Command::Calls(args) => commands::calls::run_calls(args, p),
         Command::Hangup(args) => commands::calls::run_hangup(args, p),
         Command::Spy(args) => commands::calls::run_spy(args, p),
+        Command::Dial(args) => commands::calls::run_dial(args, p),
     };
     match result {
         Ok(code) => code,

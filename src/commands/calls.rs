@@ -8,7 +8,7 @@ use astbase::agent::ami::{AmiError, Connection, Kind, Message};
 
 use super::agent::credentials;
 use super::{CliError, CommandResult, Printer, exit};
-use crate::cli::{AmiArgs, CallsArgs, Format, HangupArgs, SpyArgs};
+use crate::cli::{AmiArgs, CallsArgs, DialArgs, Format, HangupArgs, SpyArgs};
 
 /// Runs one AMI conversation (login with events off) on a small runtime.
 fn with_ami<T>(
@@ -178,6 +178,93 @@ pub fn run_spy(args: &SpyArgs, printer: &Printer) -> CommandResult {
             "qB" => "barge",
             _ => "listen",
         }
+    ))?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// A number a caller could dial on a phone: digits, `+`, `*`, `#`.
+fn check_number(what: &str, value: &str) -> Result<(), CliError> {
+    if value.is_empty()
+        || !value
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+*#".contains(c))
+    {
+        return Err(CliError::new(format!(
+            "{what} `{}` is not a number a phone can dial",
+            value.escape_debug()
+        ))
+        .with_hint("digits, `+`, `*` and `#` only, e.g. --to +74951234567"));
+    }
+    Ok(())
+}
+
+pub fn run_dial(args: &DialArgs, printer: &Printer) -> CommandResult {
+    check_word("--from extension", &args.from)?;
+    check_number("--to", &args.to)?;
+    check_word("--tech", &args.tech)?;
+    if let Some(context) = &args.context {
+        check_word("--context", context)?;
+    }
+    // The phone's context and caller ID as Asterisk has them: the call goes where a call
+    // dialled on the phone would, with the user's own identity and permissions.
+    let endpoint = Message::new([
+        ("Action", "PJSIPShowEndpoint"),
+        ("Endpoint", args.from.as_str()),
+    ]);
+    let details = with_ami(&args.ami, printer, async |conn, timeout| {
+        conn.list(endpoint, timeout).await
+    })
+    .map_err(|e| {
+        e.with_hint(format!(
+            "--from must name a PJSIP endpoint of this Asterisk (`pjsip show endpoint {}`)",
+            args.from
+        ))
+    })?;
+    let detail = details
+        .iter()
+        .find(|m| m.event() == Some("EndpointDetail"))
+        .ok_or_else(|| {
+            CliError::new(format!(
+                "Asterisk sent no details of endpoint {}",
+                args.from
+            ))
+        })?;
+    let context = match &args.context {
+        Some(c) => c.clone(),
+        None => detail
+            .get("Context")
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                CliError::new(format!("endpoint {} has no context", args.from))
+                    .with_hint("give --context")
+            })?
+            .to_owned(),
+    };
+    let callerid = detail
+        .get("Callerid")
+        .filter(|c| !c.is_empty())
+        .map_or_else(|| format!("<{}>", args.from), str::to_owned);
+    let channel = format!("{}/{}", args.tech, args.from);
+    let timeout = (args.ring.clamp(5, 300) * 1000).to_string();
+    let originate = Message::new([
+        ("Action", "Originate"),
+        ("Channel", channel.as_str()),
+        ("Context", context.as_str()),
+        ("Exten", args.to.as_str()),
+        ("Priority", "1"),
+        ("CallerID", callerid.as_str()),
+        ("Timeout", timeout.as_str()),
+        ("Async", "true"),
+    ]);
+    if let Some(why) = ask(&args.ami, printer, originate)? {
+        return Err(
+            CliError::new(format!("Asterisk refused to originate the call: {why}"))
+                .with_hint("the AMI user needs `write = originate`"),
+        );
+    }
+    printer.out(&format!(
+        "ringing {channel}: answering dials {} from {context}\n",
+        args.to
     ))?;
     Ok(ExitCode::from(exit::OK))
 }

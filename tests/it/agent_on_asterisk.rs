@@ -41,7 +41,7 @@ pub(crate) fn agent_with(ast: &Asterisk, dir: &Path, extra: &[&str]) -> Child {
 }
 
 /// A call-control command (`calls`, `hangup`) run where AMI is.
-fn control(ast: &Asterisk, args: &[&str]) -> std::process::Output {
+pub(crate) fn control(ast: &Asterisk, args: &[&str]) -> std::process::Output {
     ast.netns()
         .command(env!("CARGO_BIN_EXE_astbase"))
         .args(args)

@@ -3,14 +3,14 @@
 //! identified as that trunk and routed by its DID; wrong passwords are security events
 //! the agent counts toward a ban.
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::asterisk::calls::Ami;
+use crate::asterisk::calls::{Ami, newexten_steps};
 use crate::asterisk::{Asterisk, ami_env, boot, wait_until};
 use crate::needs::{self, require};
 
-pub(crate) const REGISTER: &str = "tests/fixtures/sipp/register.xml";
+const REGISTER: &str = "tests/fixtures/sipp/register.xml";
 
 /// The company's msk server on a real Asterisk, with `extra` addresses on the
 /// namespace's loopback (a trunk's, an attacker's).
@@ -24,7 +24,7 @@ fn msk(extra: &[&str]) -> Asterisk {
 }
 
 /// sipp in the instance's namespace, from `local` (an address of the namespace).
-pub(crate) fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
+fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
     ast.netns()
         .command("sipp")
         .args(["127.0.0.1:5060", "-i", local, "-m", "1", "-nostdin"])
@@ -41,6 +41,53 @@ pub(crate) fn register(ast: &Asterisk, user: &str, password: &str, from: &str) -
         from,
         &["-sf", REGISTER, "-s", user, "-au", user, "-ap", password],
     )
+}
+
+/// A phone that is registered as `user` from 127.0.0.1:`port` and answers there (each
+/// call after a moment of ringing; Asterisk's qualify too), until killed. Returns once
+/// Asterisk sees it idle.
+pub(crate) fn answering_phone(ast: &Asterisk, user: &str, password: &str, port: u16) -> Child {
+    let port = port.to_string();
+    let registered = sipp(
+        ast,
+        "127.0.0.1",
+        &[
+            "-p", &port, "-sf", REGISTER, "-s", user, "-au", user, "-ap", password,
+        ],
+    );
+    assert_eq!(
+        registered.status.code(),
+        Some(0),
+        "{}",
+        crate::support::text(&registered)
+    );
+    let phone = ast
+        .netns()
+        .command("sipp")
+        .args([
+            "-sf",
+            "tests/fixtures/sipp/phone-uas.xml",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+        ])
+        .args(["-nostdin", "-timeout", "60s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Reachable once Asterisk's qualify (retransmitted while the phone starts) is
+    // answered.
+    assert!(
+        wait_until(Duration::from_secs(15), || ast
+            .cli(&format!("core show hint {user}"))
+            .contains("State:Idle")),
+        "{}",
+        ast.cli("pjsip show contacts")
+    );
+    phone
 }
 
 #[test]
@@ -104,20 +151,7 @@ fn a_call_from_a_trunks_address_is_that_trunk_and_goes_where_its_did_route_says(
                         .is_some_and(|c| c.starts_with("PJSIP/carrier-ip-"))
             })
         });
-        let steps: Vec<String> = events
-            .iter()
-            .filter(|e| e.get("Event") == Some("Newexten"))
-            .map(|e| {
-                format!(
-                    "{} {}/{}: {}({})",
-                    e.get("Channel").unwrap_or(""),
-                    e.get("Context").unwrap_or(""),
-                    e.get("Extension").unwrap_or(""),
-                    e.get("Application").unwrap_or(""),
-                    e.get("AppData").unwrap_or("")
-                )
-            })
-            .collect();
+        let steps = newexten_steps(&events);
         let sipp = call.join().unwrap();
         let why = || {
             format!(

@@ -332,3 +332,22 @@ pub fn place(asterisk: &Asterisk, calls: &[Call], hold: u32) -> Vec<Trace> {
         })
         .collect()
 }
+
+/// The dialplan steps among AMI events, one line each:
+/// `CHANNEL CONTEXT/EXTEN: App(data)` (from `Newexten`).
+pub fn newexten_steps(events: &[Message]) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e.get("Event") == Some("Newexten"))
+        .map(|e| {
+            format!(
+                "{} {}/{}: {}({})",
+                e.get("Channel").unwrap_or(""),
+                e.get("Context").unwrap_or(""),
+                e.get("Extension").unwrap_or(""),
+                e.get("Application").unwrap_or(""),
+                e.get("AppData").unwrap_or("")
+            )
+        })
+        .collect()
+}

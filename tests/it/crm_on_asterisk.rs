@@ -1,16 +1,15 @@
-//! Call-event webhooks from a real Asterisk 22: a registered phone (sipp) rings and
-//! answers a call, and the agent's CRM endpoint (on the namespace's loopback) gets the
-//! ringing, answered and ended events of it.
+//! CRM integration on a real Asterisk 22, with sipp phones that register and answer:
+//! call-event webhooks (a call rings, is answered and ends at a CRM endpoint on the
+//! namespace's loopback) and click-to-dial (`astbase dial`).
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::agent_on_asterisk::agent_with;
-use crate::asterisk::calls::{Call, place};
+use crate::agent_on_asterisk::{agent_with, control};
+use crate::asterisk::calls::{Ami, Call, newexten_steps, place};
 use crate::asterisk::{boot, wait_until};
 use crate::http_receiver::HttpReceiver;
 use crate::needs::{self, require};
-use crate::sip_on_asterisk::{REGISTER, sipp};
+use crate::sip_on_asterisk::answering_phone;
 
 #[test]
 fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
@@ -21,46 +20,7 @@ fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
         needs::SIPP
     );
     let (_, ast) = boot("examples/company", "msk");
-    // 102's phone registers from 127.0.0.1:5072, then answers there.
-    let registered = sipp(
-        &ast,
-        "127.0.0.1",
-        &[
-            "-p",
-            "5072",
-            "-sf",
-            REGISTER,
-            "-s",
-            "102",
-            "-au",
-            "102",
-            "-ap",
-            "demo-102-Secret!",
-        ],
-    );
-    assert_eq!(
-        registered.status.code(),
-        Some(0),
-        "{}",
-        crate::support::text(&registered)
-    );
-    let mut phone = ast
-        .netns()
-        .command("sipp")
-        .args([
-            "-sf",
-            "tests/fixtures/sipp/phone-uas.xml",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            "5072",
-        ])
-        .args(["-nostdin", "-timeout", "60s"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut phone = answering_phone(&ast, "102", "demo-102-Secret!", 5072);
     let crm = HttpReceiver::start_in(ast.netns(), &[]);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("secret"), "a-secret-of-the-crm-and-pbx").unwrap();
@@ -84,16 +44,6 @@ fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
     );
 
     // 101 calls 102 (the originated Local channel is 101's side), talks 3 s, hangs up.
-    // Reachable once Asterisk's qualify (retransmitted while the phone starts) is
-    // answered.
-    assert!(
-        wait_until(Duration::from_secs(15), || ast
-            .cli("pjsip show contacts")
-            .contains("sip:102@127.0.0.1:5072")
-            && ast.cli("core show hint 102").contains("State:Idle")),
-        "{}",
-        ast.cli("pjsip show contacts")
-    );
     place(&ast, &[Call::new("odoo-internal", "102", "101")], 3);
     let bodies = || -> Vec<serde_json::Value> {
         crm.requests()
@@ -149,5 +99,75 @@ fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
     let _ = phone.wait();
     let _ = agent.kill();
     let _ = agent.wait();
+    ast.stop();
+}
+
+#[test]
+fn click_to_dial_rings_the_phone_then_dials_through_its_own_context() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let (_, ast) = boot("examples/company", "msk");
+    let mut phone = answering_phone(&ast, "101", "demo-101-Secret!", 5073);
+    let mut ami = Ami::connect(&ast);
+    let out = control(&ast, &["dial", "--from", "101", "--to", "84951112233"]);
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    let events = ami.events_until(Duration::from_secs(20), |events| {
+        events.iter().any(|e| {
+            e.get("Event") == Some("Newexten")
+                && e.get("Application") == Some("Dial")
+                && e.get("Channel")
+                    .is_some_and(|c| c.starts_with("PJSIP/101-"))
+        })
+    });
+    let steps = newexten_steps(&events);
+    // The answered phone's channel runs the number in the phone's context, and the
+    // outbound route dials it out through a trunk.
+    let context = ast
+        .cli("pjsip show endpoint 101")
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("context")
+                .map(|c| c.trim().trim_start_matches(':').trim().to_owned())
+        })
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("ringing PJSIP/101: answering dials 84951112233 from {context}\n")
+    );
+    assert!(
+        steps.iter().any(
+            |s| s.starts_with("PJSIP/101-") && s.contains(&format!(" {context}/84951112233: "))
+        ),
+        "{steps:#?}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("PJSIP/101-") && s.contains(": Dial(PJSIP/")),
+        "{steps:#?}"
+    );
+
+    // What is not a number never reaches Asterisk; an unknown phone is named.
+    let out = control(&ast, &["dial", "--from", "101", "--to", "102,Hangup"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        crate::support::text(&out).contains("--to `102,Hangup` is not a number a phone can dial"),
+        "{}",
+        crate::support::text(&out)
+    );
+    let out = control(&ast, &["dial", "--from", "999", "--to", "102"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        crate::support::text(&out).contains("pjsip show endpoint 999"),
+        "{}",
+        crate::support::text(&out)
+    );
+    let _ = phone.kill();
+    let _ = phone.wait();
     ast.stop();
 }
