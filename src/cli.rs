@@ -46,6 +46,9 @@ pub enum Command {
     /// Call records stored by the agent: statistics, export, backfill from Master.csv.
     #[command(subcommand)]
     Cdr(CdrCommand),
+    /// The recordings the agent indexed: list, copy out, prune.
+    #[command(subcommand)]
+    Recordings(RecordingsCommand),
     /// Show the calls up now (AMI CoreShowChannels).
     Calls(CallsArgs),
     /// Hang up a channel (AMI Hangup).
@@ -202,6 +205,13 @@ pub struct AgentArgs {
     /// file lists (README: "CRM integration").
     #[arg(long, env = "ASTBASE_WEBHOOKS", value_name = "FILE")]
     pub webhooks: Option<PathBuf>,
+    /// Where MixMonitor writes recordings (default: <astspooldir>/monitor from
+    /// asterisk.conf); each one that stops is indexed beside its CDRs.
+    #[arg(long, env = "ASTBASE_RECORDINGS_DIR", value_name = "DIR")]
+    pub recordings_dir: Option<PathBuf>,
+    /// Delete indexed recordings older than this many days (hourly); default: keep all.
+    #[arg(long, env = "ASTBASE_RECORDINGS_KEEP_DAYS", value_name = "DAYS")]
+    pub recordings_keep_days: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -358,6 +368,57 @@ pub struct SpyArgs {
     /// Channel technology of both phones.
     #[arg(long, default_value = "PJSIP")]
     pub tech: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordingsCommand {
+    /// The indexed recordings in a range: when, who, file, size, duration.
+    List(RecordingsListArgs),
+    /// Copy the recordings in a range into a directory (files keep their names).
+    Export(RecordingsExportArgs),
+    /// Delete indexed recordings older than --keep-days (never a file not in the index).
+    Prune(RecordingsPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecordingsFilterArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Only recordings this extension took part in.
+    #[arg(long)]
+    pub extension: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordingsListArgs {
+    #[command(flatten)]
+    pub filter: RecordingsFilterArgs,
+    /// text (a table) or json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordingsExportArgs {
+    #[command(flatten)]
+    pub filter: RecordingsFilterArgs,
+    /// The directory to copy into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordingsPruneArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Keep this many days of recordings.
+    #[arg(long)]
+    pub keep_days: u32,
+    /// Say what would be deleted, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

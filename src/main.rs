@@ -84,6 +84,7 @@ fn main() -> ExitCode {
         Command::Hangup(args) => commands::calls::run_hangup(args, p),
         Command::Spy(args) => commands::calls::run_spy(args, p),
         Command::Dial(args) => commands::calls::run_dial(args, p),
+        Command::Recordings(command) => commands::recordings::run(command, p),
     };
     match result {
         Ok(code) => code,

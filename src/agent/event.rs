@@ -81,6 +81,12 @@ pub enum Event {
     },
     /// The outbox could not be read or updated; tried again shortly.
     WebhookOutboxFailed(StoreError),
+    /// Recordings Asterisk reported stopped whose file is not in the monitor directory.
+    RecordingsNotFound(u64),
+    /// Recordings past the retention were deleted.
+    RecordingsPruned(crate::agent::recordings::Pruned),
+    /// The librarian could not read or update the index; tried again at the next round.
+    PruneFailed(StoreError),
 }
 
 impl std::fmt::Display for Event {
@@ -195,6 +201,13 @@ impl std::fmt::Display for Event {
                  kept in the outbox as dead"
             ),
             Event::WebhookOutboxFailed(e) => write!(f, "webhook outbox: {e}"),
+            Event::RecordingsNotFound(n) => write!(
+                f,
+                "warning: {n} recording(s) Asterisk reported are not under the recordings \
+                 directory (--recordings-dir): not indexed"
+            ),
+            Event::RecordingsPruned(p) => write!(f, "recordings pruned: {p}"),
+            Event::PruneFailed(e) => write!(f, "recordings index: {e}"),
         }
     }
 }

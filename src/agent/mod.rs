@@ -14,6 +14,7 @@ pub mod cdr;
 pub mod central;
 pub mod doorbell;
 pub mod event;
+pub mod recordings;
 pub mod shipper;
 pub mod webhooks;
 pub mod writer;
@@ -59,6 +60,10 @@ pub struct AgentConfig {
     pub central: Option<shipper::ShipperConfig>,
     /// Where call events are POSTed (none: no events are made).
     pub webhooks: Vec<webhooks::Endpoint>,
+    /// Asterisk's monitor directory, where recordings are indexed from.
+    pub recordings_dir: Option<PathBuf>,
+    /// Recordings older than this are deleted (only those in the index).
+    pub keep_recordings: Option<Duration>,
 }
 
 impl AgentConfig {
@@ -79,6 +84,8 @@ impl AgentConfig {
             bans: None,
             central: None,
             webhooks: Vec::new(),
+            recordings_dir: None,
+            keep_recordings: None,
         }
     }
 }
@@ -89,7 +96,7 @@ pub enum AgentError {
     Store(#[from] StoreError),
     #[error("cannot start the agent's runtime: {0}")]
     Runtime(std::io::Error),
-    #[error("the database writer stopped unexpectedly")]
+    #[error("the database writer recorded unexpectedly")]
     WriterDied,
 }
 
@@ -107,6 +114,7 @@ pub struct Summary {
     /// Webhook events delivered, and dead-lettered.
     pub webhooks_delivered: u64,
     pub webhooks_dead: u64,
+    pub recordings: u64,
 }
 
 /// Runs until `shutdown` completes, then flushes every queued change and returns. What
@@ -118,6 +126,17 @@ pub fn run(
 ) -> Result<Summary, AgentError> {
     let mut store = Store::open(&config.db, &config.server, config.zone.clone())?;
     store.set_webhooks(config.webhooks.clone());
+    if let Some(dir) = &config.recordings_dir {
+        store.set_recordings_dir(dir.clone());
+    }
+    let librarian = match &config.recordings_dir {
+        Some(_) => Some(start_librarian(
+            &config.db,
+            config.keep_recordings,
+            log.clone(),
+        )?),
+        None => None,
+    };
     let shipper = match &config.central {
         Some(central) => Some(shipper::start(&config.db, central.clone(), log.clone())?),
         None => None,
@@ -132,6 +151,7 @@ pub fn run(
         .build()
         .map_err(AgentError::Runtime)?;
     let mut state = State {
+        recordings: Default::default(),
         calls: (!config.webhooks.is_empty()).then(webhooks::CallTracker::default),
         channels: Channels::default(),
         bans: config.bans.clone().map(BanTracker::new),
@@ -181,8 +201,13 @@ pub fn run(
         );
     }
     let hook_counters = deliverers.stop();
+    if let Some((bell, thread)) = librarian {
+        bell.stop();
+        let _ = thread.join();
+    }
     outcome?;
     Ok(Summary {
+        recordings: counters.recordings.load(Ordering::Relaxed),
         webhooks_delivered: hook_counters.delivered.load(Ordering::Relaxed),
         webhooks_dead: hook_counters.dead.load(Ordering::Relaxed),
         shipped: shipped.0,
@@ -193,6 +218,62 @@ pub fn run(
         connections: state.connections,
         bans: state.bans_made,
     })
+}
+
+/// Recordings remembered between their start and their channel's hangup; past this
+/// (calls that never hang up as far as the agent saw) the memory is cleared.
+const MAX_RECORDINGS_PENDING: usize = 10_000;
+/// How often recordings past the retention are looked for.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often recently indexed files are measured again.
+const REFRESH_EVERY: Duration = Duration::from_secs(10);
+
+/// The librarian: measures recent recordings again every few seconds and, with a
+/// retention, deletes recordings older than `keep` at start and then hourly.
+fn start_librarian(
+    db: &std::path::Path,
+    keep: Option<Duration>,
+    log: Log,
+) -> Result<(doorbell::Doorbell, std::thread::JoinHandle<()>), AgentError> {
+    let conn = rusqlite::Connection::open(db).map_err(|source| {
+        AgentError::Store(StoreError::Sqlite {
+            path: db.display().to_string(),
+            source,
+        })
+    })?;
+    let _ = conn.busy_timeout(Duration::from_secs(10));
+    let path = db.display().to_string();
+    let (bell, listener) = doorbell::new();
+    let thread = std::thread::Builder::new()
+        .name("astbase-library".into())
+        .spawn(move || {
+            let failed = |source| {
+                log.emit(Event::PruneFailed(StoreError::Sqlite {
+                    path: path.clone(),
+                    source,
+                }))
+            };
+            let mut last_prune: Option<std::time::Instant> = None;
+            while !listener.stopping() {
+                let now = jiff::Timestamp::now().as_second();
+                if let Err(e) = recordings::refresh(&conn, now) {
+                    failed(e);
+                }
+                if let Some(keep) = keep
+                    && last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY)
+                {
+                    last_prune = Some(std::time::Instant::now());
+                    match recordings::prune(&conn, now - keep.as_secs() as i64, false) {
+                        Ok(p) if p.deleted + p.missing > 0 => log.emit(Event::RecordingsPruned(p)),
+                        Ok(_) => {}
+                        Err(e) => failed(e),
+                    }
+                }
+                listener.sleep_unless_stopping(REFRESH_EVERY);
+            }
+        })
+        .expect("a thread can be spawned");
+    Ok((bell, thread))
 }
 
 /// Capped exponential backoff with jitter (50–100 % of the step), so a fleet of agents
@@ -209,6 +290,8 @@ pub fn backoff(failures: u32, max: Duration) -> Duration {
 
 /// What the agent keeps across reconnects.
 struct State {
+    /// Recordings started and not yet finished, by uniqueid.
+    recordings: std::collections::HashMap<String, recordings::Recorded>,
     /// Call events are made only when there are webhooks to send them to.
     calls: Option<webhooks::CallTracker>,
     channels: Channels,
@@ -327,6 +410,21 @@ async fn session(
                     }
                 }
             }
+            "MixMonitorStart" => {
+                if let Some(r) = recordings::Recorded::from_event(&message) {
+                    if state.recordings.len() >= MAX_RECORDINGS_PENDING {
+                        state.recordings.clear();
+                    }
+                    state.recordings.insert(r.uniqueid.clone(), r);
+                }
+            }
+            "MixMonitorStop" => ops.extend(
+                message
+                    .get("Uniqueid")
+                    .and_then(|id| state.recordings.remove(id))
+                    .or_else(|| recordings::Recorded::from_event(&message))
+                    .map(|r| Op::Recording(Box::new(r))),
+            ),
             "Shutdown" => log.emit(Event::AsteriskShutdown {
                 reason: message.get("Shutdown").map(str::to_owned),
             }),
@@ -344,6 +442,14 @@ async fn session(
                         log.emit(Event::Ban(row.clone()));
                         sender.send_blocking(Job::Op(Op::Ban(row)));
                     });
+                }
+                // A recording is finished when its channel is gone.
+                if event == "Hangup"
+                    && let Some(r) = message
+                        .get("Uniqueid")
+                        .and_then(|id| state.recordings.remove(id))
+                {
+                    ops.push(Op::Recording(Box::new(r)));
                 }
                 if let Some(calls) = state.calls.as_mut()
                     && let Some(call) = calls.observe(&message, event)

@@ -33,6 +33,7 @@ pub struct Counters {
     pub duplicates: AtomicU64,
     pub backfilled: AtomicU64,
     pub commits: AtomicU64,
+    pub recordings: AtomicU64,
     pub errors: AtomicU64,
     /// Set when the agent stops: a commit that keeps failing is then given up after a
     /// few attempts instead of holding the shutdown forever.
@@ -155,6 +156,12 @@ fn commit(store: &mut Store, batch: &mut Vec<Op>, counters: &Counters, log: &Log
                     .duplicates
                     .fetch_add(w.duplicates, Ordering::Relaxed);
                 counters.commits.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .recordings
+                    .fetch_add(w.recordings, Ordering::Relaxed);
+                if w.recordings_missing > 0 {
+                    log.emit(Event::RecordingsNotFound(w.recordings_missing));
+                }
                 batch.clear();
                 return;
             }

@@ -50,19 +50,24 @@ pub fn server_name(server: &Option<String>) -> String {
     })
 }
 
-/// Where cdr_csv writes: `<astlogdir>/cdr-csv/Master.csv`, astlogdir from asterisk.conf.
-fn master_csv(conf_dir: &Path) -> PathBuf {
-    let logdir = std::fs::read_to_string(conf_dir.join("asterisk.conf"))
+/// A directory asterisk.conf's `[directories]` names, else Asterisk's default.
+fn asterisk_dir(conf_dir: &Path, key: &str, default: &str) -> PathBuf {
+    std::fs::read_to_string(conf_dir.join("asterisk.conf"))
         .ok()
         .and_then(|text| {
             astbase::conf::parse(&text)
                 .sections
                 .iter()
                 .find(|s| s.name == "directories")
-                .and_then(|s| s.get("astlogdir").map(str::to_owned))
+                .and_then(|s| s.get(key).map(str::to_owned))
         })
-        .unwrap_or_else(|| "/var/log/asterisk".into());
-    PathBuf::from(logdir).join("cdr-csv/Master.csv")
+        .unwrap_or_else(|| default.into())
+        .into()
+}
+
+/// Where cdr_csv writes: `<astlogdir>/cdr-csv/Master.csv`, astlogdir from asterisk.conf.
+fn master_csv(conf_dir: &Path) -> PathBuf {
+    asterisk_dir(conf_dir, "astlogdir", "/var/log/asterisk").join("cdr-csv/Master.csv")
 }
 
 pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
@@ -120,6 +125,17 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             )),
         }
     }
+    config.recordings_dir = Some(args.recordings_dir.clone().unwrap_or_else(|| {
+        asterisk_dir(
+            &args.asterisk_conf_dir,
+            "astspooldir",
+            "/var/spool/asterisk",
+        )
+        .join("monitor")
+    }));
+    config.keep_recordings = args
+        .recordings_keep_days
+        .map(|d| Duration::from_secs(u64::from(d.max(1)) * 86_400));
     if let Some(file) = &args.webhooks {
         match astbase::agent::webhooks::config::load(file) {
             Ok(endpoints) => config.webhooks = endpoints,
@@ -180,7 +196,8 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
         } else {
             String::new()
         },
-    ) + &if args.webhooks.is_some() {
+    ) + &format!(", {} recording(s) indexed", summary.recordings)
+        + &if args.webhooks.is_some() {
         format!(
             ", {} webhook event(s) delivered, {} dead-lettered",
             summary.webhooks_delivered, summary.webhooks_dead

@@ -32,7 +32,7 @@ pub fn run(command: &CdrCommand, printer: &Printer) -> CommandResult {
     }
 }
 
-fn range(args: &RangeArgs, zone: &TimeZone) -> Result<Range, CliError> {
+pub fn range(args: &RangeArgs, zone: &TimeZone) -> Result<Range, CliError> {
     let parse = |t: &Option<String>| {
         t.as_deref()
             .map(|t| report::parse_time(t, zone))

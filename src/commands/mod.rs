@@ -11,6 +11,7 @@ pub mod error;
 pub mod hook;
 pub mod plan;
 pub mod printer;
+pub mod recordings;
 pub mod render;
 pub mod schema;
 pub mod trace;

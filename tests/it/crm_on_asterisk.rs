@@ -1,6 +1,7 @@
 //! CRM integration on a real Asterisk 22, with sipp phones that register and answer:
 //! call-event webhooks (a call rings, is answered and ends at a CRM endpoint on the
-//! namespace's loopback) and click-to-dial (`astbase dial`).
+//! namespace's loopback), click-to-dial (`astbase dial`), and the recordings library
+//! (a recorded call's real file indexed).
 
 use std::time::Duration;
 
@@ -169,5 +170,98 @@ fn click_to_dial_rings_the_phone_then_dials_through_its_own_context() {
     );
     let _ = phone.kill();
     let _ = phone.wait();
+    ast.stop();
+}
+
+#[test]
+fn a_recorded_call_is_indexed_with_the_file_asterisk_wrote() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let (_, ast) = boot("examples/company", "msk");
+    // 101 records calls with outside numbers; +74951234501 is its direct line.
+    let mut phone = answering_phone(&ast, "101", "demo-101-Secret!", 5074);
+    let dir = tempfile::tempdir().unwrap();
+    let monitor = ast.monitor_dir();
+    let mut agent = agent_with(
+        &ast,
+        dir.path(),
+        &["--recordings-dir", monitor.to_str().unwrap()],
+    );
+    let log = || std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(20), || log()
+            .contains("connected to 127.0.0.1:5038")),
+        "{}",
+        log()
+    );
+    place(
+        &ast,
+        &[Call::new(
+            "odoo-inbound-carrier-ip",
+            "+74951234501",
+            "+74990000001",
+        )],
+        3,
+    );
+    let db = dir.path().join("agent.db");
+    let rows = || -> Vec<(String, String, i64, Option<i64>)> {
+        let Ok(conn) =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        else {
+            return Vec::new();
+        };
+        let Ok(mut stmt) = conn.prepare("SELECT uniqueid, path, size, duration_ms FROM recording")
+        else {
+            return Vec::new();
+        };
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || !rows().is_empty()),
+        "agent: {}",
+        log()
+    );
+    let (uniqueid, path, size, duration) = rows().remove(0);
+    // The file MixMonitor wrote for that channel. (These test calls carry no audio, so
+    // it holds the WAV header alone; durations of real audio are covered with the AMI
+    // double.)
+    let path = std::path::PathBuf::from(path);
+    assert!(path.starts_with(&monitor), "{}", path.display());
+    assert_eq!(
+        path.file_name().unwrap().to_str().unwrap(),
+        format!("{uniqueid}.wav")
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len() as i64, size);
+    assert_eq!(&std::fs::read(&path).unwrap()[..4], b"RIFF");
+    assert_eq!(duration, Some(0));
+    // The call that was recorded: the inbound one, which 101's direct line took to 101.
+    let dst = || -> Option<String> {
+        rusqlite::Connection::open(&db)
+            .ok()?
+            .query_row(
+                "SELECT dst FROM cdr WHERE uniqueid = ?1",
+                [&uniqueid],
+                |r| r.get(0),
+            )
+            .ok()
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || dst().is_some()),
+        "{}",
+        log()
+    );
+    let dst = dst().unwrap();
+    assert_eq!(dst, "101");
+    let _ = phone.kill();
+    let _ = phone.wait();
+    let _ = agent.kill();
+    let _ = agent.wait();
     ast.stop();
 }

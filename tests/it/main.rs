@@ -19,6 +19,7 @@ mod netns;
 mod on_asterisk;
 mod postgres;
 mod quiet;
+mod recordings;
 mod render;
 mod robustness;
 mod rollout;

@@ -1,12 +1,13 @@
 //! The agent's SQLite database: CDRs, live channels, bans, and how far Master.csv was
 //! read. WAL mode, one writer, schema versioned by `PRAGMA user_version` migrations.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::tz::TimeZone;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Cdr, Origin};
+use crate::agent::recordings::{self, Recorded};
 use crate::agent::webhooks::{CallEvent, Endpoint, events, outbox};
 
 /// Schema migrations, in order; `user_version` is how many have run.
@@ -104,6 +105,23 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX webhook_pending ON webhook_outbox (endpoint, id)
         WHERE delivered_at IS NULL AND dead_at IS NULL;",
+    // 4: the recordings library (see agent::recordings).
+    "CREATE TABLE recording (
+        id INTEGER PRIMARY KEY,
+        uniqueid TEXT NOT NULL UNIQUE,
+        linkedid TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        connected TEXT NOT NULL,
+        exten TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        duration_ms INTEGER,
+        recorded_at TEXT NOT NULL,
+        recorded_epoch INTEGER NOT NULL,
+        deleted_at TEXT
+    );
+    CREATE INDEX recording_time ON recording (recorded_epoch);",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +181,8 @@ pub enum Op {
     Ban(BanRow),
     /// A call event for the webhook outbox.
     Call(Box<CallEvent>),
+    /// A MixMonitor recording recorded: its file is indexed.
+    Recording(Box<Recorded>),
 }
 
 /// What a batch did.
@@ -170,6 +190,9 @@ pub enum Op {
 pub struct Written {
     pub inserted: u64,
     pub duplicates: u64,
+    pub recordings: u64,
+    /// Recordings Asterisk reported whose file is not where the dialplan writes them.
+    pub recordings_missing: u64,
 }
 
 pub struct Store {
@@ -179,6 +202,8 @@ pub struct Store {
     zone: TimeZone,
     /// Where call events go (none: nothing is queued).
     webhooks: Vec<Endpoint>,
+    /// Asterisk's monitor directory (none: recordings are not indexed).
+    recordings: Option<PathBuf>,
 }
 
 impl Store {
@@ -222,7 +247,13 @@ impl Store {
             server: server.to_owned(),
             zone,
             webhooks: Vec::new(),
+            recordings: None,
         })
+    }
+
+    /// Indexes the recordings Asterisk reports under `dir` from now on.
+    pub fn set_recordings_dir(&mut self, dir: PathBuf) {
+        self.recordings = Some(dir);
     }
 
     /// Queues call events for these endpoints from now on, CDR ends among them.
@@ -261,13 +292,14 @@ impl Store {
             server: &self.server,
             zone: &self.zone,
             webhooks: &self.webhooks,
+            recordings: self.recordings.as_deref(),
         };
         let value = f(&tx, &context).map_err(err)?;
         tx.commit().map_err(err)?;
         Ok(value)
     }
 
-    /// Where reading `path` stopped last time: (device, inode, offset).
+    /// Where reading `path` recorded last time: (device, inode, offset).
     pub fn csv_position(&self, path: &str) -> Result<Option<(u64, u64, u64)>, StoreError> {
         self.conn
             .query_row(
@@ -319,6 +351,7 @@ struct Context<'a> {
     server: &'a str,
     zone: &'a TimeZone,
     webhooks: &'a [Endpoint],
+    recordings: Option<&'a Path>,
 }
 
 /// Applies `ops` inside `tx`.
@@ -398,6 +431,16 @@ fn apply_ops(tx: &rusqlite::Transaction, at: &Context, ops: &[Op]) -> rusqlite::
                 channels.clear();
             }
             Op::Call(event) => outbox::record(tx, server, at.webhooks, event, &received)?,
+            Op::Recording(recorded) => {
+                if let Some(dir) = at.recordings {
+                    let epoch = jiff::Timestamp::now().as_second();
+                    if recordings::index(tx, dir, recorded, &received, epoch)? {
+                        written.recordings += 1;
+                    } else {
+                        written.recordings_missing += 1;
+                    }
+                }
+            }
             Op::Ban(b) => {
                 tx.prepare_cached(
                             "INSERT INTO ban (server, address, events, last_event, banned_at,

@@ -359,6 +359,11 @@ impl Asterisk {
         );
     }
 
+    /// Where MixMonitor writes (astspooldir/monitor).
+    pub fn monitor_dir(&self) -> PathBuf {
+        self.dir.path().join("spool/monitor")
+    }
+
     /// Where cdr_csv writes.
     pub fn master_csv(&self) -> PathBuf {
         self.dir.path().join("log/cdr-csv/Master.csv")
