@@ -2,6 +2,7 @@
 //! (cdr_csv), stored in SQLite without loss or duplicates.
 
 pub mod backfill;
+pub mod migrations;
 pub mod report;
 pub mod store;
 
