@@ -4,6 +4,7 @@
 //! JSON Schema (`astbase schema`) is generated from exactly these types.
 
 pub mod calltest;
+pub mod contact;
 pub mod defaults;
 pub mod dialing;
 pub mod dialplan;
@@ -32,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::source::{FileId, Pointer};
 
 pub use calltest::CallTest;
+pub use contact::Contact;
 pub use dialplan::Dialplan;
 pub use extension::Extension;
 pub use firewall::AddressList;
@@ -91,6 +93,9 @@ pub struct Document {
     /// Call-path tests: calls and where they must end (run by `validate`).
     #[serde(default)]
     pub tests: Vec<CallTest>,
+    /// The phonebook: callers' names by number.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
 }
 
 /// Where an entity was defined: a file and the JSON pointer of its node.
@@ -148,10 +153,11 @@ pub enum Kind {
     MusicOnHold,
     AddressList,
     CallTest,
+    Contact,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
@@ -164,6 +170,7 @@ impl Kind {
         Kind::MusicOnHold,
         Kind::AddressList,
         Kind::CallTest,
+        Kind::Contact,
     ];
 
     /// The top-level YAML key holding this kind.
@@ -181,6 +188,7 @@ impl Kind {
             Kind::MusicOnHold => "music_on_hold",
             Kind::AddressList => "address_lists",
             Kind::CallTest => "tests",
+            Kind::Contact => "contacts",
         }
     }
 
@@ -199,6 +207,7 @@ impl Kind {
             Kind::MusicOnHold => "music-on-hold class",
             Kind::AddressList => "address list",
             Kind::CallTest => "call test",
+            Kind::Contact => "contact",
         }
     }
 
@@ -238,6 +247,7 @@ pub struct Fleet {
     pub music_on_hold: Entities<MusicOnHold>,
     pub address_lists: Entities<AddressList>,
     pub tests: Entities<CallTest>,
+    pub contacts: Entities<Contact>,
     pub broken: Vec<BrokenEntity>,
     /// Files that could not be read or parsed: what they define is unknown.
     pub unreadable_files: usize,
@@ -275,6 +285,7 @@ impl Fleet {
             Kind::MusicOnHold => push(&mut self.music_on_hold, origin, value),
             Kind::AddressList => push(&mut self.address_lists, origin, value),
             Kind::CallTest => push(&mut self.tests, origin, value),
+            Kind::Contact => push(&mut self.contacts, origin, value),
         }
     }
 
@@ -301,6 +312,7 @@ impl Fleet {
             music_on_hold,
             address_lists,
             tests,
+            contacts,
             broken
         );
         for part in parts {
@@ -327,6 +339,7 @@ impl Fleet {
         self.music_on_hold.extend(other.music_on_hold);
         self.address_lists.extend(other.address_lists);
         self.tests.extend(other.tests);
+        self.contacts.extend(other.contacts);
         self.broken.extend(other.broken);
         self.unreadable_files += other.unreadable_files;
     }

@@ -265,3 +265,58 @@ fn a_recorded_call_is_indexed_with_the_file_asterisk_wrote() {
     let _ = agent.wait();
     ast.stop();
 }
+
+#[test]
+fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let (_, ast) = boot("examples/company", "msk");
+    // examples/company/contacts.yaml: +74990000001 is Sergey Volkov of Northwind.
+    place(
+        &ast,
+        &[
+            Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74990000001"),
+            Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74990000002"),
+        ],
+        1,
+    );
+    let clids = || -> Vec<(String, String)> {
+        let Ok(mut reader) = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(ast.master_csv())
+        else {
+            return Vec::new();
+        };
+        reader
+            .records()
+            .filter_map(Result::ok)
+            .map(|r| (r[1].to_owned(), r[4].to_owned()))
+            .collect()
+    };
+    let named = |number: &str| {
+        clids()
+            .into_iter()
+            .filter(|(src, _)| src == number)
+            .map(|(_, clid)| clid)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || !named("+74990000001")
+            .is_empty()
+            && !named("+74990000002").is_empty()),
+        "{:?}",
+        clids()
+    );
+    assert!(
+        named("+74990000001").contains(&"\"Sergey Volkov (Northwind)\" <+74990000001>".to_owned()),
+        "{:?}",
+        clids()
+    );
+    assert!(
+        named("+74990000002")
+            .iter()
+            .all(|c| c == "\"test\" <+74990000002>"),
+        "{:?}",
+        clids()
+    );
+    ast.stop();
+}

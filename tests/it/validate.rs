@@ -23,6 +23,32 @@ fn the_production_example_is_valid_without_warnings() {
 }
 
 #[test]
+fn the_phonebook_refuses_shared_numbers_syntax_in_names_and_unknown_servers() {
+    let text = format!(
+        "{SERVER}contacts:
+  - {{name: Ivan Petrov, numbers: [\"+74951234567\"]}}
+  - {{name: Anna, numbers: [\"+74951234567\"], servers: [msk]}}
+  - {{name: \"Eve; Dial(x)\", numbers: [\"+74950000000\"]}}
+  - {{name: Bob, numbers: [\"84951234567\"]}}
+  - {{name: Oleg, numbers: [\"+74957654321\"], servers: [nowhere]}}
+  - {{name: Ольга Смирнова, company: Рога и Копыта, numbers: [\"+74951112233\"]}}
+"
+    );
+    let report = validate(&text);
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("duplicate-contact-number", 5, 28),
+            ("invalid-format", 6, 12),
+            ("invalid-format", 7, 27),
+            ("unknown-reference", 8, 55),
+        ],
+        "{:#?}",
+        report.diagnostics
+    );
+}
+
+#[test]
 fn every_problem_is_reported_in_one_run() {
     let text = format!(
         "{SERVER}extensions:

@@ -18,6 +18,7 @@ use super::Locator;
 
 mod callflow;
 mod calltests;
+mod contacts;
 mod dialplans;
 mod extensions;
 mod loops;
@@ -48,6 +49,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.inbound_routes();
     c.outbound_routes();
     c.address_lists();
+    c.contacts();
     c.call_loops();
     c.plaintext_secrets();
     c.secret_files();

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use minijinja::Value;
 use serde::Serialize;
 
-use super::{Ctx, DEFAULT_RING_TIMEOUT, FileOrigins, arg, safe, short_hash};
+use super::{Ctx, DEFAULT_RING_TIMEOUT, FileOrigins, arg, exten, safe, short_hash};
 use crate::model::extension::Recording;
 use crate::model::{Extension, Sourced, Target};
 use crate::render::RenderError;
@@ -116,6 +116,38 @@ pub struct Dialplan {
     pub direct: Vec<Value>,
     /// Whether any menu allows direct dialling (`<prefix>-direct` exists).
     pub has_direct: bool,
+    /// The phonebook of this server, by number (empty: no `<prefix>-cidname`).
+    pub cidnames: Vec<CidName>,
+}
+
+/// One number of the phonebook and the name a call from it gets.
+#[derive(Debug, Serialize)]
+pub struct CidName {
+    pub number: Value,
+    pub name: Value,
+}
+
+/// The contacts on this server, one line per number, sorted by number.
+fn cidnames(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Vec<CidName>, RenderError> {
+    let server = ctx.server.name.as_str();
+    let mut out: Vec<(String, CidName)> = Vec::new();
+    for c in ctx.fleet.contacts.iter().filter(|c| c.on(server)) {
+        origins.add(ConfKind::Dialplan, &c.origin);
+        let entity = format!("contact {}", c.name);
+        let name =
+            escape::set_value(&c.display()).map_err(|e| ctx.unsafe_value(&entity, "name", e))?;
+        for number in &c.numbers {
+            out.push((
+                number.clone(),
+                CidName {
+                    number: safe(exten(number, ctx, &entity, "numbers")?),
+                    name: safe(name.clone()),
+                },
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
 /// The phones' contexts of a server, and which one each enabled extension gets: the
@@ -199,7 +231,9 @@ pub(super) fn build(
     let menus = menus::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
     let custom = custom(ctx, origins)?;
+    let cidnames = cidnames(ctx, origins)?;
     Ok(Dialplan {
+        cidnames,
         internal,
         numbers,
         profiles: phones.profiles,
