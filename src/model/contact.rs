@@ -48,3 +48,23 @@ impl Contact {
         self.servers.is_empty() || self.servers.iter().any(|s| s.as_str() == server)
     }
 }
+
+/// How callers' numbers are written on this server's trunks, to find them in the
+/// phonebook: `00`/`810` + country code + number for international calls, the trunk
+/// prefix (`8`, `0`) + national number for national ones. Set under `project.numbering`
+/// and per server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Numbering {
+    /// The country's calling code, e.g. `7` (Russia), `44`, `1`.
+    #[schemars(regex(pattern = "^[1-9][0-9]{0,2}$"))]
+    pub country_code: String,
+    /// What national numbers start with instead of the country code, e.g. `8` or `0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[0-9]{1,2}$"))]
+    pub trunk_prefix: Option<String>,
+    /// What international numbers start with instead of `+`, e.g. `00` or `810`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = "^[0-9]{2,4}$"))]
+    pub international_prefix: Option<String>,
+}

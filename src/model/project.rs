@@ -54,6 +54,9 @@ pub struct Project {
     /// How `apply` rolls a change out: waves, failures allowed, health gate.
     #[serde(default)]
     pub rollout: super::rollout::Rollout,
+    /// How callers' numbers arrive on every server that does not say (for the phonebook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbering: Option<super::contact::Numbering>,
 }
 
 impl Project {

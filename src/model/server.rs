@@ -56,6 +56,9 @@ pub struct Server {
     /// Blast-radius limits of this server (override the project's `safety`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub safety: Option<super::rollout::Safety>,
+    /// How callers' numbers arrive on this server's trunks (overrides the project's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numbering: Option<super::contact::Numbering>,
     /// A destination the health gate calls after each reload (a Local channel answered
     /// there is success), e.g. `{dialplan: echo-test}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +78,14 @@ impl Server {
             .as_deref()
             .or(project.conf_dir.as_deref())
             .unwrap_or(super::project::DEFAULT_CONF_DIR)
+    }
+
+    /// How callers' numbers arrive here: the server's numbering, else the project's.
+    pub fn numbering<'a>(
+        &'a self,
+        project: &'a super::Project,
+    ) -> Option<&'a super::contact::Numbering> {
+        self.numbering.as_ref().or(project.numbering.as_ref())
     }
 
     /// The words that run one Asterisk CLI command (`asterisk -rx`), the command itself

@@ -276,6 +276,8 @@ fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs(
         &[
             Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74990000001"),
             Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74990000002"),
+            // The same person's mobile as a national number (numbering: trunk prefix 8).
+            Call::new("odoo-inbound-carrier-ip", "+74951234500", "89161234567"),
         ],
         1,
     );

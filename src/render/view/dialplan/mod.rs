@@ -118,6 +118,39 @@ pub struct Dialplan {
     pub has_direct: bool,
     /// The phonebook of this server, by number (empty: no `<prefix>-cidname`).
     pub cidnames: Vec<CidName>,
+    /// How a caller's number is turned into E.164 before the phonebook is asked: the
+    /// international prefix first (it may begin with the trunk prefix, as `810` does `8`).
+    pub cidname_prefixes: Vec<PrefixRule>,
+}
+
+/// A number that starts with `prefix` is looked up as `replacement` + the rest.
+#[derive(Debug, Serialize)]
+pub struct PrefixRule {
+    pub label: Value,
+    pub prefix: Value,
+    pub len: Value,
+    pub replacement: Value,
+}
+
+fn prefix_rules(ctx: &Ctx) -> Vec<PrefixRule> {
+    let Some(n) = ctx.server.numbering(&ctx.fleet.project) else {
+        return Vec::new();
+    };
+    // The schema allows digits only in all three: nothing here needs escaping.
+    let rule = |label: &str, prefix: &str, replacement: String| PrefixRule {
+        label: safe(label.to_owned()),
+        len: safe(prefix.len().to_string()),
+        prefix: safe(prefix.to_owned()),
+        replacement: safe(replacement),
+    };
+    let mut rules = Vec::new();
+    if let Some(p) = &n.international_prefix {
+        rules.push(rule("international", p, "+".to_owned()));
+    }
+    if let Some(p) = &n.trunk_prefix {
+        rules.push(rule("national", p, format!("+{}", n.country_code)));
+    }
+    rules
 }
 
 /// One number of the phonebook and the name a call from it gets.
@@ -233,6 +266,11 @@ pub(super) fn build(
     let custom = custom(ctx, origins)?;
     let cidnames = cidnames(ctx, origins)?;
     Ok(Dialplan {
+        cidname_prefixes: if cidnames.is_empty() {
+            Vec::new()
+        } else {
+            prefix_rules(ctx)
+        },
         cidnames,
         internal,
         numbers,
