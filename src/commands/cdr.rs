@@ -16,8 +16,8 @@ use jiff::tz::TimeZone;
 use super::agent::{server_name, zone};
 use super::{CliError, CommandResult, Printer, exit};
 use crate::cli::{
-    CdrBackfillArgs, CdrCommand, CdrExportArgs, CdrMigrateArgs, CdrReportArgs, CdrServerArgs,
-    DbArgs, ExportFormat, Format, PasswordFileArgs, RangeArgs, ReportBy,
+    CdrBackfillArgs, CdrCommand, CdrExportArgs, CdrMigrateArgs, CdrRecordsArgs, CdrReportArgs,
+    CdrServerArgs, DbArgs, ExportFormat, Format, PasswordFileArgs, RangeArgs, ReportBy,
 };
 
 /// How long a report or export waits for PostgreSQL to connect or answer.
@@ -132,11 +132,16 @@ fn sqlite(db: &Path, e: &(dyn Error + 'static)) -> CliError {
     CliError::new(format!("{}: {e}", db.display())).caused_by(e)
 }
 
-fn cdr_report(args: &CdrReportArgs, printer: &Printer) -> CommandResult {
+/// The database, range and servers a report or export reads.
+fn records(args: &CdrRecordsArgs) -> Result<(Database, Range, Vec<String>), CliError> {
     let zone = zone(&args.db)?;
     let range = range(&args.range, &zone)?;
     let servers = servers(&args.servers)?;
-    let db = Database::open(&args.db, &args.password)?;
+    Ok((Database::open(&args.db, &args.password)?, range, servers))
+}
+
+fn cdr_report(args: &CdrReportArgs, printer: &Printer) -> CommandResult {
+    let (db, range, servers) = records(&args.records)?;
     let by = match args.by {
         ReportBy::Extension => GroupBy::Extension,
         ReportBy::Queue => GroupBy::Queue,
@@ -155,10 +160,7 @@ fn cdr_report(args: &CdrReportArgs, printer: &Printer) -> CommandResult {
 }
 
 fn cdr_export(args: &CdrExportArgs, printer: &Printer) -> CommandResult {
-    let zone = zone(&args.db)?;
-    let range = range(&args.range, &zone)?;
-    let servers = servers(&args.servers)?;
-    let db = Database::open(&args.db, &args.password)?;
+    let (db, range, servers) = records(&args.records)?;
     let mut out = printer.out_stream();
     let result = match args.format {
         ExportFormat::Csv => {

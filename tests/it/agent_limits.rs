@@ -1,7 +1,7 @@
 //! The agent's memory stays bounded whatever the server does: a `CoreShowChannels`
 //! listing that never completes, under a flood of channel events, is given up on.
 
-use crate::agent::{Agent, SECRET};
+use crate::agent_process::{Agent, SECRET};
 use crate::ami_double::{AmiDouble, Then, synthetic_cdr};
 
 /// `n` calls that come and go: a Newchannel and a Hangup each.

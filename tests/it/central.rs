@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::agent::Agent;
+use crate::agent_process::Agent;
 use crate::ami_double::{AmiDouble, Then, synthetic_cdr};
 use crate::needs::{self, Need, require};
 use crate::postgres::Postgres;
@@ -160,7 +160,7 @@ fn three_agents_ship_every_cdr_exactly_once_through_an_outage_a_sigkill_and_a_re
         .iter()
         .enumerate()
         .map(|(i, _)| {
-            let double = AmiDouble::start(crate::agent::SECRET);
+            let double = AmiDouble::start(crate::agent_process::SECRET);
             double.feed(cdrs(i * 10_000, i * 10_000 + 1_000), Then::Hold);
             double
         })
@@ -285,7 +285,7 @@ fn three_agents_ship_every_cdr_exactly_once_through_an_outage_a_sigkill_and_a_re
 fn bad_urls_and_refused_passwords_are_clear_and_the_agent_keeps_storing_locally() {
     require!(Need::PostgresServer);
     let pg = central();
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     double.feed(cdrs(0, 100), Then::Hold);
     let wrong = pg.url("astbase_agent", "not-the-password");
     let mut refused = Agent::start_as(
@@ -309,7 +309,7 @@ fn bad_urls_and_refused_passwords_are_clear_and_the_agent_keeps_storing_locally(
     assert_eq!(refused.stop(), Some(0));
     assert_eq!(pg.count("SELECT count(*) FROM astbase.cdr"), 0);
 
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     double.feed(cdrs(0, 100), Then::Hold);
     let bad = format!(
         "postgres://astbase_agent:{AGENT_PASSWORD}@127.0.0.1:{}/fleet?sslmode=on",
@@ -467,7 +467,7 @@ fn tls_is_verified_as_sslmode_says() {
     );
 
     // An agent ships over verify-full.
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     double.feed(cdrs(0, 50), Then::Hold);
     let mut agent = Agent::start_as(
         "msk",
@@ -487,7 +487,7 @@ fn tls_is_verified_as_sslmode_says() {
 fn a_stalled_central_database_times_out_and_the_agent_keeps_storing() {
     require!(Need::PostgresServer);
     let pg = central();
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     double.feed(cdrs(0, 100), Then::Hold);
     let url = pg.url("astbase_agent", AGENT_PASSWORD);
     let extra = [

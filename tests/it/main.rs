@@ -3,6 +3,7 @@
 mod agent;
 mod agent_limits;
 mod agent_on_asterisk;
+mod agent_process;
 mod ami_double;
 mod apply;
 mod apply_on_asterisk;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::agent::Agent;
+use crate::agent_process::Agent;
 use crate::ami_double::{AmiDouble, Then};
 use crate::support::text;
 
@@ -55,7 +55,7 @@ fn recordings_are_indexed_listed_copied_and_pruned_and_unindexed_files_are_kept(
     // Somebody else's file beside it: never indexed, never deleted.
     let foreign = monitor_dir.path().join("odoo/2026/11/26/1795686799.9.wav");
     wav(&foreign, 500);
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     // One recording ends with its call (Asterisk says nothing of the recording then),
     // one is stopped early (StopMixMonitor) and has no file where the dialplan writes.
     double.feed(
@@ -180,7 +180,7 @@ fn the_agent_applies_the_retention_itself() {
     let monitor_dir = tempfile::tempdir().unwrap();
     let recorded = monitor_dir.path().join("odoo/2026/11/26/1795686785.0.wav");
     wav(&recorded, 1_000);
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     double.feed(
         (monitor(
             "MixMonitorStart",

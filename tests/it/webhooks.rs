@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{KeyInit, Mac};
 
-use crate::agent::Agent;
+use crate::agent_process::Agent;
 use crate::ami_double::{AmiDouble, Then, transcript_events};
 use crate::http_receiver::{HttpReceiver, Reply, Request};
 
@@ -127,7 +127,7 @@ fn every_call_event_arrives_signed_in_order_once_per_key_through_failures() {
         ),
     )
     .unwrap();
-    let double = AmiDouble::start(crate::agent::SECRET);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
     let transcript = transcript_events("pjsip-calls.txt");
     // The transcript, then (after a cut) the same again: Asterisk replaying.
     double.feed(transcript.clone(), Then::Close);
