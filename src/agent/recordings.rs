@@ -23,6 +23,8 @@ pub struct Recorded {
     pub caller: String,
     pub connected: String,
     pub exten: String,
+    /// When the agent heard of it (epoch seconds): the day the dialplan filed it under.
+    pub started: i64,
 }
 
 impl Recorded {
@@ -35,37 +37,44 @@ impl Recorded {
             caller: get("CallerIDNum"),
             connected: get("ConnectedLineNum"),
             exten: get("Exten"),
+            started: jiff::Timestamp::now().as_second(),
         })
     }
 }
 
-/// Where the dialplan writes the recording of `uniqueid`: one prefix directory and a
-/// date path below `dir`. Only a regular file named exactly `<uniqueid>.wav` matches
-/// (uniqueids are `EPOCH.SEQUENCE`, or what an Originate's ChannelId chose); the name is
-/// compared, never joined into a path, so no uniqueid can point elsewhere.
-pub fn locate(dir: &Path, uniqueid: &str) -> Option<PathBuf> {
+/// Where the dialplan wrote the recording of `uniqueid`: `<dir>/<prefix>/YYYY/MM/DD/`
+/// for one of `days` (the day it started, the day it ended, in the zone Asterisk files
+/// them in). Only the prefix directories are listed; each candidate is one `stat`, so
+/// indexing costs the same with one day of recordings or ten years of them. Only a
+/// regular file named `<uniqueid>.wav` matches (uniqueids are `EPOCH.SEQUENCE`, or what
+/// an Originate's ChannelId chose); one without `/` is one path component, so no
+/// uniqueid can point elsewhere.
+pub fn locate(dir: &Path, uniqueid: &str, days: &[jiff::civil::Date]) -> Option<PathBuf> {
     if uniqueid.is_empty() || uniqueid.contains(['/', '\0']) {
         return None;
     }
     let name = format!("{uniqueid}.wav");
-    let mut found = None;
-    let walk = walkdir::WalkDir::new(dir)
-        .min_depth(5)
-        .max_depth(5)
-        .follow_links(false);
-    for entry in walk.into_iter().filter_map(Result::ok) {
-        if entry.file_type().is_file() && entry.file_name() == name.as_str() {
+    let mut found: Option<(PathBuf, Option<std::time::SystemTime>)> = None;
+    for prefix in std::fs::read_dir(dir).ok()?.filter_map(Result::ok) {
+        if !prefix.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        for day in days {
+            let path = prefix
+                .path()
+                .join(day.strftime("%Y/%m/%d").to_string())
+                .join(&name);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
             // The newest wins, should a uniqueid ever repeat after a restart.
-            let newer = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-            if found
-                .as_deref()
-                .is_none_or(|f: &Path| newer(entry.path()) > newer(f))
-            {
-                found = Some(entry.into_path());
+            let modified = meta.modified().ok();
+            if meta.is_file() && found.as_ref().is_none_or(|(_, m)| modified > *m) {
+                found = Some((path, modified));
             }
         }
     }
-    found
+    found.map(|(path, _)| path)
 }
 
 /// Milliseconds of audio in a WAV file, from its `fmt ` byte rate and `data` size.
@@ -104,14 +113,22 @@ pub fn wav_duration_ms(path: &Path) -> Option<i64> {
 }
 
 /// Indexes the file of a finished recording; false when there is none under `dir`.
+/// `zone` is the one Asterisk writes local times in (the agent's `--timezone`).
 pub fn index(
     tx: &rusqlite::Transaction,
     dir: &Path,
+    zone: &jiff::tz::TimeZone,
     recorded: &Recorded,
     now: &str,
     now_epoch: i64,
 ) -> rusqlite::Result<bool> {
-    let Some(path) = locate(dir, &recorded.uniqueid) else {
+    let mut days: Vec<jiff::civil::Date> = [recorded.started, now_epoch]
+        .into_iter()
+        .filter_map(|t| jiff::Timestamp::from_second(t).ok())
+        .map(|t| t.to_zoned_datetime(zone.clone()).date())
+        .collect();
+    days.dedup();
+    let Some(path) = locate(dir, &recorded.uniqueid, &days) else {
         return Ok(false);
     };
     let size = std::fs::metadata(&path).map_or(0, |m| m.len() as i64);

@@ -8,6 +8,15 @@ use crate::agent_process::Agent;
 use crate::ami_double::{AmiDouble, Then};
 use crate::support::text;
 
+/// Where the dialplan files a recording made now: `odoo/YYYY/MM/DD` of today in the
+/// agent's (and so Asterisk's) zone.
+fn today_dir() -> String {
+    jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Europe/Moscow").unwrap())
+        .strftime("odoo/%Y/%m/%d")
+        .to_string()
+}
+
 /// A WAV file of `ms` milliseconds of 8 kHz 16-bit mono silence.
 fn wav(path: &Path, ms: u32) {
     let data = 16 * ms;
@@ -50,10 +59,16 @@ fn hangup(channel: &str, uniqueid: &str) -> String {
 #[test]
 fn recordings_are_indexed_listed_copied_and_pruned_and_unindexed_files_are_kept() {
     let monitor_dir = tempfile::tempdir().unwrap();
-    let recorded = monitor_dir.path().join("odoo/2026/11/26/1795686785.0.wav");
+    let recorded = monitor_dir
+        .path()
+        .join(today_dir())
+        .join("1795686785.0.wav");
     wav(&recorded, 1_000);
     // Somebody else's file beside it: never indexed, never deleted.
-    let foreign = monitor_dir.path().join("odoo/2026/11/26/1795686799.9.wav");
+    let foreign = monitor_dir
+        .path()
+        .join(today_dir())
+        .join("1795686799.9.wav");
     wav(&foreign, 500);
     let double = AmiDouble::start(crate::agent_process::SECRET);
     // One recording ends with its call (Asterisk says nothing of the recording then),
@@ -178,7 +193,10 @@ fn recordings_are_indexed_listed_copied_and_pruned_and_unindexed_files_are_kept(
 #[test]
 fn the_agent_applies_the_retention_itself() {
     let monitor_dir = tempfile::tempdir().unwrap();
-    let recorded = monitor_dir.path().join("odoo/2026/11/26/1795686785.0.wav");
+    let recorded = monitor_dir
+        .path()
+        .join(today_dir())
+        .join("1795686785.0.wav");
     wav(&recorded, 1_000);
     let double = AmiDouble::start(crate::agent_process::SECRET);
     double.feed(

@@ -321,7 +321,7 @@ fn apply_ops(tx: &rusqlite::Transaction, at: &Context, ops: &[Op]) -> rusqlite::
             Op::Recording(recorded) => {
                 if let Some(dir) = at.recordings {
                     let epoch = jiff::Timestamp::now().as_second();
-                    if recordings::index(tx, dir, recorded, &received, epoch)? {
+                    if recordings::index(tx, dir, zone, recorded, &received, epoch)? {
                         written.recordings += 1;
                     } else {
                         written.recordings_missing += 1;
