@@ -50,24 +50,28 @@ pub fn server_name(server: &Option<String>) -> String {
     })
 }
 
-/// A directory asterisk.conf's `[directories]` names, else Asterisk's default.
-fn asterisk_dir(conf_dir: &Path, key: &str, default: &str) -> PathBuf {
-    std::fs::read_to_string(conf_dir.join("asterisk.conf"))
-        .ok()
-        .and_then(|text| {
-            astbase::conf::parse(&text)
-                .sections
-                .iter()
-                .find(|s| s.name == "directories")
-                .and_then(|s| s.get(key).map(str::to_owned))
-        })
-        .unwrap_or_else(|| default.into())
-        .into()
+/// The directories asterisk.conf's `[directories]` names, else Asterisk's defaults.
+struct AsteriskDirs {
+    /// `astlogdir`: cdr-csv/Master.csv is below it.
+    log: PathBuf,
+    /// `astspooldir`: monitor/ (MixMonitor's recordings) is below it.
+    spool: PathBuf,
 }
 
-/// Where cdr_csv writes: `<astlogdir>/cdr-csv/Master.csv`, astlogdir from asterisk.conf.
-fn master_csv(conf_dir: &Path) -> PathBuf {
-    asterisk_dir(conf_dir, "astlogdir", "/var/log/asterisk").join("cdr-csv/Master.csv")
+impl AsteriskDirs {
+    /// Read once, from `<conf_dir>/asterisk.conf`.
+    fn read(conf_dir: &Path) -> AsteriskDirs {
+        let text = std::fs::read_to_string(conf_dir.join("asterisk.conf")).unwrap_or_default();
+        let conf = astbase::conf::parse(&text);
+        let directories = conf.sections.iter().find(|s| s.name == "directories");
+        let dir = |key: &str, default: &str| {
+            PathBuf::from(directories.and_then(|s| s.get(key)).unwrap_or(default))
+        };
+        AsteriskDirs {
+            log: dir("astlogdir", "/var/log/asterisk"),
+            spool: dir("astspooldir", "/var/spool/asterisk"),
+        }
+    }
 }
 
 pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
@@ -83,10 +87,11 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
     config.ping_interval = Duration::from_secs(args.ping_interval.max(1));
     config.ping_timeout = Duration::from_secs(args.ping_timeout.max(1));
     config.max_backoff = Duration::from_secs(args.max_backoff.max(1));
+    let dirs = AsteriskDirs::read(&args.asterisk_conf_dir);
     config.cdr_csv = Some(
         args.cdr_csv
             .clone()
-            .unwrap_or_else(|| master_csv(&args.asterisk_conf_dir)),
+            .unwrap_or_else(|| dirs.log.join("cdr-csv/Master.csv")),
     );
     if !args.no_bans {
         let allow = args
@@ -125,14 +130,11 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             )),
         }
     }
-    config.recordings_dir = Some(args.recordings_dir.clone().unwrap_or_else(|| {
-        asterisk_dir(
-            &args.asterisk_conf_dir,
-            "astspooldir",
-            "/var/spool/asterisk",
-        )
-        .join("monitor")
-    }));
+    config.recordings_dir = Some(
+        args.recordings_dir
+            .clone()
+            .unwrap_or_else(|| dirs.spool.join("monitor")),
+    );
     config.keep_recordings = args
         .recordings_keep_days
         .map(|d| Duration::from_secs(u64::from(d.max(1)) * 86_400));

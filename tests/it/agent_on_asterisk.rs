@@ -40,6 +40,23 @@ pub(crate) fn agent_with(ast: &Asterisk, dir: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// What the agent running in `dir` has logged.
+pub(crate) fn agent_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("agent.log")).unwrap_or_default()
+}
+
+/// [`agent_with`], returned once it has logged in to AMI.
+pub(crate) fn connected_agent(ast: &Asterisk, dir: &Path, extra: &[&str]) -> Child {
+    let child = agent_with(ast, dir, extra);
+    assert!(
+        wait_until(Duration::from_secs(20), || agent_log(dir)
+            .contains("connected to 127.0.0.1:5038")),
+        "the agent did not connect: {}",
+        agent_log(dir)
+    );
+    child
+}
+
 /// A call-control command (`calls`, `hangup`) run where AMI is.
 pub(crate) fn control(ast: &Asterisk, args: &[&str]) -> std::process::Output {
     ast.netns()
@@ -120,11 +137,8 @@ fn the_agent_stores_every_cdr_of_real_calls_as_master_csv_has_it_and_backfills_a
     let (_, ast) = boot("examples/company", "msk");
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("agent.db");
-    let mut first = agent(&ast, dir.path());
-    let log = || std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
-    wait_for("the agent to connect", Duration::from_secs(20), || {
-        log().contains("connected to 127.0.0.1:5038")
-    });
+    let mut first = connected_agent(&ast, dir.path(), &[]);
+    let log = || agent_log(dir.path());
 
     // Answered (voicemail), to an unregistered phone, outbound through failing trunks.
     let calls = [

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::agent_on_asterisk::{agent_with, control};
+use crate::agent_on_asterisk::{agent_log, connected_agent, control};
 use crate::asterisk::calls::{Ami, Call, newexten_steps, place};
 use crate::asterisk::{boot, wait_until};
 use crate::http_receiver::HttpReceiver;
@@ -35,14 +35,8 @@ fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
         ),
     )
     .unwrap();
-    let mut agent = agent_with(&ast, dir.path(), &["--webhooks", file.to_str().unwrap()]);
-    let log = || std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
-    assert!(
-        wait_until(Duration::from_secs(20), || log()
-            .contains("connected to 127.0.0.1:5038")),
-        "{}",
-        log()
-    );
+    let mut agent = connected_agent(&ast, dir.path(), &["--webhooks", file.to_str().unwrap()]);
+    let log = || agent_log(dir.path());
 
     // 101 calls 102 (the originated Local channel is 101's side), talks 3 s, hangs up.
     place(&ast, &[Call::new("odoo-internal", "102", "101")], 3);
@@ -186,18 +180,12 @@ fn a_recorded_call_is_indexed_with_the_file_asterisk_wrote() {
     let mut phone = answering_phone(&ast, "101", "demo-101-Secret!", 5074);
     let dir = tempfile::tempdir().unwrap();
     let monitor = ast.monitor_dir();
-    let mut agent = agent_with(
+    let mut agent = connected_agent(
         &ast,
         dir.path(),
         &["--recordings-dir", monitor.to_str().unwrap()],
     );
-    let log = || std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
-    assert!(
-        wait_until(Duration::from_secs(20), || log()
-            .contains("connected to 127.0.0.1:5038")),
-        "{}",
-        log()
-    );
+    let log = || agent_log(dir.path());
     place(
         &ast,
         &[Call::new(

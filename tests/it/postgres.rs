@@ -246,14 +246,7 @@ impl Postgres {
     }
 
     fn run_checked(&self, program: &str, args: &[&str]) -> Output {
-        let out = self.run(program, args);
-        assert!(
-            out.status.success(),
-            "{program} {args:?} failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
+        succeeded(&format!("{program} {args:?}"), self.run(program, args))
     }
 
     pub fn start(&mut self) {
@@ -282,8 +275,14 @@ impl Postgres {
     /// Stops the server at once, as a crash or a power cut would (clients see their
     /// connections die).
     pub fn stop(&mut self) {
+        succeeded("pg_ctl stop", self.stop_immediately());
+        self.running = false;
+    }
+
+    /// `pg_ctl stop -m immediate`, for [`Postgres::stop`] and for dropping.
+    fn stop_immediately(&self) -> Output {
         let data = self.data_dir();
-        self.run_checked(
+        self.run(
             "pg_ctl",
             &[
                 "-D",
@@ -293,8 +292,7 @@ impl Postgres {
                 "-w",
                 "stop",
             ],
-        );
-        self.running = false;
+        )
     }
 
     /// A URL for `user` on database `fleet` (TLS off unless `query` says otherwise).
@@ -342,20 +340,20 @@ impl Postgres {
 impl Drop for Postgres {
     fn drop(&mut self) {
         if self.running {
-            let data = self.data_dir();
-            let _ = self.run(
-                "pg_ctl",
-                &[
-                    "-D",
-                    data.to_str().unwrap(),
-                    "-m",
-                    "immediate",
-                    "-w",
-                    "stop",
-                ],
-            );
+            let _ = self.stop_immediately();
         }
     }
+}
+
+/// `out`, after asserting that `what` succeeded (its output shown if not).
+fn succeeded(what: &str, out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// A port nobody listens on now (the kernel's choice, released for the server).

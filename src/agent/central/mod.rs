@@ -110,6 +110,20 @@ fn describe(e: &tokio_postgres::Error) -> String {
     text
 }
 
+/// Connects with `tls` and runs the connection on the runtime.
+async fn open<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = config.connect(tls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
 /// A connection to the central database, used from blocking code.
 pub struct Session {
     runtime: tokio::runtime::Runtime,
@@ -160,20 +174,10 @@ impl Session {
         let client = runtime.block_on(async {
             let connecting = async {
                 match connector {
-                    None => {
-                        let (client, connection) = config
-                            .connect(tokio_postgres::NoTls)
-                            .await
-                            .map_err(refused)?;
-                        tokio::spawn(connection);
-                        Ok(client)
-                    }
-                    Some(tls) => {
-                        let (client, connection) = config.connect(tls).await.map_err(refused)?;
-                        tokio::spawn(connection);
-                        Ok(client)
-                    }
+                    None => open(&config, tokio_postgres::NoTls).await,
+                    Some(tls) => open(&config, tls).await,
                 }
+                .map_err(refused)
             };
             tokio::time::timeout(timeout, connecting)
                 .await

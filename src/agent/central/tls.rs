@@ -24,8 +24,14 @@ pub fn connector(
         .map_err(|e| CentralError::Tls(e.to_string()))?;
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
         TlsMode::Disable => return Ok(None),
-        TlsMode::Prefer | TlsMode::Require => Arc::new(Unverified(provider)),
-        TlsMode::VerifyCa { roots } => Arc::new(AnyName(webpki(roots, &provider)?)),
+        TlsMode::Prefer | TlsMode::Require => Arc::new(Relaxed {
+            provider,
+            chain: None,
+        }),
+        TlsMode::VerifyCa { roots } => Arc::new(Relaxed {
+            chain: Some(webpki(roots, &provider)?),
+            provider,
+        }),
         TlsMode::VerifyFull { roots } => webpki(roots, &provider)?,
     };
     let builder = builder
@@ -34,21 +40,17 @@ pub fn connector(
     let config = match client {
         None => builder.with_no_client_auth(),
         Some(client) => {
+            let bad_key = |reason: String| CentralError::Certificate {
+                option: "sslkey",
+                path: client.key.clone(),
+                reason,
+            };
             let chain = certificates(&client.cert, "sslcert")?;
-            let key = PrivateKeyDer::from_pem_file(&client.key).map_err(|e| {
-                CentralError::Certificate {
-                    option: "sslkey",
-                    path: client.key.clone(),
-                    reason: e.to_string(),
-                }
-            })?;
+            let key =
+                PrivateKeyDer::from_pem_file(&client.key).map_err(|e| bad_key(e.to_string()))?;
             builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| CentralError::Certificate {
-                    option: "sslkey",
-                    path: client.key.clone(),
-                    reason: e.to_string(),
-                })?
+                .map_err(|e| bad_key(e.to_string()))?
         }
     };
     Ok(Some(tokio_postgres_rustls::MakeRustlsConnect::new(config)))
@@ -96,61 +98,17 @@ fn certificates(
     Ok(certs)
 }
 
-/// `sslmode=require`: encrypted, the certificate not checked (libpq's meaning; say
-/// verify-full to be protected from an active attacker).
+/// What `require`/`prefer` and `verify-ca` check of the server's certificate: with
+/// `chain`, that it leads to a trusted root whatever name it bears (`verify-ca`);
+/// without, nothing (encrypted, unverified: libpq's `require`; say `verify-full` to be
+/// protected from an active attacker). Handshake signatures are always verified.
 #[derive(Debug)]
-struct Unverified(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+struct Relaxed {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    chain: Option<Arc<WebPkiServerVerifier>>,
 }
 
-/// `sslmode=verify-ca`: the chain must lead to a trusted root; the name is not checked.
-#[derive(Debug)]
-struct AnyName(Arc<WebPkiServerVerifier>);
-
-impl ServerCertVerifier for AnyName {
+impl ServerCertVerifier for Relaxed {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -159,10 +117,10 @@ impl ServerCertVerifier for AnyName {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -176,7 +134,12 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -185,10 +148,17 @@ impl ServerCertVerifier for AnyName {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
