@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use astbase::agent::cdr::store::Store;
 use astbase::agent::recordings::{self, Filter, Recording};
 
 use super::agent::zone;
@@ -47,9 +48,10 @@ fn select(args: &RecordingsFilterArgs) -> Result<Vec<Recording>, CliError> {
     let zone = zone(&args.db)?;
     let range = range(&args.range, &zone)?;
     let db = local_db(&args.db)?;
-    let conn = open(&db)?;
+    let store = open(&db)?;
+    let conn = store.connection();
     recordings::list(
-        &conn,
+        conn,
         &Filter {
             since: range.since,
             until: range.until,
@@ -59,26 +61,22 @@ fn select(args: &RecordingsFilterArgs) -> Result<Vec<Recording>, CliError> {
     .map_err(|e| CliError::new(format!("{}: {e}", db.display())).caused_by(&e))
 }
 
-fn open(db: &std::path::Path) -> Result<rusqlite::Connection, CliError> {
+/// The agent's database through its store, so an older one gets the recordings table
+/// first; `.connection()` is what the library reads.
+fn open(db: &std::path::Path) -> Result<Store, CliError> {
     if !db.exists() {
         return Err(CliError::new(format!("{} does not exist", db.display()))
             .with_hint("point --db (or ASTBASE_DB) at the agent's database"));
     }
-    // Through the agent's store, so an older database gets the recordings table first.
-    drop(astbase::agent::cdr::store::Store::open(
-        db,
-        "",
-        jiff::tz::TimeZone::UTC,
-    )?);
-    rusqlite::Connection::open(db)
-        .map_err(|e| CliError::new(format!("{}: {e}", db.display())).caused_by(&e))
+    Ok(Store::open(db, "", jiff::tz::TimeZone::UTC)?)
 }
 
 fn prune(args: &RecordingsPruneArgs, printer: &Printer) -> CommandResult {
     let db = local_db(&args.db)?;
-    let conn = open(&db)?;
+    let store = open(&db)?;
+    let conn = store.connection();
     let before = jiff::Timestamp::now().as_second() - i64::from(args.keep_days) * 86_400;
-    let pruned = recordings::prune(&conn, before, args.dry_run)
+    let pruned = recordings::prune(conn, before, args.dry_run)
         .map_err(|e| CliError::new(format!("{}: {e}", db.display())).caused_by(&e))?;
     printer.out(&if args.dry_run {
         format!(
