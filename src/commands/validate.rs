@@ -48,8 +48,13 @@ fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
     } else {
         format!(", {}", plural(f.tests.len(), "call test"))
     };
+    let contacts = if f.contacts.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", plural(f.contacts.len(), "contact"))
+    };
     format!(
-        "{verdict}: {}, {} in {} ({}, {}, {}, {}, {}, {}{tests})",
+        "{verdict}: {}, {} in {} ({}, {}, {}, {}, {}, {}{tests}{contacts})",
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(report.sources.files.len(), "file"),

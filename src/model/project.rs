@@ -57,6 +57,9 @@ pub struct Project {
     /// How callers' numbers arrive on every server that does not say (for the phonebook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbering: Option<super::contact::Numbering>,
+    /// Phonebook files (CSV, vCard) whose contacts join `contacts:`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phonebooks: Vec<super::contact::Phonebook>,
 }
 
 impl Project {

@@ -3,6 +3,7 @@
 
 mod discover;
 pub mod git;
+pub mod phonebook;
 pub mod pointer;
 pub mod yaml;
 
@@ -12,6 +13,7 @@ use std::sync::OnceLock;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 pub use discover::{read_repo, read_revision};
+pub use phonebook::PhonebookFormat;
 pub use pointer::{Pointer, Segment};
 pub use yaml::{Node, Pos, Span, YamlError};
 
@@ -99,6 +101,8 @@ pub struct SourceFile {
     pub display: String,
     /// The text (a lossy copy when the file is not valid UTF-8).
     pub text: String,
+    /// What the file holds: fleet YAML, or a phonebook `project.phonebooks` names.
+    pub format: Format,
     /// Byte offset of the start of each line.
     line_starts: Vec<usize>,
     /// Why the file could not be read as text (size, encoding); parse errors are in
@@ -108,6 +112,13 @@ pub struct SourceFile {
     /// fleet's trees would cost many times the YAML's size, so validation parses each file
     /// once, and a file with something to report once more to locate it.
     secret_spans: OnceLock<Vec<Span>>,
+}
+
+/// What a file of the repo holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Yaml,
+    Phonebook(PhonebookFormat),
 }
 
 /// A file's parse: its tree, or why it has none, and where its plaintext secrets are.
@@ -149,13 +160,33 @@ impl SourceFile {
             display,
             line_starts: line_starts(&text),
             text,
+            format: Format::Yaml,
             read_error,
             secret_spans: OnceLock::new(),
         }
     }
 
-    /// Parses the file now, without keeping the result.
+    /// The same file read as a phonebook.
+    pub fn as_phonebook(mut self, format: PhonebookFormat) -> SourceFile {
+        self.format = Format::Phonebook(format);
+        self
+    }
+
+    /// Why the file could not be read as text (its size or encoding).
+    pub fn read_error(&self) -> Option<&YamlError> {
+        self.read_error.as_ref()
+    }
+
+    /// Parses the file now, without keeping the result. A phonebook has no YAML tree
+    /// and no secrets.
     pub fn parse(&self) -> Parsed {
+        if self.format != Format::Yaml {
+            return Parsed {
+                tree: None,
+                error: None,
+                secret_spans: Vec::new(),
+            };
+        }
         let (tree, error) = match &self.read_error {
             Some(e) => (None, Some(e.clone())),
             None => match yaml::parse(&self.text) {

@@ -6,6 +6,7 @@
 
 mod checks;
 mod patterns;
+mod phonebooks;
 pub mod schema;
 mod suggest;
 mod text;
@@ -70,6 +71,10 @@ pub fn check(sources: Sources) -> Report {
     let loaded = crate::parallel::map(&ids, |id| {
         let mut fleet = Fleet::default();
         let mut out = Vec::new();
+        // Phonebooks are read once the project (their numbering) is known.
+        if sources.file(*id).format != source::Format::Yaml {
+            return (fleet, out, 0);
+        }
         let omitted = load_file(&sources, *id, &mut fleet, &mut out);
         (fleet, out, omitted)
     });
@@ -83,7 +88,8 @@ pub fn check(sources: Sources) -> Report {
             omitted.insert(*id, schema_omitted);
         }
     }
-    let fleet = Fleet::merge_all(parts);
+    let mut fleet = Fleet::merge_all(parts);
+    phonebooks::load(&sources, &mut fleet, &mut out);
     checks::run(&sources, &fleet, &mut out);
     // Before the spans are looked up: that parses each file again.
     diagnostics::keep_per_file(&mut out, &omitted);

@@ -266,6 +266,10 @@ fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs(
             Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74990000002"),
             // The same person's mobile as a national number (numbering: trunk prefix 8).
             Call::new("odoo-inbound-carrier-ip", "+74951234500", "89161234567"),
+            // From the phonebook files: the CRM's CSV export (a mobile written
+            // `8 916 555-00-03`, called from as a national number) and a vCard.
+            Call::new("odoo-inbound-carrier-ip", "+74951234500", "89165550003"),
+            Call::new("odoo-inbound-carrier-ip", "+74951234500", "+74950000005"),
         ],
         1,
     );
@@ -290,9 +294,15 @@ fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs(
             .collect::<Vec<_>>()
     };
     assert!(
-        wait_until(Duration::from_secs(20), || !named("+74990000001")
-            .is_empty()
-            && !named("+74990000002").is_empty()),
+        wait_until(Duration::from_secs(20), || [
+            "+74990000001",
+            "+74990000002",
+            "89161234567",
+            "89165550003",
+            "+74950000005"
+        ]
+        .iter()
+        .all(|n| !named(n).is_empty())),
         "{:?}",
         clids()
     );
@@ -301,6 +311,19 @@ fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs(
         "{:?}",
         clids()
     );
+    for (number, clid) in [
+        ("89161234567", "\"Sergey Volkov (Northwind)\" <89161234567>"),
+        (
+            "89165550003",
+            "\"Irina Kuznetsova (Contoso)\" <89165550003>",
+        ),
+        (
+            "+74950000005",
+            "\"Dmitry Lebedev (Tailspin Toys)\" <+74950000005>",
+        ),
+    ] {
+        assert!(named(number).contains(&clid.to_owned()), "{:?}", clids());
+    }
     assert!(
         named("+74990000002")
             .iter()

@@ -433,3 +433,38 @@ fn plan_and_diff_say_in_words_which_calls_end_elsewhere() {
         "{msk}"
     );
 }
+
+#[test]
+fn a_phonebook_export_is_read_from_the_revision_and_its_changes_show_in_diff() {
+    let repo = GitRepo::new();
+    // A new export adds a contact: the CSV is read from each commit.
+    let csv = repo.pbx().join("phonebook/crm-export.csv");
+    let mut export = std::fs::read_to_string(&csv).unwrap();
+    export.push_str("Olga Orlova;;+7 812 000-00-06;;\r\n");
+    std::fs::write(&csv, export).unwrap();
+    repo.git(&["commit", "-q", "-am", "nightly CRM export"]);
+    let diff = repo.astbase(&["diff", "HEAD~1", "HEAD", "--detailed-exitcode"]);
+    assert_eq!(diff.status.code(), Some(2), "{}", text(&diff));
+    let out = text(&diff);
+    assert!(
+        out.contains("== msk\n") && out.contains("== spb\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("+exten => +78120000006,1,Set(CALLERID(name)=Olga Orlova)"),
+        "{out}"
+    );
+    assert!(out.contains("  ~ extensions_odoo.conf (change)\n"), "{out}");
+
+    // An export broken in the working tree only: the commit is still valid.
+    std::fs::write(&csv, "Name;Phone\r\n\"Olga;+78120000006\r\n").unwrap();
+    let working = repo.astbase(&["validate"]);
+    assert_eq!(working.status.code(), Some(1), "{}", text(&working));
+    assert!(
+        text(&working).contains("error[phonebook]: this quote is never closed"),
+        "{}",
+        text(&working)
+    );
+    let committed = repo.astbase(&["validate", "--rev", "HEAD"]);
+    assert!(committed.status.success(), "{}", text(&committed));
+}

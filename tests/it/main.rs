@@ -18,6 +18,7 @@ mod http_receiver;
 mod needs;
 mod netns;
 mod on_asterisk;
+mod phonebooks;
 mod postgres;
 mod quiet;
 mod recordings;

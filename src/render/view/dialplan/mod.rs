@@ -179,7 +179,10 @@ fn cidnames(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Vec<CidName>, Render
             ));
         }
     }
+    // Stable: among contacts giving one number (a phonebook's clash, which validate
+    // warns about), the first defined is kept.
     out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.dedup_by(|later, first| later.0 == first.0);
     Ok(out.into_iter().map(|(_, c)| c).collect())
 }
 
