@@ -11,6 +11,7 @@ use super::cdr::backfill::{BackfillError, Backfilled};
 use super::cdr::store::{BanRow, StoreError};
 use super::central::schema::Migrated;
 use super::central::{CentralError, PasswordSource};
+use super::lookup::Found;
 
 /// One thing worth a line in the agent's log.
 #[derive(Debug)]
@@ -87,6 +88,20 @@ pub enum Event {
     RecordingsPruned(crate::agent::recordings::Pruned),
     /// The librarian could not read or update the index; tried again at the next round.
     PruneFailed(StoreError),
+    /// The caller-lookup FastAGI server listens here.
+    LookupListening(std::net::SocketAddr),
+    /// A caller lookup: the name found (or not), or why the CRM gave none.
+    LookupDone {
+        number: String,
+        found: crate::agent::lookup::Found,
+    },
+    /// An AGI request the lookup does not serve (another script, a number that is not
+    /// E.164, or Asterisk refusing the name).
+    LookupRefused { script: String, number: String },
+    /// Too many lookups at once: a call kept its name without one.
+    LookupBusy,
+    /// The caller lookup cannot run (its port is taken); calls keep the trunk's names.
+    LookupUnavailable(crate::agent::lookup::LookupError),
 }
 
 impl std::fmt::Display for Event {
@@ -208,6 +223,40 @@ impl std::fmt::Display for Event {
             ),
             Event::RecordingsPruned(p) => write!(f, "recordings pruned: {p}"),
             Event::PruneFailed(e) => write!(f, "recordings index: {e}"),
+            Event::LookupListening(addr) => {
+                write!(f, "caller lookup: FastAGI listening on {addr}")
+            }
+            Event::LookupDone { number, found } => match found {
+                Found::Answer {
+                    name: Some(name),
+                    cached,
+                } => write!(
+                    f,
+                    "caller lookup {number}: {name}{}",
+                    if *cached { " (cached)" } else { "" }
+                ),
+                Found::Answer { name: None, cached } => write!(
+                    f,
+                    "caller lookup {number}: not in the CRM{}",
+                    if *cached { " (cached)" } else { "" }
+                ),
+                Found::Failed(e) => write!(
+                    f,
+                    "warning: caller lookup {number}: the CRM failed ({e}); the call keeps                      the trunk's name"
+                ),
+            },
+            Event::LookupRefused { script, number } => write!(
+                f,
+                "warning: caller lookup: refused AGI request {script:?} for {number:?} (the                  dialplan asks for `cidname` with an E.164 number)"
+            ),
+            Event::LookupUnavailable(e) => {
+                write!(f, "ERROR: {e}; calls keep the names their trunks send")
+            }
+            Event::LookupBusy => write!(
+                f,
+                "warning: caller lookup: {} lookups already running; a call keeps the                  trunk's name",
+                crate::agent::lookup::agi::MAX_CONNECTIONS
+            ),
         }
     }
 }

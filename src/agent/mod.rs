@@ -14,6 +14,7 @@ pub mod cdr;
 pub mod central;
 pub mod doorbell;
 pub mod event;
+pub mod lookup;
 pub mod recordings;
 pub mod shipper;
 pub mod webhooks;
@@ -64,6 +65,8 @@ pub struct AgentConfig {
     pub recordings_dir: Option<PathBuf>,
     /// Recordings older than this are deleted (only those in the index).
     pub keep_recordings: Option<Duration>,
+    /// Where unknown callers' names are looked up (the FastAGI server runs only then).
+    pub caller_lookup: Option<lookup::LookupConfig>,
 }
 
 impl AgentConfig {
@@ -86,6 +89,7 @@ impl AgentConfig {
             webhooks: Vec::new(),
             recordings_dir: None,
             keep_recordings: None,
+            caller_lookup: None,
         }
     }
 }
@@ -143,6 +147,12 @@ pub fn run(
     };
     let deliverers =
         webhooks::deliver::start(&config.db, &config.webhooks, config.max_backoff, &log)?;
+    let agi = config.caller_lookup.clone().and_then(|c| {
+        lookup::Lookup::new(c)
+            .and_then(|l| lookup::agi::start(std::sync::Arc::new(l), log.clone()))
+            .map_err(|e| log.emit(Event::LookupUnavailable(e)))
+            .ok()
+    });
     let mut doorbells = deliverers.bells.clone();
     doorbells.extend(shipper.as_ref().map(|(d, _, _)| d.clone()));
     let (sender, counters, writer) = writer::start(store, config.queue, log.clone(), doorbells);
@@ -201,6 +211,9 @@ pub fn run(
         );
     }
     let hook_counters = deliverers.stop();
+    if let Some(agi) = agi {
+        agi.stop();
+    }
     if let Some((bell, thread)) = librarian {
         bell.stop();
         let _ = thread.join();

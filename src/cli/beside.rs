@@ -117,6 +117,29 @@ pub struct AgentArgs {
     /// Delete indexed recordings older than this many days (hourly); default: keep all.
     #[arg(long, env = "ASTBASE_RECORDINGS_KEEP_DAYS", value_name = "DAYS")]
     pub recordings_keep_days: Option<u32>,
+    #[command(flatten)]
+    pub caller_lookup: CallerLookupArgs,
+}
+
+/// Names for callers the phonebook does not know, from a CRM (README: "CRM integration").
+#[derive(Debug, Args)]
+pub struct CallerLookupArgs {
+    /// Ask this URL for unknown callers' names (`{number}` becomes the caller's E.164
+    /// number); the dialplan asks the agent over FastAGI when `caller_lookup` is set.
+    #[arg(long, env = "ASTBASE_CALLER_LOOKUP", value_name = "URL")]
+    pub caller_lookup: Option<String>,
+    /// Where the FastAGI server listens (the repo's `caller_lookup.agi`).
+    #[arg(long, default_value = "127.0.0.1:4573", value_name = "ADDR")]
+    pub caller_lookup_listen: std::net::SocketAddr,
+    /// Milliseconds one CRM request may take; past it, the call keeps the trunk's name.
+    #[arg(long, default_value_t = 1500, value_name = "MS")]
+    pub caller_lookup_timeout: u64,
+    /// A file holding a token sent as `Authorization: Bearer TOKEN`.
+    #[arg(long, env = "ASTBASE_CALLER_LOOKUP_TOKEN_FILE", value_name = "FILE")]
+    pub caller_lookup_token_file: Option<PathBuf>,
+    /// Seconds a name is cached (unknown numbers: a tenth of it, at least 10 s).
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
+    pub caller_lookup_ttl: u64,
 }
 
 #[derive(Debug, Args)]

@@ -45,7 +45,7 @@ pub enum Command {
     #[command(subcommand)]
     Hook(HookCommand),
     /// Run beside Asterisk: store CDRs from AMI in SQLite, track live calls, ban attackers.
-    Agent(AgentArgs),
+    Agent(Box<AgentArgs>),
     /// Call records stored by the agent: statistics, export, backfill from Master.csv.
     #[command(subcommand)]
     Cdr(CdrCommand),

@@ -9,6 +9,7 @@ use std::time::Duration;
 use astbase::agent::ami::Credentials;
 use astbase::agent::bans::BanConfig;
 use astbase::agent::central::{CentralUrl, PasswordLookup};
+use astbase::agent::lookup::LookupConfig;
 use astbase::agent::shipper::ShipperConfig;
 use astbase::agent::{self as agent_lib, AgentConfig, Log};
 use jiff::tz::TimeZone;
@@ -147,6 +148,9 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             )),
         }
     }
+    if let Some(url) = &args.caller_lookup.caller_lookup {
+        config.caller_lookup = Some(caller_lookup(url, &args.caller_lookup)?);
+    }
     if let Some(parent) = config.db.parent()
         && !parent.as_os_str().is_empty()
     {
@@ -208,6 +212,24 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
         String::new()
     }));
     Ok(ExitCode::from(exit::OK))
+}
+
+/// The lookup's settings from its flags; a URL it cannot use is refused at start.
+fn caller_lookup(url: &str, args: &crate::cli::CallerLookupArgs) -> Result<LookupConfig, CliError> {
+    let mut lookup = LookupConfig::new(url);
+    lookup.listen = args.caller_lookup_listen;
+    lookup.timeout = Duration::from_millis(args.caller_lookup_timeout.max(100));
+    lookup.ttl = Duration::from_secs(args.caller_lookup_ttl);
+    lookup.miss_ttl = Duration::from_secs((args.caller_lookup_ttl / 10).max(10));
+    if let Some(file) = &args.caller_lookup_token_file {
+        let token = std::fs::read_to_string(file).map_err(|e| CliError::io("read", file, e))?;
+        lookup.token = Some(token.trim().to_owned());
+    }
+    astbase::agent::lookup::Lookup::new(lookup.clone()).map_err(|e| {
+        CliError::from_error(&e)
+            .with_hint("e.g. --caller-lookup 'https://crm.example/api/callers?number={number}'")
+    })?;
+    Ok(lookup)
 }
 
 /// SIGTERM (systemd stop) or SIGINT (Ctrl-C).

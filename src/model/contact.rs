@@ -60,11 +60,7 @@ pub struct Phonebook {
 impl Contact {
     /// What phones show: the name, and the company in brackets, at most 60 characters.
     pub fn display(&self) -> String {
-        let full = match &self.company {
-            Some(c) => format!("{} ({c})", self.name),
-            None => self.name.clone(),
-        };
-        full.chars().take(60).collect()
+        shown_name(&self.name, self.company.as_deref())
     }
 
     pub fn on(&self, server: &str) -> bool {
@@ -90,6 +86,53 @@ pub struct Numbering {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = "^[0-9]{2,4}$"))]
     pub international_prefix: Option<String>,
+}
+
+/// Names for callers the phonebook does not know, looked up in a CRM by the astbase
+/// agent: the dialplan asks the agent over FastAGI (`astbase agent --caller-lookup URL`)
+/// and a caller the CRM does not know, or a CRM that is slow or down, keeps the name the
+/// trunk sent. Set under `project.caller_lookup` and per server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallerLookup {
+    /// Where the agent's FastAGI server listens, as Asterisk reaches it (default
+    /// `127.0.0.1`, the agent beside Asterisk).
+    #[serde(default = "default_agi_host")]
+    #[schemars(regex(pattern = "^([A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$"))]
+    pub host: String,
+    /// Its port (default 4573, FastAGI's; `--caller-lookup-listen` of the agent).
+    #[serde(default = "default_agi_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u16,
+}
+
+fn default_agi_host() -> String {
+    "127.0.0.1".into()
+}
+
+fn default_agi_port() -> u16 {
+    4573
+}
+
+impl CallerLookup {
+    /// The dialplan's `AGI()` URL: `agi://127.0.0.1:4573/cidname`.
+    pub fn agi_url(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("agi://{host}:{}/cidname", self.port)
+    }
+}
+
+/// What phones show for a name and company: `Name (Company)`, at most 60 characters.
+pub fn shown_name(name: &str, company: Option<&str>) -> String {
+    let full = match company {
+        Some(c) => format!("{name} ({c})"),
+        None => name.to_owned(),
+    };
+    full.chars().take(60).collect()
 }
 
 /// Why a phonebook number cannot be made E.164.

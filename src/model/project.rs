@@ -57,6 +57,10 @@ pub struct Project {
     /// How callers' numbers arrive on every server that does not say (for the phonebook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbering: Option<super::contact::Numbering>,
+    /// Ask the astbase agent (and through it a CRM) for the names of callers the
+    /// phonebook does not know, on every server that does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_lookup: Option<super::contact::CallerLookup>,
     /// Phonebook files (CSV, vCard) whose contacts join `contacts:`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phonebooks: Vec<super::contact::Phonebook>,

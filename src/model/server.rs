@@ -59,6 +59,9 @@ pub struct Server {
     /// How callers' numbers arrive on this server's trunks (overrides the project's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbering: Option<super::contact::Numbering>,
+    /// Caller names from a CRM through the agent (overrides the project's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_lookup: Option<super::contact::CallerLookup>,
     /// A destination the health gate calls after each reload (a Local channel answered
     /// there is success), e.g. `{dialplan: echo-test}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +89,16 @@ impl Server {
         project: &'a super::Project,
     ) -> Option<&'a super::contact::Numbering> {
         self.numbering.as_ref().or(project.numbering.as_ref())
+    }
+
+    /// Where unknown callers' names are asked: the server's lookup, else the project's.
+    pub fn caller_lookup<'a>(
+        &'a self,
+        project: &'a super::Project,
+    ) -> Option<&'a super::contact::CallerLookup> {
+        self.caller_lookup
+            .as_ref()
+            .or(project.caller_lookup.as_ref())
     }
 
     /// The words that run one Asterisk CLI command (`asterisk -rx`), the command itself

@@ -72,7 +72,7 @@ fn wait_for(what: &str, limit: Duration, done: impl FnMut() -> bool) {
 }
 
 /// Master.csv's records (newcdrcolumns: peeraccount, linkedid, sequence at the end).
-fn master_csv(ast: &Asterisk) -> Vec<Vec<String>> {
+pub(crate) fn master_csv(ast: &Asterisk) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(ast.master_csv()).unwrap_or_default();
     csv::ReaderBuilder::new()
         .has_headers(false)

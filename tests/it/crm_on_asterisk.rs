@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use crate::agent_on_asterisk::{agent_log, connected_agent, control};
+use crate::agent_on_asterisk::{agent_log, connected_agent, control, master_csv};
 use crate::asterisk::calls::{Ami, Call, newexten_steps, place};
-use crate::asterisk::{boot, wait_until};
-use crate::http_receiver::HttpReceiver;
+use crate::asterisk::{boot, company_copy, wait_until};
+use crate::http_receiver::{HttpReceiver, Reply};
 use crate::needs::{self, require};
 use crate::sip_on_asterisk::answering_phone;
 
@@ -274,16 +274,9 @@ fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs(
         1,
     );
     let clids = || -> Vec<(String, String)> {
-        let Ok(mut reader) = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_path(ast.master_csv())
-        else {
-            return Vec::new();
-        };
-        reader
-            .records()
-            .filter_map(Result::ok)
-            .map(|r| (r[1].to_owned(), r[4].to_owned()))
+        master_csv(&ast)
+            .into_iter()
+            .map(|r| (r[1].clone(), r[4].clone()))
             .collect()
     };
     let named = |number: &str| {
@@ -330,6 +323,128 @@ fn a_caller_in_the_phonebook_gets_their_name_and_an_unknown_caller_keeps_theirs(
             .all(|c| c == "\"test\" <+74990000002>"),
         "{:?}",
         clids()
+    );
+    ast.stop();
+}
+
+#[test]
+fn an_unknown_caller_is_named_by_the_crm_through_the_agent_once_per_cache_period() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    // The company, asking the agent for callers the phonebook does not know.
+    let repo = company_copy();
+    let root = repo.path().join("astbase.yaml");
+    let text = std::fs::read_to_string(&root).unwrap();
+    let text = text.replacen("  numbering:\n", "  caller_lookup: {}\n  numbering:\n", 1);
+    std::fs::write(&root, text).unwrap();
+    let (_, ast) = boot(repo.path().to_str().unwrap(), "msk");
+
+    let crm = HttpReceiver::start_in(
+        ast.netns(),
+        &[
+            Reply::Json(r#"{"name": "Maria Ivanova", "company": "Globex", "id": 7}"#),
+            Reply::Status(404),
+            Reply::Late(Duration::from_secs(3)),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let url = crm.url("/callers?number={number}");
+    let mut agent = connected_agent(
+        &ast,
+        dir.path(),
+        &["--caller-lookup", &url, "--caller-lookup-timeout", "1000"],
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || agent_log(dir.path())
+            .contains("caller lookup: FastAGI listening on 127.0.0.1:4573")),
+        "{}",
+        agent_log(dir.path())
+    );
+    let call = |from: &str| {
+        let started = std::time::Instant::now();
+        let trace = place(
+            &ast,
+            &[Call::new("odoo-inbound-carrier-ip", "+74951234500", from)],
+            1,
+        )
+        .remove(0);
+        (trace, started.elapsed())
+    };
+    let clid_of = |from: &str| -> Vec<String> {
+        master_csv(&ast)
+            .into_iter()
+            // The dialplan's half of the Local channel (the originated half keeps the
+            // caller ID it was given).
+            .filter(|r| r[1] == from && r[5].ends_with(";2"))
+            .map(|r| r[4].clone())
+            .collect()
+    };
+
+    // Known to the CRM: named, then named again from the cache.
+    let (first, _) = call("+74957770001");
+    assert!(
+        first.ran("AGI", "agi://127.0.0.1:4573/cidname,+74957770001"),
+        "{first}"
+    );
+    let (again, _) = call("+74957770001");
+    // Not known (404), and a CRM that answers too late: both keep the trunk's name,
+    // the late one after the lookup's timeout, not the CRM's 3 s.
+    let (_, _) = call("+74957770002");
+    let (slow, slow_took) = call("+74957770003");
+    // A phonebook contact is named by the dialplan: the agent is not asked.
+    let (known, _) = call("+74990000001");
+    for trace in [&first, &again, &slow, &known] {
+        assert!(trace.ran("Set", "ODOO_INBOUND=1"), "{trace}");
+    }
+    assert!(known.first("AGI").is_none(), "{known}");
+    assert!(
+        wait_until(Duration::from_secs(10), || !clid_of("+74990000001")
+            .is_empty()),
+        "{}",
+        std::fs::read_to_string(ast.master_csv()).unwrap_or_default()
+    );
+    assert_eq!(
+        clid_of("+74957770001"),
+        [
+            "\"Maria Ivanova (Globex)\" <+74957770001>",
+            "\"Maria Ivanova (Globex)\" <+74957770001>"
+        ]
+    );
+    assert_eq!(clid_of("+74957770002"), ["\"test\" <+74957770002>"]);
+    assert_eq!(clid_of("+74957770003"), ["\"test\" <+74957770003>"]);
+    assert!(slow_took < Duration::from_millis(2900), "{slow_took:?}");
+    let asked: Vec<String> = crm.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        asked,
+        [
+            "/callers?number=%2B74957770001",
+            "/callers?number=%2B74957770002",
+            "/callers?number=%2B74957770003"
+        ]
+    );
+    let log = agent_log(dir.path());
+    assert!(
+        log.contains("caller lookup +74957770001: Maria Ivanova (Globex) (cached)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("caller lookup +74957770002: not in the CRM"),
+        "{log}"
+    );
+    assert!(
+        log.contains("caller lookup +74957770003: the CRM failed"),
+        "{log}"
+    );
+
+    // With the agent stopped, calls still go through with the trunk's name.
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let (down, _) = call("+74957770004");
+    assert!(down.ran("Set", "ODOO_INBOUND=1"), "{down}");
+    assert!(
+        wait_until(Duration::from_secs(10), || clid_of("+74957770004")
+            == ["\"test\" <+74957770004>"]),
+        "{:?}",
+        clid_of("+74957770004")
     );
     ast.stop();
 }

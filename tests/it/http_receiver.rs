@@ -18,6 +18,8 @@ pub enum Reply {
     Late(Duration),
     /// Read the request, then close the connection without answering.
     Close,
+    /// 200 with this JSON body (a CRM's answer to a lookup).
+    Json(&'static str),
 }
 
 /// One request as it arrived.
@@ -37,7 +39,7 @@ impl Request {
 
     /// Whether the receiver kept the event (it may still have failed for the sender).
     pub fn taken(&self) -> bool {
-        matches!(self.reply, Reply::Ok | Reply::Late(_))
+        matches!(self.reply, Reply::Ok | Reply::Late(_) | Reply::Json(_))
     }
 }
 
@@ -144,6 +146,14 @@ fn serve(stream: std::net::TcpStream, shared: &Shared) {
                 answer(&mut out, 200);
             }
             Reply::Close => {}
+            Reply::Json(body) => {
+                let text = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = out.write_all(text.as_bytes());
+            }
         }
     }
 }

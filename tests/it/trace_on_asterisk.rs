@@ -84,13 +84,7 @@ fn context(probe: &Probe, prefix: &str, endpoints: &BTreeMap<String, String>) ->
 /// `holidays` of the one time frame), so open and closed are both tested whatever the
 /// time the suite runs.
 fn company_with_hours(periods: &str, holidays: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("cp")
-        .args(["-r", "examples/company/."])
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let dir = crate::asterisk::company_copy();
     // Its call-path tests are about the hours as written.
     std::fs::remove_dir_all(dir.path().join("tests")).unwrap();
     std::fs::write(

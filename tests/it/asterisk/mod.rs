@@ -438,6 +438,18 @@ pub fn installed(
 }
 
 /// A valid repo, read from disk.
+/// A copy of the company example to change for one test.
+pub fn company_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .args(["-r", "examples/company/."])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
 pub fn valid(repo: &str) -> Report {
     let report = validate_repo(Path::new(repo)).unwrap();
     assert_eq!(report.errors(), 0, "{repo} is valid");

@@ -116,8 +116,12 @@ pub struct Dialplan {
     pub direct: Vec<Value>,
     /// Whether any menu allows direct dialling (`<prefix>-direct` exists).
     pub has_direct: bool,
-    /// The phonebook of this server, by number (empty: no `<prefix>-cidname`).
+    /// The phonebook of this server, by number.
     pub cidnames: Vec<CidName>,
+    /// The agent's FastAGI URL for callers the phonebook does not know (`caller_lookup`).
+    pub cidname_agi: Option<Value>,
+    /// Whether inbound calls go through `<prefix>-cidname`: a phonebook or a lookup.
+    pub cidname_context: bool,
     /// How a caller's number is turned into E.164 before the phonebook is asked: the
     /// international prefix first (it may begin with the trunk prefix, as `810` does `8`).
     pub cidname_prefixes: Vec<PrefixRule>,
@@ -268,13 +272,20 @@ pub(super) fn build(
     let has_direct = menus.iter().any(|m| m.direct);
     let custom = custom(ctx, origins)?;
     let cidnames = cidnames(ctx, origins)?;
+    let cidname_agi = ctx
+        .server
+        .caller_lookup(&ctx.fleet.project)
+        .map(|l| safe(l.agi_url()));
+    let cidname_context = !cidnames.is_empty() || cidname_agi.is_some();
     Ok(Dialplan {
-        cidname_prefixes: if cidnames.is_empty() {
-            Vec::new()
-        } else {
+        cidname_prefixes: if cidname_context {
             prefix_rules(ctx)
+        } else {
+            Vec::new()
         },
         cidnames,
+        cidname_agi,
+        cidname_context,
         internal,
         numbers,
         profiles: phones.profiles,
