@@ -100,6 +100,12 @@ pub enum Event {
     LookupRefused { script: String, number: String },
     /// Too many lookups at once: a call kept its name without one.
     LookupBusy,
+    /// The repo's settings for this agent were read (at start, or after a change).
+    RepoSettings {
+        settings: super::settings::RepoSettings,
+        /// `--recordings-keep-days`, which wins over the file.
+        overridden: Option<Duration>,
+    },
     /// The caller lookup cannot run (its port is taken); calls keep the trunk's names.
     LookupUnavailable(crate::agent::lookup::LookupError),
 }
@@ -249,6 +255,30 @@ impl std::fmt::Display for Event {
                 f,
                 "warning: caller lookup: refused AGI request {script:?} for {number:?} (the                  dialplan asks for `cidname` with an E.164 number)"
             ),
+            Event::RepoSettings {
+                settings,
+                overridden,
+            } => {
+                match &settings.file {
+                    None => write!(f, "no astbase_*.conf from the repo: recordings ")?,
+                    Some(file) => write!(f, "settings from {}: recordings ", file.display())?,
+                }
+                match settings.recordings_keep_days {
+                    Some(days) => write!(f, "kept {days} days")?,
+                    None => write!(f, "kept until deleted")?,
+                }
+                if let Some(flag) = overridden {
+                    write!(
+                        f,
+                        " (--recordings-keep-days {} is used instead)",
+                        flag.as_secs() / 86_400
+                    )?;
+                }
+                for p in &settings.problems {
+                    write!(f, "; warning: {p}")?;
+                }
+                Ok(())
+            }
             Event::LookupUnavailable(e) => {
                 write!(f, "ERROR: {e}; calls keep the names their trunks send")
             }

@@ -16,6 +16,7 @@ pub mod doorbell;
 pub mod event;
 pub mod lookup;
 pub mod recordings;
+pub mod settings;
 pub mod shipper;
 pub mod webhooks;
 pub mod writer;
@@ -65,6 +66,9 @@ pub struct AgentConfig {
     pub recordings_dir: Option<PathBuf>,
     /// Recordings older than this are deleted (only those in the index).
     pub keep_recordings: Option<Duration>,
+    /// Asterisk's conf dir, where the repo's settings for the agent are
+    /// (`astbase_<suffix>.conf`, written by apply).
+    pub settings_dir: Option<PathBuf>,
     /// Where unknown callers' names are looked up (the FastAGI server runs only then).
     pub caller_lookup: Option<lookup::LookupConfig>,
 }
@@ -90,6 +94,7 @@ impl AgentConfig {
             recordings_dir: None,
             keep_recordings: None,
             caller_lookup: None,
+            settings_dir: None,
         }
     }
 }
@@ -136,7 +141,10 @@ pub fn run(
     let librarian = match &config.recordings_dir {
         Some(_) => Some(start_librarian(
             &config.db,
-            config.keep_recordings,
+            Retention {
+                flag: config.keep_recordings,
+                settings: config.settings_dir.as_deref().map(settings::Watcher::new),
+            },
             log.clone(),
         )?),
         None => None,
@@ -241,11 +249,40 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often recently indexed files are measured again.
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
+/// How long recordings are kept: `--recordings-keep-days` when given, else what the
+/// repo's settings file says (read again when it changes), else forever.
+struct Retention {
+    flag: Option<Duration>,
+    settings: Option<settings::Watcher>,
+}
+
+impl Retention {
+    /// The retention in force after looking at the settings file; `true` when it
+    /// changed (then recordings are pruned at once rather than within the hour).
+    fn current(&mut self, keep: &mut Option<Duration>, first: bool, log: &Log) -> bool {
+        let Some(read) = self.settings.as_mut().and_then(|w| w.poll(first)) else {
+            return false;
+        };
+        let from_repo = read
+            .recordings_keep_days
+            .map(|d| Duration::from_secs(u64::from(d) * 86_400));
+        log.emit(Event::RepoSettings {
+            settings: read,
+            overridden: self.flag,
+        });
+        let now = self.flag.or(from_repo);
+        let changed = now != *keep;
+        *keep = now;
+        changed
+    }
+}
+
 /// The librarian: measures recent recordings again every few seconds and, with a
-/// retention, deletes recordings older than `keep` at start and then hourly.
+/// retention, deletes recordings older than it at start, hourly, and when the repo's
+/// retention changes.
 fn start_librarian(
     db: &std::path::Path,
-    keep: Option<Duration>,
+    mut retention: Retention,
     log: Log,
 ) -> Result<(doorbell::Doorbell, std::thread::JoinHandle<()>), AgentError> {
     let conn = rusqlite::Connection::open(db).map_err(|source| {
@@ -267,11 +304,17 @@ fn start_librarian(
                 }))
             };
             let mut last_prune: Option<std::time::Instant> = None;
+            let mut keep = retention.flag;
+            let mut first = true;
             while !listener.stopping() {
                 let now = jiff::Timestamp::now().as_second();
                 if let Err(e) = recordings::refresh(&conn, now) {
                     failed(e);
                 }
+                if retention.current(&mut keep, first, &log) {
+                    last_prune = None;
+                }
+                first = false;
                 if let Some(keep) = keep
                     && last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY)
                 {

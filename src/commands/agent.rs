@@ -136,6 +136,7 @@ pub fn run(args: &AgentArgs, printer: &Printer) -> CommandResult {
             .clone()
             .unwrap_or_else(|| dirs.spool.join("monitor")),
     );
+    config.settings_dir = Some(args.asterisk_conf_dir.clone());
     config.keep_recordings = args
         .recordings_keep_days
         .map(|d| Duration::from_secs(u64::from(d.max(1)) * 86_400));

@@ -59,7 +59,8 @@ fn write_server(out: &Path, output: &ServerOutput) -> Result<(), CliError> {
     let includes: String = output
         .files
         .iter()
-        .map(|f| format!("{}: {}\n", f.base, f.include_line))
+        .filter_map(|f| f.include.as_ref())
+        .map(|i| format!("{}: {}\n", i.base, i.line))
         .collect();
     let mut files: Vec<(&str, &[u8])> = output
         .files

@@ -57,6 +57,9 @@ pub struct Project {
     /// How callers' numbers arrive on every server that does not say (for the phonebook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbering: Option<super::contact::Numbering>,
+    /// What the agent does with recordings on every server that does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<super::server::RecordingSettings>,
     /// Ask the astbase agent (and through it a CRM) for the names of callers the
     /// phonebook does not know, on every server that does not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]

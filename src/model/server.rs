@@ -59,6 +59,9 @@ pub struct Server {
     /// How callers' numbers arrive on this server's trunks (overrides the project's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbering: Option<super::contact::Numbering>,
+    /// What the agent does with this server's recordings (overrides the project's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<RecordingSettings>,
     /// Caller names from a CRM through the agent (overrides the project's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_lookup: Option<super::contact::CallerLookup>,
@@ -89,6 +92,14 @@ impl Server {
         project: &'a super::Project,
     ) -> Option<&'a super::contact::Numbering> {
         self.numbering.as_ref().or(project.numbering.as_ref())
+    }
+
+    /// Days the agent keeps recordings: the server's setting, else the project's.
+    pub fn recordings_keep_days(&self, project: &super::Project) -> Option<u32> {
+        self.recordings
+            .as_ref()
+            .and_then(|r| r.keep_days)
+            .or(project.recordings.as_ref().and_then(|r| r.keep_days))
     }
 
     /// Where unknown callers' names are asked: the server's lookup, else the project's.
@@ -125,6 +136,17 @@ impl Server {
     pub fn ssh_user(&self) -> &str {
         self.ssh.user.as_deref().unwrap_or("root")
     }
+}
+
+/// What the astbase agent does with the recordings it indexes (MixMonitor's files).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingSettings {
+    /// Delete a recording (its file and its index row) this many days after the call;
+    /// default: keep them. Files the agent did not index are never touched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 36500))]
+    pub keep_days: Option<u32>,
 }
 
 /// SSH connection settings.

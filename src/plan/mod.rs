@@ -237,19 +237,31 @@ pub fn plan_server(
         .filter(|n| !rendered.files.iter().any(|f| &f.name == *n))
         .collect();
 
+    // The generated files, the base files of those that have one, then stale files.
+    let includes_of: Vec<&crate::render::Include> = rendered
+        .files
+        .iter()
+        .filter_map(|f| f.include.as_ref())
+        .collect();
     let mut wanted: Vec<String> = rendered.files.iter().map(|f| path(&f.name)).collect();
-    wanted.extend(rendered.files.iter().map(|f| path(&f.base)));
+    wanted.extend(includes_of.iter().map(|i| path(&i.base)));
     wanted.extend(stale.iter().map(|n| path(n)));
     let current = host.read_files(&wanted)?;
     let n = rendered.files.len();
     let (generated, rest) = current.split_at(n);
-    let (bases, stale_current) = rest.split_at(n);
+    let (base_texts, stale_current) = rest.split_at(includes_of.len());
+    let mut base_texts = base_texts.iter();
+    let bases: Vec<Option<&Option<Vec<u8>>>> = rendered
+        .files
+        .iter()
+        .map(|f| f.include.as_ref().and_then(|_| base_texts.next()))
+        .collect();
 
     let mut files = Vec::new();
     let mut includes = Vec::new();
     let mut reloads: Vec<String> = Vec::new();
     let mut need_reload = |kind: Option<ConfKind>| {
-        if let Some(r) = kind.map(ConfKind::reload_command)
+        if let Some(r) = kind.and_then(ConfKind::reload_command)
             && !reloads.iter().any(|x| x == r)
         {
             reloads.push(r.to_owned());
@@ -291,18 +303,20 @@ pub fn plan_server(
         if action != Action::Unchanged || unconfirmed {
             need_reload(Some(file.kind));
         }
-        let base_text = base
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
-        if !has_include(&base_text, &file.name) {
-            need_reload(Some(file.kind));
-            includes.push(IncludePlan {
-                base: file.base.clone(),
-                line: file.include_line.clone(),
-                base_exists: base.is_some(),
-                before: base.as_deref().map(hash),
-            });
+        if let (Some(include), Some(base)) = (&file.include, base) {
+            let base_text = base
+                .as_deref()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            if !has_include(&base_text, &file.name) {
+                need_reload(Some(file.kind));
+                includes.push(IncludePlan {
+                    base: include.base.clone(),
+                    line: include.line.clone(),
+                    base_exists: base.is_some(),
+                    before: base.as_deref().map(hash),
+                });
+            }
         }
         if file.kind == ConfKind::Pjsip && action != Action::Unchanged {
             for why in transport_restarts(&before_text, &file.content) {

@@ -13,6 +13,9 @@ pub enum ConfKind {
     Queues,
     Voicemail,
     MusicOnHold,
+    /// Settings of the astbase agent beside Asterisk (`astbase_odoo.conf`): Asterisk
+    /// does not read it, so no base file includes it and nothing is reloaded.
+    Agent,
 }
 
 /// How to ask Asterisk whether it loaded one section, and the words of its answer that
@@ -25,12 +28,13 @@ pub struct LoadCheck {
 
 impl ConfKind {
     /// Every kind, in the order files are rendered, planned and reloaded.
-    pub const ALL: [ConfKind; 5] = [
+    pub const ALL: [ConfKind; 6] = [
         ConfKind::Pjsip,
         ConfKind::Dialplan,
         ConfKind::Queues,
         ConfKind::Voicemail,
         ConfKind::MusicOnHold,
+        ConfKind::Agent,
     ];
 
     /// The file name's stem: `pjsip` in `pjsip_odoo.conf` and `pjsip.conf`.
@@ -41,6 +45,7 @@ impl ConfKind {
             ConfKind::Queues => "queues",
             ConfKind::Voicemail => "voicemail",
             ConfKind::MusicOnHold => "musiconhold",
+            ConfKind::Agent => "astbase",
         }
     }
 
@@ -52,6 +57,7 @@ impl ConfKind {
             ConfKind::Queues => "queues.conf.j2",
             ConfKind::Voicemail => "voicemail.conf.j2",
             ConfKind::MusicOnHold => "musiconhold.conf.j2",
+            ConfKind::Agent => "astbase.conf.j2",
         }
     }
 
@@ -63,6 +69,7 @@ impl ConfKind {
             ConfKind::Queues => include_str!("../../templates/queues.conf.j2"),
             ConfKind::Voicemail => include_str!("../../templates/voicemail.conf.j2"),
             ConfKind::MusicOnHold => include_str!("../../templates/musiconhold.conf.j2"),
+            ConfKind::Agent => include_str!("../../templates/astbase.conf.j2"),
         }
     }
 
@@ -71,26 +78,30 @@ impl ConfKind {
         format!("{}_{suffix}.conf", self.stem())
     }
 
-    /// The base file that must include the generated one: `pjsip.conf`.
-    pub fn base_file(self) -> &'static str {
-        match self {
+    /// The base file that must include the generated one: `pjsip.conf`. None for a
+    /// file Asterisk does not read.
+    pub fn base_file(self) -> Option<&'static str> {
+        Some(match self {
             ConfKind::Pjsip => "pjsip.conf",
             ConfKind::Dialplan => "extensions.conf",
             ConfKind::Queues => "queues.conf",
             ConfKind::Voicemail => "voicemail.conf",
             ConfKind::MusicOnHold => "musiconhold.conf",
-        }
+            ConfKind::Agent => return None,
+        })
     }
 
-    /// The Asterisk CLI command that reloads what a file of this kind configures.
-    pub fn reload_command(self) -> &'static str {
-        match self {
+    /// The Asterisk CLI command that reloads what a file of this kind configures. None
+    /// for the agent's file, which the agent reads again on its own when it changes.
+    pub fn reload_command(self) -> Option<&'static str> {
+        Some(match self {
             ConfKind::Pjsip => "module reload res_pjsip.so",
             ConfKind::Dialplan => "module reload pbx_config.so",
             ConfKind::Queues => "module reload app_queue.so",
             ConfKind::Voicemail => "module reload app_voicemail.so",
             ConfKind::MusicOnHold => "module reload res_musiconhold.so",
-        }
+            ConfKind::Agent => return None,
+        })
     }
 
     /// The dialplan: its template may only write values the view escaped for it.
@@ -172,8 +183,13 @@ mod tests {
         for kind in ConfKind::ALL {
             let name = kind.file_name("odoo");
             assert_eq!(ConfKind::of_file(&name), Some(kind));
-            assert_eq!(format!("{}.conf", kind.stem()), kind.base_file());
+            if let Some(base) = kind.base_file() {
+                assert_eq!(format!("{}.conf", kind.stem()), base);
+            }
             assert_eq!(ConfKind::of_template(kind.template()), Some(kind));
         }
+        assert_eq!(ConfKind::Agent.file_name("odoo"), "astbase_odoo.conf");
+        assert_eq!(ConfKind::Agent.base_file(), None);
+        assert_eq!(ConfKind::Agent.reload_command(), None);
     }
 }

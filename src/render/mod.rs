@@ -109,10 +109,17 @@ pub struct RenderedFile {
     /// File name in the conf dir, e.g. `pjsip_odoo.conf`.
     pub name: String,
     pub content: String,
-    /// The base file that must include it, e.g. `pjsip.conf`.
+    /// The base file that must include it, and the line it needs there.
+    pub include: Option<Include>,
+}
+
+/// Where a generated file is included from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Include {
+    /// The base file, e.g. `pjsip.conf`.
     pub base: String,
-    /// The line the base file needs: `#tryinclude pjsip_odoo.conf`.
-    pub include_line: String,
+    /// The line it needs: `#tryinclude pjsip_odoo.conf`.
+    pub line: String,
 }
 
 /// Everything generated for one server.
@@ -204,6 +211,7 @@ fn render_server(
             ConfKind::Queues => !view.queues.is_empty(),
             ConfKind::Voicemail => !view.voicemail.mailboxes.is_empty(),
             ConfKind::MusicOnHold => !view.moh.is_empty(),
+            ConfKind::Agent => view.agent.is_some(),
         };
         if !needed {
             continue;
@@ -252,10 +260,12 @@ fn render_server(
         }
         files.push(RenderedFile {
             kind,
-            include_line: format!("#tryinclude {name}"),
+            include: kind.base_file().map(|base| Include {
+                base: base.to_owned(),
+                line: format!("#tryinclude {name}"),
+            }),
             name,
             content,
-            base: kind.base_file().to_owned(),
         });
     }
     Ok(ServerOutput { server, files })

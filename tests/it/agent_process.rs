@@ -168,6 +168,9 @@ fn spawn(dir: &std::path::Path, server: &str, double: &AmiDouble, extra: &[&str]
         .args(extra)
         .env("MANAGER_LOGIN", "odoo")
         .env("MANAGER_PASSWORD", SECRET)
+        // Not this machine's /etc/asterisk: its asterisk.conf or settings are not the
+        // test's.
+        .env("ASTERISK_CONF_DIR", dir)
         .env_remove("ASTBASE_DB")
         .env_remove("ASTBASE_CENTRAL_URL")
         .env_remove("PGPASSWORD")

@@ -246,3 +246,94 @@ fn the_agent_applies_the_retention_itself() {
     });
     assert!(!recorded.exists());
 }
+
+#[test]
+fn the_retention_the_repo_sets_reaches_the_agent_through_apply_without_a_restart() {
+    let repo = crate::apply::repo(
+        "extensions:\n  - {number: \"101\", server: a, name: Anna, secret: {env: PW}}\n",
+    );
+    let root = repo.root.join("astbase.yaml");
+    std::fs::write(&root, "project:\n  recordings: {keep_days: 90}\n").unwrap();
+    let apply = repo.astbase(&["apply", "--auto-approve", "--server", "a"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert_eq!(
+        astbase::render::body(&repo.read("a", "astbase_odoo.conf")),
+        "\n; What the astbase agent beside this Asterisk does, from the repo. Asterisk does not\n\
+         ; read this file; the agent reads it again whenever it changes.\n\n\
+         ; Recordings the agent indexed are deleted after this many days.\n\
+         [recordings]\nkeep_days = 90\n"
+    );
+
+    let monitor_dir = tempfile::tempdir().unwrap();
+    let recorded = monitor_dir
+        .path()
+        .join(today_dir())
+        .join("1795686785.0.wav");
+    wav(&recorded, 1_000);
+    let double = AmiDouble::start(crate::agent_process::SECRET);
+    double.feed(
+        (monitor(
+            "MixMonitorStart",
+            "PJSIP/101-00000000",
+            "1795686785.0",
+            "101",
+            "102",
+        ) + &hangup("PJSIP/101-00000000", "1795686785.0"))
+            .into_bytes(),
+        Then::Close,
+    );
+    let conf_dir = repo.root.join("hosts/a/etc/asterisk");
+    let agent = Agent::start_as(
+        "a",
+        tempfile::tempdir().unwrap(),
+        &double,
+        &[
+            "--no-bans",
+            "--recordings-dir",
+            monitor_dir.path().to_str().unwrap(),
+            "--asterisk-conf-dir",
+            conf_dir.to_str().unwrap(),
+        ],
+    );
+    agent.wait_until("the recording indexed", |a| {
+        a.query("SELECT count(*) FROM recording") == 1
+    });
+    let settings = conf_dir.join("astbase_odoo.conf");
+    assert!(
+        agent.log().contains(&format!(
+            "settings from {}: recordings kept 90 days",
+            settings.display()
+        )),
+        "{}",
+        agent.log()
+    );
+    // 40 days old: kept for 90 days, gone once the repo says 30.
+    rusqlite::Connection::open(agent.db())
+        .unwrap()
+        .execute(
+            "UPDATE recording SET recorded_epoch = recorded_epoch - 40 * 86400",
+            [],
+        )
+        .unwrap();
+    std::fs::write(&root, "project:\n  recordings: {keep_days: 30}\n").unwrap();
+    let plan = repo.astbase(&["plan", "--server", "a"]);
+    let shown = text(&plan);
+    assert!(
+        shown.contains("-keep_days = 90\n+keep_days = 30"),
+        "{shown}"
+    );
+    assert!(shown.contains("  ~ astbase_odoo.conf (change)"), "{shown}");
+    assert!(!shown.contains("reloads:"), "{shown}");
+    let apply = repo.astbase(&["apply", "--auto-approve", "--server", "a"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    agent.wait_until("the repo's new retention pruning the recording", |a| {
+        a.log()
+            .contains("recordings pruned: 1 recording(s) deleted (16044 bytes), 0 already gone")
+    });
+    assert!(
+        agent.log().contains("recordings kept 30 days"),
+        "{}",
+        agent.log()
+    );
+    assert!(!recorded.exists());
+}

@@ -66,7 +66,8 @@ fn each_server_gets_only_the_files_it_needs_and_their_include_lines() {
     let includes: Vec<(&str, &str)> = out[0]
         .files
         .iter()
-        .map(|f| (f.base.as_str(), f.include_line.as_str()))
+        .filter_map(|f| f.include.as_ref())
+        .map(|i| (i.base.as_str(), i.line.as_str()))
         .collect();
     assert_eq!(
         includes,

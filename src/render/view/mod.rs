@@ -73,6 +73,15 @@ pub struct ServerView {
     pub voicemail: voicemail::Mailboxes,
     /// `musiconhold`: the fleet's music-on-hold classes.
     pub moh: Vec<MohView>,
+    /// `astbase`: the agent's settings; none when the repo sets none for this server.
+    pub agent: Option<AgentView>,
+}
+
+/// What the agent beside Asterisk does, from the repo (`astbase_<suffix>.conf`).
+#[derive(Debug, Serialize)]
+pub struct AgentView {
+    /// `recordings.keep_days`.
+    pub recordings_keep_days: Option<u32>,
 }
 
 /// What every builder needs: the fleet, the server, names and secrets.
@@ -201,8 +210,21 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
         queues,
         voicemail: mailboxes,
         moh,
+        agent: agent(ctx, &mut origins),
     };
     Ok((view, origins))
+}
+
+/// The agent's settings, when the repo gives any for this server.
+fn agent(ctx: &Ctx, origins: &mut FileOrigins) -> Option<AgentView> {
+    let keep_days = ctx.server.recordings_keep_days(&ctx.fleet.project)?;
+    origins.add(ConfKind::Agent, &ctx.server.origin);
+    if let Some(project) = &ctx.fleet.project_origin {
+        origins.add(ConfKind::Agent, project);
+    }
+    Some(AgentView {
+        recordings_keep_days: Some(keep_days),
+    })
 }
 
 /// A short stable hash for context names derived from lists (FNV-1a, 32 bits).

@@ -199,7 +199,8 @@ pub fn stock_base(name: &str) -> Option<&'static str> {
 pub fn stock() -> Vec<(String, String)> {
     astbase::render::ConfKind::ALL
         .iter()
-        .filter_map(|k| stock_base(k.base_file()).map(|t| (k.base_file().to_owned(), t.to_owned())))
+        .filter_map(|k| k.base_file())
+        .filter_map(|base| stock_base(base).map(|t| (base.to_owned(), t.to_owned())))
         .collect()
 }
 
@@ -413,8 +414,10 @@ pub fn installed(
             }
         }
     }
-    for kind in astbase::render::ConfKind::ALL {
-        let base = kind.base_file();
+    for base in astbase::render::ConfKind::ALL
+        .iter()
+        .filter_map(|k| k.base_file())
+    {
         if !files.iter().any(|(n, _)| n == base)
             && let Some(text) = stock_base(base)
         {
@@ -423,15 +426,18 @@ pub fn installed(
     }
     for file in &output.files {
         files.push((file.name.clone(), file.content.clone()));
-        let line = format!("{}\n", file.include_line);
-        match files.iter_mut().find(|(n, _)| *n == file.base) {
+        let Some(include) = &file.include else {
+            continue;
+        };
+        let line = format!("{}\n", include.line);
+        match files.iter_mut().find(|(n, _)| *n == include.base) {
             Some((_, text)) => {
                 if !text.ends_with('\n') && !text.is_empty() {
                     text.push('\n');
                 }
                 text.push_str(&line);
             }
-            None => files.push((file.base.clone(), line)),
+            None => files.push((include.base.clone(), line)),
         }
     }
     files
