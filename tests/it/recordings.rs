@@ -190,8 +190,9 @@ fn recordings_are_indexed_listed_copied_and_pruned_and_unindexed_files_are_kept(
     );
 }
 
-#[test]
-fn the_agent_applies_the_retention_itself() {
+/// A monitor directory with today's recording of one call, and an AMI double that
+/// reports that call's recording and hangup.
+fn one_recorded_call() -> (tempfile::TempDir, std::path::PathBuf, AmiDouble) {
     let monitor_dir = tempfile::tempdir().unwrap();
     let recorded = monitor_dir
         .path()
@@ -210,6 +211,12 @@ fn the_agent_applies_the_retention_itself() {
             .into_bytes(),
         Then::Close,
     );
+    (monitor_dir, recorded, double)
+}
+
+#[test]
+fn the_agent_applies_the_retention_itself() {
+    let (monitor_dir, recorded, double) = one_recorded_call();
     let dir = monitor_dir.path().to_str().unwrap();
     let mut agent = Agent::start_as(
         "msk",
@@ -264,24 +271,7 @@ fn the_retention_the_repo_sets_reaches_the_agent_through_apply_without_a_restart
          [recordings]\nkeep_days = 90\n"
     );
 
-    let monitor_dir = tempfile::tempdir().unwrap();
-    let recorded = monitor_dir
-        .path()
-        .join(today_dir())
-        .join("1795686785.0.wav");
-    wav(&recorded, 1_000);
-    let double = AmiDouble::start(crate::agent_process::SECRET);
-    double.feed(
-        (monitor(
-            "MixMonitorStart",
-            "PJSIP/101-00000000",
-            "1795686785.0",
-            "101",
-            "102",
-        ) + &hangup("PJSIP/101-00000000", "1795686785.0"))
-            .into_bytes(),
-        Then::Close,
-    );
+    let (monitor_dir, recorded, double) = one_recorded_call();
     let conf_dir = repo.root.join("hosts/a/etc/asterisk");
     let agent = Agent::start_as(
         "a",
