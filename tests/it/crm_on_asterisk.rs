@@ -10,7 +10,7 @@ use crate::asterisk::calls::{Ami, Call, newexten_steps, place};
 use crate::asterisk::{boot, company_copy, wait_until};
 use crate::http_receiver::{HttpReceiver, Reply};
 use crate::needs::{self, require};
-use crate::sip_on_asterisk::answering_phone;
+use crate::sip_on_asterisk::{answering_phone, answering_phone_tracing, msk, sipp};
 
 #[test]
 fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
@@ -445,6 +445,57 @@ fn an_unknown_caller_is_named_by_the_crm_through_the_agent_once_per_cache_period
             == ["\"test\" <+74957770004>"]),
         "{:?}",
         clid_of("+74957770004")
+    );
+    ast.stop();
+}
+
+#[test]
+fn a_sip_call_from_a_contact_rings_the_phone_with_the_contacts_name() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    // carrier-ip is identified by 198.51.100.50; +74951234501 is 101's direct line, and
+    // +74990000001 is Sergey Volkov of Northwind in contacts.yaml.
+    let ast = msk(&["198.51.100.50"]);
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("phone-101.log");
+    let mut phone = answering_phone_tracing(&ast, "101", "demo-101-Secret!", 5076, Some(&trace));
+    let carrier = sipp(
+        &ast,
+        "198.51.100.50",
+        &[
+            "-sf",
+            "tests/fixtures/sipp/invite-alaw.xml",
+            "-s",
+            "+74951234501",
+            "-key",
+            "caller",
+            "+74990000001",
+        ],
+    );
+    assert_eq!(
+        carrier.status.code(),
+        Some(0),
+        "{}\n{}",
+        crate::support::text(&carrier),
+        ast.log()
+    );
+    let _ = phone.kill();
+    let _ = phone.wait();
+    let messages = std::fs::read_to_string(&trace).unwrap_or_default();
+    let invite_from = messages
+        .split("\n\n")
+        .filter(|m| m.contains("INVITE sip:"))
+        .flat_map(|m| m.lines())
+        .find(|l| l.starts_with("From:"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        invite_from.starts_with("From: \"Sergey Volkov (Northwind)\" <sip:+74990000001@"),
+        "{invite_from}\n{messages}"
     );
     ast.stop();
 }

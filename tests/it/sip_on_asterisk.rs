@@ -14,7 +14,7 @@ const REGISTER: &str = "tests/fixtures/sipp/register.xml";
 
 /// The company's msk server on a real Asterisk, with `extra` addresses on the
 /// namespace's loopback (a trunk's, an attacker's).
-fn msk(extra: &[&str]) -> Asterisk {
+pub(crate) fn msk(extra: &[&str]) -> Asterisk {
     let (_, ast) = boot("examples/company", "msk");
     for address in extra {
         ast.netns()
@@ -24,7 +24,7 @@ fn msk(extra: &[&str]) -> Asterisk {
 }
 
 /// sipp in the instance's namespace, from `local` (an address of the namespace).
-fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
+pub(crate) fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
     ast.netns()
         .command("sipp")
         .args(["127.0.0.1:5060", "-i", local, "-m", "1", "-nostdin"])
@@ -47,6 +47,17 @@ pub(crate) fn register(ast: &Asterisk, user: &str, password: &str, from: &str) -
 /// call after a moment of ringing; Asterisk's qualify too), until killed. Returns once
 /// Asterisk sees it idle.
 pub(crate) fn answering_phone(ast: &Asterisk, user: &str, password: &str, port: u16) -> Child {
+    answering_phone_tracing(ast, user, password, port, None)
+}
+
+/// [`answering_phone`], writing every SIP message it receives and sends to `trace`.
+pub(crate) fn answering_phone_tracing(
+    ast: &Asterisk,
+    user: &str,
+    password: &str,
+    port: u16,
+    trace: Option<&std::path::Path>,
+) -> Child {
     let port = port.to_string();
     let registered = sipp(
         ast,
@@ -73,6 +84,14 @@ pub(crate) fn answering_phone(ast: &Asterisk, user: &str, password: &str, port: 
             &port,
         ])
         .args(["-nostdin", "-timeout", "60s"])
+        .args(match trace {
+            Some(file) => vec![
+                "-trace_msg".into(),
+                "-message_file".into(),
+                file.as_os_str().to_owned(),
+            ],
+            None => Vec::new(),
+        })
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -140,6 +159,9 @@ fn a_call_from_a_trunks_address_is_that_trunk_and_goes_where_its_did_route_says(
                     "tests/fixtures/sipp/invite-alaw.xml",
                     "-s",
                     "+74951234550",
+                    "-key",
+                    "caller",
+                    "+74990000009",
                 ],
             )
         });
