@@ -10,7 +10,7 @@ use crate::asterisk::calls::{Ami, Call, newexten_steps, place};
 use crate::asterisk::{boot, company_copy, wait_until};
 use crate::http_receiver::{HttpReceiver, Reply};
 use crate::needs::{self, require};
-use crate::sip_on_asterisk::{answering_phone, answering_phone_tracing, msk, sipp};
+use crate::sip_on_asterisk::{answering_phone, answering_phone_tracing, msk, trunk_call};
 
 #[test]
 fn a_real_call_to_a_registered_phone_rings_answers_and_ends_at_the_crm() {
@@ -463,19 +463,7 @@ fn a_sip_call_from_a_contact_rings_the_phone_with_the_contacts_name() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("phone-101.log");
     let mut phone = answering_phone_tracing(&ast, "101", "demo-101-Secret!", 5076, Some(&trace));
-    let carrier = sipp(
-        &ast,
-        "198.51.100.50",
-        &[
-            "-sf",
-            "tests/fixtures/sipp/invite-alaw.xml",
-            "-s",
-            "+74951234501",
-            "-key",
-            "caller",
-            "+74990000001",
-        ],
-    );
+    let carrier = trunk_call(&ast, "198.51.100.50", "+74951234501", "+74990000001");
     assert_eq!(
         carrier.status.code(),
         Some(0),

@@ -24,7 +24,7 @@ pub(crate) fn msk(extra: &[&str]) -> Asterisk {
 }
 
 /// sipp in the instance's namespace, from `local` (an address of the namespace).
-pub(crate) fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
+fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
     ast.netns()
         .command("sipp")
         .args(["127.0.0.1:5060", "-i", local, "-m", "1", "-nostdin"])
@@ -33,6 +33,23 @@ pub(crate) fn sipp(ast: &Asterisk, local: &str, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .unwrap()
+}
+
+/// A call from a trunk at `from` (an address of the namespace) to `did`, as `caller`.
+pub(crate) fn trunk_call(ast: &Asterisk, from: &str, did: &str, caller: &str) -> Output {
+    sipp(
+        ast,
+        from,
+        &[
+            "-sf",
+            "tests/fixtures/sipp/invite-alaw.xml",
+            "-s",
+            did,
+            "-key",
+            "caller",
+            caller,
+        ],
+    )
 }
 
 pub(crate) fn register(ast: &Asterisk, user: &str, password: &str, from: &str) -> Output {
@@ -150,21 +167,7 @@ fn a_call_from_a_trunks_address_is_that_trunk_and_goes_where_its_did_route_says(
     let ast = msk(&["198.51.100.50"]);
     let mut ami = Ami::connect(&ast);
     std::thread::scope(|s| {
-        let call = s.spawn(|| {
-            sipp(
-                &ast,
-                "198.51.100.50",
-                &[
-                    "-sf",
-                    "tests/fixtures/sipp/invite-alaw.xml",
-                    "-s",
-                    "+74951234550",
-                    "-key",
-                    "caller",
-                    "+74990000009",
-                ],
-            )
-        });
+        let call = s.spawn(|| trunk_call(&ast, "198.51.100.50", "+74951234550", "+74990000009"));
         let events = ami.events_until(Duration::from_secs(15), |events| {
             events.iter().any(|e| {
                 e.get("Event") == Some("Newexten")
