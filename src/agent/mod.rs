@@ -12,6 +12,7 @@ pub mod bans;
 pub mod calls;
 pub mod cdr;
 pub mod central;
+pub mod control;
 pub mod doorbell;
 pub mod event;
 pub mod lookup;
