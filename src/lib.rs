@@ -5,7 +5,7 @@
 //! (schema + meaning, producing [`diagnostics`]) → [`render`] (the `*_odoo.conf` files)
 //! → [`plan`] (what would change on each host) → [`apply`] (lock, write, reload, verify,
 //! roll back), with [`transport`] (local or SSH) and [`firewall`] (ipset/iptables) beside
-//! it. The [`agent`] runs apart, beside Asterisk. [`conf`] reads Asterisk's config grammar;
+//! it. The [`agent`] runs apart, beside Asterisk, and so does [`serve`], the web console. [`conf`] reads Asterisk's config grammar;
 //! [`textdiff`], [`netaddr`] and [`parallel`] are small utilities.
 
 // Library code never prints: it returns values and errors, or reports through a
@@ -23,6 +23,7 @@ pub mod netaddr;
 pub mod parallel;
 pub mod plan;
 pub mod render;
+pub mod serve;
 pub mod source;
 pub mod textdiff;
 pub mod transport;

@@ -85,6 +85,7 @@ fn main() -> ExitCode {
         Command::Spy(args) => commands::calls::run_spy(args, p),
         Command::Dial(args) => commands::calls::run_dial(args, p),
         Command::Recordings(command) => commands::recordings::run(command, p),
+        Command::Serve(args) => commands::serve::run(args, p),
     };
     match result {
         Ok(code) => code,

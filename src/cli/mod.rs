@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod beside;
+mod serve;
 pub use beside::*;
+pub use serve::*;
 
 /// Run a fleet of Asterisk PBX servers from a git repository.
 #[derive(Debug, Parser)]
@@ -61,6 +63,9 @@ pub enum Command {
     /// Click-to-dial: ring a user's phone, and when they answer, dial a number from the
     /// phone's own context (its routes and permissions), as if dialled on the phone.
     Dial(DialArgs),
+    /// The web console: live calls with hang up / listen / whisper / barge / dial, the
+    /// call log and a read-only CLI, for users with roles (`serve user add`).
+    Serve(Box<ServeArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

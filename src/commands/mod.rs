@@ -14,6 +14,7 @@ pub mod printer;
 pub mod recordings;
 pub mod render;
 pub mod schema;
+pub mod serve;
 pub mod trace;
 pub mod validate;
 

@@ -80,6 +80,11 @@ impl Printer {
         self.stderr(&format!("astbase agent: {line}\n"));
     }
 
+    /// A line of the web console's log, like the agent's.
+    pub fn console_log(&self, line: &str) {
+        self.stderr(&format!("astbase serve: {line}\n"));
+    }
+
     /// A question for the person at the terminal, answered on the same line.
     pub fn prompt(&self, question: &str) {
         self.stderr(question);

@@ -113,4 +113,17 @@ pub const MIGRATIONS: &[&str] = &[
         deleted_at TEXT
     );
     CREATE INDEX recording_time ON recording (recorded_epoch);",
+    // 5: what the web console's users did (see serve::audit).
+    "CREATE TABLE web_action (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        at_epoch INTEGER NOT NULL,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        address TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX web_action_time ON web_action (at_epoch);",
 ];

@@ -1,0 +1,225 @@
+//! The call log: the CDR store's records, newest first, 50 a page (keyset pages by row
+//! id, so a deep page costs what the first does), searchable by number, exported as
+//! CSV, with each call's recording playable where the agent indexed one.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{Connection, OpenFlags};
+use serde::{Deserialize, Serialize};
+
+use super::pages::{App, Authed};
+
+/// Rows on a page.
+pub const PAGE: usize = 50;
+/// Rows in one CSV export at most.
+pub const MAX_EXPORT: usize = 100_000;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Filter {
+    /// Part of a number (caller or called).
+    #[serde(default)]
+    q: String,
+    /// Rows older than this row id (the next page).
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+/// One call of the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub id: i64,
+    pub start: String,
+    pub src: String,
+    pub dst: String,
+    pub clid: String,
+    pub disposition: String,
+    pub duration: i64,
+    pub billsec: i64,
+    pub uniqueid: String,
+    /// The indexed recording of this leg, if any.
+    pub recording: Option<i64>,
+}
+
+/// The search as a LIKE pattern (`%`, `_` and `\` in it taken literally).
+fn pattern(q: &str) -> String {
+    let escaped: String = q
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+pub fn rows(db: &Path, filter: &Filter, limit: usize) -> rusqlite::Result<Vec<Row>> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let _ = conn.busy_timeout(std::time::Duration::from_secs(2));
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.id, c.start, c.src, c.dst, c.clid, c.disposition, c.duration, c.billsec,
+                c.uniqueid, r.id
+         FROM cdr c
+         LEFT JOIN recording r ON r.uniqueid = c.uniqueid AND r.deleted_at IS NULL
+         WHERE (?1 = '' OR c.src LIKE ?2 ESCAPE '\\' OR c.dst LIKE ?2 ESCAPE '\\')
+           AND (?3 IS NULL OR c.id < ?3)
+         ORDER BY c.id DESC
+         LIMIT ?4",
+    )?;
+    let q = filter.q.trim();
+    stmt.query_map(
+        rusqlite::params![q, pattern(q), filter.before, limit as i64],
+        |r| {
+            Ok(Row {
+                id: r.get(0)?,
+                start: r.get(1)?,
+                src: r.get(2)?,
+                dst: r.get(3)?,
+                clid: r.get(4)?,
+                disposition: r.get(5)?,
+                duration: r.get(6)?,
+                billsec: r.get(7)?,
+                uniqueid: r.get(8)?,
+                recording: r.get(9)?,
+            })
+        },
+    )?
+    .collect()
+}
+
+fn unavailable(app: &App, e: &dyn std::fmt::Display) -> Response {
+    (app.log)(&format!("call log: {e}"));
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("the call log cannot be read: {e}"),
+    )
+        .into_response()
+}
+
+pub async fn page(
+    State(app): State<Arc<App>>,
+    authed: Authed,
+    Query(filter): Query<Filter>,
+) -> Response {
+    let db = app.db.clone();
+    let q = filter.q.clone();
+    let found = tokio::task::spawn_blocking(move || rows(&db, &filter, PAGE + 1)).await;
+    let mut rows = match found {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(e)) => return unavailable(&app, &e),
+        Err(e) => return unavailable(&app, &e),
+    };
+    let more = rows.len() > PAGE;
+    rows.truncate(PAGE);
+    let next = if more {
+        rows.last().map(|r| r.id)
+    } else {
+        None
+    };
+    app.page(
+        "log.html",
+        Some(&authed.session),
+        minijinja::context! { rows => minijinja::Value::from(minijinja::value::Serde(&rows)), q => q, next => next },
+    )
+}
+
+pub async fn csv(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    Query(filter): Query<Filter>,
+) -> Response {
+    let db = app.db.clone();
+    let found = tokio::task::spawn_blocking(move || rows(&db, &filter, MAX_EXPORT)).await;
+    let rows = match found {
+        Ok(Ok(rows)) => rows,
+        Ok(Err(e)) => return unavailable(&app, &e),
+        Err(e) => return unavailable(&app, &e),
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let _ = out.write_record([
+        "start",
+        "src",
+        "dst",
+        "clid",
+        "disposition",
+        "duration",
+        "billsec",
+        "uniqueid",
+    ]);
+    for r in &rows {
+        let _ = out.write_record([
+            r.start.as_str(),
+            &r.src,
+            &r.dst,
+            &r.clid,
+            &r.disposition,
+            &r.duration.to_string(),
+            &r.billsec.to_string(),
+            &r.uniqueid,
+        ]);
+    }
+    let bytes = out.into_inner().unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"calls.csv\"",
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A recording's file, for the browser's audio player.
+pub async fn recording(
+    State(app): State<Arc<App>>,
+    _authed: Authed,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    let db = app.db.clone();
+    let path = tokio::task::spawn_blocking(move || -> rusqlite::Result<Option<String>> {
+        let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.query_row(
+            "SELECT path FROM recording WHERE id = ?1 AND deleted_at IS NULL",
+            [id],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })
+    })
+    .await;
+    let Ok(Ok(Some(path))) = path else {
+        return (StatusCode::NOT_FOUND, "no such recording").into_response();
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => (StatusCode::NOT_FOUND, "the recording's file is gone").into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_is_a_substring_with_wildcards_taken_literally() {
+        assert_eq!(pattern(" 101 "), "%101%");
+        assert_eq!(pattern("50%_x\\"), "%50\\%\\_x\\\\%");
+    }
+}
