@@ -220,13 +220,22 @@ pub async fn command(
     timeout: Duration,
 ) -> Result<Vec<String>, ControlError> {
     check_word("command", cli)?;
-    let response = ask(
-        conn,
-        Message::new([("Action", "Command"), ("Command", cli)]),
-        timeout,
-    )
-    .await?;
-    Ok(response.all("Output").map(str::to_owned).collect())
+    let response = conn
+        .request(
+            Message::new([("Action", "Command"), ("Command", cli)]),
+            timeout,
+            drop,
+        )
+        .await?;
+    let output: Vec<String> = response.all("Output").map(str::to_owned).collect();
+    match response.kind() {
+        Kind::Response(r) if r.eq_ignore_ascii_case("Success") => Ok(output),
+        // An unknown command is an Error whose output says why.
+        _ if !output.is_empty() => Err(ControlError::Refused(output.join(" "))),
+        _ => Err(ControlError::Refused(
+            response.get("Message").unwrap_or("refused").to_owned(),
+        )),
+    }
 }
 
 #[cfg(test)]

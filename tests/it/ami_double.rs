@@ -67,7 +67,11 @@ fn get<'a>(action: &'a Action, key: &str) -> Option<&'a str> {
 impl AmiDouble {
     /// Listens on 127.0.0.1 for a user `odoo` with this secret.
     pub fn start(secret: &str) -> AmiDouble {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        AmiDouble::on(TcpListener::bind("127.0.0.1:0").unwrap(), secret)
+    }
+
+    /// The same on a listener made elsewhere (inside a test's network namespace).
+    pub fn on(listener: TcpListener, secret: &str) -> AmiDouble {
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared::default());
         let s = shared.clone();
@@ -206,13 +210,14 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
             }
             logged_in = true;
             shared.logins.fetch_add(1, Ordering::SeqCst);
-            *shared.live.lock().unwrap() = Some(out.clone());
             reply(format!(
                 "Response: Success\r\nActionID: {id}\r\nMessage: Authentication accepted\r\n\r\n"
             ));
+            // Events go only to sessions that asked for them.
             if get(&action, "Events").is_some_and(|e| e.eq_ignore_ascii_case("off")) {
                 continue;
             }
+            *shared.live.lock().unwrap() = Some(out.clone());
             reply("Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 5\r\nLastReload: 0\r\nStatus: Fully Booted\r\n\r\n".into());
             let feed = shared.feeds.lock().unwrap().pop_front();
             if let Some(feed) = feed {
@@ -279,6 +284,7 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
                     format!("Response: Error\r\nActionID: {id}\r\nMessage: No such channel\r\n\r\n")
                 })
             }
+            "command" => reply(command_reply(&id, get(&action, "Command").unwrap_or(""))),
             "originate" => reply(format!(
                 "Response: Success\r\nActionID: {id}\r\nMessage: Originate successfully queued\r\n\r\n"
             )),
@@ -297,6 +303,31 @@ fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
         if !ok {
             return;
         }
+    }
+}
+
+/// Asterisk 22's answer to a CLI command, as it printed it (tests/fixtures/ami/
+/// command-and-lists.txt): `core show channels` during that capture's call, and "No such
+/// command" for anything it does not know.
+fn command_reply(id: &str, command: &str) -> String {
+    let capture = include_str!("../fixtures/ami/command-and-lists.txt");
+    let answer = |capture_id: &str| -> String {
+        // The capture is the wire's bytes: CRLF line ends.
+        let start = capture
+            .find(&format!("ActionID: {capture_id}\r\n"))
+            .expect("the capture has this answer");
+        let block_start = capture[..start].rfind("Response: ").expect("response line");
+        let block_end = capture[start..]
+            .find("\r\n\r\n")
+            .map_or(capture.len(), |e| start + e);
+        capture[block_start..block_end].replace(
+            &format!("ActionID: {capture_id}"),
+            &format!("ActionID: {id}"),
+        ) + "\r\n\r\n"
+    };
+    match command {
+        "core show channels" => answer("cmd-1"),
+        other => answer("cmd-3").replace("'no such command'", &format!("'{other}'")),
     }
 }
 

@@ -68,6 +68,11 @@ pub const ASTERISK: Need = Need::Programs {
     ],
     package: "run ../shared/asterisk/install.sh as root",
 };
+/// A real browser for the web console's tests: Debian's chromium and its driver.
+pub const CHROMIUM: Need = Need::Programs {
+    names: &["/usr/bin/chromium", "chromedriver"],
+    package: "apt-get install chromium chromium-driver",
+};
 /// sipp, for real SIP user agents (installed with Asterisk by its install.sh).
 pub const SIPP: Need = Need::Programs {
     names: &["sipp"],

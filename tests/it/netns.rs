@@ -33,11 +33,13 @@ impl Netns {
         &self.name
     }
 
-    /// A TCP listener inside the namespace (made by a thread that joined it; the socket
-    /// stays in the namespace whichever thread then uses it).
-    pub fn bind(&self, addr: &str) -> std::io::Result<std::net::TcpListener> {
+    /// Runs `f` on a short-lived thread that joined the namespace: a socket it makes
+    /// stays in the namespace whichever thread then uses it.
+    fn inside<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+    ) -> std::io::Result<T> {
         let path = format!("/run/netns/{}", self.name);
-        let addr = addr.to_owned();
         std::thread::spawn(move || {
             use std::os::fd::AsRawFd;
             let file = std::fs::File::open(&path)?;
@@ -45,10 +47,22 @@ impl Netns {
             if unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) } != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            std::net::TcpListener::bind(addr)
+            f()
         })
         .join()
-        .expect("bind thread")
+        .expect("namespace thread")
+    }
+
+    /// A TCP listener inside the namespace.
+    pub fn bind(&self, addr: &str) -> std::io::Result<std::net::TcpListener> {
+        let addr = addr.to_owned();
+        self.inside(move || std::net::TcpListener::bind(addr))
+    }
+
+    /// A TCP connection from inside the namespace (to a server listening there).
+    pub fn connect(&self, addr: &str) -> std::io::Result<std::net::TcpStream> {
+        let addr = addr.to_owned();
+        self.inside(move || std::net::TcpStream::connect(addr))
     }
 
     /// `program` to be run inside the namespace (`ip netns exec`).

@@ -1,0 +1,560 @@
+//! `astbase serve` in a real browser (headless chromium through WebDriver), with the AMI
+//! double as Asterisk and a real SQLite file as the CDR store, all inside a network
+//! namespace of its own: log in, watch a call appear, hang it up; what a viewer and a
+//! request without its CSRF token are refused; the CLI's allow-list; the call log.
+//! Screenshots of each page: target/tmp/console-screenshots/.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ami_double::AmiDouble;
+use crate::browser::{Browser, http};
+use crate::needs::{self, require};
+use crate::netns::Netns;
+
+const SECRET: &str = "console-ami-secret";
+/// Users: (name, role, extension, password).
+const USERS: &[(&str, &str, Option<&str>, &str)] = &[
+    ("olga", "operator", Some("201"), "olga-password-1"),
+    ("vera", "viewer", None, "vera-password-1"),
+    ("adam", "admin", Some("202"), "adam-password-1"),
+];
+
+/// A console on the namespace's loopback, with its double, users and database.
+struct Console {
+    ns: Netns,
+    double: AmiDouble,
+    port: u16,
+    child: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Console {
+    fn start() -> Console {
+        let ns = Netns::new();
+        let double = AmiDouble::on(ns.bind("127.0.0.1:0").unwrap(), SECRET);
+        let dir = tempfile::tempdir().unwrap();
+        let users = dir.path().join("users");
+        for (name, role, extension, password) in USERS {
+            let mut add = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"));
+            add.args([
+                "serve",
+                "user",
+                "add",
+                name,
+                "--role",
+                role,
+                "--password-stdin",
+            ])
+            .arg("--users")
+            .arg(&users)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null());
+            if let Some(e) = extension {
+                add.args(["--extension", e]);
+            }
+            let mut child = add.spawn().unwrap();
+            writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+            assert!(child.wait().unwrap().success());
+        }
+        let port = ns.bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
+        let child = ns
+            .command(env!("CARGO_BIN_EXE_astbase"))
+            .args(["serve", "--server", "msk"])
+            .arg("--users")
+            .arg(&users)
+            .arg("--db")
+            .arg(dir.path().join("agent.db"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--manager-port", &double.port.to_string()])
+            .env("MANAGER_LOGIN", "odoo")
+            .env("MANAGER_PASSWORD", SECRET)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let console = Console {
+            ns,
+            double,
+            port,
+            child,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while console.ns.connect(&format!("127.0.0.1:{port}")).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "serve did not start: {}",
+                console.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        console
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("agent.db")
+    }
+
+    /// The recorded actions: (user, action, target, outcome).
+    fn audit(&self) -> Vec<(String, String, String, String)> {
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT user, action, target, outcome FROM web_action ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// Logs in through the form; returns the session cookie and the CSRF token.
+    fn login_http(&self, user: &str, password: &str) -> (String, String) {
+        let form = http(&self.ns, self.port, "GET", "/login", &[], "");
+        let login_cookie = form
+            .cookies()
+            .into_iter()
+            .find_map(|c| {
+                c.split(';')
+                    .next()?
+                    .strip_prefix("astbase_login=")
+                    .map(str::to_owned)
+            })
+            .unwrap();
+        let body = format!("user={user}&password={password}&token={login_cookie}");
+        let answer = http(
+            &self.ns,
+            self.port,
+            "POST",
+            "/login",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", &format!("astbase_login={login_cookie}")),
+            ],
+            &body,
+        );
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        let session = answer
+            .cookies()
+            .into_iter()
+            .find(|c| c.starts_with("astbase_session="))
+            .unwrap()
+            .to_owned();
+        assert!(
+            session.contains("; HttpOnly; SameSite=Strict;"),
+            "{session}"
+        );
+        let cookie = session.split(';').next().unwrap().to_owned();
+        let page = http(
+            &self.ns,
+            self.port,
+            "GET",
+            "/calls",
+            &[("Cookie", &cookie)],
+            "",
+        );
+        let csrf = page
+            .body
+            .split("name=\"csrf\" content=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .to_owned();
+        (cookie, csrf)
+    }
+
+    fn post(
+        &self,
+        path: &str,
+        cookie: &str,
+        csrf: Option<&str>,
+        body: &str,
+    ) -> crate::browser::Answer {
+        let mut headers = vec![
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", cookie),
+        ];
+        if let Some(t) = csrf {
+            headers.push(("X-CSRF-Token", t));
+        }
+        http(&self.ns, self.port, "POST", path, &headers, body)
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn login(browser: &Browser, console: &Console, user: &str, password: &str, shot: Option<&str>) {
+    browser.go(&console.url("/login"));
+    browser.type_into("#user", user);
+    browser.type_into("#password", password);
+    if let Some(name) = shot {
+        browser.screenshot(name);
+    }
+    browser.click("#login");
+    browser.wait_text("#who", user);
+}
+
+/// A channel as the double lists it and as its events describe it.
+fn channel_headers(channel: &str, uniqueid: &str) -> String {
+    format!(
+        "Channel: {channel}\r\nChannelState: 6\r\nChannelStateDesc: Up\r\nCallerIDNum: 101\r\n\
+         CallerIDName: Anna\r\nConnectedLineNum: 102\r\nConnectedLineName: Boris\r\n\
+         Language: en\r\nAccountCode: \r\nContext: odoo-internal\r\nExten: 102\r\nPriority: 1\r\n\
+         Uniqueid: {uniqueid}\r\nLinkedid: {uniqueid}\r\n"
+    )
+}
+
+#[test]
+fn an_operator_logs_in_sees_a_call_appear_and_hangs_it_up_after_confirming() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let console = Console::start();
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "olga", "olga-password-1", Some("login"));
+    assert!(browser.url().ends_with("/calls"), "{}", browser.url());
+    browser.wait_text("#status", "connected to Asterisk");
+    assert_eq!(browser.text("#count"), "0 channels");
+
+    let channel = "PJSIP/101-00000001";
+    console
+        .double
+        .set_channels(vec![channel_headers(channel, "1795686785.1")]);
+    let event = format!(
+        "Event: Newchannel\r\nPrivilege: call,all\r\n{}\r\n",
+        channel_headers(channel, "1795686785.1")
+    );
+    assert!(console.double.send_live(event.as_bytes()));
+    browser.wait_text("#count", "1 channel");
+    let row = format!("tr[data-channel=\"{channel}\"]");
+    assert_eq!(browser.text(&format!("{row} td.channel")), channel);
+    assert_eq!(browser.text(&format!("{row} td:nth-child(3)")), "Anna 101");
+    browser.screenshot("calls-live");
+
+    // Listening in rings the operator's own phone (201) into ChanSpy on 101's channel.
+    browser.script("window.confirm = () => true; return true;");
+    browser.click(&format!("{row} button.listen"));
+    browser.wait_text(
+        "#message",
+        "ringing your phone (201): answer it to listen 101",
+    );
+    let spies = console.double.action_named("Originate");
+    assert_eq!(spies.len(), 1);
+    for header in [
+        ("Channel", "PJSIP/201"),
+        ("Application", "ChanSpy"),
+        ("Data", "PJSIP/101-,q"),
+    ] {
+        assert!(
+            spies[0].contains(&(header.0.to_owned(), header.1.to_owned())),
+            "{spies:?}"
+        );
+    }
+
+    // Declined: nothing is sent.
+    browser.script("window.confirm = () => false; return true;");
+    browser.click(&format!("{row} button.hangup"));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(console.double.action_named("Hangup").is_empty());
+    // Confirmed: the double receives the hangup.
+    browser.script("window.confirm = () => true; return true;");
+    browser.click(&format!("{row} button.hangup"));
+    browser.wait_text("#message", "hung up PJSIP/101-00000001");
+    let hangups = console.double.action_named("Hangup");
+    assert_eq!(hangups.len(), 1);
+    assert!(
+        hangups[0].contains(&("Channel".to_owned(), channel.to_owned())),
+        "{hangups:?}"
+    );
+    browser.screenshot("calls-hung-up");
+    assert!(
+        console
+            .audit()
+            .contains(&("olga".into(), "hangup".into(), channel.into(), "ok".into())),
+        "{:?}",
+        console.audit()
+    );
+
+    // Asterisk's Hangup event takes it off every page.
+    let gone = format!(
+        "Event: Hangup\r\nPrivilege: call,all\r\n{}Cause: 16\r\nCause-txt: Normal Clearing\r\n\r\n",
+        channel_headers(channel, "1795686785.1")
+    );
+    assert!(console.double.send_live(gone.as_bytes()));
+    browser.wait_text("#count", "0 channels");
+}
+
+#[test]
+fn a_viewer_gets_no_actions_and_requests_without_the_role_or_the_csrf_token_are_refused() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let console = Console::start();
+    let channel = "PJSIP/101-00000002";
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "vera", "vera-password-1", None);
+    browser.wait_text("#status", "connected to Asterisk");
+    console
+        .double
+        .set_channels(vec![channel_headers(channel, "1795686785.2")]);
+    let event = format!(
+        "Event: Newchannel\r\nPrivilege: call,all\r\n{}\r\n",
+        channel_headers(channel, "1795686785.2")
+    );
+    assert!(console.double.send_live(event.as_bytes()));
+    browser.wait_text("#count", "1 channel");
+    assert_eq!(browser.count("button.hangup"), 0);
+    assert_eq!(browser.count("#dial-form"), 0);
+    assert_eq!(browser.count("#nav-cli"), 0);
+    browser.go(&console.url("/cli"));
+    assert_eq!(
+        browser.wait_text("#denied", "admin"),
+        "This needs the admin role; you are viewer."
+    );
+    browser.screenshot("viewer-denied");
+
+    // The viewer's own session and token: the role is refused.
+    let (viewer, viewer_csrf) = console.login_http("vera", "vera-password-1");
+    let refused = console.post(
+        "/calls/hangup",
+        &viewer,
+        Some(&viewer_csrf),
+        &format!("channel={channel}"),
+    );
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    // An operator without the token, or with another session's: refused too.
+    let (operator, csrf) = console.login_http("olga", "olga-password-1");
+    for token in [
+        None,
+        Some(viewer_csrf.as_str()),
+        Some("0".repeat(64).as_str()),
+    ] {
+        let refused = console.post(
+            "/calls/hangup",
+            &operator,
+            token,
+            &format!("channel={channel}"),
+        );
+        assert_eq!(refused.status, 403, "{token:?}: {}", refused.body);
+        assert!(refused.body.contains("CSRF token"), "{}", refused.body);
+    }
+    assert!(console.double.action_named("Hangup").is_empty());
+    // With it, the action goes through.
+    let done = console.post(
+        "/calls/hangup",
+        &operator,
+        Some(&csrf),
+        &format!("channel={channel}"),
+    );
+    assert_eq!(
+        (done.status, done.body.as_str()),
+        (200, "hung up PJSIP/101-00000002")
+    );
+    assert_eq!(console.double.action_named("Hangup").len(), 1);
+    // No session at all.
+    let anonymous = console.post(
+        "/calls/hangup",
+        "astbase_session=forged",
+        Some(&csrf),
+        "channel=x",
+    );
+    assert_eq!(anonymous.status, 401);
+}
+
+#[test]
+fn the_cli_runs_allow_listed_commands_for_admins_only() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let console = Console::start();
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "adam", "adam-password-1", None);
+    browser.click("#nav-cli");
+    browser.type_into("#command", "core show channels");
+    browser.click("#run");
+    let output = browser.wait_text("#output", "2 active channels");
+    assert!(output.contains("PJSIP/102-00000009"), "{output}");
+    browser.screenshot("cli");
+    browser.type_into("#command", "");
+    browser.script("document.getElementById('command').value = 'core restart now'; return true;");
+    browser.click("#run");
+    browser.wait_text("#refused", "core restart now");
+    let commands: Vec<String> = console
+        .double
+        .action_named("Command")
+        .iter()
+        .filter_map(|a| {
+            a.iter()
+                .find(|(k, _)| k == "Command")
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(commands, ["core show channels"]);
+    let audit = console.audit();
+    assert!(audit.contains(&(
+        "adam".into(),
+        "cli".into(),
+        "core restart now".into(),
+        "refused: not on the allow-list".into()
+    )));
+
+    // An operator may not run even an allowed command.
+    let (operator, csrf) = console.login_http("olga", "olga-password-1");
+    let refused = console.post("/cli", &operator, Some(&csrf), "command=core+show+channels");
+    assert_eq!(refused.status, 403);
+    assert_eq!(console.double.action_named("Command").len(), 1);
+}
+
+#[test]
+fn the_call_log_pages_searches_and_exports_the_cdr_store() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let console = Console::start();
+    {
+        let conn = rusqlite::Connection::open(console.db()).unwrap();
+        for i in 0..120 {
+            conn.execute(
+                "INSERT INTO cdr (server, accountcode, src, dst, dcontext, clid, channel,
+                   dstchannel, lastapp, lastdata, start, answer, end, start_epoch, duration,
+                   billsec, disposition, amaflags, uniqueid, userfield, received_at, origin,
+                   fingerprint)
+                 VALUES ('msk', '', ?1, ?2, 'odoo-internal', '', 'PJSIP/101-1', '', 'Dial', '',
+                   ?3, NULL, ?3, ?4, 10, 5, ?5, 'DOCUMENTATION', ?6, '', ?3, 'ami', ?7)",
+                rusqlite::params![
+                    if i % 10 == 0 { "+74990000001" } else { "101" },
+                    "102",
+                    format!("2026-12-01 10:{:02}:00", i % 60),
+                    1_796_100_000 + i,
+                    if i % 2 == 0 { "ANSWERED" } else { "NO ANSWER" },
+                    format!("1796100000.{i}"),
+                    format!("fp{i}").into_bytes()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "vera", "vera-password-1", None);
+    browser.click("#nav-log");
+    assert_eq!(browser.count("#log tbody tr"), 50);
+    // Newest first; the next page starts where this one ended.
+    assert_eq!(
+        browser.text("#log tbody tr:first-child td:nth-child(2)"),
+        "101"
+    );
+    browser.screenshot("call-log");
+    browser.click("#older");
+    assert_eq!(browser.count("#log tbody tr"), 50);
+    browser.click("#older");
+    assert_eq!(browser.count("#log tbody tr"), 20);
+    assert_eq!(browser.count("#older"), 0);
+    browser.go(&console.url("/log"));
+    browser.type_into("#q", "4990000001");
+    browser.click("#search");
+    assert_eq!(browser.count("#log tbody tr"), 12);
+    let (cookie, _) = console.login_http("vera", "vera-password-1");
+    let csv = http(
+        &console.ns,
+        console.port,
+        "GET",
+        "/log.csv?q=%2B7499",
+        &[("Cookie", &cookie)],
+        "",
+    );
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(csv.body.lines().count(), 13);
+    assert!(
+        csv.body
+            .starts_with("start,src,dst,clid,disposition,duration,billsec,uniqueid\n")
+    );
+}
+
+#[test]
+fn logins_are_limited_per_name_and_a_wrong_password_never_logs_in() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP);
+    let console = Console::start();
+    let attempt = |password: &str| {
+        let form = http(&console.ns, console.port, "GET", "/login", &[], "");
+        let token = form
+            .cookies()
+            .into_iter()
+            .find_map(|c| {
+                c.split(';')
+                    .next()?
+                    .strip_prefix("astbase_login=")
+                    .map(str::to_owned)
+            })
+            .unwrap();
+        http(
+            &console.ns,
+            console.port,
+            "POST",
+            "/login",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Cookie", &format!("astbase_login={token}")),
+            ],
+            &format!("user=olga&password={password}&token={token}"),
+        )
+    };
+    // A login form posted without its own cookie (from another site) is refused.
+    let forged = http(
+        &console.ns,
+        console.port,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "user=olga&password=olga-password-1&token=abc",
+    );
+    assert_eq!(forged.status, 403);
+    for _ in 0..5 {
+        assert_eq!(attempt("wrong-password").status, 401);
+    }
+    let locked = attempt("olga-password-1");
+    assert_eq!(locked.status, 429, "{}", locked.body);
+    assert!(
+        locked
+            .header("retry-after")
+            .is_some_and(|s| s.parse::<u64>().unwrap() > 800),
+        "{:?}",
+        locked.headers
+    );
+    assert!(
+        console
+            .log()
+            .contains("login as \"olga\" from 127.0.0.1 refused: too many failures")
+    );
+}
+
+#[test]
+fn serve_refuses_to_listen_beyond_loopback_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .args(["serve", "--listen", "0.0.0.0:8080", "--users"])
+        .arg(dir.path().join("users"))
+        .arg("--db")
+        .arg(dir.path().join("agent.db"))
+        .env("MANAGER_PASSWORD", "x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = crate::support::text(&out);
+    assert!(
+        text.contains("error: refusing to listen on 0.0.0.0:8080 without TLS"),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: give --tls-cert and --tls-key, or --behind-proxy"),
+        "{text}"
+    );
+}
