@@ -119,11 +119,10 @@ impl Console {
             .collect()
     }
 
-    /// Logs in through the form; returns the session cookie and the CSRF token.
-    fn login_http(&self, user: &str, password: &str) -> (String, String) {
+    /// A login form's double-submit token (the same in its cookie and its field).
+    fn login_token(&self) -> String {
         let form = http(&self.ns, self.port, "GET", "/login", &[], "");
-        let login_cookie = form
-            .cookies()
+        form.cookies()
             .into_iter()
             .find_map(|c| {
                 c.split(';')
@@ -131,7 +130,12 @@ impl Console {
                     .strip_prefix("astbase_login=")
                     .map(str::to_owned)
             })
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Logs in through the form; returns the session cookie and the CSRF token.
+    fn login_http(&self, user: &str, password: &str) -> (String, String) {
+        let login_cookie = self.login_token();
         let body = format!("user={user}&password={password}&token={login_cookie}");
         let answer = http(
             &self.ns,
@@ -484,17 +488,7 @@ fn logins_are_limited_per_name_and_a_wrong_password_never_logs_in() {
     require!(needs::ROOT_FOR_NETNS, needs::IP);
     let console = Console::start();
     let attempt = |password: &str| {
-        let form = http(&console.ns, console.port, "GET", "/login", &[], "");
-        let token = form
-            .cookies()
-            .into_iter()
-            .find_map(|c| {
-                c.split(';')
-                    .next()?
-                    .strip_prefix("astbase_login=")
-                    .map(str::to_owned)
-            })
-            .unwrap();
+        let token = console.login_token();
         http(
             &console.ns,
             console.port,
