@@ -80,6 +80,19 @@ impl Channels {
         Some(Op::Channel(Box::new(row)))
     }
 
+    /// The live-channel changes one event makes (a Dial event changes both sides).
+    pub fn ops(&mut self, message: &Message) -> Vec<Op> {
+        let Some(event) = message.event() else {
+            return Vec::new();
+        };
+        let mut ops = Vec::new();
+        if matches!(event, "DialBegin" | "DialEnd") {
+            ops.extend(self.observe_destination(message));
+        }
+        ops.extend(self.observe(message, event));
+        ops
+    }
+
     /// Replaces everything with a `CoreShowChannels` listing.
     pub fn reset(&mut self, items: &[Message]) -> Op {
         self.live.clear();

@@ -26,6 +26,8 @@ pub enum ControlError {
     BadNumber { what: &'static str, value: String },
     #[error("Asterisk refused: {0}")]
     Refused(String),
+    #[error("no AMI connection is configured (set MANAGER_LOGIN / MANAGER_PASSWORD)")]
+    NoAmi,
     #[error("Asterisk sent no details of endpoint {0}")]
     NoEndpoint(String),
     #[error("endpoint {0} has no context")]

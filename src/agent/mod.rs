@@ -463,7 +463,7 @@ async fn session(
                     // Channel events that came while Asterisk was listing are replayed
                     // on top of the listing: a call hung up meanwhile must not come back.
                     for m in during_listing.drain(..) {
-                        ops.extend(channel_ops(&mut state.channels, &m));
+                        ops.extend(state.channels.ops(&m));
                     }
                 }
             }
@@ -516,7 +516,7 @@ async fn session(
                 if listing.is_some() && calls::CHANNEL_EVENTS.contains(&event) {
                     during_listing.push(message.clone());
                 }
-                ops.extend(channel_ops(&mut state.channels, &message));
+                ops.extend(state.channels.ops(&message));
             }
         }
         // What a pending listing holds is bounded: a server that never completes it
@@ -554,17 +554,4 @@ fn abandon_listing(
         held,
         waited: started.elapsed(),
     });
-}
-
-/// The live-channel changes one event makes (a Dial event changes both sides).
-fn channel_ops(channels: &mut Channels, message: &Message) -> Vec<Op> {
-    let Some(event) = message.event() else {
-        return Vec::new();
-    };
-    let mut ops = Vec::new();
-    if matches!(event, "DialBegin" | "DialEnd") {
-        ops.extend(channels.observe_destination(message));
-    }
-    ops.extend(channels.observe(message, event));
-    ops
 }

@@ -41,13 +41,8 @@ pub struct Audit {
 impl Audit {
     /// Opens the database (creating it and running the agent's migrations).
     pub fn open(db: &Path, server: &str) -> Result<Audit, StoreError> {
-        let store = Store::open(db, server, jiff::tz::TimeZone::UTC)?;
-        let conn = Connection::open(db).map_err(|source| StoreError::Sqlite {
-            path: db.display().to_string(),
-            source,
-        })?;
-        drop(store);
-        let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+        // Migrated (and busy-waiting) as the agent opens it.
+        let conn = Store::open(db, server, jiff::tz::TimeZone::UTC)?.into_connection();
         Ok(Audit {
             conn: Mutex::new(conn),
             path: db.display().to_string(),

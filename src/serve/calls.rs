@@ -33,8 +33,10 @@ pub async fn events(
     State(app): State<Arc<App>>,
     _authed: Authed,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let first = app.live.snapshot();
+    // Subscribed first: a change between the two is then sent after the snapshot
+    // rather than lost.
     let rx = app.live.subscribe();
+    let first = app.live.snapshot();
     let live = app.live.clone();
     let stream = futures_util::stream::unfold(
         (Some(first), rx, live),
@@ -60,14 +62,12 @@ fn event(update: &super::live::Update) -> Event {
 }
 
 /// Runs one AMI conversation for an action.
-async fn with_ami<T>(
+pub(super) async fn with_ami<T>(
     app: &App,
     f: impl AsyncFnOnce(&mut Connection, Duration) -> Result<T, ControlError>,
 ) -> Result<T, ControlError> {
     let Some(target) = &app.ami else {
-        return Err(ControlError::Refused(
-            "the console has no AMI connection (MANAGER_LOGIN / MANAGER_PASSWORD)".into(),
-        ));
+        return Err(ControlError::NoAmi);
     };
     let log = app.log.clone();
     control::session(target, move |e| log(&format!("AMI: {e}")), f).await
@@ -78,16 +78,9 @@ fn outcome(result: &Result<String, ControlError>) -> Response {
     match result {
         Ok(done) => (StatusCode::OK, done.clone()).into_response(),
         Err(ControlError::BadWord { .. } | ControlError::BadNumber { .. }) => {
-            (StatusCode::BAD_REQUEST, result_text(result)).into_response()
+            (StatusCode::BAD_REQUEST, status(result)).into_response()
         }
-        Err(_) => (StatusCode::BAD_GATEWAY, result_text(result)).into_response(),
-    }
-}
-
-fn result_text(result: &Result<String, ControlError>) -> String {
-    match result {
-        Ok(done) => done.clone(),
-        Err(e) => e.to_string(),
+        Err(_) => (StatusCode::BAD_GATEWAY, status(result)).into_response(),
     }
 }
 

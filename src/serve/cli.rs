@@ -112,19 +112,11 @@ pub async fn run(
         *page.status_mut() = StatusCode::FORBIDDEN;
         return page;
     };
-    let result = match &app.ami {
-        None => Err("the console has no AMI connection".to_owned()),
-        Some(target) => {
-            let log = app.log.clone();
-            control::session(
-                target,
-                move |e| log(&format!("AMI: {e}")),
-                async |conn, timeout| control::command(conn, &command, timeout).await,
-            )
-            .await
-            .map_err(|e| e.to_string())
-        }
-    };
+    let result = super::calls::with_ami(&app, async |conn, timeout| {
+        control::command(conn, &command, timeout).await
+    })
+    .await
+    .map_err(|e| e.to_string());
     let outcome = match &result {
         Ok(_) => "ok".to_owned(),
         Err(e) => e.clone(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::agent::ami::{Connection, Message};
-use crate::agent::calls::{CHANNEL_EVENTS, Channels};
+use crate::agent::calls::Channels;
 use crate::agent::cdr::store::{ChannelRow, Op};
 use crate::agent::control::AmiTarget;
 
@@ -205,16 +205,7 @@ async fn session(target: &AmiTarget, live: &Live) -> Result<(), crate::agent::am
     let none = BTreeMap::new();
     loop {
         let m = conn.next_message().await?;
-        let Some(event) = m.event() else { continue };
-        if !CHANNEL_EVENTS.contains(&event) {
-            continue;
-        }
-        if let Some(op) = channels.observe(&m, event) {
-            live.apply(op, &none);
-        }
-        if event == "DialBegin"
-            && let Some(op) = channels.observe_destination(&m)
-        {
+        for op in channels.ops(&m) {
             live.apply(op, &none);
         }
     }

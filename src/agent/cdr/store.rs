@@ -152,6 +152,11 @@ impl Store {
         &self.conn
     }
 
+    /// The migrated database's connection, for a reader or writer of its own tables.
+    pub fn into_connection(self) -> Connection {
+        self.conn
+    }
+
     fn error(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
