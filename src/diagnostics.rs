@@ -381,6 +381,11 @@ fn byte_at(line: &str, col: usize) -> usize {
         .map_or(line.len(), |(i, _)| i)
 }
 
+/// The text of a line (1-based) with plaintext secrets replaced by `*`.
+pub fn masked_line(file: &crate::source::SourceFile, line: usize) -> String {
+    mask_line(file, line)
+}
+
 /// The text of a line with plaintext secrets replaced by `*`.
 fn mask_line(file: &crate::source::SourceFile, line: usize) -> String {
     let text = file.line(line).unwrap_or("");

@@ -61,6 +61,29 @@ pub struct ServeRunArgs {
     /// Minutes a session lasts without a request.
     #[arg(long, default_value_t = 30)]
     pub session_idle: u64,
+    #[command(flatten)]
+    pub fleet: ServeFleetArgs,
+}
+
+/// The fleet pages: the repo the console renders and the hosts it reads.
+#[derive(Debug, Args)]
+pub struct ServeFleetArgs {
+    /// The config repository to show the fleet of (the fleet pages are off without it).
+    #[arg(long = "repo", value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// Show this git revision (branch, tag, commit) instead of the working tree.
+    #[arg(long, value_name = "REF", requires = "repo")]
+    pub rev: Option<String>,
+    /// known_hosts file for the hosts' SSH keys (default: `project.known_hosts`, else
+    /// ~/.ssh/known_hosts); keys are always verified.
+    #[arg(long, value_name = "FILE", requires = "repo")]
+    pub known_hosts: Option<PathBuf>,
+    /// How many hosts to read at once.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub parallelism: usize,
+    /// Seconds between background reads of every host.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub fleet_refresh: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,11 +5,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use astbase::plan::{PlanOptions, plan_fleet};
+use astbase::render::{SecretSource, render_fleet};
+use astbase::serve::fleet::{self, FleetConfig, FleetSnapshot};
 use astbase::serve::users::{Role, Users, UsersError};
 use astbase::serve::{ServeConfig, ServeError};
+use astbase::transport::ConnectOptions;
+use std::time::Instant;
 
-use super::{CliError, CommandResult, Printer, exit};
-use crate::cli::{RoleArg, ServeArgs, ServeCommand, ServeRunArgs, UserCommand};
+use super::{CliError, CommandResult, Printer, Which, exit};
+use crate::cli::{RoleArg, ServeArgs, ServeCommand, ServeFleetArgs, ServeRunArgs, UserCommand};
 
 fn role(r: RoleArg) -> Role {
     match r {
@@ -55,6 +60,8 @@ fn serve(args: &ServeRunArgs, printer: &Printer) -> CommandResult {
         server: super::agent::server_name(&args.server),
         tech: args.tech.clone(),
         idle: Duration::from_secs(args.session_idle.max(1) * 60),
+        zone: super::agent::zone(&args.db)?,
+        fleet: fleet(&args.fleet)?,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -74,6 +81,64 @@ fn serve(args: &ServeRunArgs, printer: &Printer) -> CommandResult {
         })?;
     printer.console_log("stopped");
     Ok(ExitCode::from(exit::OK))
+}
+
+/// The fleet pages' loader: the repo read (working tree or `--rev`), validated,
+/// rendered and planned against every host, as `astbase plan` does (secrets from this
+/// process's environment, SSH host keys verified strictly).
+fn fleet(args: &ServeFleetArgs) -> Result<Option<FleetConfig>, CliError> {
+    let Some(repo) = &args.repo else {
+        return Ok(None);
+    };
+    let root = super::find_root(Some(repo))?;
+    let (rev, known_hosts, parallelism) =
+        (args.rev.clone(), args.known_hosts.clone(), args.parallelism);
+    let load = move || -> Result<FleetSnapshot, String> {
+        let started = Instant::now();
+        let which = match &rev {
+            Some(r) => Which::Rev(r),
+            None => Which::WorkTree,
+        };
+        let loaded = super::load_from(&root, &which).map_err(|e| e.message().to_owned())?;
+        let report = &loaded.report;
+        if report.errors() > 0 {
+            return Err(format!(
+                "the repository has {} error(s); `astbase validate --repo {}` shows them",
+                report.errors(),
+                root.display()
+            ));
+        }
+        let fleet = &report.fleet;
+        let servers = fleet.servers.iter().map(|s| s.name.to_string()).collect();
+        let options = loaded
+            .render_options(servers, SecretSource::from_env(&root))
+            .map_err(|e| e.message().to_owned())?;
+        let outputs = render_fleet(fleet, &report.sources, &options).map_err(|e| e.to_string())?;
+        let mut connect = ConnectOptions::defaults();
+        if let Some(file) = known_hosts
+            .clone()
+            .or_else(|| fleet.project.known_hosts.as_ref().map(|k| root.join(k)))
+        {
+            connect.known_hosts = file;
+        }
+        let (plan, _connections) = plan_fleet(
+            fleet,
+            &root,
+            outputs,
+            &PlanOptions {
+                source: &options.source_label,
+                parallelism,
+                connect: &connect,
+                force_firewall: false,
+                allow_large_change: true,
+            },
+        );
+        Ok(fleet::snapshot(report, &plan, started.elapsed()))
+    };
+    Ok(Some(FleetConfig {
+        load: Arc::new(load),
+        refresh: Duration::from_secs(args.fleet_refresh.max(10)),
+    }))
 }
 
 /// SIGTERM (systemd stop) or SIGINT (Ctrl-C).

@@ -100,6 +100,9 @@ pub struct ServerPlan {
     /// The source the host's state file says was applied last (a commit id, ...).
     #[serde(skip)]
     pub applied_source: Option<String>,
+    /// When that apply was (Unix seconds).
+    #[serde(skip)]
+    pub applied_at: Option<u64>,
     /// Where the health gate's test call goes (`exten@context`), when the server has one.
     #[serde(skip)]
     pub test_call: Option<String>,
@@ -367,6 +370,7 @@ pub fn plan_server(
         recorded_firewall,
         restart,
         systemname: None,
+        applied_at: state.as_ref().map(|s| s.applied_at),
         applied_source: state.map(|s| s.source),
         test_call: None,
         blast: None,
@@ -525,6 +529,7 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         restart: Vec::new(),
         systemname: None,
         applied_source: None,
+        applied_at: None,
         test_call: None,
         blast: None,
         behaviour: None,

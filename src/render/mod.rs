@@ -6,6 +6,7 @@
 
 pub mod escape;
 pub mod kind;
+pub mod provenance;
 pub mod secrets;
 mod templates;
 mod view;

@@ -14,10 +14,13 @@ pub mod auth;
 mod calllog;
 mod calls;
 mod cli;
+pub mod fleet;
 pub mod live;
 mod pages;
+mod stats;
 pub mod tls;
 pub mod users;
+mod viewer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,6 +50,10 @@ pub struct ServeConfig {
     pub tech: String,
     /// Sessions end after this long without a request.
     pub idle: Duration,
+    /// The zone Asterisk writes CDR times in (what "today" is on the statistics page).
+    pub zone: jiff::tz::TimeZone,
+    /// The repo and its hosts, for the fleet pages (none: not shown).
+    pub fleet: Option<fleet::FleetConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +129,10 @@ pub async fn run(
         let (live, log) = (live.clone(), log.clone());
         tokio::spawn(async move { live::follow(target, live, move |m| log(&m)).await });
     }
+    let fleet = config.fleet.clone().map(|f| Arc::new(fleet::Fleet::new(f)));
+    if let Some(fleet) = fleet.clone() {
+        tokio::spawn(fleet::follow(fleet, log.clone()));
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -130,7 +141,31 @@ pub async fn run(
         })?;
     let local = listener.local_addr().unwrap_or(config.listen);
     let secure = tls.is_some() || config.behind_proxy;
-    let app = Arc::new(pages::App::new(&config, audit, live, secure, log.clone()));
+    let app = Arc::new(pages::App::new(
+        &config,
+        audit,
+        live,
+        fleet,
+        secure,
+        log.clone(),
+    ));
+    // The statistics rollup catches up now (over a million records: seconds), not
+    // while the first user waits for the page.
+    {
+        let (gate, db, log) = (app.rollup_gate.clone(), config.db.clone(), log.clone());
+        tokio::task::spawn_blocking(move || {
+            let _one = gate.lock();
+            let started = std::time::Instant::now();
+            match stats::catch_up(&db) {
+                Ok(0) => {}
+                Ok(n) => log(&format!(
+                    "statistics: {n} call record(s) rolled up in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                )),
+                Err(e) => log(&format!("statistics: cannot roll up the call records: {e}")),
+            }
+        });
+    }
     let router = pages::router(app);
     log(&format!(
         "listening on {}://{local} ({} user(s) in {})",

@@ -21,7 +21,7 @@ use super::users::{Role, Users};
 use super::{ServeConfig, ServeLog};
 use crate::agent::control::AmiTarget;
 
-use super::{calllog, calls, cli};
+use super::{calllog, calls, cli, stats, viewer};
 
 /// Sessions last at most this long, however active.
 const MAX_SESSION: Duration = Duration::from_secs(12 * 3600);
@@ -35,12 +35,16 @@ pub struct App {
     pub secure: bool,
     pub behind_proxy: bool,
     pub live: Arc<Live>,
+    pub fleet: Option<Arc<super::fleet::Fleet>>,
     pub ami: Option<AmiTarget>,
     pub audit: Audit,
     pub db: std::path::PathBuf,
     pub server: String,
     pub tech: String,
     pub log: ServeLog,
+    pub zone: jiff::tz::TimeZone,
+    /// Held while the statistics rollup catches up (one at a time).
+    pub rollup_gate: Arc<std::sync::Mutex<()>>,
     templates: minijinja::Environment<'static>,
     /// The users file as last read, and when it was modified then.
     roster: std::sync::RwLock<Roster>,
@@ -60,6 +64,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("calls.html", include_str!("../../web/pages/calls.html")),
     ("log.html", include_str!("../../web/pages/log.html")),
     ("cli.html", include_str!("../../web/pages/cli.html")),
+    ("stats.html", include_str!("../../web/pages/stats.html")),
+    ("fleet.html", include_str!("../../web/pages/fleet.html")),
+    ("server.html", include_str!("../../web/pages/server.html")),
+    ("file.html", include_str!("../../web/pages/file.html")),
+    ("source.html", include_str!("../../web/pages/source.html")),
     ("denied.html", include_str!("../../web/pages/denied.html")),
 ];
 
@@ -79,6 +88,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "calls.js",
         "text/javascript",
         include_bytes!("../../web/assets/calls.js"),
+    ),
+    (
+        "viewer.js",
+        "text/javascript",
+        include_bytes!("../../web/assets/viewer.js"),
+    ),
+    (
+        "stats.js",
+        "text/javascript",
+        include_bytes!("../../web/assets/stats.js"),
     ),
     (
         "chart.min.js",
@@ -107,6 +126,7 @@ impl App {
         config: &ServeConfig,
         audit: Audit,
         live: Arc<Live>,
+        fleet: Option<Arc<super::fleet::Fleet>>,
         secure: bool,
         log: ServeLog,
     ) -> App {
@@ -123,12 +143,15 @@ impl App {
             secure,
             behind_proxy: config.behind_proxy,
             live,
+            fleet,
             ami: config.ami.clone(),
             audit,
             db: config.db.clone(),
             server: config.server.clone(),
             tech: config.tech.clone(),
             log,
+            zone: config.zone.clone(),
+            rollup_gate: Arc::default(),
             templates,
             roster: std::sync::RwLock::new(Roster::default()),
         }
@@ -354,6 +377,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/log", get(calllog::page))
         .route("/log.csv", get(calllog::csv))
         .route("/recordings/{id}", get(calllog::recording))
+        .route("/stats", get(stats::page))
+        .route("/fleet", get(viewer::page))
+        .route("/fleet/refresh", post(viewer::refresh))
+        .route("/fleet/{server}", get(viewer::server_page))
+        .route("/fleet/{server}/{file}", get(viewer::file_page))
+        .route("/source/{*path}", get(viewer::source_page))
         .route("/cli", get(cli::page).post(cli::run))
         .route("/assets/{name}", get(asset))
         .layer(axum::middleware::map_response(security_headers))
@@ -507,7 +536,7 @@ async fn login(
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
-    csrf: Option<String>,
+    pub csrf: Option<String>,
 }
 
 async fn logout(

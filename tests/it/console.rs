@@ -33,6 +33,11 @@ struct Console {
 
 impl Console {
     fn start() -> Console {
+        Console::start_with(&[], &[])
+    }
+
+    /// With more arguments for `astbase serve` and more environment.
+    fn start_with(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Console {
         let ns = Netns::new();
         let double = AmiDouble::on(ns.bind("127.0.0.1:0").unwrap(), SECRET);
         let dir = tempfile::tempdir().unwrap();
@@ -72,6 +77,8 @@ impl Console {
             .args(["--manager-port", &double.port.to_string()])
             .env("MANAGER_LOGIN", "odoo")
             .env("MANAGER_PASSWORD", SECRET)
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -419,6 +426,178 @@ fn the_cli_runs_allow_listed_commands_for_admins_only() {
     assert_eq!(console.double.action_named("Command").len(), 1);
 }
 
+/// A CDR as the agent stores it, for seeding the console's database.
+struct StoredCdr {
+    src: &'static str,
+    dst: &'static str,
+    start: String,
+    lastapp: &'static str,
+    lastdata: &'static str,
+    disposition: &'static str,
+    duration: i64,
+    billsec: i64,
+}
+
+impl Default for StoredCdr {
+    fn default() -> StoredCdr {
+        StoredCdr {
+            src: "101",
+            dst: "102",
+            start: "2026-12-01 10:00:00".into(),
+            lastapp: "Dial",
+            lastdata: "",
+            disposition: "ANSWERED",
+            duration: 10,
+            billsec: 5,
+        }
+    }
+}
+
+impl StoredCdr {
+    /// Stores it as the `n`th record (its unique id and fingerprint).
+    fn insert(&self, conn: &rusqlite::Connection, n: i64) {
+        conn.execute(
+            "INSERT INTO cdr (server, accountcode, src, dst, dcontext, clid, channel,
+               dstchannel, lastapp, lastdata, start, answer, end, start_epoch, duration,
+               billsec, disposition, amaflags, uniqueid, userfield, received_at, origin,
+               fingerprint)
+             VALUES ('msk', '', ?1, ?2, 'odoo-internal', '', 'PJSIP/101-1', '', ?3, ?4,
+               ?5, NULL, ?5, ?6, ?7, ?8, ?9, 'DOCUMENTATION', ?10, '', ?5, 'ami', ?11)",
+            rusqlite::params![
+                self.src,
+                self.dst,
+                self.lastapp,
+                self.lastdata,
+                self.start,
+                jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", &self.start)
+                    .unwrap()
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .unwrap()
+                    .timestamp()
+                    .as_second(),
+                self.duration,
+                self.billsec,
+                self.disposition,
+                format!("1796100000.{n}"),
+                format!("fp{n}").into_bytes()
+            ],
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn the_statistics_page_charts_the_calls_and_agrees_with_cdr_report() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let console = Console::start();
+    let internal = |start: &str, disposition, duration, billsec| StoredCdr {
+        start: start.into(),
+        disposition,
+        duration,
+        billsec,
+        ..StoredCdr::default()
+    };
+    let queued = |start: &str, queue, disposition, duration, billsec| StoredCdr {
+        src: "+74990000001",
+        dst: "700",
+        start: start.into(),
+        lastapp: "Queue",
+        lastdata: queue,
+        disposition,
+        duration,
+        billsec,
+    };
+    let calls = [
+        internal("2026-11-30 09:05:00", "ANSWERED", 70, 60),
+        internal("2026-11-30 09:20:00", "ANSWERED", 70, 60),
+        internal("2026-11-30 09:40:00", "ANSWERED", 70, 60),
+        queued("2026-11-30 09:45:00", "support,t,,,300", "ANSWERED", 40, 30),
+        queued("2026-11-30 11:00:00", "support,t,,,300", "ANSWERED", 40, 30),
+        queued("2026-11-30 11:30:00", "support,t,,,300", "NO ANSWER", 25, 0),
+        internal("2026-12-01 14:10:00", "BUSY", 5, 0),
+        queued("2026-12-01 14:30:00", "sales", "ANSWERED", 50, 20),
+        // Outside the range shown.
+        internal("2026-11-29 23:59:59", "ANSWERED", 100, 100),
+    ];
+    {
+        let conn = rusqlite::Connection::open(console.db()).unwrap();
+        for (n, cdr) in calls.iter().enumerate() {
+            cdr.insert(&conn, n as i64);
+        }
+    }
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "vera", "vera-password-1", None);
+    browser.go(&console.url("/stats?from=2026-11-30&to=2026-12-01"));
+    browser.wait_text("body", "Calls per day");
+    let figures: Vec<String> = ["#calls", "#answered", "#missed", "#wait", "#talk"]
+        .iter()
+        .map(|id| browser.text(id))
+        .collect();
+    assert_eq!(figures, ["8", "6", "2", "13.3 s", "43.3 s"]);
+    let rows = |table: &str| -> Vec<String> {
+        (1..=browser.count(&format!("#{table} tbody tr")))
+            .map(|i| browser.text(&format!("#{table} tbody tr:nth-child({i})")))
+            .collect()
+    };
+    assert_eq!(
+        rows("queues"),
+        ["support 3 2 1 10.0 s 30.0 s", "sales 1 1 0 30.0 s 20.0 s"]
+    );
+    assert_eq!(
+        rows("extensions"),
+        [
+            "101 4 3 1 10.0 s 60.0 s",
+            "102 4 3 1 10.0 s 60.0 s",
+            "700 4 3 1 16.7 s 26.7 s"
+        ]
+    );
+    // The charts are drawn by Chart.js from the same figures.
+    assert_eq!(
+        browser.script("return document.body.dataset.charts"),
+        "drawn"
+    );
+    assert_eq!(
+        browser.script("return Chart.getChart('per-day').data.datasets.map(d => d.data.join(','))"),
+        serde_json::json!(["5,1", "1,1"])
+    );
+    let per_hour =
+        browser.script("return Chart.getChart('per-hour').data.datasets[0].data.join(',')");
+    assert_eq!(per_hour, "0,0,0,0,0,0,0,0,0,4,0,1,0,0,1,0,0,0,0,0,0,0,0,0");
+    browser.screenshot("statistics");
+
+    // `astbase cdr report` over the same days counts the same.
+    let report = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .args([
+            "cdr",
+            "report",
+            "--by",
+            "queue",
+            "--since",
+            "2026-11-30",
+            "--until",
+            "2026-12-02",
+        ])
+        .args(["--timezone", "UTC"])
+        .arg("--db")
+        .arg(console.db())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    let queue_lines: Vec<String> = report
+        .lines()
+        .filter(|l| l.starts_with("support") || l.starts_with("sales"))
+        .map(|l| l.split_whitespace().take(4).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(queue_lines, ["sales 1 1 0", "support 3 2 1"], "{report}");
+
+    // A range that makes no sense is said so.
+    browser.go(&console.url("/stats?from=2026-12-02&to=2026-12-01"));
+    assert_eq!(
+        browser.text("#range-error"),
+        "the range ends (2026-12-01) before it starts (2026-12-02)"
+    );
+}
+
 #[test]
 fn the_call_log_pages_searches_and_exports_the_cdr_store() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
@@ -426,24 +605,14 @@ fn the_call_log_pages_searches_and_exports_the_cdr_store() {
     {
         let conn = rusqlite::Connection::open(console.db()).unwrap();
         for i in 0..120 {
-            conn.execute(
-                "INSERT INTO cdr (server, accountcode, src, dst, dcontext, clid, channel,
-                   dstchannel, lastapp, lastdata, start, answer, end, start_epoch, duration,
-                   billsec, disposition, amaflags, uniqueid, userfield, received_at, origin,
-                   fingerprint)
-                 VALUES ('msk', '', ?1, ?2, 'odoo-internal', '', 'PJSIP/101-1', '', 'Dial', '',
-                   ?3, NULL, ?3, ?4, 10, 5, ?5, 'DOCUMENTATION', ?6, '', ?3, 'ami', ?7)",
-                rusqlite::params![
-                    if i % 10 == 0 { "+74990000001" } else { "101" },
-                    "102",
-                    format!("2026-12-01 10:{:02}:00", i % 60),
-                    1_796_100_000 + i,
-                    if i % 2 == 0 { "ANSWERED" } else { "NO ANSWER" },
-                    format!("1796100000.{i}"),
-                    format!("fp{i}").into_bytes()
-                ],
-            )
-            .unwrap();
+            let cdr = StoredCdr {
+                src: if i % 10 == 0 { "+74990000001" } else { "101" },
+                dst: "102",
+                start: format!("2026-12-01 10:{:02}:00", i % 60),
+                disposition: if i % 2 == 0 { "ANSWERED" } else { "NO ANSWER" },
+                ..StoredCdr::default()
+            };
+            cdr.insert(&conn, i);
         }
     }
     let browser = Browser::start(&console.ns);
@@ -550,5 +719,139 @@ fn serve_refuses_to_listen_beyond_loopback_in_the_clear() {
     assert!(
         text.contains("help: give --tls-cert and --tls-key, or --behind-proxy"),
         "{text}"
+    );
+}
+
+#[test]
+fn the_fleet_pages_show_each_hosts_state_and_the_files_highlighted_linked_and_masked() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let two = "extensions:\n  - {number: \"101\", server: a, name: Anna, secret: {env: PW}}\n  - {number: \"201\", server: b, name: Boris, secret: {env: PW}}\n";
+    let repo = crate::apply::repo(two);
+    assert!(repo.astbase(&["apply", "--auto-approve"]).status.success());
+    // a: a new extension in the repo (pending); b: a hand edit on the host (drift).
+    repo.set_extensions(&format!(
+        "{two}  - {{number: \"102\", server: a, name: Vera, secret: {{env: PW}}}}\n"
+    ));
+    let b_pjsip = repo.root.join("hosts/b/etc/asterisk/pjsip_odoo.conf");
+    let edited = std::fs::read_to_string(&b_pjsip).unwrap() + "; tuned by hand\n";
+    std::fs::write(&b_pjsip, edited).unwrap();
+
+    let console = Console::start_with(
+        &["--repo".as_ref(), repo.root.as_os_str()],
+        &[("PW", "Secret-Pass-1")],
+    );
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "vera", "vera-password-1", None);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        browser.go(&console.url("/fleet"));
+        if browser.count("#fleet") == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no snapshot: {}", console.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let row = |server: &str, column: usize| {
+        browser.text(&format!(
+            "#fleet tr[data-server={server}] td:nth-child({column})"
+        ))
+    };
+    assert_eq!(browser.text("#source"), "working tree");
+    assert_eq!(
+        [row("a", 4), row("a", 6), row("b", 6)],
+        ["working tree", "changes pending", "edited on the host"]
+    );
+    assert_eq!(
+        [row("a", 7), row("b", 7)],
+        [
+            "0 to add, 2 to change, 0 to remove.",
+            "0 to add, 1 to change, 0 to remove."
+        ]
+    );
+    browser.screenshot("fleet");
+
+    browser.click("#fleet tr[data-server=a] a");
+    browser.wait_text("#applied", "Last applied");
+    assert!(
+        browser
+            .text("#applied")
+            .starts_with("Last applied: working tree at 20"),
+        "{}",
+        browser.text("#applied")
+    );
+    assert_eq!(
+        browser.text("#files tbody"),
+        "pjsip_odoo.conf change rendered host side diff\nextensions_odoo.conf change rendered host side diff"
+    );
+    browser.click("#files tr[data-file='pjsip_odoo.conf'] .view-rendered");
+    browser.wait_text("#view", "rendered");
+    // Every line highlighted by CodeMirror's Asterisk mode: six section headers.
+    assert_eq!(
+        browser.script("return document.body.dataset.highlighted"),
+        "55"
+    );
+    assert_eq!(browser.count("#rendered .cm-header"), 6);
+    assert_eq!(browser.text("#rendered-L23 td.conf"), "password=********");
+    let html = browser.script("return document.documentElement.outerHTML");
+    assert!(!html.as_str().unwrap().contains("Secret-Pass-1"));
+    // Each section links to the YAML that defines it.
+    assert_eq!(browser.text("#rendered-L31 td.src"), "extensions.yaml:4");
+    browser.screenshot("config-rendered");
+    browser.click("#rendered-L31 td.src a");
+    browser.wait_text("h1", "extensions.yaml");
+    assert!(browser.url().ends_with("/source/extensions.yaml#L4"));
+    assert_eq!(
+        browser.text("#L4 td.conf"),
+        "  - {number: \"102\", server: a, name: Vera, secret: {env: PW}}"
+    );
+    browser.screenshot("config-source");
+
+    browser.go(&console.url("/fleet/a/pjsip_odoo.conf?view=diff"));
+    let added = browser.script(
+        "return Array.from(document.querySelectorAll('#diff .add')).map(e => e.textContent).join('|')",
+    );
+    assert_eq!(
+        added,
+        "+|+[102]|+type=endpoint|+context=odoo-phones|+disallow=all|+allow=ulaw,alaw|+auth=102|\
+         +aors=102|+callerid=\"Vera\" <102>|+dtmf_mode=rfc4733|+direct_media=no|+rtp_symmetric=yes|\
+         +force_rport=yes|+rewrite_contact=yes|+|+[102]|+type=auth|+auth_type=userpass|\
+         +username=102|+password=********|+|+[102]|+type=aor|+max_contacts=1|+remove_existing=yes|\
+         +qualify_frequency=60"
+    );
+    browser.screenshot("config-diff");
+    browser.go(&console.url("/fleet/b/pjsip_odoo.conf?view=side"));
+    assert_eq!(browser.count("#rendered"), 1);
+    let host_lines = browser.count("#host tr");
+    assert_eq!(
+        browser.text(&format!("#host-L{host_lines} td.conf")),
+        "; tuned by hand"
+    );
+    browser.screenshot("config-side-by-side");
+
+    // Reading every host again: not for a viewer; an operator's is recorded.
+    let (viewer, csrf) = console.login_http("vera", "vera-password-1");
+    assert_eq!(
+        console
+            .post("/fleet/refresh", &viewer, Some(&csrf), "")
+            .status,
+        403
+    );
+    let (operator, csrf) = console.login_http("olga", "olga-password-1");
+    assert_eq!(
+        console.post("/fleet/refresh", &operator, None, "").status,
+        403
+    );
+    assert_eq!(
+        console
+            .post("/fleet/refresh", &operator, Some(&csrf), "")
+            .status,
+        303
+    );
+    assert!(
+        console
+            .audit()
+            .contains(&("olga".into(), "refresh".into(), "fleet".into(), "ok".into())),
+        "{:?}",
+        console.audit()
     );
 }

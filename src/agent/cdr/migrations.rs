@@ -126,4 +126,27 @@ pub const MIGRATIONS: &[&str] = &[
         outcome TEXT NOT NULL
     );
     CREATE INDEX web_action_time ON web_action (at_epoch);",
+    // 6: call statistics rolled up by day and hour, extension and queue (see
+    // cdr::rollup); readers bring them up to date from `rollup_mark`.
+    "CREATE TABLE cdr_hourly (
+        day TEXT NOT NULL,
+        hour INTEGER NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        talk INTEGER NOT NULL,
+        wait INTEGER NOT NULL,
+        PRIMARY KEY (day, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE cdr_daily (
+        kind INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        calls INTEGER NOT NULL,
+        answered INTEGER NOT NULL,
+        talk INTEGER NOT NULL,
+        wait INTEGER NOT NULL,
+        PRIMARY KEY (kind, key, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_mark (last_id INTEGER NOT NULL);
+    INSERT INTO rollup_mark VALUES (0);",
 ];

@@ -4,6 +4,7 @@
 pub mod backfill;
 pub mod migrations;
 pub mod report;
+pub mod rollup;
 pub mod store;
 
 use sha2::{Digest, Sha256};
