@@ -106,6 +106,84 @@ impl Channels {
     }
 }
 
+/// Most messages held for a pending `CoreShowChannels` listing (its items and the
+/// channel events that arrive meanwhile), and how long it may take.
+pub const MAX_HELD_FOR_LISTING: usize = 20_000;
+pub const LISTING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A `CoreShowChannels` listing on its way, with the channel events that arrive while
+/// Asterisk lists: they are applied as they come and again on top of the listing when
+/// it completes, so a call hung up meanwhile does not come back. What it holds is
+/// bounded ([`MAX_HELD_FOR_LISTING`], [`LISTING_TIMEOUT`]): a server that never
+/// completes a listing must not grow the process.
+#[derive(Debug)]
+pub struct Listing {
+    id: String,
+    items: Vec<Message>,
+    during: Vec<Message>,
+    started: std::time::Instant,
+}
+
+/// What one message did to a listing.
+#[derive(Debug)]
+pub enum ListingStep {
+    /// Still listing (or the message is not the listing's).
+    Pending,
+    /// Complete: the reset and the replayed events, in order.
+    Done(Vec<Op>),
+    /// Over its bounds: dropped, with how many messages it held and for how long.
+    Abandoned {
+        held: usize,
+        waited: std::time::Duration,
+    },
+}
+
+impl Listing {
+    /// A listing asked for with this ActionID.
+    pub fn new(id: String) -> Listing {
+        Listing {
+            id,
+            items: Vec::new(),
+            during: Vec::new(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Takes one message (the caller applies channel events itself, as always).
+    pub fn observe(&mut self, m: &Message, channels: &mut Channels) -> ListingStep {
+        let ours = m.action_id() == Some(self.id.as_str());
+        match m.event() {
+            Some("CoreShowChannel") if ours => self.items.push(m.clone()),
+            Some("CoreShowChannelsComplete") if ours => {
+                let mut ops = vec![channels.reset(&self.items)];
+                for e in std::mem::take(&mut self.during) {
+                    ops.extend(channels.ops(&e));
+                }
+                self.items = Vec::new();
+                return ListingStep::Done(ops);
+            }
+            Some(event) if CHANNEL_EVENTS.contains(&event) => self.during.push(m.clone()),
+            _ => {}
+        }
+        self.check()
+    }
+
+    /// Abandoned once over its bounds (call it on a timer too: a silent server never
+    /// sends the message that would notice).
+    pub fn check(&mut self) -> ListingStep {
+        let held = self.items.len() + self.during.len();
+        if held > MAX_HELD_FOR_LISTING || self.started.elapsed() > LISTING_TIMEOUT {
+            self.items = Vec::new();
+            self.during = Vec::new();
+            return ListingStep::Abandoned {
+                held,
+                waited: self.started.elapsed(),
+            };
+        }
+        ListingStep::Pending
+    }
+}
+
 /// The channel snapshot headers of an event, with a prefix (`Dest` for dial targets).
 fn snapshot(m: &Message, prefix: &str) -> Option<ChannelRow> {
     let get = |k: &str| {

@@ -397,9 +397,7 @@ async fn session(
         .send(Message::new([("Action", "CoreShowChannels")]))
         .await
         .map_err(lost)?;
-    let mut listing: Option<Vec<Message>> = Some(Vec::new());
-    let mut during_listing: Vec<Message> = Vec::new();
-    let listing_started = Instant::now();
+    let mut listing = Some(calls::Listing::new(list_id));
     if let Some(csv) = &config.cdr_csv {
         if !csv.exists() {
             // Without it, the calls made while the agent is down are lost for good.
@@ -416,8 +414,11 @@ async fn session(
         let message = tokio::select! {
             m = conn.next_message() => m.map_err(lost)?,
             _ = ping.tick() => {
-                if listing.is_some() && listing_started.elapsed() > LISTING_TIMEOUT {
-                    abandon_listing(&mut listing, &mut during_listing, listing_started, log);
+                if let Some(l) = listing.as_mut()
+                    && let calls::ListingStep::Abandoned { held, waited } = l.check()
+                {
+                    listing = None;
+                    log.emit(Event::ListingAbandoned { held, waited });
                 }
                 // Dead means silent: no Pong and nothing else since the ping. A busy
                 // connection whose Pong is still queued behind a burst of events is
@@ -447,26 +448,26 @@ async fn session(
             continue;
         };
         let mut ops: Vec<Op> = Vec::new();
+        if let Some(l) = listing.as_mut() {
+            match l.observe(&message, &mut state.channels) {
+                calls::ListingStep::Pending => {}
+                calls::ListingStep::Done(done) => {
+                    ops = done;
+                    listing = None;
+                }
+                // A listing given up on stays given up: its end must not empty the table.
+                calls::ListingStep::Abandoned { held, waited } => {
+                    listing = None;
+                    log.emit(Event::ListingAbandoned { held, waited });
+                }
+            }
+        }
         match event {
             "Cdr" => {
                 ops.extend(Cdr::from_event(&message).map(|c| Op::Cdr(Box::new(c), Origin::Ami)))
             }
-            "CoreShowChannel" if message.action_id() == Some(list_id.as_str()) => {
-                if let Some(items) = listing.as_mut() {
-                    items.push(message.clone());
-                }
-            }
-            "CoreShowChannelsComplete" if message.action_id() == Some(list_id.as_str()) => {
-                // A listing given up on stays given up: its end must not empty the table.
-                if let Some(items) = listing.take() {
-                    ops.push(state.channels.reset(&items));
-                    // Channel events that came while Asterisk was listing are replayed
-                    // on top of the listing: a call hung up meanwhile must not come back.
-                    for m in during_listing.drain(..) {
-                        ops.extend(state.channels.ops(&m));
-                    }
-                }
-            }
+            // The listing's own messages (taken above).
+            "CoreShowChannel" | "CoreShowChannelsComplete" => {}
             "MixMonitorStart" => {
                 if let Some(r) = recordings::Recorded::from_event(&message) {
                     if state.recordings.len() >= MAX_RECORDINGS_PENDING {
@@ -513,19 +514,8 @@ async fn session(
                 {
                     ops.push(Op::Call(Box::new(call)));
                 }
-                if listing.is_some() && calls::CHANNEL_EVENTS.contains(&event) {
-                    during_listing.push(message.clone());
-                }
                 ops.extend(state.channels.ops(&message));
             }
-        }
-        // What a pending listing holds is bounded: a server that never completes it
-        // (or lists forever) must not grow the agent.
-        let held = listing.as_ref().map_or(0, Vec::len) + during_listing.len();
-        if listing.is_some()
-            && (held > MAX_HELD_FOR_LISTING || listing_started.elapsed() > LISTING_TIMEOUT)
-        {
-            abandon_listing(&mut listing, &mut during_listing, listing_started, log);
         }
         for op in ops {
             if !sender.send(Job::Op(op)).await {
@@ -533,25 +523,4 @@ async fn session(
             }
         }
     }
-}
-
-/// Most messages held for a pending `CoreShowChannels` listing (its items and the
-/// channel events that arrive meanwhile), and how long it may take.
-const MAX_HELD_FOR_LISTING: usize = 20_000;
-const LISTING_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Drops a listing that did not complete: what it held is freed, and channels are
-/// followed from events (as they were all along) until the next connection.
-fn abandon_listing(
-    listing: &mut Option<Vec<Message>>,
-    during: &mut Vec<Message>,
-    started: Instant,
-    log: &Log,
-) {
-    let held = listing.take().map_or(0, |l| l.len()) + during.len();
-    *during = Vec::new();
-    log.emit(Event::ListingAbandoned {
-        held,
-        waited: started.elapsed(),
-    });
 }

@@ -74,25 +74,26 @@ impl Sessions {
     }
 
     /// A new session for a user who just logged in; returns its id.
-    pub fn create(&self, user: &User) -> String {
+    pub fn create(&self, user: &User) -> (String, Session) {
         let id = random_token();
         let now = Instant::now();
+        let session = Session {
+            user: user.name.clone(),
+            role: user.role,
+            extension: user.extension.clone(),
+            csrf: random_token(),
+        };
         let mut map = self.lock();
         map.retain(|_, e| !self.expired(e, now));
         map.insert(
             id.clone(),
             Entry {
-                session: Session {
-                    user: user.name.clone(),
-                    role: user.role,
-                    extension: user.extension.clone(),
-                    csrf: random_token(),
-                },
+                session: session.clone(),
                 created: now,
                 last_seen: now,
             },
         );
-        id
+        (id, session)
     }
 
     fn expired(&self, e: &Entry, now: Instant) -> bool {
@@ -240,14 +241,14 @@ mod tests {
     #[test]
     fn a_session_ends_when_idle_and_when_its_user_is_removed() {
         let sessions = Sessions::new(Duration::from_millis(50), Duration::from_secs(60));
-        let id = sessions.create(&user("alice", Role::Operator));
+        let (id, _) = sessions.create(&user("alice", Role::Operator));
         let s = sessions.get(&id).unwrap();
         assert_eq!((s.user.as_str(), s.role), ("alice", Role::Operator));
         assert_eq!(s.csrf.len(), 64);
         assert_eq!(sessions.get("not-a-session"), None);
         std::thread::sleep(Duration::from_millis(80));
         assert_eq!(sessions.get(&id), None);
-        let id = sessions.create(&user("alice", Role::Operator));
+        let (id, _) = sessions.create(&user("alice", Role::Operator));
         sessions.remove_user("alice");
         assert_eq!(sessions.get(&id), None);
     }

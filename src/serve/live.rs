@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::agent::ami::{Connection, Message};
-use crate::agent::calls::Channels;
+use crate::agent::calls::{Channels, Listing, ListingStep};
 use crate::agent::cdr::store::{ChannelRow, Op};
 use crate::agent::control::AmiTarget;
 
@@ -170,7 +170,7 @@ fn seconds(hms: &str) -> i64 {
 pub async fn follow(target: AmiTarget, live: std::sync::Arc<Live>, log: impl Fn(String)) {
     let mut failures: u32 = 0;
     loop {
-        let error = match session(&target, &live).await {
+        let error = match session(&target, &live, &log).await {
             Ok(()) => "AMI closed the connection".to_owned(),
             Err(e) => e.to_string(),
         };
@@ -185,30 +185,72 @@ pub async fn follow(target: AmiTarget, live: std::sync::Arc<Live>, log: impl Fn(
     }
 }
 
-async fn session(target: &AmiTarget, live: &Live) -> Result<(), crate::agent::ami::AmiError> {
+async fn session(
+    target: &AmiTarget,
+    live: &Live,
+    log: &impl Fn(String),
+) -> Result<(), crate::agent::ami::AmiError> {
     let mut conn = Connection::connect(&target.host, target.port, target.timeout).await?;
     conn.login(&target.credentials, true, target.timeout)
         .await?;
     let mut channels = Channels::default();
-    let items = conn
-        .list(
-            Message::new([("Action", "CoreShowChannels")]),
-            target.timeout,
-        )
+    // Listed while events keep coming: they are followed all along and replayed on
+    // top of the listing when it completes (agent::calls::Listing), so nothing that
+    // happens during the listing is lost.
+    let id = conn
+        .send(Message::new([("Action", "CoreShowChannels")]))
         .await?;
-    let durations: BTreeMap<String, i64> = items
-        .iter()
-        .filter_map(|m| Some((m.get("Uniqueid")?.to_owned(), seconds(m.get("Duration")?))))
-        .collect();
+    let mut listing = Some(Listing::new(id));
+    let mut durations: BTreeMap<String, i64> = BTreeMap::new();
     live.status(true, None);
-    live.apply(channels.reset(&items), &durations);
-    let none = BTreeMap::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        let m = conn.next_message().await?;
+        let m = tokio::select! {
+            m = conn.next_message() => m?,
+            _ = tick.tick() => {
+                if let Some(l) = listing.as_mut()
+                    && let ListingStep::Abandoned { held, waited } = l.check()
+                {
+                    listing = None;
+                    log(abandoned(held, waited));
+                }
+                continue;
+            }
+        };
+        if let Some(l) = listing.as_mut() {
+            if m.event() == Some("CoreShowChannel")
+                && let (Some(id), Some(d)) = (m.get("Uniqueid"), m.get("Duration"))
+            {
+                durations.insert(id.to_owned(), seconds(d));
+            }
+            match l.observe(&m, &mut channels) {
+                ListingStep::Pending => {}
+                ListingStep::Done(ops) => {
+                    listing = None;
+                    for op in ops {
+                        live.apply(op, &durations);
+                    }
+                    durations = BTreeMap::new();
+                    continue;
+                }
+                ListingStep::Abandoned { held, waited } => {
+                    listing = None;
+                    log(abandoned(held, waited));
+                }
+            }
+        }
         for op in channels.ops(&m) {
-            live.apply(op, &none);
+            live.apply(op, &durations);
         }
     }
+}
+
+fn abandoned(held: usize, waited: Duration) -> String {
+    format!(
+        "live calls: Asterisk did not finish listing the channels up ({held} messages held, \
+         {:.1} s): listing dropped; calls are followed from events",
+        waited.as_secs_f64()
+    )
 }
 
 #[cfg(test)]

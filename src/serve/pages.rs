@@ -518,8 +518,7 @@ async fn login(
         );
     };
     app.limiter.succeeded(&user.name);
-    let id = app.sessions.create(&user);
-    let session = app.sessions.get(&id).expect("just created");
+    let (id, session) = app.sessions.create(&user);
     app.record(&session, address, "login", &user.name, "ok");
     let mut response = Redirect::to("/calls").into_response();
     let headers = response.headers_mut();

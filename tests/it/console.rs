@@ -38,8 +38,18 @@ impl Console {
 
     /// With more arguments for `astbase serve` and more environment.
     fn start_with(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Console {
+        Console::launch(args, env, |_| {})
+    }
+
+    /// With `prepare` done to the double before serve connects to it.
+    fn launch(
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&AmiDouble),
+    ) -> Console {
         let ns = Netns::new();
         let double = AmiDouble::on(ns.bind("127.0.0.1:0").unwrap(), SECRET);
+        prepare(&double);
         let dir = tempfile::tempdir().unwrap();
         let users = dir.path().join("users");
         for (name, role, extension, password) in USERS {
@@ -854,4 +864,48 @@ fn the_fleet_pages_show_each_hosts_state_and_the_files_highlighted_linked_and_ma
         "{:?}",
         console.audit()
     );
+}
+
+#[test]
+fn calls_that_start_and_end_while_asterisk_is_listing_are_followed_and_a_listing_that_never_ends_is_given_up()
+ {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::CHROMIUM);
+    let listed = "PJSIP/101-00000010";
+    let console = Console::launch(&[], &[], |double| {
+        double.set_channels(vec![channel_headers(listed, "1795686785.10")]);
+        double.endless_listings(true);
+    });
+    let browser = Browser::start(&console.ns);
+    login(&browser, &console, "vera", "vera-password-1", None);
+    browser.wait_text("#status", "connected to Asterisk");
+    // The listing has begun and never ends; a call that starts meanwhile is shown...
+    let channel = "PJSIP/102-00000011";
+    let new = format!(
+        "Event: Newchannel\r\nPrivilege: call,all\r\n{}\r\n",
+        channel_headers(channel, "1795686785.11")
+    );
+    assert!(console.double.send_live(new.as_bytes()));
+    browser.wait_text("#count", "1 channel");
+    assert_eq!(
+        browser.count(&format!("#calls tr[data-channel='{channel}']")),
+        1
+    );
+    // ...and taken off when it ends, without waiting for the listing.
+    let gone = format!(
+        "Event: Hangup\r\nPrivilege: call,all\r\n{}Cause: 16\r\nCause-txt: Normal Clearing\r\n\r\n",
+        channel_headers(channel, "1795686785.11")
+    );
+    assert!(console.double.send_live(gone.as_bytes()));
+    browser.wait_text("#count", "0 channels");
+    // The connection stays up (the old listing's timeout dropped it every few seconds),
+    // and after 30 s the listing is given up, in the log.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !console
+        .log()
+        .contains("did not finish listing the channels up")
+    {
+        assert!(Instant::now() < deadline, "{}", console.log());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(console.double.logins(), 1, "{}", console.log());
 }
