@@ -213,7 +213,7 @@ fn main() {
             },
             timeout: Duration::from_secs(5),
         }),
-        db: db.clone(),
+        db: astbase::serve::store::CdrStore::Sqlite(db.clone()),
         server: "msk".into(),
         tech: "PJSIP".into(),
         idle: Duration::from_secs(3600),

@@ -38,6 +38,8 @@ pub struct ServeRunArgs {
     pub ami: AmiArgs,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub password: super::PasswordFileArgs,
     /// Address to listen on. Anything but loopback needs --tls-cert/--tls-key or
     /// --behind-proxy.
     #[arg(long, env = "ASTBASE_LISTEN", default_value = "127.0.0.1:8080")]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use astbase::plan::{PlanOptions, plan_fleet};
 use astbase::render::{SecretSource, render_fleet};
 use astbase::serve::fleet::{self, FleetConfig, FleetSnapshot};
+use astbase::serve::store::CdrStore;
 use astbase::serve::users::{Role, Users, UsersError};
 use astbase::serve::{ServeConfig, ServeError};
 use astbase::transport::ConnectOptions;
@@ -56,7 +57,7 @@ fn serve(args: &ServeRunArgs, printer: &Printer) -> CommandResult {
         behind_proxy: args.behind_proxy,
         users: args.users.users.clone(),
         ami,
-        db: super::cdr::local_db(&args.db)?,
+        db: store(args)?,
         server: super::agent::server_name(&args.server),
         tech: args.tech.clone(),
         idle: Duration::from_secs(args.session_idle.max(1) * 60),
@@ -81,6 +82,18 @@ fn serve(args: &ServeRunArgs, printer: &Printer) -> CommandResult {
         })?;
     printer.console_log("stopped");
     Ok(ExitCode::from(exit::OK))
+}
+
+/// The CDR store: the agent's SQLite file, or the central PostgreSQL database.
+fn store(args: &ServeRunArgs) -> Result<CdrStore, CliError> {
+    if !astbase::agent::central::is_postgres_url(&args.db.db) {
+        return Ok(CdrStore::Sqlite(super::cdr::local_db(&args.db)?));
+    }
+    let url = astbase::agent::central::CentralUrl::parse(
+        &args.db.db,
+        &astbase::agent::central::PasswordLookup::from_env(args.password.password_file.clone()),
+    )?;
+    Ok(CdrStore::Postgres(Box::new(url)))
 }
 
 /// The fleet pages' loader: the repo read (working tree or `--rev`), validated,

@@ -33,9 +33,25 @@ impl std::fmt::Display for Action {
 }
 
 /// The audit table, in the console's database.
-pub struct Audit {
-    conn: Mutex<Connection>,
-    path: String,
+pub enum Audit {
+    Sqlite {
+        conn: Mutex<Connection>,
+        path: String,
+    },
+    /// `astbase.web_action` in the central database.
+    Postgres {
+        central: std::sync::Arc<super::store::Central>,
+        server: String,
+    },
+}
+
+/// Why an action could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Sqlite(#[from] StoreError),
+    #[error(transparent)]
+    Central(#[from] crate::agent::central::CentralError),
 }
 
 impl Audit {
@@ -43,16 +59,30 @@ impl Audit {
     pub fn open(db: &Path, server: &str) -> Result<Audit, StoreError> {
         // Migrated (and busy-waiting) as the agent opens it.
         let conn = Store::open(db, server, jiff::tz::TimeZone::UTC)?.into_connection();
-        Ok(Audit {
+        Ok(Audit::Sqlite {
             conn: Mutex::new(conn),
             path: db.display().to_string(),
         })
     }
 
-    pub fn record(&self, action: &Action) -> Result<(), StoreError> {
+    /// Records one action (blocking on PostgreSQL: call it off the async workers).
+    pub fn record(&self, action: &Action) -> Result<(), AuditError> {
+        let (conn, path) = match self {
+            Audit::Sqlite { conn, path } => (conn, path),
+            Audit::Postgres { central, server } => {
+                let fields = [
+                    action.user.as_str(),
+                    &action.role,
+                    &action.address,
+                    action.action,
+                    &action.target,
+                    &action.outcome,
+                ];
+                return Ok(central.with(|s| s.record_action(server, fields))?);
+            }
+        };
         let now = jiff::Timestamp::now();
-        let conn = self
-            .conn
+        let conn = conn
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         conn.execute(
@@ -70,9 +100,12 @@ impl Audit {
             ],
         )
         .map(drop)
-        .map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+        .map_err(|source| {
+            StoreError::Sqlite {
+                path: path.clone(),
+                source,
+            }
+            .into()
         })
     }
 }

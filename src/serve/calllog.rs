@@ -12,6 +12,9 @@ use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
 use super::pages::{App, Authed};
+use super::store::{Central, Db};
+use crate::agent::central::CentralError;
+use crate::agent::central::console::Cursor;
 
 /// Rows on a page.
 pub const PAGE: usize = 50;
@@ -23,15 +26,18 @@ pub struct Filter {
     /// Part of a number (caller or called).
     #[serde(default)]
     q: String,
-    /// Rows older than this row id (the next page).
+    /// Rows older than this one (the next page): a row id in SQLite, a cursor
+    /// (`EPOCH.ID.SERVER`) in the central database.
     #[serde(default)]
-    before: Option<i64>,
+    before: Option<String>,
 }
 
 /// One call of the log.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub id: i64,
+    /// The server that stored it (the central database holds the fleet's).
+    pub server: Option<String>,
     pub start: String,
     pub src: String,
     pub dst: String,
@@ -42,6 +48,8 @@ pub struct Row {
     pub uniqueid: String,
     /// The indexed recording of this leg, if any.
     pub recording: Option<i64>,
+    /// Where the next page starts after it, in the central database.
+    pub cursor: Option<String>,
 }
 
 /// The search as a LIKE pattern (`%`, `_` and `\` in it taken literally).
@@ -67,7 +75,7 @@ pub const SEARCH_BUDGET: i64 = 100_000;
 pub struct Found {
     pub rows: Vec<Row>,
     /// `before` for the next page (older calls), if there may be more.
-    pub next: Option<i64>,
+    pub next: Option<String>,
     /// The search stopped at its budget with fewer than a page found.
     pub partial: bool,
 }
@@ -85,7 +93,7 @@ pub fn rows(
     let q = filter.q.trim();
     // Written out per case: SQLite walks the rowid range only when the bounds are plain
     // comparisons (an `?3 IS NULL OR` around one made a deep page scan from the top).
-    let before = match filter.before {
+    let before = match filter.before.as_deref().and_then(|b| b.parse::<i64>().ok()) {
         Some(b) => b,
         None => conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM cdr", [], |r| r.get(0))?,
     };
@@ -109,6 +117,7 @@ pub fn rows(
             |r| {
                 Ok(Row {
                     id: r.get(0)?,
+                    server: None,
                     start: r.get(1)?,
                     src: r.get(2)?,
                     dst: r.get(3)?,
@@ -118,6 +127,7 @@ pub fn rows(
                     billsec: r.get(7)?,
                     uniqueid: r.get(8)?,
                     recording: r.get(9)?,
+                    cursor: None,
                 })
             },
         )?
@@ -125,7 +135,7 @@ pub fn rows(
     let mut rows = rows;
     if rows.len() > limit {
         rows.truncate(limit);
-        let next = rows.last().map(|r| r.id);
+        let next = rows.last().map(|r| r.id.to_string());
         return Ok(Found {
             rows,
             next,
@@ -136,16 +146,76 @@ pub fn rows(
     let partial = floor > oldest;
     Ok(Found {
         rows,
-        next: partial.then_some(floor),
+        next: partial.then(|| floor.to_string()),
         partial,
     })
 }
 
+/// A page from the central database: the same bounds, by cursor.
+fn central_rows(
+    central: &Central,
+    filter: &Filter,
+    limit: usize,
+    budget: Option<i64>,
+) -> Result<Found, CentralError> {
+    let q = filter.q.trim();
+    let before = filter.before.as_deref().and_then(Cursor::parse);
+    central.with(|s| {
+        let calls = s.logged_calls(q, &pattern(q), before.as_ref(), limit + 1, budget)?;
+        let mut rows: Vec<Row> = calls
+            .into_iter()
+            .map(|c| Row {
+                id: c.local_id,
+                server: Some(c.server.clone()),
+                start: c.start.clone(),
+                src: c.src.clone(),
+                dst: c.dst.clone(),
+                clid: c.clid.clone(),
+                disposition: c.disposition.clone(),
+                duration: c.duration,
+                billsec: c.billsec,
+                uniqueid: c.uniqueid.clone(),
+                // Recordings stay on each server, indexed by its agent.
+                recording: None,
+                cursor: Some(c.cursor().to_string()),
+            })
+            .collect();
+        if rows.len() > limit {
+            rows.truncate(limit);
+            let next = rows.last().and_then(|r| r.cursor.clone());
+            return Ok(Found {
+                rows,
+                next,
+                partial: false,
+            });
+        }
+        let next = match budget {
+            Some(b) if !q.is_empty() => s.cursor_after(before.as_ref(), b)?,
+            _ => None,
+        };
+        Ok(Found {
+            rows,
+            partial: next.is_some(),
+            next: next.map(|c| c.to_string()),
+        })
+    })
+}
+
+/// A page of the log from whichever store the console reads.
+pub fn found(db: &Db, filter: &Filter, limit: usize, budget: Option<i64>) -> Result<Found, String> {
+    match db {
+        Db::Sqlite(path) => rows(path, filter, limit, budget).map_err(|e| e.to_string()),
+        Db::Postgres(central) => {
+            central_rows(central, filter, limit, budget).map_err(|e| e.to_string())
+        }
+    }
+}
+
 pub(super) fn unavailable(app: &App, e: &dyn std::fmt::Display) -> Response {
-    (app.log)(&format!("call log: {e}"));
+    (app.log)(&format!("CDR store: {e}"));
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        format!("the call log cannot be read: {e}"),
+        format!("the call records cannot be read: {e}"),
     )
         .into_response()
 }
@@ -158,7 +228,7 @@ pub async fn page(
     let db = app.db.clone();
     let q = filter.q.clone();
     let found =
-        tokio::task::spawn_blocking(move || rows(&db, &filter, PAGE, Some(SEARCH_BUDGET))).await;
+        tokio::task::spawn_blocking(move || found(&db, &filter, PAGE, Some(SEARCH_BUDGET))).await;
     let found = match found {
         Ok(Ok(found)) => found,
         Ok(Err(e)) => return unavailable(&app, &e),
@@ -183,7 +253,7 @@ pub async fn csv(
     Query(filter): Query<Filter>,
 ) -> Response {
     let db = app.db.clone();
-    let found = tokio::task::spawn_blocking(move || rows(&db, &filter, MAX_EXPORT, None)).await;
+    let found = tokio::task::spawn_blocking(move || found(&db, &filter, MAX_EXPORT, None)).await;
     let rows = match found {
         Ok(Ok(found)) => found.rows,
         Ok(Err(e)) => return unavailable(&app, &e),
@@ -232,7 +302,9 @@ pub async fn recording(
     _authed: Authed,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Response {
-    let db = app.db.clone();
+    let Db::Sqlite(db) = app.db.clone() else {
+        return (StatusCode::NOT_FOUND, "recordings are kept on each server").into_response();
+    };
     let path = tokio::task::spawn_blocking(move || -> rusqlite::Result<Option<String>> {
         let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.query_row(
@@ -266,6 +338,51 @@ pub async fn recording(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_reads_at_most_its_budget_and_says_where_to_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("agent.db");
+        let conn = crate::agent::cdr::store::Store::open(&db, "s", jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .into_connection();
+        for i in 1..=30 {
+            conn.execute(
+                "INSERT INTO cdr (server, accountcode, src, dst, dcontext, clid, channel,
+                   dstchannel, lastapp, lastdata, start, end, duration, billsec, disposition,
+                   amaflags, uniqueid, userfield, received_at, origin, fingerprint)
+                 VALUES ('s', '', ?1, '102', '', '', '', '', '', '', '', '', 0, 0, 'ANSWERED',
+                   '', ?2, '', '', 'ami', ?2)",
+                rusqlite::params![if i <= 3 { "555" } else { "101" }, i.to_string()],
+            )
+            .unwrap();
+        }
+        let search = |before: Option<&str>| Filter {
+            q: "555".into(),
+            before: before.map(str::to_owned),
+        };
+        let ids = |f: &Found| f.rows.iter().map(|r| r.id).collect::<Vec<_>>();
+        // The newest 10 hold no match: go on from id 21.
+        let first = rows(&db, &search(None), 50, Some(10)).unwrap();
+        assert_eq!(
+            (ids(&first), first.next.as_deref(), first.partial),
+            (vec![], Some("21"), true)
+        );
+        let second = rows(&db, &search(Some("11")), 50, Some(10)).unwrap();
+        assert_eq!(
+            (ids(&second), second.next, second.partial),
+            (vec![3, 2, 1], None, false)
+        );
+        // Without a budget (the CSV export) everything is read.
+        let all = rows(&db, &search(None), 50, None).unwrap();
+        assert_eq!((ids(&all), all.next), (vec![3, 2, 1], None));
+        // Browsing pages by id, without a search, is not limited.
+        let page = rows(&db, &Filter::default(), 5, Some(10)).unwrap();
+        assert_eq!(
+            (ids(&page), page.next.as_deref()),
+            (vec![30, 29, 28, 27, 26], Some("26"))
+        );
+    }
 
     #[test]
     fn a_search_is_a_substring_with_wildcards_taken_literally() {

@@ -18,6 +18,7 @@ pub mod fleet;
 pub mod live;
 mod pages;
 mod stats;
+pub mod store;
 pub mod tls;
 pub mod users;
 mod viewer;
@@ -42,8 +43,9 @@ pub struct ServeConfig {
     pub users: PathBuf,
     /// The Asterisk whose calls are shown and controlled.
     pub ami: Option<AmiTarget>,
-    /// The CDR store (the agent's SQLite database): the call log, and the audit table.
-    pub db: PathBuf,
+    /// The CDR store (the agent's SQLite database, or the central PostgreSQL one): the
+    /// call log, the statistics, and the audit table.
+    pub db: store::CdrStore,
     /// This server's name, as the agent stores it.
     pub server: String,
     /// Channel technology of the phones (`PJSIP`).
@@ -75,6 +77,10 @@ pub enum ServeError {
     Users(#[from] users::UsersError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Central(#[from] crate::agent::central::CentralError),
+    #[error("connecting to the central database failed unexpectedly: {0}")]
+    Crashed(String),
     #[error("{0} has no users: nobody could log in")]
     NoUsers(PathBuf),
 }
@@ -123,7 +129,24 @@ pub async fn run(
         Some((cert, key)) => Some(tls::server_config(cert, key)?),
         None => None,
     };
-    let audit = audit::Audit::open(&config.db, &config.server)?;
+    let (db, audit) = match &config.db {
+        store::CdrStore::Sqlite(path) => (
+            store::Db::Sqlite(path.clone()),
+            audit::Audit::open(path, &config.server)?,
+        ),
+        store::CdrStore::Postgres(url) => {
+            let url = (**url).clone();
+            let central = tokio::task::spawn_blocking(move || store::Central::open(url))
+                .await
+                .map_err(|e| ServeError::Crashed(e.to_string()))??;
+            let central = Arc::new(central);
+            let audit = audit::Audit::Postgres {
+                central: central.clone(),
+                server: config.server.clone(),
+            };
+            (store::Db::Postgres(central), audit)
+        }
+    };
     let live = Arc::new(live::Live::default());
     if let Some(target) = config.ami.clone() {
         let (live, log) = (live.clone(), log.clone());
@@ -143,6 +166,7 @@ pub async fn run(
     let secure = tls.is_some() || config.behind_proxy;
     let app = Arc::new(pages::App::new(
         &config,
+        db,
         audit,
         live,
         fleet,
@@ -151,8 +175,8 @@ pub async fn run(
     ));
     // The statistics rollup catches up now (over a million records: seconds), not
     // while the first user waits for the page.
-    {
-        let (gate, db, log) = (app.rollup_gate.clone(), config.db.clone(), log.clone());
+    if let store::Db::Sqlite(db) = &app.db {
+        let (gate, db, log) = (app.rollup_gate.clone(), db.clone(), log.clone());
         tokio::task::spawn_blocking(move || {
             let _one = gate.lock();
             let started = std::time::Instant::now();

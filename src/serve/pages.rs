@@ -37,8 +37,8 @@ pub struct App {
     pub live: Arc<Live>,
     pub fleet: Option<Arc<super::fleet::Fleet>>,
     pub ami: Option<AmiTarget>,
-    pub audit: Audit,
-    pub db: std::path::PathBuf,
+    pub audit: Arc<Audit>,
+    pub db: super::store::Db,
     pub server: String,
     pub tech: String,
     pub log: ServeLog,
@@ -124,6 +124,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 impl App {
     pub fn new(
         config: &ServeConfig,
+        db: super::store::Db,
         audit: Audit,
         live: Arc<Live>,
         fleet: Option<Arc<super::fleet::Fleet>>,
@@ -145,8 +146,8 @@ impl App {
             live,
             fleet,
             ami: config.ami.clone(),
-            audit,
-            db: config.db.clone(),
+            audit: Arc::new(audit),
+            db,
             server: config.server.clone(),
             tech: config.tech.clone(),
             log,
@@ -243,8 +244,21 @@ impl App {
             outcome: outcome.to_owned(),
         };
         (self.log)(&format!("{row}"));
-        if let Err(e) = self.audit.record(&row) {
-            (self.log)(&format!("cannot record the action: {e}"));
+        match &*self.audit {
+            Audit::Sqlite { .. } => {
+                if let Err(e) = self.audit.record(&row) {
+                    (self.log)(&format!("cannot record the action: {e}"));
+                }
+            }
+            // Over the network: off the async workers.
+            Audit::Postgres { .. } => {
+                let (audit, log) = (self.audit.clone(), self.log.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = audit.record(&row) {
+                        log(&format!("cannot record the action: {e}"));
+                    }
+                });
+            }
         }
     }
 

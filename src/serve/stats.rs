@@ -12,7 +12,9 @@ use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
 use super::pages::{App, Authed};
+use super::store::{Central, Db};
 use crate::agent::cdr::rollup::{self, Days, RollupKind, Tally};
+use crate::agent::central::CentralError;
 
 /// Extensions and queues listed at most.
 pub const TOP: usize = 20;
@@ -112,15 +114,85 @@ pub fn days(query: &RangeQuery, today: Date) -> Result<(Date, Date), RangeError>
     Ok((first, last))
 }
 
+/// What a store gives for a range: each day's and each hour's tally, and the
+/// busiest queues and extensions.
+struct Figures {
+    per_day: Vec<(String, Tally)>,
+    per_hour: [Tally; 24],
+    queues: Vec<(String, Tally)>,
+    extensions: Vec<(String, Tally)>,
+}
+
 /// Reads the statistics of `first..=last` (the rollup already caught up).
 pub fn read(conn: &Connection, first: Date, last: Date) -> rusqlite::Result<Statistics> {
     let range = Days {
         first: first.to_string(),
         last: last.to_string(),
     };
-    let stored = rollup::per_day(conn, &range)?;
+    let figures = Figures {
+        per_day: rollup::per_day(conn, &range)?,
+        per_hour: rollup::per_hour(conn, &range)?,
+        queues: rollup::busiest(conn, RollupKind::Queue, &range, TOP)?,
+        extensions: rollup::busiest(conn, RollupKind::Extension, &range, TOP)?,
+    };
+    Ok(assemble(first, last, figures))
+}
+
+/// The same figures from the central database, aggregated there over the fleet.
+pub fn read_central(
+    central: &Central,
+    zone: &jiff::tz::TimeZone,
+    first: Date,
+    last: Date,
+) -> Result<Statistics, CentralError> {
+    // The days' bounds in epoch seconds, a day wider each side: each server writes its
+    // own local times, and the exact day is then taken from them.
+    let epoch = |d: Date| {
+        d.to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(zone.clone())
+            .map_or(0, |z| z.timestamp().as_second())
+    };
+    let since = epoch(first) - 86_400;
+    let until = last.tomorrow().map_or(i64::MAX, epoch) + 86_400;
+    let f = central.with(|s| {
+        s.day_figures(
+            &first.to_string(),
+            &last.to_string(),
+            since,
+            until,
+            &[],
+            TOP,
+        )
+    })?;
+    let mut per_day: Vec<(String, Tally)> = Vec::new();
+    let mut per_hour = [Tally::default(); 24];
+    for (day, hour, t) in &f.hours {
+        match per_day.last_mut() {
+            Some((d, sum)) if d == day => *sum = add(*sum, t),
+            _ => per_day.push((day.clone(), *t)),
+        }
+        if let Some(slot) = usize::try_from(*hour)
+            .ok()
+            .and_then(|h| per_hour.get_mut(h))
+        {
+            *slot = add(*slot, t);
+        }
+    }
+    Ok(assemble(
+        first,
+        last,
+        Figures {
+            per_day,
+            per_hour,
+            queues: f.queues,
+            extensions: f.extensions,
+        },
+    ))
+}
+
+fn assemble(first: Date, last: Date, figures: Figures) -> Statistics {
     let mut total = Tally::default();
-    let mut stored = stored.into_iter().peekable();
+    let mut stored = figures.per_day.into_iter().peekable();
     let mut days = Vec::new();
     let mut day = first;
     while day <= last {
@@ -136,26 +208,23 @@ pub fn read(conn: &Connection, first: Date, last: Date) -> rusqlite::Result<Stat
             Err(_) => break,
         }
     }
-    let hours = rollup::per_hour(conn, &range)?
-        .iter()
-        .enumerate()
-        .map(|(h, t)| Line::new(format!("{h:02}"), t))
-        .collect();
-    let lines = |kind| -> rusqlite::Result<Vec<Line>> {
-        Ok(rollup::busiest(conn, kind, &range, TOP)?
-            .into_iter()
-            .map(|(k, t)| Line::new(k, &t))
-            .collect())
+    let lines = |list: Vec<(String, Tally)>| -> Vec<Line> {
+        list.into_iter().map(|(k, t)| Line::new(k, &t)).collect()
     };
-    Ok(Statistics {
-        first: range.first.clone(),
-        last: range.last.clone(),
+    Statistics {
+        first: first.to_string(),
+        last: last.to_string(),
         total: Line::new("total".into(), &total),
         days,
-        hours,
-        queues: lines(RollupKind::Queue)?,
-        extensions: lines(RollupKind::Extension)?,
-    })
+        hours: figures
+            .per_hour
+            .iter()
+            .enumerate()
+            .map(|(h, t)| Line::new(format!("{h:02}"), t))
+            .collect(),
+        queues: lines(figures.queues),
+        extensions: lines(figures.extensions),
+    }
 }
 
 fn add(a: Tally, b: &Tally) -> Tally {
@@ -213,10 +282,15 @@ pub async fn page(
     let db = app.db.clone();
     // One catch-up at a time: two pages opened together would otherwise queue on
     // SQLite's write lock and then find nothing left to do.
-    let gate = app.rollup_gate.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let _one = gate.lock();
-        load(&db, first, last)
+    let (gate, zone) = (app.rollup_gate.clone(), app.zone.clone());
+    let found = tokio::task::spawn_blocking(move || match db {
+        Db::Sqlite(path) => {
+            let _one = gate.lock();
+            load(&path, first, last).map_err(|e| e.to_string())
+        }
+        Db::Postgres(central) => {
+            read_central(&central, &zone, first, last).map_err(|e| e.to_string())
+        }
     })
     .await;
     let stats = match found {

@@ -47,7 +47,7 @@ fn central() -> Postgres {
     assert_eq!(
         String::from_utf8_lossy(&migrate.stdout),
         format!(
-            "postgres://postgres@127.0.0.1:{}/fleet: astbase schema migrated from version 0 to 1\n",
+            "postgres://postgres@127.0.0.1:{}/fleet: astbase schema migrated from version 0 to 2\n",
             pg.port
         )
     );
@@ -383,7 +383,7 @@ fn bad_urls_and_refused_passwords_are_clear_and_the_agent_keeps_storing_locally(
     assert!(
         text(&out).contains(&format!(
             "postgres://postgres@127.0.0.1:{}/fleet has astbase schema version 99, newer than this \
-             astbase knows (1); upgrade astbase",
+             astbase knows (2); upgrade astbase",
             pg.port
         )),
         "{}",

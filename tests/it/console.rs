@@ -47,7 +47,23 @@ impl Console {
         env: &[(&str, &str)],
         prepare: impl FnOnce(&AmiDouble),
     ) -> Console {
+        let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.to_os_string()).collect();
+        Console::launch_ns(Netns::new(), &args, env, prepare)
+    }
+
+    /// With arguments made once its namespace exists (to listen there first).
+    fn launch_in(args: impl FnOnce(&Netns) -> Vec<std::ffi::OsString>) -> Console {
         let ns = Netns::new();
+        let args = args(&ns);
+        Console::launch_ns(ns, &args, &[], |_| {})
+    }
+
+    fn launch_ns(
+        ns: Netns,
+        args: &[std::ffi::OsString],
+        env: &[(&str, &str)],
+        prepare: impl FnOnce(&AmiDouble),
+    ) -> Console {
         let double = AmiDouble::on(ns.bind("127.0.0.1:0").unwrap(), SECRET);
         prepare(&double);
         let dir = tempfile::tempdir().unwrap();
@@ -81,8 +97,11 @@ impl Console {
             .args(["serve", "--server", "msk"])
             .arg("--users")
             .arg(&users)
-            .arg("--db")
-            .arg(dir.path().join("agent.db"))
+            .args(if args.iter().any(|a| *a == "--db") {
+                vec![]
+            } else {
+                vec!["--db".into(), dir.path().join("agent.db").into_os_string()]
+            })
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--manager-port", &double.port.to_string()])
             .env("MANAGER_LOGIN", "odoo")
@@ -908,4 +927,168 @@ fn calls_that_start_and_end_while_asterisk_is_listing_are_followed_and_a_listing
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(console.double.logins(), 1, "{}", console.log());
+}
+
+/// Relays connections made inside `ns` on its loopback to `port` on this machine's
+/// loopback (the console runs in its namespace; the test's PostgreSQL outside it).
+fn relay_into(ns: &Netns, port: u16) -> u16 {
+    let listener = ns.bind("127.0.0.1:0").unwrap();
+    let inner = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        }
+    });
+    inner
+}
+
+#[test]
+fn with_the_central_database_the_log_and_statistics_cover_the_fleet_and_actions_are_recorded_there()
+{
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        crate::needs::Need::PostgresServer
+    );
+    let pg = crate::postgres::Postgres::start_default();
+    // The URL names the relay's port inside the console's namespace.
+    let (pg_port, superuser) = (pg.port, pg.superuser_url());
+    let console = Console::launch_in(|ns| {
+        let inner = relay_into(ns, pg_port);
+        let url = superuser.replace(&format!(":{pg_port}/"), &format!(":{inner}/"));
+        vec!["--db".into(), url.into()]
+    });
+    let rows = [
+        (
+            "msk",
+            1,
+            "2026-11-30 09:00:00",
+            1_796_029_200i64,
+            "101",
+            "102",
+            "Dial",
+            "",
+            "ANSWERED",
+            70,
+            60,
+        ),
+        (
+            "msk",
+            2,
+            "2026-11-30 10:00:00",
+            1_796_032_800,
+            "+74990000001",
+            "700",
+            "Queue",
+            "support,t",
+            "NO ANSWER",
+            25,
+            0,
+        ),
+        (
+            "spb",
+            1,
+            "2026-11-30 09:30:00",
+            1_796_031_000,
+            "201",
+            "202",
+            "Dial",
+            "",
+            "ANSWERED",
+            40,
+            30,
+        ),
+        (
+            "spb",
+            2,
+            "2026-12-01 11:00:00",
+            1_796_122_800,
+            "+78120000002",
+            "701",
+            "Queue",
+            "support",
+            "ANSWERED",
+            50,
+            20,
+        ),
+    ];
+    for (server, id, start, epoch, src, dst, app, data, disposition, duration, billsec) in rows {
+        pg.psql(
+            "fleet",
+            &format!(
+                "INSERT INTO astbase.cdr (fingerprint, server, local_id, accountcode, src, dst,
+                   dcontext, clid, channel, dstchannel, lastapp, lastdata, start, answer, \"end\",
+                   start_epoch, duration, billsec, disposition, amaflags, uniqueid, userfield,
+                   received_at, origin)
+                 VALUES (convert_to('{server}{id}', 'UTF8'), '{server}', {id}, '', '{src}', '{dst}', 'c', '',
+                   'PJSIP/x', '', '{app}', '{data}', '{start}', NULL, '{start}', {epoch},
+                   {duration}, {billsec}, '{disposition}', 'DOCUMENTATION', '{server}.{id}', '',
+                   '{start}', 'ami')"
+            ),
+        );
+    }
+    let (cookie, _) = console.login_http("vera", "vera-password-1");
+    let get = |path: &str| {
+        let answer = http(
+            &console.ns,
+            console.port,
+            "GET",
+            path,
+            &[("Cookie", &cookie)],
+            "",
+        );
+        assert_eq!(
+            answer.status,
+            200,
+            "{path}: {}\n{}",
+            answer.body,
+            console.log()
+        );
+        answer.body
+    };
+    let figure = |body: &str, id: &str| -> String {
+        let start = body.find(&format!("id=\"{id}\">")).unwrap() + id.len() + 6;
+        body[start..].split('<').next().unwrap().to_owned()
+    };
+    let stats = get("/stats?from=2026-11-30&to=2026-12-01");
+    assert_eq!(
+        ["calls", "answered", "missed", "wait", "talk"].map(|id| figure(&stats, id)),
+        ["4", "3", "1", "16.7 s", "36.7 s"]
+    );
+    assert!(
+        stats.contains("<td>support</td><td>2</td><td>1</td><td>1</td>"),
+        "{stats}"
+    );
+    // The log: the fleet's calls, newest first, with their server.
+    let log = get("/log");
+    let servers: Vec<&str> = log
+        .split("<tr data-id=")
+        .skip(1)
+        .map(|r| r.split("<td>").nth(1).unwrap().split('<').next().unwrap())
+        .collect();
+    assert_eq!(servers, ["spb", "msk", "spb", "msk"]);
+    let search = get("/log?q=%2B7");
+    assert_eq!(search.matches("<tr data-id=").count(), 2);
+    assert!(!search.contains("id=\"partial\""));
+    // The login went into astbase.web_action.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pg.count(
+        "SELECT count(*) FROM astbase.web_action WHERE \"user\" = 'vera' AND action = 'login'",
+    ) != 1
+    {
+        assert!(Instant::now() < deadline, "{}", console.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

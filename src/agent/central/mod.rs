@@ -8,6 +8,7 @@
 //! plain client (and the shipper can read its next batch while one is being stored),
 //! and every call has a deadline (a slow or silent database is an error, not a hang).
 
+pub mod console;
 pub mod pgpass;
 pub mod report;
 pub mod schema;

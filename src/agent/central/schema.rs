@@ -47,6 +47,19 @@ const MIGRATIONS: &[&str] = &[
         shipped_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX cdr_start ON astbase.cdr (start_epoch);",
+    // 2: what the web console's users did (`astbase serve --db postgres://...`).
+    "CREATE TABLE astbase.web_action (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL DEFAULT now(),
+        server text NOT NULL,
+        \"user\" text NOT NULL,
+        role text NOT NULL,
+        address text NOT NULL,
+        action text NOT NULL,
+        target text NOT NULL,
+        outcome text NOT NULL
+    );
+    CREATE INDEX web_action_at ON astbase.web_action (at);",
 ];
 
 /// Any number: agents starting together take turns migrating.
