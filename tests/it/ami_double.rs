@@ -48,6 +48,8 @@ struct Shared {
     ignore_pings: AtomicBool,
     /// Start every `CoreShowChannels` listing and never finish it.
     endless_listings: AtomicBool,
+    /// manager.conf's `writetimeout` in ms (0: Asterisk's default, 100).
+    write_timeout_ms: AtomicUsize,
     /// The newest logged-in connection, for events sent while it is held.
     live: Mutex<Option<Arc<Mutex<TcpStream>>>>,
 }
@@ -117,6 +119,14 @@ impl AmiDouble {
             .store(endless, Ordering::SeqCst);
     }
 
+    /// As manager.conf's `writetimeout`: how long a client may not read before it is
+    /// dropped (for new connections).
+    pub fn write_timeout(&self, timeout: Duration) {
+        self.shared
+            .write_timeout_ms
+            .store(timeout.as_millis() as usize, Ordering::SeqCst);
+    }
+
     pub fn ignore_pings(&self, ignore: bool) {
         self.shared.ignore_pings.store(ignore, Ordering::SeqCst);
     }
@@ -166,7 +176,11 @@ fn send(out: &Mutex<TcpStream>, shared: &Shared, bytes: &[u8]) -> bool {
 
 fn serve(stream: TcpStream, shared: &Arc<Shared>, secret: &str) {
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    let ms = match shared.write_timeout_ms.load(Ordering::SeqCst) {
+        0 => 100,
+        ms => ms as u64,
+    };
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(ms)));
     let out = Arc::new(Mutex::new(stream.try_clone().unwrap()));
     if !send(&out, shared, BANNER.as_bytes()) {
         return;

@@ -963,11 +963,26 @@ fn with_the_central_database_the_log_and_statistics_cover_the_fleet_and_actions_
         crate::needs::Need::PostgresServer
     );
     let pg = crate::postgres::Postgres::start_default();
+    // The schema made by its owner; the console gets the grants README lists.
+    let migrate = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .args(["cdr", "migrate", "--db", &pg.superuser_url()])
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    pg.psql(
+        "fleet",
+        "CREATE ROLE astbase_console LOGIN PASSWORD 'console-pw';
+         GRANT CONNECT ON DATABASE fleet TO astbase_console;
+         GRANT USAGE ON SCHEMA astbase TO astbase_console;
+         GRANT SELECT ON astbase.schema_version, astbase.cdr TO astbase_console;
+         GRANT INSERT ON astbase.web_action TO astbase_console;
+         GRANT USAGE ON SEQUENCE astbase.web_action_id_seq TO astbase_console;",
+    );
     // The URL names the relay's port inside the console's namespace.
-    let (pg_port, superuser) = (pg.port, pg.superuser_url());
+    let (pg_port, url) = (pg.port, pg.url("astbase_console", "console-pw"));
     let console = Console::launch_in(|ns| {
         let inner = relay_into(ns, pg_port);
-        let url = superuser.replace(&format!(":{pg_port}/"), &format!(":{inner}/"));
+        let url = url.replace(&format!(":{pg_port}/"), &format!(":{inner}/"));
         vec!["--db".into(), url.into()]
     });
     let rows = [
