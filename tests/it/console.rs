@@ -22,11 +22,19 @@ const USERS: &[(&str, &str, Option<&str>, &str)] = &[
     ("adam", "admin", Some("202"), "adam-password-1"),
 ];
 
+/// What the console's AMI is.
+enum Ami {
+    /// The double, prepared before serve connects.
+    Double(Box<dyn FnOnce(&AmiDouble)>),
+    /// The namespace's real Asterisk.
+    Real,
+}
+
 /// A console on the namespace's loopback, with its double, users and database.
-struct Console {
-    ns: Netns,
+pub(crate) struct Console {
+    pub(crate) ns: std::sync::Arc<Netns>,
     double: AmiDouble,
-    port: u16,
+    pub(crate) port: u16,
     child: Child,
     dir: tempfile::TempDir,
 }
@@ -45,27 +53,52 @@ impl Console {
     fn launch(
         args: &[&std::ffi::OsStr],
         env: &[(&str, &str)],
-        prepare: impl FnOnce(&AmiDouble),
+        prepare: impl FnOnce(&AmiDouble) + 'static,
     ) -> Console {
         let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.to_os_string()).collect();
-        Console::launch_ns(Netns::new(), &args, env, prepare)
+        Console::launch_ns(
+            Netns::new().into(),
+            &args,
+            env,
+            Ami::Double(Box::new(prepare)),
+        )
     }
 
     /// With arguments made once its namespace exists (to listen there first).
     fn launch_in(args: impl FnOnce(&Netns) -> Vec<std::ffi::OsString>) -> Console {
         let ns = Netns::new();
         let args = args(&ns);
-        Console::launch_ns(ns, &args, &[], |_| {})
+        Console::launch_ns(ns.into(), &args, &[], Ami::Double(Box::new(|_| {})))
+    }
+
+    /// Beside a real Asterisk, in its namespace, on its AMI.
+    pub(crate) fn beside(ast: &crate::asterisk::Asterisk) -> Console {
+        Console::launch_ns(ast.shared_netns(), &[], &[], Ami::Real)
     }
 
     fn launch_ns(
-        ns: Netns,
+        ns: std::sync::Arc<Netns>,
         args: &[std::ffi::OsString],
         env: &[(&str, &str)],
-        prepare: impl FnOnce(&AmiDouble),
+        ami: Ami,
     ) -> Console {
+        // A double is always there (tests reach it as `console.double`); with a real
+        // Asterisk nothing connects to it.
         let double = AmiDouble::on(ns.bind("127.0.0.1:0").unwrap(), SECRET);
-        prepare(&double);
+        let ami_flags: Vec<(String, String)> = match ami {
+            Ami::Double(prepare) => {
+                prepare(&double);
+                vec![
+                    ("MANAGER_PORT".into(), double.port.to_string()),
+                    ("MANAGER_LOGIN".into(), "odoo".into()),
+                    ("MANAGER_PASSWORD".into(), SECRET.into()),
+                ]
+            }
+            Ami::Real => crate::asterisk::ami_env()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
         let dir = tempfile::tempdir().unwrap();
         let users = dir.path().join("users");
         for (name, role, extension, password) in USERS {
@@ -103,9 +136,7 @@ impl Console {
                 vec!["--db".into(), dir.path().join("agent.db").into_os_string()]
             })
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--manager-port", &double.port.to_string()])
-            .env("MANAGER_LOGIN", "odoo")
-            .env("MANAGER_PASSWORD", SECRET)
+            .envs(ami_flags)
             .args(args)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
@@ -131,20 +162,20 @@ impl Console {
         console
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
     }
 
-    fn db(&self) -> PathBuf {
+    pub(crate) fn db(&self) -> PathBuf {
         self.dir.path().join("agent.db")
     }
 
     /// The recorded actions: (user, action, target, outcome).
-    fn audit(&self) -> Vec<(String, String, String, String)> {
+    pub(crate) fn audit(&self) -> Vec<(String, String, String, String)> {
         let conn = rusqlite::Connection::open(self.db()).unwrap();
         let mut stmt = conn
             .prepare("SELECT user, action, target, outcome FROM web_action ORDER BY id")
@@ -170,7 +201,7 @@ impl Console {
     }
 
     /// Logs in through the form; returns the session cookie and the CSRF token.
-    fn login_http(&self, user: &str, password: &str) -> (String, String) {
+    pub(crate) fn login_http(&self, user: &str, password: &str) -> (String, String) {
         let login_cookie = self.login_token();
         let body = format!("user={user}&password={password}&token={login_cookie}");
         let answer = http(
@@ -214,7 +245,7 @@ impl Console {
         (cookie, csrf)
     }
 
-    fn post(
+    pub(crate) fn post(
         &self,
         path: &str,
         cookie: &str,

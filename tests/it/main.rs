@@ -12,6 +12,7 @@ mod browser;
 mod central;
 mod cli;
 mod console;
+mod console_on_asterisk;
 mod crm_on_asterisk;
 mod escaping;
 mod firewall;

@@ -207,7 +207,7 @@ pub fn stock() -> Vec<(String, String)> {
 /// A running throw-away Asterisk.
 pub struct Asterisk {
     dir: tempfile::TempDir,
-    ns: Netns,
+    ns: std::sync::Arc<Netns>,
     child: Option<Child>,
 }
 
@@ -246,7 +246,7 @@ impl Asterisk {
             std::fs::create_dir_all(path.parent().expect("sound dir")).expect("sound dir");
             std::fs::write(path, [0xffu8; 1600]).expect("write sound");
         }
-        let ns = Netns::new();
+        let ns = std::sync::Arc::new(Netns::new());
         let mut asterisk = Asterisk {
             child: None,
             dir,
@@ -278,6 +278,11 @@ impl Asterisk {
     /// The network namespace it runs in, for peers (sipp, the agent).
     pub fn netns(&self) -> &Netns {
         &self.ns
+    }
+
+    /// The namespace, for a harness that keeps it beside the instance.
+    pub fn shared_netns(&self) -> std::sync::Arc<Netns> {
+        self.ns.clone()
     }
 
     /// The conf dir.
