@@ -21,6 +21,23 @@ pub struct Prepared {
     pub rollout: astbase::model::rollout::Rollout,
 }
 
+/// SSH options whose known_hosts is `known_hosts` (a flag), else the project's
+/// `known_hosts`, else the default.
+pub fn connect_options(
+    known_hosts: Option<&std::path::Path>,
+    fleet: &astbase::model::Fleet,
+    root: &std::path::Path,
+) -> ConnectOptions {
+    let mut connect = ConnectOptions::defaults();
+    if let Some(file) = known_hosts
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| fleet.project.known_hosts.as_ref().map(|k| root.join(k)))
+    {
+        connect.known_hosts = file;
+    }
+    connect
+}
+
 /// Validates, renders and plans the servers in scope.
 pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliError> {
     let loaded = load_valid(&scope.repo, printer)?;
@@ -41,14 +58,7 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
     let root = &report.sources.root;
     let options = loaded.render_options(selected, SecretSource::from_env(root))?;
     let outputs = render_fleet(fleet, &report.sources, &options)?;
-    let mut connect = ConnectOptions::defaults();
-    if let Some(file) = scope
-        .known_hosts
-        .clone()
-        .or_else(|| fleet.project.known_hosts.as_ref().map(|k| root.join(k)))
-    {
-        connect.known_hosts = file;
-    }
+    let mut connect = connect_options(scope.known_hosts.as_deref(), fleet, root);
     connect.accept_new_host_keys = scope.accept_new_host_keys;
     let (mut plan, targets) = plan_fleet(
         fleet,

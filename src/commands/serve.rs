@@ -11,7 +11,6 @@ use astbase::serve::fleet::{self, FleetConfig, FleetSnapshot};
 use astbase::serve::store::CdrStore;
 use astbase::serve::users::{Role, Users, UsersError};
 use astbase::serve::{ServeConfig, ServeError};
-use astbase::transport::ConnectOptions;
 use std::time::Instant;
 
 use super::{CliError, CommandResult, Printer, Which, exit};
@@ -127,13 +126,8 @@ fn fleet(args: &ServeFleetArgs) -> Result<Option<FleetConfig>, CliError> {
             .render_options(servers, SecretSource::from_env(&root))
             .map_err(|e| e.message().to_owned())?;
         let outputs = render_fleet(fleet, &report.sources, &options).map_err(|e| e.to_string())?;
-        let mut connect = ConnectOptions::defaults();
-        if let Some(file) = known_hosts
-            .clone()
-            .or_else(|| fleet.project.known_hosts.as_ref().map(|k| root.join(k)))
-        {
-            connect.known_hosts = file;
-        }
+        // Host keys verified strictly: no accept-new here.
+        let connect = super::plan::connect_options(known_hosts.as_deref(), fleet, &root);
         let (plan, _connections) = plan_fleet(
             fleet,
             &root,

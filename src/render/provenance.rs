@@ -7,6 +7,8 @@
 //! the templates stay free of bookkeeping and a custom template keeps its links where it
 //! keeps the names.
 
+use std::collections::HashMap;
+
 use crate::model::index::ServerEntities;
 use crate::model::{Fleet, Origin, Sourced};
 use crate::render::ConfKind;
@@ -18,14 +20,40 @@ pub struct Link<'a> {
     pub origin: &'a Origin,
 }
 
-/// The links of one generated file of `server`.
-pub fn links<'a>(fleet: &'a Fleet, server: &str, file: &str, text: &str) -> Vec<Link<'a>> {
+/// Finds the links of a fleet's generated files (its entities grouped by server once,
+/// for every file of every server).
+pub struct Provenance<'a> {
+    fleet: &'a Fleet,
+    index: HashMap<&'a str, ServerEntities<'a>>,
+    empty: ServerEntities<'a>,
+}
+
+impl<'a> Provenance<'a> {
+    pub fn new(fleet: &'a Fleet) -> Provenance<'a> {
+        Provenance {
+            fleet,
+            index: crate::model::index::by_server(fleet),
+            empty: ServerEntities::default(),
+        }
+    }
+
+    /// The links of one generated file of `server`.
+    pub fn links(&self, server: &str, file: &str, text: &str) -> Vec<Link<'a>> {
+        let entities = self.index.get(server).unwrap_or(&self.empty);
+        links(self.fleet, entities, server, file, text)
+    }
+}
+
+fn links<'a>(
+    fleet: &'a Fleet,
+    entities: &ServerEntities<'a>,
+    server: &str,
+    file: &str,
+    text: &str,
+) -> Vec<Link<'a>> {
     let Some(kind) = ConfKind::of_file(file) else {
         return Vec::new();
     };
-    let index = crate::model::index::by_server(fleet);
-    let empty = ServerEntities::default();
-    let entities = index.get(server).unwrap_or(&empty);
     let server_origin = fleet
         .servers
         .iter()

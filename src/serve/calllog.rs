@@ -48,8 +48,6 @@ pub struct Row {
     pub uniqueid: String,
     /// The indexed recording of this leg, if any.
     pub recording: Option<i64>,
-    /// Where the next page starts after it, in the central database.
-    pub cursor: Option<String>,
 }
 
 /// The search as a LIKE pattern (`%`, `_` and `\` in it taken literally).
@@ -78,6 +76,25 @@ pub struct Found {
     pub next: Option<String>,
     /// The search stopped at its budget with fewer than a page found.
     pub partial: bool,
+}
+
+/// A page from the `limit + 1` newest rows a store found: the extra row says there are
+/// older ones, and the page's last row is where they start; without it, `go_on` says
+/// where a search stopped at its budget, if it did.
+fn paged<T, E>(
+    mut rows: Vec<T>,
+    limit: usize,
+    cursor_of: impl Fn(&T) -> String,
+    go_on: impl FnOnce() -> Result<Option<String>, E>,
+) -> Result<(Vec<T>, Option<String>, bool), E> {
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(cursor_of);
+        return Ok((rows, next, false));
+    }
+    let next = go_on()?;
+    let partial = next.is_some();
+    Ok((rows, next, partial))
 }
 
 /// Up to `limit` records older than `filter.before`, newest first; a search reads at
@@ -127,26 +144,23 @@ pub fn rows(
                     billsec: r.get(7)?,
                     uniqueid: r.get(8)?,
                     recording: r.get(9)?,
-                    cursor: None,
                 })
             },
         )?
         .collect::<rusqlite::Result<_>>()?;
-    let mut rows = rows;
-    if rows.len() > limit {
-        rows.truncate(limit);
-        let next = rows.last().map(|r| r.id.to_string());
-        return Ok(Found {
-            rows,
-            next,
-            partial: false,
-        });
-    }
-    let oldest: i64 = conn.query_row("SELECT coalesce(min(id), 0) FROM cdr", [], |r| r.get(0))?;
-    let partial = floor > oldest;
+    let (rows, next, partial) = paged(
+        rows,
+        limit,
+        |r| r.id.to_string(),
+        || -> rusqlite::Result<_> {
+            let oldest: i64 =
+                conn.query_row("SELECT coalesce(min(id), 0) FROM cdr", [], |r| r.get(0))?;
+            Ok((floor > oldest).then(|| floor.to_string()))
+        },
+    )?;
     Ok(Found {
         rows,
-        next: partial.then(|| floor.to_string()),
+        next,
         partial,
     })
 }
@@ -162,41 +176,40 @@ fn central_rows(
     let before = filter.before.as_deref().and_then(Cursor::parse);
     central.with(|s| {
         let calls = s.logged_calls(q, &pattern(q), before.as_ref(), limit + 1, budget)?;
-        let mut rows: Vec<Row> = calls
+        let (calls, next, partial) = paged(
+            calls,
+            limit,
+            |c| c.cursor().to_string(),
+            || -> Result<_, CentralError> {
+                match budget {
+                    Some(b) if !q.is_empty() => {
+                        Ok(s.cursor_after(before.as_ref(), b)?.map(|c| c.to_string()))
+                    }
+                    _ => Ok(None),
+                }
+            },
+        )?;
+        let rows = calls
             .into_iter()
             .map(|c| Row {
                 id: c.local_id,
-                server: Some(c.server.clone()),
-                start: c.start.clone(),
-                src: c.src.clone(),
-                dst: c.dst.clone(),
-                clid: c.clid.clone(),
-                disposition: c.disposition.clone(),
+                server: Some(c.server),
+                start: c.start,
+                src: c.src,
+                dst: c.dst,
+                clid: c.clid,
+                disposition: c.disposition,
                 duration: c.duration,
                 billsec: c.billsec,
-                uniqueid: c.uniqueid.clone(),
+                uniqueid: c.uniqueid,
                 // Recordings stay on each server, indexed by its agent.
                 recording: None,
-                cursor: Some(c.cursor().to_string()),
             })
             .collect();
-        if rows.len() > limit {
-            rows.truncate(limit);
-            let next = rows.last().and_then(|r| r.cursor.clone());
-            return Ok(Found {
-                rows,
-                next,
-                partial: false,
-            });
-        }
-        let next = match budget {
-            Some(b) if !q.is_empty() => s.cursor_after(before.as_ref(), b)?,
-            _ => None,
-        };
         Ok(Found {
             rows,
-            partial: next.is_some(),
-            next: next.map(|c| c.to_string()),
+            next,
+            partial,
         })
     })
 }

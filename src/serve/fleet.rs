@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::plan::{Action, Plan, diff::mask};
-use crate::render::provenance;
+use crate::render::provenance::{self, Provenance};
 use crate::validate::Report;
 
 /// Makes a snapshot: reads the repo, renders, plans every server (the command edge
@@ -76,13 +76,20 @@ pub struct FileView {
     pub name: String,
     pub action: Action,
     pub drift: bool,
+    // The texts are not serialized: the fleet and server pages list files, and the
+    // file page passes its lines itself; serializing them would copy every file of
+    // the fleet into each page's context.
     /// What the repo renders, secrets masked (none: the file is to be removed).
+    #[serde(skip)]
     pub rendered: Option<String>,
     /// What the host has, secrets masked (none: no such file there).
+    #[serde(skip)]
     pub host: Option<String>,
     /// Unified diff host → rendered, secrets masked.
+    #[serde(skip)]
     pub diff: String,
     /// Lines of `rendered` (1-based) → where the repo defines them.
+    #[serde(skip)]
     pub links: BTreeMap<usize, Place>,
 }
 
@@ -127,44 +134,64 @@ pub struct FleetSnapshot {
 pub fn snapshot(report: &Report, plan: &Plan, took: Duration) -> FleetSnapshot {
     let sources = &report.sources;
     let fleet = &report.fleet;
-    let place_of = |origins: &[&crate::model::Origin]| -> Vec<Place> {
-        crate::validate::locate(sources, origins)
-            .into_iter()
-            .zip(origins)
-            .map(|(span, o)| Place {
-                file: sources.file(o.file).rel.clone(),
-                line: span.start.line,
-            })
-            .collect()
-    };
-    let servers = plan
+    let models: Vec<_> = plan
+        .servers
+        .iter()
+        .map(|sp| fleet.servers.iter().find(|s| s.name.as_str() == sp.server))
+        .collect();
+    let provenance = Provenance::new(fleet);
+    let links: Vec<Vec<Vec<provenance::Link>>> = plan
         .servers
         .iter()
         .map(|sp| {
-            let model = fleet.servers.iter().find(|s| s.name.as_str() == sp.server);
+            sp.files
+                .iter()
+                .map(|f| {
+                    f.content
+                        .as_deref()
+                        .map_or_else(Vec::new, |text| provenance.links(&sp.server, &f.name, text))
+                })
+                .collect()
+        })
+        .collect();
+    // Every place at once (the servers', then the links' in order): locating parses
+    // each YAML file involved, so once for the whole fleet rather than once a file.
+    let mut origins: Vec<&crate::model::Origin> =
+        models.iter().flatten().map(|s| &s.origin).collect();
+    origins.extend(links.iter().flatten().flatten().map(|l| l.origin));
+    let mut places = crate::validate::locate(sources, &origins)
+        .into_iter()
+        .zip(&origins)
+        .map(|(span, o)| Place {
+            file: sources.file(o.file).rel.clone(),
+            line: span.start.line,
+        });
+    let server_places: Vec<Option<Place>> = models
+        .iter()
+        .map(|m| m.and_then(|_| places.next()))
+        .collect();
+    let servers = plan
+        .servers
+        .iter()
+        .zip(models)
+        .zip(server_places)
+        .zip(links)
+        .map(|(((sp, model), place), file_links)| {
             let files: Vec<FileView> = sp
                 .files
                 .iter()
-                .map(|f| {
-                    let rendered = f.content.as_deref();
-                    let links = rendered.map_or_else(BTreeMap::new, |text| {
-                        let links = provenance::links(fleet, &sp.server, &f.name, text);
-                        let origins: Vec<_> = links.iter().map(|l| l.origin).collect();
-                        links
-                            .iter()
-                            .map(|l| l.line)
-                            .zip(place_of(&origins))
-                            .collect()
-                    });
-                    FileView {
-                        name: f.name.clone(),
-                        action: f.action,
-                        drift: f.drift,
-                        rendered: rendered.map(|t| mask(&f.name, t)),
-                        host: f.previous.as_deref().map(|t| mask(&f.name, t)),
-                        diff: f.diff.clone(),
-                        links,
-                    }
+                .zip(file_links)
+                .map(|(f, links)| FileView {
+                    name: f.name.clone(),
+                    action: f.action,
+                    drift: f.drift,
+                    rendered: f.content.as_deref().map(|t| mask(&f.name, t)),
+                    host: f.previous.as_deref().map(|t| mask(&f.name, t)),
+                    diff: f.diff.clone(),
+                    links: links
+                        .iter()
+                        .filter_map(|l| Some((l.line, places.next()?)))
+                        .collect(),
                 })
                 .collect();
             let status = if sp.error.is_some() {
@@ -192,7 +219,7 @@ pub fn snapshot(report: &Report, plan: &Plan, took: Duration) -> FleetSnapshot {
                 summary: sp.counts().to_string(),
                 reloads: sp.reloads.clone(),
                 files,
-                place: model.and_then(|s| place_of(&[&s.origin]).pop()),
+                place,
             }
         })
         .collect();

@@ -168,14 +168,14 @@ pub fn read_central(
     let mut per_hour = [Tally::default(); 24];
     for (day, hour, t) in &f.hours {
         match per_day.last_mut() {
-            Some((d, sum)) if d == day => *sum = add(*sum, t),
+            Some((d, sum)) if d == day => *sum += t,
             _ => per_day.push((day.clone(), *t)),
         }
         if let Some(slot) = usize::try_from(*hour)
             .ok()
             .and_then(|h| per_hour.get_mut(h))
         {
-            *slot = add(*slot, t);
+            *slot += t;
         }
     }
     Ok(assemble(
@@ -201,7 +201,7 @@ fn assemble(first: Date, last: Date, figures: Figures) -> Statistics {
             Some((d, _)) if *d == key => stored.next().map(|(_, t)| t).unwrap_or_default(),
             _ => Tally::default(),
         };
-        total = add(total, &t);
+        total += &t;
         days.push(Line::new(key, &t));
         match day.tomorrow() {
             Ok(next) => day = next,
@@ -224,15 +224,6 @@ fn assemble(first: Date, last: Date, figures: Figures) -> Statistics {
             .collect(),
         queues: lines(figures.queues),
         extensions: lines(figures.extensions),
-    }
-}
-
-fn add(a: Tally, b: &Tally) -> Tally {
-    Tally {
-        calls: a.calls + b.calls,
-        answered: a.answered + b.answered,
-        talk: a.talk + b.talk,
-        wait: a.wait + b.wait,
     }
 }
 

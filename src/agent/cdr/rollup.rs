@@ -35,6 +35,15 @@ pub struct Tally {
     pub wait: i64,
 }
 
+impl std::ops::AddAssign<&Tally> for Tally {
+    fn add_assign(&mut self, o: &Tally) {
+        self.calls += o.calls;
+        self.answered += o.answered;
+        self.talk += o.talk;
+        self.wait += o.wait;
+    }
+}
+
 impl Tally {
     pub fn missed(&self) -> i64 {
         self.calls - self.answered
