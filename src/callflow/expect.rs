@@ -42,6 +42,7 @@ pub fn describe(reach: &Reach) -> String {
         Reach::Queue { queue } => format!("queue {queue}"),
         Reach::Voicemail { voicemail } => format!("voicemail {voicemail}"),
         Reach::Menu { menu } => format!("menu {menu}"),
+        Reach::RingGroup { ring_group } => format!("ring group {ring_group}"),
         Reach::Dialplan { dialplan } => format!("dialplan {dialplan}"),
         Reach::External {
             external,
@@ -80,6 +81,9 @@ pub fn ends_at(outcome: &Outcome, reach: &Reach) -> bool {
             extension.as_str() == number
         }
         (Reach::Queue { queue }, Outcome::Queue { name, .. }) => queue.as_str() == name,
+        (Reach::RingGroup { ring_group }, Outcome::RingGroup { name, .. }) => {
+            ring_group.as_str() == name
+        }
         (Reach::Voicemail { voicemail }, Outcome::Voicemail { mailbox }) => {
             voicemail.as_str() == mailbox
         }

@@ -101,6 +101,8 @@ pub enum Outcome {
     Extension { number: String },
     /// The caller waits in a queue for one of its members.
     Queue { name: String, members: Vec<String> },
+    /// A ring group's members ring together and one of them answers.
+    RingGroup { name: String, members: Vec<String> },
     /// The caller leaves a message.
     Voicemail { mailbox: String },
     /// The call goes out: the number as dialled, as sent to the trunks, by which route.
@@ -127,6 +129,9 @@ impl fmt::Display for Outcome {
         match self {
             Outcome::Extension { number } => write!(f, "extension {number}"),
             Outcome::Queue { name, .. } => write!(f, "queue {name}"),
+            Outcome::RingGroup { name, members } => {
+                write!(f, "ring group {name} (answered by {})", members.join(" or "))
+            }
             Outcome::Voicemail { mailbox } => write!(f, "voicemail {mailbox}"),
             Outcome::External {
                 number,
@@ -168,6 +173,11 @@ pub enum Stop {
     /// A phone is dialled.
     Ring {
         extension: String,
+    },
+    /// A ring group dials members together (one step of its strategy), by number.
+    RingGroup {
+        name: String,
+        members: Vec<String>,
     },
     /// A mailbox records a message.
     Voicemail {

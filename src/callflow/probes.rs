@@ -93,6 +93,11 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .filter_map(|m| m.number.as_ref().map(ToString::to_string)),
         );
+        numbers.extend(
+            e.ring_groups
+                .iter()
+                .filter_map(|g| g.number.as_ref().map(ToString::to_string)),
+        );
         let patterns: BTreeSet<String> = e
             .outbound_routes
             .iter()

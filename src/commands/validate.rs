@@ -43,6 +43,11 @@ fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
     } else {
         "invalid"
     };
+    let ring_groups = if f.ring_groups.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", plural(f.ring_groups.len(), "ring group"))
+    };
     let tests = if f.tests.is_empty() {
         String::new()
     } else {
@@ -54,7 +59,7 @@ fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
         format!(", {}", plural(f.contacts.len(), "contact"))
     };
     format!(
-        "{verdict}: {}, {} in {} ({}, {}, {}, {}, {}, {}{tests}{contacts})",
+        "{verdict}: {}, {} in {} ({}, {}, {}, {}{ring_groups}, {}, {}{tests}{contacts})",
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(report.sources.files.len(), "file"),

@@ -99,6 +99,9 @@ pub enum Reach {
     Menu {
         menu: Name,
     },
+    RingGroup {
+        ring_group: Name,
+    },
     Dialplan {
         dialplan: Name,
     },

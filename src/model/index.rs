@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::{Dialplan, Extension, Fleet, InboundRoute, Menu, OutboundRoute, Queue, Sourced, Trunk};
+use super::{
+    Dialplan, Extension, Fleet, InboundRoute, Menu, OutboundRoute, Queue, RingGroup, Sourced, Trunk,
+};
 
 /// Everything defined on one server, in definition order.
 #[derive(Debug, Default)]
@@ -12,6 +14,7 @@ pub struct ServerEntities<'a> {
     pub extension_by_number: HashMap<&'a str, &'a Sourced<Extension>>,
     pub queues: Vec<&'a Sourced<Queue>>,
     pub menus: Vec<&'a Sourced<Menu>>,
+    pub ring_groups: Vec<&'a Sourced<RingGroup>>,
     pub dialplans: Vec<&'a Sourced<Dialplan>>,
     pub trunks: Vec<&'a Sourced<Trunk>>,
     pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
@@ -31,6 +34,9 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
     }
     for m in &fleet.menus {
         map.entry(m.server.as_str()).or_default().menus.push(m);
+    }
+    for g in &fleet.ring_groups {
+        map.entry(g.server.as_str()).or_default().ring_groups.push(g);
     }
     for d in &fleet.dialplans {
         map.entry(d.server.as_str()).or_default().dialplans.push(d);

@@ -17,6 +17,7 @@ pub mod moh;
 pub mod names;
 pub mod project;
 pub mod queue;
+pub mod ring_group;
 pub mod rollout;
 pub mod route;
 pub mod secret;
@@ -42,6 +43,7 @@ pub use moh::MusicOnHold;
 pub use names::{DialNumber, DialPattern, Name};
 pub use project::Project;
 pub use queue::Queue;
+pub use ring_group::RingGroup;
 pub use route::{InboundRoute, OutboundRoute};
 pub use server::Server;
 pub use target::Target;
@@ -69,6 +71,9 @@ pub struct Document {
     /// IVR menus.
     #[serde(default)]
     pub menus: Vec<Menu>,
+    /// Ring groups: phones and outside numbers rung for one call.
+    #[serde(default)]
+    pub ring_groups: Vec<RingGroup>,
     /// Business hours and holidays.
     #[serde(default)]
     pub timeframes: Vec<Timeframe>,
@@ -145,6 +150,7 @@ pub enum Kind {
     Extension,
     Queue,
     Menu,
+    RingGroup,
     Timeframe,
     Dialplan,
     Trunk,
@@ -157,11 +163,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
         Kind::Menu,
+        Kind::RingGroup,
         Kind::Timeframe,
         Kind::Dialplan,
         Kind::Trunk,
@@ -180,6 +187,7 @@ impl Kind {
             Kind::Extension => "extensions",
             Kind::Queue => "queues",
             Kind::Menu => "menus",
+            Kind::RingGroup => "ring_groups",
             Kind::Timeframe => "timeframes",
             Kind::Dialplan => "dialplans",
             Kind::Trunk => "trunks",
@@ -199,6 +207,7 @@ impl Kind {
             Kind::Extension => "extension",
             Kind::Queue => "queue",
             Kind::Menu => "menu",
+            Kind::RingGroup => "ring group",
             Kind::Timeframe => "time frame",
             Kind::Dialplan => "dialplan",
             Kind::Trunk => "trunk",
@@ -239,6 +248,7 @@ pub struct Fleet {
     pub extensions: Entities<Extension>,
     pub queues: Entities<Queue>,
     pub menus: Entities<Menu>,
+    pub ring_groups: Entities<RingGroup>,
     pub timeframes: Entities<Timeframe>,
     pub dialplans: Entities<Dialplan>,
     pub trunks: Entities<Trunk>,
@@ -277,6 +287,7 @@ impl Fleet {
             Kind::Extension => push(&mut self.extensions, origin, value),
             Kind::Queue => push(&mut self.queues, origin, value),
             Kind::Menu => push(&mut self.menus, origin, value),
+            Kind::RingGroup => push(&mut self.ring_groups, origin, value),
             Kind::Timeframe => push(&mut self.timeframes, origin, value),
             Kind::Dialplan => push(&mut self.dialplans, origin, value),
             Kind::Trunk => push(&mut self.trunks, origin, value),
@@ -304,6 +315,7 @@ impl Fleet {
             extensions,
             queues,
             menus,
+            ring_groups,
             timeframes,
             dialplans,
             trunks,
@@ -331,6 +343,7 @@ impl Fleet {
         self.extensions.extend(other.extensions);
         self.queues.extend(other.queues);
         self.menus.extend(other.menus);
+        self.ring_groups.extend(other.ring_groups);
         self.timeframes.extend(other.timeframes);
         self.dialplans.extend(other.dialplans);
         self.trunks.extend(other.trunks);

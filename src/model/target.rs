@@ -18,6 +18,8 @@ pub enum Target {
     Queue(Name),
     /// Play an IVR menu by its name: `{menu: main}`.
     Menu(Name),
+    /// Ring a ring group by its name: `{ring_group: support}`.
+    RingGroup(Name),
     /// Leave a voicemail in an extension's mailbox: `{voicemail: "101"}`.
     Voicemail(DialNumber),
     /// Jump to a custom dialplan context by its name: `{dialplan: wakeup}`.
@@ -34,6 +36,7 @@ impl Target {
             Target::Extension(_) => "extension",
             Target::Queue(_) => "queue",
             Target::Menu(_) => "menu",
+            Target::RingGroup(_) => "ring_group",
             Target::Voicemail(_) => "voicemail",
             Target::Dialplan(_) => "dialplan",
             Target::External(_) => "external",

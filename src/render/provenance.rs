@@ -118,6 +118,11 @@ fn section_origin<'a>(
             let rest = section.strip_prefix(prefix)?.strip_prefix('-')?;
             if let Some(menu) = rest.strip_prefix("menu-") {
                 find(&e.menus, menu, |m| m.name.as_str())
+            } else if let Some(group) = rest
+                .strip_prefix("ringgroup-")
+                .or_else(|| rest.strip_prefix("ringmembers-"))
+            {
+                find(&e.ring_groups, group, |g| g.name.as_str())
             } else if let Some(queue) = rest.strip_prefix("queue-") {
                 find(&e.queues, queue, |q| q.name.as_str())
             } else if let Some(dialplan) = rest.strip_prefix("custom-") {

@@ -15,6 +15,7 @@ mod console;
 mod console_on_asterisk;
 mod crm_on_asterisk;
 mod escaping;
+mod features_on_asterisk;
 mod firewall;
 mod git;
 mod http_receiver;

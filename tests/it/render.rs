@@ -298,13 +298,26 @@ fn structural_checks(server: &str, loaded: &Loaded) {
                             "{server}: Goto({label}) to a missing label"
                         );
                     }
-                    "Dial" if args[0].starts_with("PJSIP/") => {
-                        let target = &args[0]["PJSIP/".len()..];
-                        let endpoint = target.rsplit('@').next().unwrap();
-                        assert!(
-                            endpoints.contains(endpoint),
-                            "{server}: Dial to missing endpoint {endpoint}"
-                        );
+                    "Dial" => {
+                        // One device or several joined with `&` (a ring group's step).
+                        for device in args[0].split('&') {
+                            if let Some(target) = device.strip_prefix("PJSIP/") {
+                                let endpoint = target.rsplit('@').next().unwrap();
+                                assert!(
+                                    endpoints.contains(endpoint),
+                                    "{server}: Dial to missing endpoint {endpoint}"
+                                );
+                            } else if let Some(local) = device.strip_prefix("Local/") {
+                                let (exten, ctx) = local.split_once('@').unwrap();
+                                let extens = contexts.get(ctx).unwrap_or_else(|| {
+                                    panic!("{server}: Dial({device}) to missing context {ctx}")
+                                });
+                                let found = extens.iter().any(|(e, _)| e == exten)
+                                    || ctx.ends_with("-outbound");
+                                assert!(found, "{server}: Dial({device}) to a missing extension");
+                                gotos += 1;
+                            }
+                        }
                     }
                     "Queue" => {
                         assert!(

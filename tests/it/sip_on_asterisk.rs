@@ -75,6 +75,24 @@ pub(crate) fn answering_phone_tracing(
     port: u16,
     trace: Option<&std::path::Path>,
 ) -> Child {
+    phone_playing(ast, user, password, port, PHONE_ANSWERS, trace)
+}
+
+/// The scenario of a phone that answers each call.
+pub(crate) const PHONE_ANSWERS: &str = "tests/fixtures/sipp/phone-uas.xml";
+/// The scenario of a phone that rings and is never picked up.
+pub(crate) const PHONE_RINGS_ONLY: &str = "tests/fixtures/sipp/phone-rings-only.xml";
+
+/// A phone registered as `user` from 127.0.0.1:`port` that plays `scenario` for each
+/// call (and answers qualify), until killed; returns once Asterisk sees it idle.
+pub(crate) fn phone_playing(
+    ast: &Asterisk,
+    user: &str,
+    password: &str,
+    port: u16,
+    scenario: &str,
+    trace: Option<&std::path::Path>,
+) -> Child {
     let port = port.to_string();
     let registered = sipp(
         ast,
@@ -94,7 +112,7 @@ pub(crate) fn answering_phone_tracing(
         .command("sipp")
         .args([
             "-sf",
-            "tests/fixtures/sipp/phone-uas.xml",
+            scenario,
             "-i",
             "127.0.0.1",
             "-p",

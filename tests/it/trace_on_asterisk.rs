@@ -18,7 +18,27 @@ fn real_stops(trace: &Trace, prefix: &str) -> Vec<Stop> {
     let custom = format!("{prefix}-custom-");
     // A menu counts once per entry (`s,1`), not once per repeat of its prompt.
     let mut entered_menu = false;
+    let ring_group = format!("{prefix}-ringgroup-");
     for s in &trace.0 {
+        // A ring group's step: every device its Dial() rings, by number (a Local member
+        // is `Local/NUMBER@<prefix>-ringmembers-<group>`).
+        if let Some(name) = s.context.strip_prefix(&ring_group)
+            && s.app.eq_ignore_ascii_case("Dial")
+        {
+            let devices = s.data.split(',').next().unwrap_or("");
+            let members = devices
+                .split('&')
+                .map(|d| {
+                    let d = d.strip_prefix("PJSIP/").or_else(|| d.strip_prefix("Local/"));
+                    d.unwrap_or("").split('@').next().unwrap_or("").to_owned()
+                })
+                .collect();
+            stops.push(Stop::RingGroup {
+                name: name.to_owned(),
+                members,
+            });
+            continue;
+        }
         if s.context.starts_with(&menu) && s.exten == "s" && s.app.eq_ignore_ascii_case("NoOp") {
             entered_menu = true;
         }
@@ -111,6 +131,16 @@ fn compare(repo: &str, server: &str, label: &str) -> (usize, Vec<String>) {
         .iter()
         .filter(|e| e.server.as_str() == server)
         .map(|e| (e.number.to_string(), PhoneStatus::Unavailable))
+        // Nor can an outside number be reached from its network namespace.
+        .chain(
+            fleet
+                .ring_groups
+                .iter()
+                .filter(|g| g.server.as_str() == server)
+                .flat_map(|g| g.members.iter())
+                .filter(|m| m.extension().is_none())
+                .map(|m| (m.number().to_owned(), PhoneStatus::Unavailable)),
+        )
         .collect();
     // Asterisk runs now: the probes at the current time; each distinct call once.
     let mut probes: Vec<Probe> = Vec::new();

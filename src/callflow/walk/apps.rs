@@ -81,7 +81,7 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn go_or_hangup(&mut self, target: &Option<Target>) -> Result<Outcome, TraceError> {
+    pub(super) fn go_or_hangup(&mut self, target: &Option<Target>) -> Result<Outcome, TraceError> {
         match target {
             Some(t) => self.go(t),
             None => Ok(Outcome::Hangup),

@@ -3,6 +3,7 @@
 //! the queue and menu applications are in [`apps`].
 
 mod apps;
+mod ringgroup;
 
 use std::collections::VecDeque;
 
@@ -72,6 +73,7 @@ impl<'a> Walk<'a> {
             Outcome::Dialplan { name } => self.stops.push(Stop::Dialplan { name: name.clone() }),
             Outcome::Extension { .. }
             | Outcome::Queue { .. }
+            | Outcome::RingGroup { .. }
             | Outcome::NoRoute { .. }
             | Outcome::Loop { .. } => {}
         }
@@ -215,7 +217,8 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// What a number of `<prefix>-internal` reaches: an extension, queue or menu.
+    /// What a number of `<prefix>-internal` reaches: an extension, queue, menu or ring
+    /// group.
     fn internal_number(&self, number: &str) -> Option<Target> {
         if self.extension(number).is_some() {
             return Some(Target::Extension(DialNumber(number.to_owned())));
@@ -228,11 +231,19 @@ impl<'a> Walk<'a> {
         {
             return Some(Target::Queue(q.name.clone()));
         }
-        self.entities
+        if let Some(m) = self
+            .entities
             .menus
             .iter()
             .find(|m| m.number.as_ref().is_some_and(|n| n.as_str() == number))
-            .map(|m| Target::Menu(m.name.clone()))
+        {
+            return Some(Target::Menu(m.name.clone()));
+        }
+        self.entities
+            .ring_groups
+            .iter()
+            .find(|g| g.number.as_ref().is_some_and(|n| n.as_str() == number))
+            .map(|g| Target::RingGroup(g.name.clone()))
     }
 
     fn external(&mut self, number: &str, rp: RoutePattern<'a>) -> Outcome {
@@ -291,6 +302,7 @@ impl<'a> Walk<'a> {
             Target::Extension(n) => self.ring(n.as_str()),
             Target::Queue(q) => self.queue(q.as_str()),
             Target::Menu(m) => self.menu(m.as_str()),
+            Target::RingGroup(g) => self.ring_group(g.as_str()),
             Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
             Target::Dialplan(d) => {
                 let origin = self
@@ -414,6 +426,7 @@ fn label(target: &Target) -> String {
         Target::Extension(n) => format!("extension {n}"),
         Target::Queue(q) => format!("queue {q}"),
         Target::Menu(m) => format!("menu {m}"),
+        Target::RingGroup(g) => format!("ring group {g}"),
         Target::Voicemail(n) => format!("voicemail {n}"),
         Target::Dialplan(d) => format!("dialplan {d}"),
         Target::External(n) => format!("external {}", n.0),

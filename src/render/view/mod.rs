@@ -253,6 +253,7 @@ fn entry_point(
         Target::Voicemail(n) => (format!("{p}-voicemail"), n.to_string()),
         Target::External(n) => (format!("{p}-outbound"), n.0.clone()),
         Target::Menu(m) => (format!("{p}-menu-{m}"), "s".to_owned()),
+        Target::RingGroup(g) => (format!("{p}-ringgroup-{g}"), "s".to_owned()),
         Target::Queue(q) => (
             format!("{p}-queue-{q}"),
             queues

@@ -2,7 +2,8 @@
 //! happens with no caller action and no wait: an extension's `always` forward, its
 //! `busy` and `unavailable` forwards (taken at once when the phone is busy or not
 //! registered), a menu's `after_hours` (taken at once when closed), a queue's `on_full`
-//! and `on_empty`. A cycle of them spins the dialplan as fast as Asterisk runs it
+//! and `on_empty`, a ring group's `no_answer` (taken at once when no member's phone is
+//! registered). A cycle of them spins the dialplan as fast as Asterisk runs it
 //! (about 100,000 steps in 3 s per call). Transfers after ringing (`no_answer`), after a
 //! wait (`on_timeout`, a menu's timeout) or a key press are not edges: they cannot spin.
 
@@ -19,6 +20,7 @@ enum Node<'a> {
     Extension(&'a str),
     Queue(&'a str),
     Menu(&'a str),
+    RingGroup(&'a str),
 }
 
 impl std::fmt::Display for Node<'_> {
@@ -27,6 +29,7 @@ impl std::fmt::Display for Node<'_> {
             Node::Extension(n) => write!(f, "extension {n}"),
             Node::Queue(n) => write!(f, "queue `{n}`"),
             Node::Menu(n) => write!(f, "menu `{n}`"),
+            Node::RingGroup(n) => write!(f, "ring group `{n}`"),
         }
     }
 }
@@ -43,6 +46,7 @@ fn node(target: &Target) -> Option<Node<'_>> {
         Target::Extension(n) => Some(Node::Extension(n.as_str())),
         Target::Queue(q) => Some(Node::Queue(q.as_str())),
         Target::Menu(m) => Some(Node::Menu(m.as_str())),
+        Target::RingGroup(g) => Some(Node::RingGroup(g.as_str())),
         _ => None,
     }
 }
@@ -104,6 +108,11 @@ impl<'a> Checker<'a> {
                 edge(&q.on_empty, "when empty", q.origin.field("on_empty")),
             );
         }
+        for g in &self.fleet.ring_groups {
+            let at = g.origin.field("no_answer");
+            let when = "when no member can ring";
+            add(&g.server, Node::RingGroup(g.name.as_str()), edge(&g.no_answer, when, at));
+        }
         for m in self.fleet.menus.iter().filter(|m| m.timeframe.is_some()) {
             let from = Node::Menu(m.name.as_str());
             let at = m.origin.field("after_hours");
@@ -120,7 +129,7 @@ impl<'a> Checker<'a> {
 
     fn report_loop(&mut self, server: &str, graph: &HashMap<Node, Vec<Edge>>, cycle: &[Node]) {
         // A place that transfers to itself is reported where it is checked.
-        if let [Node::Extension(_) | Node::Queue(_)] = cycle {
+        if let [Node::Extension(_) | Node::Queue(_) | Node::RingGroup(_)] = cycle {
             return;
         }
         let steps: Vec<(&Node, &Edge)> = cycle

@@ -23,6 +23,7 @@ mod dialplans;
 mod extensions;
 mod loops;
 mod refs;
+mod ringgroups;
 mod routes;
 mod secrets;
 mod servers;
@@ -43,6 +44,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.extensions();
     c.queues();
     c.menus();
+    c.ring_groups();
     c.timeframes();
     c.dialplans();
     c.trunks();
@@ -70,6 +72,7 @@ struct Checker<'a> {
     extensions: HashMap<Key<'a>, &'a Sourced<Extension>>,
     queues: HashMap<Key<'a>, Origin>,
     menus: HashMap<Key<'a>, Origin>,
+    ring_groups: HashMap<Key<'a>, Origin>,
     dialplans: HashMap<Key<'a>, Origin>,
     trunks: HashMap<Key<'a>, Origin>,
     servers: HashMap<&'a str, &'a Sourced<crate::model::Server>>,
@@ -102,6 +105,7 @@ impl<'a> Checker<'a> {
             extensions,
             queues: index(&fleet.queues, |q| (q.server.as_str(), q.name.as_str())),
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
+            ring_groups: index(&fleet.ring_groups, |g| (g.server.as_str(), g.name.as_str())),
             dialplans: index(&fleet.dialplans, |d| (d.server.as_str(), d.name.as_str())),
             trunks: index(&fleet.trunks, |t| (t.server.as_str(), t.name.as_str())),
             servers: fleet

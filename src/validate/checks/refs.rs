@@ -44,6 +44,7 @@ impl<'a> Checker<'a> {
         let map = match kind {
             Kind::Queue => &self.queues,
             Kind::Menu => &self.menus,
+            Kind::RingGroup => &self.ring_groups,
             Kind::Dialplan => &self.dialplans,
             Kind::Trunk => &self.trunks,
             _ => unreachable!("not a server-scoped kind"),
@@ -148,6 +149,9 @@ impl<'a> Checker<'a> {
             }
             Target::Menu(name) => {
                 self.scoped_ref(Kind::Menu, &inner, server, name.as_str());
+            }
+            Target::RingGroup(name) => {
+                self.scoped_ref(Kind::RingGroup, &inner, server, name.as_str());
             }
             Target::Dialplan(name) => {
                 if self.scoped_ref(Kind::Dialplan, &inner, server, name.as_str())

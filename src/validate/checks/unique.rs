@@ -42,6 +42,12 @@ impl<'a> Checker<'a> {
                 .map(|e| (Some(&e.server), &e.name, &e.origin)),
         );
         self.unique(
+            Kind::RingGroup,
+            f.ring_groups
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
             Kind::Dialplan,
             f.dialplans
                 .iter()
@@ -107,7 +113,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Extensions, queues and menus share one dial space per server.
+    /// Extensions, queues, menus and ring groups share one dial space per server.
     pub(super) fn unique_numbers(&mut self) {
         let f = self.fleet;
         let mut seen: HashMap<(&str, &str), (&'static str, &str, &Origin)> =
@@ -133,6 +139,11 @@ impl<'a> Checker<'a> {
                 m.number
                     .as_ref()
                     .map(|n| ("menu", m.name.as_str(), &m.server, n, &m.origin))
+            }))
+            .chain(f.ring_groups.iter().filter_map(|g| {
+                g.number
+                    .as_ref()
+                    .map(|n| ("ring group", g.name.as_str(), &g.server, n, &g.origin))
             }));
         for (kind, name, server, number, origin) in numbered {
             match seen.get(&(server.as_str(), number.as_str())) {
@@ -146,7 +157,7 @@ impl<'a> Checker<'a> {
                     )
                     .at(self.loc.value(&origin.field("number")))
                     .related(self.loc.value(&first.field("number")), "first taken here")
-                    .hint("extensions, queues and menus of a server share one dial space; pick a free number");
+                    .hint("extensions, queues, menus and ring groups of a server share one dial space; pick a free number");
                     self.out.push(d);
                 }
             }

@@ -314,13 +314,20 @@ pub fn place(asterisk: &Asterisk, calls: &[Call], hold: u32) -> Vec<Trace> {
             .all(|id| hung_up.get(id.as_str()).copied().unwrap_or(0) >= 2)
     });
     ids.iter()
-        .map(|id| {
+        .zip(calls)
+        .map(|(id, call)| {
+            // The call's own channel: the ;2 half of its Local channel (the ;1 half only
+            // runs the Wait of the originate; ring group members' Local channels share
+            // the linkedid but are other calls' legs).
+            let own = format!("Local/{}@{}-", call.number, call.context);
             Trace(
                 events
                     .iter()
                     .filter(|e| e.get("Event") == Some("Newexten") && e.get("Linkedid") == Some(id))
-                    // The ;1 half only runs the Wait of the originate.
-                    .filter(|e| e.get("Channel").is_some_and(|c| c.ends_with(";2")))
+                    .filter(|e| {
+                        e.get("Channel")
+                            .is_some_and(|c| c.starts_with(&own) && c.ends_with(";2"))
+                    })
                     .map(|e| Step {
                         context: e.get("Context").unwrap_or("").to_owned(),
                         exten: e.get("Extension").unwrap_or("").to_owned(),

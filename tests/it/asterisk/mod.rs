@@ -508,6 +508,13 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
         .map(|p| p.0.clone())
         .collect();
     sounds.push("option-is-invalid".into());
+    // What an outside ring group member hears before it presses 1.
+    sounds.extend(fleet.ring_groups.iter().map(|g| {
+        g.confirm_prompt.as_ref().map_or_else(
+            || astbase::model::ring_group::DEFAULT_CONFIRM_PROMPT.to_owned(),
+            |p| p.0.clone(),
+        )
+    }));
     let ast = Asterisk::start(&files, &moh, &sounds);
     (report, ast)
 }

@@ -3,6 +3,7 @@
 //! [`routes`], IVR menus in [`menus`].
 
 mod menus;
+mod ringgroups;
 mod routes;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use crate::render::escape;
 use crate::render::kind::ConfKind;
 
 pub use menus::MenuView;
+pub use ringgroups::RingGroupView;
 pub use routes::{InboundContext, OutboundView};
 
 /// How one extension is dialled in `<prefix>-internal`.
@@ -109,6 +111,10 @@ pub struct Dialplan {
     pub inbound: Vec<InboundContext>,
     /// The IVR menus.
     pub menus: Vec<MenuView>,
+    /// The ring groups.
+    pub ring_groups: Vec<RingGroupView>,
+    /// Whether an outside member of a ring group must press 1 (`<prefix>-confirm`).
+    pub has_confirm: bool,
     /// The custom dialplans, verbatim.
     pub custom: Vec<CustomView>,
     /// The extension numbers callers may dial from a menu (empty unless a menu allows
@@ -269,6 +275,7 @@ pub(super) fn build(
     let outbound_dial = routes::gotos(ctx, &every_route)?;
     let inbound = routes::inbound(ctx, origins)?;
     let menus = menus::build(ctx, origins)?;
+    let (ring_groups, has_confirm) = ringgroups::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
     let custom = custom(ctx, origins)?;
     let cidnames = cidnames(ctx, origins)?;
@@ -293,6 +300,8 @@ pub(super) fn build(
         outbound_dial,
         inbound,
         menus,
+        ring_groups,
+        has_confirm,
         custom,
         direct: if has_direct { direct } else { Vec::new() },
         has_direct,
@@ -354,7 +363,7 @@ fn extension_dial(ctx: &Ctx, e: &Sourced<Extension>) -> Result<ExtensionDial, Re
     })
 }
 
-/// The dial numbers of queues, then of menus.
+/// The dial numbers of queues, then of menus, then of ring groups.
 fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
     let numbered = ctx
         .entities
@@ -370,13 +379,18 @@ fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
                 .menus
                 .iter()
                 .filter_map(|m| m.number.as_ref().map(|n| (n, Target::Menu(m.name.clone())))),
-        );
+        )
+        .chain(ctx.entities.ring_groups.iter().filter_map(|g| {
+            g.number
+                .as_ref()
+                .map(|n| (n, Target::RingGroup(g.name.clone())))
+        }));
     let mut numbers = Vec::new();
     for (number, target) in numbered {
-        let (Target::Queue(name) | Target::Menu(name)) = &target else {
-            unreachable!("only queues and menus are numbered here")
+        let (Target::Queue(name) | Target::Menu(name) | Target::RingGroup(name)) = &target else {
+            unreachable!("only queues, menus and ring groups are numbered here")
         };
-        let entity = format!("{} {name}", target.kind());
+        let entity = format!("{} {name}", target.kind().replace('_', " "));
         numbers.push(NumberGoto {
             number: safe(arg(number.as_str(), ctx, &entity, "number")?),
             what: safe(entity.clone()),
