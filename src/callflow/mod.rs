@@ -130,7 +130,11 @@ impl fmt::Display for Outcome {
             Outcome::Extension { number } => write!(f, "extension {number}"),
             Outcome::Queue { name, .. } => write!(f, "queue {name}"),
             Outcome::RingGroup { name, members } => {
-                write!(f, "ring group {name} (answered by {})", members.join(" or "))
+                write!(
+                    f,
+                    "ring group {name} (answered by {})",
+                    members.join(" or ")
+                )
             }
             Outcome::Voicemail { mailbox } => write!(f, "voicemail {mailbox}"),
             Outcome::External {

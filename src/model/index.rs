@@ -36,7 +36,10 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
         map.entry(m.server.as_str()).or_default().menus.push(m);
     }
     for g in &fleet.ring_groups {
-        map.entry(g.server.as_str()).or_default().ring_groups.push(g);
+        map.entry(g.server.as_str())
+            .or_default()
+            .ring_groups
+            .push(g);
     }
     for d in &fleet.dialplans {
         map.entry(d.server.as_str()).or_default().dialplans.push(d);

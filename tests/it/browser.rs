@@ -312,6 +312,25 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// Clicks a link or a form's button and waits up to 10 s for the browser to go to the
+    /// new page: a click that navigates returns before the new page is there.
+    pub fn follow(&self, css: &str) -> String {
+        let before = self.url();
+        self.click(css);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.url();
+            if url != before && self.script("return document.readyState") == "complete" {
+                return url;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} never left {before:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Saves a PNG of the page as `<CARGO_TARGET_TMPDIR>/console-screenshots/<name>.png`.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         use base64::Engine;

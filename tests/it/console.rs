@@ -677,7 +677,7 @@ fn the_call_log_pages_searches_and_exports_the_cdr_store() {
     }
     let browser = Browser::start(&console.ns);
     login(&browser, &console, "vera", "vera-password-1", None);
-    browser.click("#nav-log");
+    browser.follow("#nav-log");
     assert_eq!(browser.count("#log tbody tr"), 50);
     // Newest first; the next page starts where this one ended.
     assert_eq!(
@@ -685,14 +685,14 @@ fn the_call_log_pages_searches_and_exports_the_cdr_store() {
         "101"
     );
     browser.screenshot("call-log");
-    browser.click("#older");
+    browser.follow("#older");
     assert_eq!(browser.count("#log tbody tr"), 50);
-    browser.click("#older");
+    browser.follow("#older");
     assert_eq!(browser.count("#log tbody tr"), 20);
     assert_eq!(browser.count("#older"), 0);
     browser.go(&console.url("/log"));
     browser.type_into("#q", "4990000001");
-    browser.click("#search");
+    browser.follow("#search");
     assert_eq!(browser.count("#log tbody tr"), 12);
     let (cookie, _) = console.login_http("vera", "vera-password-1");
     let csv = http(

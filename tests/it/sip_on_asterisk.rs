@@ -110,14 +110,7 @@ pub(crate) fn phone_playing(
     let phone = ast
         .netns()
         .command("sipp")
-        .args([
-            "-sf",
-            scenario,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-        ])
+        .args(["-sf", scenario, "-i", "127.0.0.1", "-p", &port])
         .args(["-nostdin", "-timeout", "60s"])
         .args(match trace {
             Some(file) => vec![

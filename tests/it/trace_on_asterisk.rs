@@ -29,7 +29,9 @@ fn real_stops(trace: &Trace, prefix: &str) -> Vec<Stop> {
             let members = devices
                 .split('&')
                 .map(|d| {
-                    let d = d.strip_prefix("PJSIP/").or_else(|| d.strip_prefix("Local/"));
+                    let d = d
+                        .strip_prefix("PJSIP/")
+                        .or_else(|| d.strip_prefix("Local/"));
                     d.unwrap_or("").split('@').next().unwrap_or("").to_owned()
                 })
                 .collect();

@@ -26,7 +26,10 @@ impl<'a> Walk<'a> {
         });
         let ring_time = g.ring_time();
         // A disabled extension is not rendered into the group's Dial().
-        let rung = |m: &&RingMember| m.extension().is_none_or(|n| self.extension(n.as_str()).is_some());
+        let rung = |m: &&RingMember| {
+            m.extension()
+                .is_none_or(|n| self.extension(n.as_str()).is_some())
+        };
         let steps: Vec<Vec<&str>> = g
             .steps()
             .into_iter()
@@ -42,7 +45,11 @@ impl<'a> Walk<'a> {
             let answering: Vec<String> = members
                 .iter()
                 .filter(|m| {
-                    self.probe.status.get(**m).copied().unwrap_or(PhoneStatus::Answers)
+                    self.probe
+                        .status
+                        .get(**m)
+                        .copied()
+                        .unwrap_or(PhoneStatus::Answers)
                         == PhoneStatus::Answers
                 })
                 .map(|m| (*m).to_owned())

@@ -111,7 +111,11 @@ impl<'a> Checker<'a> {
         for g in &self.fleet.ring_groups {
             let at = g.origin.field("no_answer");
             let when = "when no member can ring";
-            add(&g.server, Node::RingGroup(g.name.as_str()), edge(&g.no_answer, when, at));
+            add(
+                &g.server,
+                Node::RingGroup(g.name.as_str()),
+                edge(&g.no_answer, when, at),
+            );
         }
         for m in self.fleet.menus.iter().filter(|m| m.timeframe.is_some()) {
             let from = Node::Menu(m.name.as_str());

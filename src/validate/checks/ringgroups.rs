@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::ring_group::{RingMember, RingStrategy};
 use crate::model::Target;
 use crate::model::names::PhoneNumber;
+use crate::model::ring_group::{RingMember, RingStrategy};
 use crate::source::Segment;
 
 use super::Checker;
@@ -75,7 +75,10 @@ impl<'a> Checker<'a> {
                     self.warning(
                         "unused-setting",
                         self.loc.key(&o.field("confirm_prompt")),
-                        format!("ring group `{}` has no outside member that confirms", g.name),
+                        format!(
+                            "ring group `{}` has no outside member that confirms",
+                            g.name
+                        ),
                         "`confirm_prompt` is only played to outside members (`external:`)",
                     );
                 }

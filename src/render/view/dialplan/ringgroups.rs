@@ -72,8 +72,9 @@ fn group(ctx: &Ctx, g: &Sourced<RingGroup>) -> Result<RingGroupView, RenderError
         .confirm_prompt
         .as_ref()
         .map_or(DEFAULT_CONFIRM_PROMPT, |p| p.0.as_str());
+    // U() runs the gosub from `s,1` of the context; what follows `^` are its arguments.
     let confirm = format!(
-        "U({}^s^1({}))",
+        "U({}^{})",
         ctx.context("", "confirm"),
         arg(prompt, ctx, &entity, "confirm_prompt")?
     );
@@ -110,10 +111,9 @@ fn group(ctx: &Ctx, g: &Sourced<RingGroup>) -> Result<RingGroupView, RenderError
     for m in g.members.iter().filter(|m| rung(m)) {
         let number = exten(m.number(), ctx, &entity, "members")?;
         let dial = match m {
-            RingMember::Outside(_) if m.confirms() => format!(
-                "Local/{number}@{},,{confirm}",
-                ctx.context("", "outbound")
-            ),
+            RingMember::Outside(_) if m.confirms() => {
+                format!("Local/{number}@{},,{confirm}", ctx.context("", "outbound"))
+            }
             RingMember::Outside(_) => format!("Local/{number}@{}", ctx.context("", "outbound")),
             _ if m.delay() > 0 => format!("PJSIP/{number}"),
             _ => continue,
