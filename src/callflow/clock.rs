@@ -133,6 +133,7 @@ mod tests {
                 until: Some("2027-01-02".into()),
                 yearly: false,
             }],
+            override_code: None,
         }
     }
 

@@ -28,6 +28,11 @@ impl Probe {
                 .iter()
                 .map(|(n, s)| (n.to_string(), *s))
                 .collect(),
+            overrides: test
+                .overrides
+                .iter()
+                .map(|(n, o)| (n.to_string(), *o))
+                .collect(),
         })
     }
 }

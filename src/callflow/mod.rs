@@ -41,6 +41,9 @@ pub struct Probe {
     pub keys: Vec<String>,
     /// How each phone behaves; one not named answers.
     pub status: BTreeMap<String, PhoneStatus>,
+    /// Time frames overridden on the server (by their override code); the others
+    /// follow the clock.
+    pub overrides: BTreeMap<String, Override>,
 }
 
 /// Who places the call.
@@ -57,6 +60,7 @@ pub enum Caller {
 }
 
 pub use crate::model::calltest::PhoneStatus;
+pub use crate::model::timeframe::Override;
 
 impl PhoneStatus {
     /// The status as written on the command line (`busy`, `no-answer`, ...).

@@ -36,6 +36,7 @@ impl<'a> Simulator<'a> {
             at,
             keys,
             status: Default::default(),
+            overrides: Default::default(),
         };
 
         // Inbound: each trunk's context (and the shared one when a call cannot be told

@@ -189,6 +189,15 @@ pub struct TraceArgs {
     #[arg(long, value_name = "EXT=STATUS", value_delimiter = ',')]
     pub status: Vec<String>,
 
+    /// Time frames overridden by their override code: `business-hours=closed` (open or
+    /// closed; default the clock decides).
+    #[arg(
+        long = "override",
+        value_name = "TIMEFRAME=STATE",
+        value_delimiter = ','
+    )]
+    pub overrides: Vec<String>,
+
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use astbase::callflow::{self, Caller, PhoneStatus, Probe, Trace, When};
+use astbase::callflow::{self, Caller, Override, PhoneStatus, Probe, Trace, When};
 use astbase::source::Sources;
 use serde::Serialize;
 
@@ -44,6 +44,24 @@ pub fn probe(args: &TraceArgs) -> Result<Probe, CliError> {
         };
         status.insert(ext, s);
     }
+    let mut overrides = BTreeMap::new();
+    for item in &args.overrides {
+        let parsed = item.split_once('=').and_then(|(tf, o)| {
+            let o = match o.trim() {
+                "open" => Override::Open,
+                "closed" => Override::Closed,
+                _ => return None,
+            };
+            Some((tf.trim().to_owned(), o))
+        });
+        let Some((tf, o)) = parsed else {
+            return Err(CliError::new(format!(
+                "--override {item}: expected TIMEFRAME=open or TIMEFRAME=closed"
+            ))
+            .with_hint("e.g. --override business-hours=closed (as its override code sets it)"));
+        };
+        overrides.insert(tf, o);
+    }
     let from = match &args.from_extension {
         Some(ext) => Caller::Extension(ext.clone()),
         None => Caller::Outside {
@@ -63,6 +81,7 @@ pub fn probe(args: &TraceArgs) -> Result<Probe, CliError> {
             .filter(|k| !k.is_empty())
             .collect(),
         status,
+        overrides,
     })
 }
 

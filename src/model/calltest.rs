@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::names::{DialNumber, Name};
+use super::timeframe::Override;
 
 /// One call and what it must do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -44,6 +45,10 @@ pub struct CallTest {
     /// How phones behave, by extension number (default: they answer).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status: BTreeMap<DialNumber, PhoneStatus>,
+    /// Time frames overridden on the server by their override code, e.g.
+    /// `{business-hours: closed}` (default: the clock decides).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<Name, Override>,
     /// Where the call must end, and what it must pass on the way.
     pub expect: Expectation,
 }

@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::{
-    Dialplan, Extension, Fleet, InboundRoute, Menu, OutboundRoute, Queue, RingGroup, Sourced, Trunk,
+    Dialplan, Extension, Fleet, InboundRoute, Menu, OutboundRoute, Queue, RingGroup, Sourced,
+    Target, Trunk,
 };
 
 /// Everything defined on one server, in definition order.
@@ -19,6 +20,48 @@ pub struct ServerEntities<'a> {
     pub trunks: Vec<&'a Sourced<Trunk>>,
     pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
     pub outbound_routes: Vec<&'a Sourced<OutboundRoute>>,
+}
+
+impl<'a> ServerEntities<'a> {
+    /// Every destination the server's entities name, schedules' branches included, in
+    /// definition order (extensions, menus, queues, ring groups, inbound routes).
+    pub fn targets(&self) -> Vec<&'a Target> {
+        let mut out = Vec::new();
+        let mut add = |t: &'a Option<Target>| {
+            if let Some(t) = t {
+                t.visit(&mut |x| out.push(x));
+            }
+        };
+        for e in &self.extensions {
+            if let Some(f) = e.forward.as_deref() {
+                for t in [&f.always, &f.busy, &f.no_answer, &f.unavailable] {
+                    add(t);
+                }
+            }
+        }
+        for m in &self.menus {
+            for t in [&m.invalid, &m.timeout, &m.after_hours] {
+                add(t);
+            }
+        }
+        for q in &self.queues {
+            for t in [&q.on_timeout, &q.on_full, &q.on_empty] {
+                add(t);
+            }
+        }
+        for g in &self.ring_groups {
+            add(&g.no_answer);
+        }
+        for m in &self.menus {
+            for (_, t) in m.keys.iter() {
+                t.visit(&mut |x| out.push(x));
+            }
+        }
+        for r in &self.inbound_routes {
+            r.target.visit(&mut |x| out.push(x));
+        }
+        out
+    }
 }
 
 /// Groups a fleet's entities by the server they name.

@@ -94,6 +94,41 @@ impl std::fmt::Display for DialNumber {
     }
 }
 
+/// Regex for feature codes: `*` then digits, `*` or `#` (`*72`, `*2701`, `**`).
+pub const FEATURE_CODE_PATTERN: &str = "^\\*[0-9*#]{1,10}$";
+
+/// A feature code dialled from a phone, e.g. `*2701`. Always starts with `*`, so it never
+/// collides with the digits-only numbers of extensions, queues, menus and ring groups.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FeatureCode(pub String);
+
+impl JsonSchema for FeatureCode {
+    fn schema_name() -> Cow<'static, str> {
+        "FeatureCode".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": FEATURE_CODE_PATTERN,
+            "description": "A feature code: `*` then 1 to 10 digits, `*` or `#`, e.g. \"*2701\" \
+                (quote it: a bare `*` starts a YAML alias)."
+        })
+    }
+}
+
+impl FeatureCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for FeatureCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An Asterisk dial pattern or a literal number, e.g. `_9XXXXXXX`, `_+7495XXXXXXX`,
 /// `+74951234567`, `_[1-5]XX`, `_8800.`. Checked by `validate` for Asterisk's grammar.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

@@ -26,6 +26,21 @@ pub enum Target {
     Dialplan(Name),
     /// Dial an outside number through the server's outbound routes: `{external: "+74951234567"}`.
     External(PhoneNumber),
+    /// One destination while a time frame is open, another while it is closed:
+    /// `{schedule: {timeframe: business-hours, open: {menu: main}, closed: {voicemail: "100"}}}`.
+    Schedule(Box<Schedule>),
+}
+
+/// A time condition: where a call goes depends on a time frame (and its override).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// The time frame that decides, by name.
+    pub timeframe: Name,
+    /// Where the call goes while the time frame is open.
+    pub open: Target,
+    /// Where the call goes while it is closed (outside its periods, or on a holiday).
+    pub closed: Target,
 }
 
 impl Target {
@@ -40,6 +55,17 @@ impl Target {
             Target::Voicemail(_) => "voicemail",
             Target::Dialplan(_) => "dialplan",
             Target::External(_) => "external",
+            Target::Schedule(_) => "schedule",
+        }
+    }
+
+    /// This destination and every destination inside it (a schedule's branches), depth
+    /// first.
+    pub fn visit<'t>(&'t self, f: &mut impl FnMut(&'t Target)) {
+        f(self);
+        if let Target::Schedule(s) = self {
+            s.open.visit(f);
+            s.closed.visit(f);
         }
     }
 }

@@ -1,9 +1,9 @@
-//! Time frames: business hours and holidays, used by menus.
+//! Time frames: business hours and holidays, used by menus and schedules.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::names::Name;
+use super::names::{FeatureCode, Name};
 
 /// A named set of weekly opening periods with dated exceptions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -21,6 +21,22 @@ pub struct Timeframe {
     /// Dates when it is closed all day although a period says open (holidays).
     #[serde(default)]
     pub holidays: Vec<Holiday>,
+    /// Feature code that overrides the time frame on a server, e.g. `"*2701"`: dialled
+    /// once it forces the opposite of what the clock says now (open in the evening, closed
+    /// by day), dialled again it goes back to the clock. Its state is kept in the server's
+    /// AstDB and shown on a BLF key subscribed to the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_code: Option<FeatureCode>,
+}
+
+/// A manual override of a time frame on one server, as the override code sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Override {
+    /// Open whatever the clock says.
+    Open,
+    /// Closed whatever the clock says.
+    Closed,
 }
 
 /// A weekly period, e.g. `days: mon-fri, from: "09:00", to: "18:00"`.

@@ -9,6 +9,7 @@ mod apply;
 mod apply_on_asterisk;
 mod asterisk;
 mod browser;
+mod call_features;
 mod central;
 mod cli;
 mod console;

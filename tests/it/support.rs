@@ -32,6 +32,16 @@ pub fn errors(report: &Report) -> Vec<(&'static str, usize, usize)> {
     of(report, Severity::Error)
 }
 
+/// The messages of the diagnostics with `code`, in order.
+pub fn messages<'r>(report: &'r Report, code: &str) -> Vec<&'r str> {
+    report
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == code)
+        .map(|d| d.message.as_str())
+        .collect()
+}
+
 pub fn warnings(report: &Report) -> Vec<(&'static str, usize, usize)> {
     of(report, Severity::Warning)
 }

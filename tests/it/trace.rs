@@ -15,6 +15,7 @@ fn call(server: &str, number: &str, from: Caller) -> Probe {
         at: When::parse("2026-12-07 10:00").unwrap(),
         keys: Vec::new(),
         status: BTreeMap::new(),
+        overrides: BTreeMap::new(),
     }
 }
 
@@ -200,7 +201,7 @@ tests:
 fn every_example_call_test_passes_and_the_probes_of_a_server_are_bounded() {
     let report = company();
     assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
-    assert_eq!(report.fleet.tests.len(), 9);
+    assert_eq!(report.fleet.tests.len(), 11);
     let sim = Simulator::new(&report.fleet, "msk").unwrap();
     let probes = sim.probes();
     let times = sim.representative_times();

@@ -1,6 +1,6 @@
 //! Meaning checks on small in-memory repos: what is caught, where, and what is not.
 
-use crate::support::{SERVER, errors, validate, validate_files, warnings};
+use crate::support::{SERVER, errors, messages, validate, validate_files, warnings};
 
 #[test]
 fn the_company_example_is_valid() {
@@ -127,14 +127,8 @@ menus:
 "
     );
     let report = validate(&text);
-    let loops: Vec<&str> = report
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "call-loop")
-        .map(|d| d.message.as_str())
-        .collect();
     assert_eq!(
-        loops,
+        messages(&report, "call-loop"),
         vec![
             "calls loop on server `msk` with no caller action or wait to end it: \
              extension 101 → extension 102 (always), extension 102 → extension 101 (always)",

@@ -1,12 +1,13 @@
 //! The applications a call can wait in: a queue (with its overflow) and a menu (time
-//! frame, prompts, keys, retries).
+//! frame, prompts, keys, retries); and time frames as menus and schedules ask them.
 
 use super::Walk;
 use crate::callflow::clock::{Hours, hours};
-use crate::callflow::{Outcome, PhoneStatus, Stop, TraceError};
+use crate::callflow::{Outcome, Override, PhoneStatus, Stop, TraceError};
 use crate::model::calltest::Reach;
 use crate::model::defaults::{DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES};
-use crate::model::{DialNumber, Kind, Menu, Name, Queue, Sourced, Target};
+use crate::model::target::Schedule;
+use crate::model::{DialNumber, Kind, Menu, Name, Queue, Sourced, Target, Timeframe};
 
 impl<'a> Walk<'a> {
     pub(super) fn queue(&mut self, name: &str) -> Result<Outcome, TraceError> {
@@ -109,34 +110,9 @@ impl<'a> Walk<'a> {
             .timeframe
             .as_ref()
             .and_then(|n| self.fleet.timeframes.iter().find(|t| t.name == *n))
+            && !self.clock(tf, &format!("menu {name}"))?
         {
-            let tf_entity = Self::entity(Kind::Timeframe, tf.name.as_str(), &tf.origin);
-            let state = hours(tf, &self.probe.at).map_err(|source| TraceError::Time {
-                timeframe: tf.name.to_string(),
-                source,
-            })?;
-            match state {
-                Hours::Open(period) => {
-                    self.step(
-                        format!("menu {name}: open ({} {period})", tf.name),
-                        tf_entity,
-                    );
-                }
-                Hours::Holiday(day) => {
-                    self.step(
-                        format!("menu {name}: closed, holiday {day} ({})", tf.name),
-                        tf_entity,
-                    );
-                    return self.go_or_hangup(&m.after_hours);
-                }
-                Hours::Closed => {
-                    self.step(
-                        format!("menu {name}: closed, outside {}", tf.name),
-                        tf_entity,
-                    );
-                    return self.go_or_hangup(&m.after_hours);
-                }
-            }
+            return self.go_or_hangup(&m.after_hours);
         }
         let wait = m.digit_timeout.unwrap_or(DEFAULT_DIGIT_TIMEOUT);
         let retries = m.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
@@ -185,6 +161,69 @@ impl<'a> Walk<'a> {
                     return self.go_or_hangup(&m.timeout);
                 }
             }
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// Whether a time frame is open at the probe's time, written as a step about
+    /// `subject` (the override a phone may have set is not known offline: the clock
+    /// decides).
+    pub(super) fn clock(
+        &mut self,
+        tf: &Sourced<Timeframe>,
+        subject: &str,
+    ) -> Result<bool, TraceError> {
+        let entity = Self::entity(Kind::Timeframe, tf.name.as_str(), &tf.origin);
+        if let Some(o) = self.probe.overrides.get(tf.name.as_str()) {
+            let code = tf.override_code.as_ref().map_or("", |c| c.as_str());
+            let open = *o == Override::Open;
+            let state = if open { "open" } else { "closed" };
+            self.step(
+                format!("{subject}: {state}, {} overridden with {code}", tf.name),
+                entity,
+            );
+            return Ok(open);
+        }
+        let state = hours(tf, &self.probe.at).map_err(|source| TraceError::Time {
+            timeframe: tf.name.to_string(),
+            source,
+        })?;
+        let unless = tf
+            .override_code
+            .as_ref()
+            .map(|c| format!(" (unless {c} overrides it)"))
+            .unwrap_or_default();
+        let (open, text) = match state {
+            Hours::Open(period) => (
+                true,
+                format!("{subject}: open ({} {period}){unless}", tf.name),
+            ),
+            Hours::Holiday(day) => (
+                false,
+                format!("{subject}: closed, holiday {day} ({}){unless}", tf.name),
+            ),
+            Hours::Closed => (
+                false,
+                format!("{subject}: closed, outside {}{unless}", tf.name),
+            ),
+        };
+        self.step(text, entity);
+        Ok(open)
+    }
+
+    /// A `{schedule: ...}` destination: its time frame picks the branch.
+    pub(super) fn schedule(&mut self, s: &Schedule) -> Result<Outcome, TraceError> {
+        let Some(tf) = self.fleet.timeframes.iter().find(|t| t.name == s.timeframe) else {
+            return Ok(Outcome::NoRoute {
+                number: "s".into(),
+                context: format!("{}-timeframe-{}", self.prefix, s.timeframe),
+            });
+        };
+        if self.clock(tf, "schedule")? {
+            self.go(&s.open)
+        } else {
+            self.go(&s.closed)
         }
     }
 }

@@ -303,6 +303,7 @@ impl<'a> Walk<'a> {
             Target::Queue(q) => self.queue(q.as_str()),
             Target::Menu(m) => self.menu(m.as_str()),
             Target::RingGroup(g) => self.ring_group(g.as_str()),
+            Target::Schedule(s) => self.schedule(s),
             Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
             Target::Dialplan(d) => {
                 let origin = self
@@ -430,5 +431,11 @@ fn label(target: &Target) -> String {
         Target::Voicemail(n) => format!("voicemail {n}"),
         Target::Dialplan(d) => format!("dialplan {d}"),
         Target::External(n) => format!("external {}", n.0),
+        Target::Schedule(s) => format!(
+            "schedule on {} ({} / {})",
+            s.timeframe,
+            label(&s.open),
+            label(&s.closed)
+        ),
     }
 }

@@ -254,6 +254,7 @@ fn entry_point(
         Target::External(n) => (format!("{p}-outbound"), n.0.clone()),
         Target::Menu(m) => (format!("{p}-menu-{m}"), "s".to_owned()),
         Target::RingGroup(g) => (format!("{p}-ringgroup-{g}"), "s".to_owned()),
+        Target::Schedule(s) => (dialplan::schedule_context(p, s), "s".to_owned()),
         Target::Queue(q) => (
             format!("{p}-queue-{q}"),
             queues

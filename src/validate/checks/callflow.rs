@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Kind, Target};
 use crate::source::Segment;
-use crate::validate::suggest::did_you_mean;
 
 use super::Checker;
 
@@ -116,26 +115,7 @@ impl<'a> Checker<'a> {
             }
             match (&m.timeframe, &m.after_hours) {
                 (Some(tf), after) => {
-                    let known = self.fleet.timeframes.iter().any(|t| t.name == *tf)
-                        || self.fleet.is_broken(Kind::Timeframe, None, tf.as_str());
-                    if !known {
-                        let all: Vec<&str> = self
-                            .fleet
-                            .timeframes
-                            .iter()
-                            .map(|t| t.name.as_str())
-                            .collect();
-                        let hint = match did_you_mean(tf.as_str(), all.iter().copied()) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "define it under `timeframes:`".into(),
-                        };
-                        self.error(
-                            "unknown-reference",
-                            self.loc.value(&o.field("timeframe")),
-                            format!("unknown time frame `{tf}`"),
-                            hint,
-                        );
-                    }
+                    self.timeframe_ref(&o.field("timeframe"), tf);
                     if after.is_none() {
                         self.error(
                             "missing-field",

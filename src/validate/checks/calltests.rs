@@ -3,6 +3,7 @@
 use crate::callflow::expect::{describe, is_an_end, mismatch};
 use crate::callflow::{Probe, Simulator, TraceError};
 use crate::diagnostics::{Severity, quote};
+use crate::source::Segment;
 
 use super::Checker;
 
@@ -31,6 +32,31 @@ impl<'a> Checker<'a> {
                     format!("a call never ends at {}", describe(&t.expect.reaches)),
                     "name it under `via`, and say where the call ends under `reaches`",
                 );
+                continue;
+            }
+            let mut overrides_ok = true;
+            for tf in t.overrides.keys() {
+                let at = o
+                    .field("overrides")
+                    .at(&[Segment::Key(tf.to_string().into())]);
+                match self.fleet.timeframes.iter().find(|x| x.name == *tf) {
+                    None => {
+                        self.timeframe_ref(&at, tf);
+                        overrides_ok = false;
+                    }
+                    Some(x) if x.override_code.is_none() => {
+                        self.error(
+                            "invalid-call-test",
+                            self.loc.key(&at),
+                            format!("time frame `{tf}` has no override code, so no phone can override it"),
+                            format!("give time frame `{tf}` an `override_code:` (e.g. \"*2701\"), or remove this override"),
+                        );
+                        overrides_ok = false;
+                    }
+                    Some(_) => {}
+                }
+            }
+            if !overrides_ok {
                 continue;
             }
             let probe = match Probe::of_test(t) {
@@ -67,7 +93,10 @@ impl<'a> Checker<'a> {
                     continue;
                 }
             };
-            if let (None, Some(tf)) = (&t.at, trace.timeframe()) {
+            let clock = trace
+                .timeframe()
+                .filter(|tf| !t.overrides.keys().any(|k| k.as_str() == *tf));
+            if let (None, Some(tf)) = (&t.at, clock) {
                 self.error(
                     "call-test-needs-time",
                     self.loc.key(o),

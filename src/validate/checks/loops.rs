@@ -37,8 +37,26 @@ impl std::fmt::Display for Node<'_> {
 /// One immediate transfer: where to, when, and where the YAML says so.
 struct Edge<'a> {
     to: Node<'a>,
-    when: &'static str,
+    when: String,
     at: Origin,
+}
+
+/// The immediate transfers of one destination: none, one, or, for a schedule, those of
+/// both its branches (the clock or an override picks one with no caller action).
+fn edges<'a>(target: &'a Target, when: &str, at: Origin, out: &mut Vec<Edge<'a>>) {
+    if let Target::Schedule(s) = target {
+        let inner = at.field("schedule");
+        for (branch, t) in [("open", &s.open), ("closed", &s.closed)] {
+            let when = format!("{when}, while `{}` is {branch}", s.timeframe);
+            edges(t, &when, inner.field(branch), out);
+        }
+    } else if let Some(to) = node(target) {
+        out.push(Edge {
+            to,
+            when: when.to_owned(),
+            at,
+        });
+    }
 }
 
 fn node(target: &Target) -> Option<Node<'_>> {
@@ -55,18 +73,22 @@ impl<'a> Checker<'a> {
     pub(super) fn call_loops(&mut self) {
         // Per server, the immediate transfers out of every place.
         let mut graphs: HashMap<&'a str, HashMap<Node<'a>, Vec<Edge<'a>>>> = HashMap::new();
-        let mut add = |server: &'a Name, from: Node<'a>, edge: Option<Edge<'a>>| {
-            if let Some(edge) = edge {
+        let mut add = |server: &'a Name, from: Node<'a>, edges: Vec<Edge<'a>>| {
+            if !edges.is_empty() {
                 graphs
                     .entry(server.as_str())
                     .or_default()
                     .entry(from)
                     .or_default()
-                    .push(edge);
+                    .extend(edges);
             }
         };
         let edge = |t: &'a Option<Target>, when: &'static str, at: Origin| {
-            t.as_ref().and_then(node).map(|to| Edge { to, when, at })
+            let mut out = Vec::new();
+            if let Some(t) = t {
+                edges(t, when, at, &mut out);
+            }
+            out
         };
         for e in self.fleet.extensions.iter().filter(|e| e.enabled) {
             let from = Node::Extension(e.number.as_str());

@@ -21,6 +21,7 @@ mod calltests;
 mod contacts;
 mod dialplans;
 mod extensions;
+mod features;
 mod loops;
 mod refs;
 mod ringgroups;
@@ -46,6 +47,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.menus();
     c.ring_groups();
     c.timeframes();
+    c.feature_codes();
     c.dialplans();
     c.trunks();
     c.inbound_routes();

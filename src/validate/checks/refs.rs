@@ -182,6 +182,11 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
+            Target::Schedule(schedule) => {
+                self.timeframe_ref(&inner.field("timeframe"), &schedule.timeframe);
+                self.target(&inner.field("open"), server, &schedule.open);
+                self.target(&inner.field("closed"), server, &schedule.closed);
+            }
             Target::External(number) => {
                 let routed = self.fleet.outbound_routes.iter().any(|r| {
                     r.server.as_str() == server
@@ -205,6 +210,26 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// A time frame named by a menu or a schedule (time frames are fleet-wide).
+    pub(super) fn timeframe_ref(&mut self, origin: &Origin, tf: &Name) {
+        let known = self.fleet.timeframes.iter().any(|t| t.name == *tf)
+            || self.fleet.is_broken(Kind::Timeframe, None, tf.as_str());
+        if known {
+            return;
+        }
+        let all = self.fleet.timeframes.iter().map(|t| t.name.as_str());
+        let hint = match did_you_mean(tf.as_str(), all) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "define it under `timeframes:`".into(),
+        };
+        self.error(
+            "unknown-reference",
+            self.loc.value(origin),
+            format!("unknown time frame `{tf}`"),
+            hint,
+        );
     }
 
     pub(super) fn transport_ref(&mut self, origin: &Origin, server: &str, name: &Name) {

@@ -515,6 +515,10 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
             |p| p.0.clone(),
         )
     }));
+    // What a time frame's override code says when it is dialled.
+    if fleet.timeframes.iter().any(|t| t.override_code.is_some()) {
+        sounds.extend(["activated".into(), "de-activated".into()]);
+    }
     let ast = Asterisk::start(&files, &moh, &sounds);
     (report, ast)
 }

@@ -4,7 +4,6 @@ use minijinja::Value;
 use serde::Serialize;
 
 use super::super::{Ctx, DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES, FileOrigins, arg, safe};
-use crate::model::timeframe::{Holiday, minute_of_day};
 use crate::model::{Menu, Sourced};
 use crate::render::RenderError;
 use crate::render::escape;
@@ -17,10 +16,8 @@ pub struct MenuView {
     pub context: Value,
     /// The menu's name, for comments and `NoOp()`.
     pub name: Value,
-    /// Conditions (`$[...]` expressions) true on a holiday of the menu's time frame.
-    pub holidays: Vec<Value>,
-    /// `GotoIfTime()` specs of the open periods (`09:00-18:00,mon-fri,*,*[,zone]`).
-    pub periods: Vec<Value>,
+    /// The subroutine of the menu's time frame (`<prefix>-timeframe-<name>`), if it has one.
+    pub timeframe: Option<Value>,
     /// Where calls go outside the time frame (only with a time frame).
     pub after_hours: Option<Value>,
     /// The prompts for `Background()`, joined with `&`.
@@ -53,39 +50,17 @@ pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Vec<MenuView
     let mut menus = Vec::new();
     for m in ctx.entities.menus.iter().copied() {
         origins.add(ConfKind::Dialplan, &m.origin);
-        menus.push(menu(ctx, m, origins)?);
+        menus.push(menu(ctx, m)?);
     }
     Ok(menus)
 }
 
-fn menu(ctx: &Ctx, m: &Sourced<Menu>, origins: &mut FileOrigins) -> Result<MenuView, RenderError> {
+fn menu(ctx: &Ctx, m: &Sourced<Menu>) -> Result<MenuView, RenderError> {
     let entity = format!("menu {}", m.name);
-    let (mut holidays, mut periods) = (Vec::new(), Vec::new());
+    let mut timeframe = None;
     let mut after_hours = None;
-    if let Some(tf) = m
-        .timeframe
-        .as_ref()
-        .and_then(|n| ctx.fleet.timeframes.iter().find(|t| t.name == *n))
-    {
-        origins.add(ConfKind::Dialplan, &tf.origin);
-        let tz = tf
-            .timezone
-            .as_deref()
-            .map(|z| arg(z, ctx, &entity, "timezone"))
-            .transpose()?;
-        for h in &tf.holidays {
-            holidays.push(safe(holiday_condition(h, tz.as_deref().unwrap_or(""))));
-        }
-        for period in &tf.periods {
-            let to = last_open_minute(&period.to);
-            let days = period.days.replace(',', "&");
-            let mut spec = format!("{}-{to},{days},*,*", period.from);
-            if let Some(tz) = &tz {
-                spec.push(',');
-                spec.push_str(tz);
-            }
-            periods.push(safe(spec));
-        }
+    if let Some(tf) = &m.timeframe {
+        timeframe = Some(safe(ctx.context("timeframe", tf.as_str())));
         after_hours = Some(ctx.target_or_hangup(&m.after_hours, &entity, "after_hours")?);
     }
     let prompts = m
@@ -107,8 +82,7 @@ fn menu(ctx: &Ctx, m: &Sourced<Menu>, origins: &mut FileOrigins) -> Result<MenuV
     Ok(MenuView {
         context: safe(ctx.context("menu", m.name.as_str())),
         name: safe(escape::comment(m.name.as_str())),
-        holidays,
-        periods,
+        timeframe,
         after_hours,
         prompts: safe(prompts),
         digit_timeout: m.digit_timeout.unwrap_or(DEFAULT_DIGIT_TIMEOUT),
@@ -122,45 +96,4 @@ fn menu(ctx: &Ctx, m: &Sourced<Menu>, origins: &mut FileOrigins) -> Result<MenuV
         }),
         direct: m.direct_dial,
     })
-}
-
-/// The last minute a period is open: `GotoIfTime` counts its end minute in (`09:00-18:30`
-/// is open until 18:30:59), while a time frame's `to` is when it closes.
-fn last_open_minute(to: &str) -> String {
-    let last = minute_of_day(to).unwrap_or(0).saturating_sub(1);
-    format!("{:02}:{:02}", last / 60, last % 60)
-}
-
-/// A dialplan condition that is true on a holiday, in the time frame's zone.
-fn holiday_condition(h: &Holiday, tz: &str) -> String {
-    let digits = |d: &str| d.replace('-', "");
-    let (from, to) = (
-        h.date.as_str(),
-        h.until.as_deref().unwrap_or(h.date.as_str()),
-    );
-    if h.yearly {
-        let today = format!("${{STRFTIME(${{EPOCH}},{tz},%m%d)}}");
-        let (f, t) = (digits(&from[5..]), digits(&to[5..]));
-        if f <= t {
-            format!("$[{today} >= {f} & {today} <= {t}]")
-        } else {
-            // Crosses the new year, e.g. 12-31 to 01-02.
-            format!("$[{today} >= {f} | {today} <= {t}]")
-        }
-    } else {
-        let today = format!("${{STRFTIME(${{EPOCH}},{tz},%Y%m%d)}}");
-        format!("$[{today} >= {} & {today} <= {}]", digits(from), digits(to))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::last_open_minute;
-
-    #[test]
-    fn a_period_closing_at_18_30_is_open_until_18_29_59() {
-        assert_eq!(last_open_minute("18:30"), "18:29");
-        assert_eq!(last_open_minute("24:00"), "23:59");
-        assert_eq!(last_open_minute("10:00"), "09:59");
-    }
 }

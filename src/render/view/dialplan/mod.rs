@@ -5,6 +5,7 @@
 mod menus;
 mod ringgroups;
 mod routes;
+mod schedules;
 
 use std::collections::HashMap;
 
@@ -21,6 +22,8 @@ use crate::render::kind::ConfKind;
 pub use menus::MenuView;
 pub use ringgroups::RingGroupView;
 pub use routes::{InboundContext, OutboundView};
+pub(super) use schedules::schedule_context;
+pub use schedules::{ScheduleView, TimeframeView};
 
 /// How one extension is dialled in `<prefix>-internal`.
 #[derive(Debug, Serialize)]
@@ -113,6 +116,11 @@ pub struct Dialplan {
     pub menus: Vec<MenuView>,
     /// The ring groups.
     pub ring_groups: Vec<RingGroupView>,
+    /// The time frames the server's menus and schedules use, as subroutines; those with
+    /// an override code also have it in `<prefix>-features`.
+    pub timeframes: Vec<TimeframeView>,
+    /// The distinct `{schedule: ...}` destinations of the server.
+    pub schedules: Vec<ScheduleView>,
     /// Whether an outside member of a ring group must press 1 (`<prefix>-confirm`).
     pub has_confirm: bool,
     /// The custom dialplans, verbatim.
@@ -276,6 +284,7 @@ pub(super) fn build(
     let inbound = routes::inbound(ctx, origins)?;
     let menus = menus::build(ctx, origins)?;
     let (ring_groups, has_confirm) = ringgroups::build(ctx, origins)?;
+    let (timeframes, schedules) = schedules::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
     let custom = custom(ctx, origins)?;
     let cidnames = cidnames(ctx, origins)?;
@@ -301,6 +310,8 @@ pub(super) fn build(
         inbound,
         menus,
         ring_groups,
+        timeframes,
+        schedules,
         has_confirm,
         custom,
         direct: if has_direct { direct } else { Vec::new() },

@@ -1,0 +1,182 @@
+//! The call features offline: what `validate` refuses in ring groups, schedules and
+//! override codes (at the exact place), and how `trace` follows them.
+
+use std::collections::BTreeMap;
+
+use astbase::callflow::{Caller, Outcome, Override, Probe, When, trace};
+
+use crate::support::{SERVER, errors, messages, validate, warnings};
+
+/// A time frame `hours` and an inbound route whose target follows (line 12).
+const HOURS_AND_MAIN_ROUTE: &str = "timeframes:
+  - {name: hours, periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}
+inbound_routes:
+  - name: main
+    server: msk
+    did: \"+74951234500\"
+";
+
+const PHONES: &str = "extensions:
+  - {number: \"101\", server: msk, name: A, secret: {env: A}, voicemail: {pin: {env: P}}}
+  - {number: \"102\", server: msk, name: B, secret: {env: B}}
+";
+
+#[test]
+fn ring_group_members_must_exist_appear_once_and_ring_before_the_group_gives_up() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}ring_groups:
+  - name: desk
+    server: msk
+    number: \"550\"
+    ring_time: 10
+    members: [\"101\", \"109\", \"101\", {{extension: \"102\", delay: 10}}]
+    no_answer: {{ring_group: desk}}
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("unknown-reference", 11, 22),
+            ("duplicate-member", 11, 29),
+            ("member-never-rings", 11, 62),
+            ("forward-loop", 12, 16),
+        ]
+    );
+}
+
+#[test]
+fn a_schedule_needs_a_known_time_frame_and_branches_on_its_server() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}{HOURS_AND_MAIN_ROUTE}    target: {{schedule: {{timeframe: hourz, open: {{extension: \"101\"}}, closed: {{voicemail: \"102\"}}}}}}
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![("unknown-reference", 12, 36), ("no-mailbox", 12, 89)]
+    );
+    let hint = &report.diagnostics[0].hint;
+    assert_eq!(hint.as_deref(), Some("did you mean `hours`?"));
+}
+
+#[test]
+fn a_forward_that_comes_back_through_a_schedule_is_a_loop() {
+    let report = validate(&format!(
+        "{SERVER}extensions:
+  - number: \"101\"
+    server: msk
+    name: A
+    secret: {{env: A}}
+    forward: {{always: {{schedule: {{timeframe: hours, open: {{extension: \"102\"}}, closed: hangup}}}}}}
+  - {{number: \"102\", server: msk, name: B, secret: {{env: B}}, forward: {{always: {{extension: \"101\"}}}}}}
+timeframes:
+  - {{name: hours, periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+"
+    ));
+    assert_eq!(
+        messages(&report, "call-loop"),
+        vec![
+            "calls loop on server `msk` with no caller action or wait to end it: \
+             extension 101 → extension 102 (always, while `hours` is open), \
+             extension 102 → extension 101 (always)"
+        ]
+    );
+}
+
+#[test]
+fn override_codes_are_one_per_time_frame_and_never_the_voicemail_code() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}timeframes:
+  - {{name: a, override_code: \"*2701\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+  - {{name: b, override_code: \"*2701\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+  - {{name: c, override_code: \"*97\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+  - {{name: d, override_code: \"2701\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+inbound_routes:
+  - name: main
+    server: msk
+    did: \"+74951234500\"
+    target: {{schedule: {{timeframe: a, open: {{extension: \"101\"}}, closed: hangup}}}}
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("duplicate-feature-code", 8, 30),
+            ("duplicate-feature-code", 9, 30),
+            ("invalid-format", 10, 30),
+        ]
+    );
+    // b is asked by nothing: its code would be on no server.
+    assert_eq!(warnings(&report), vec![("unused-setting", 8, 15)]);
+}
+
+#[test]
+fn a_call_test_may_override_only_a_time_frame_that_has_an_override_code() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}{HOURS_AND_MAIN_ROUTE}    target: {{schedule: {{timeframe: hours, open: {{extension: \"101\"}}, closed: {{voicemail: \"101\"}}}}}}
+tests:
+  - number: \"+74951234500\"
+    server: msk
+    overrides: {{hours: closed}}
+    expect: {{reaches: {{voicemail: \"101\"}}}}
+"
+    ));
+    assert_eq!(errors(&report), vec![("invalid-call-test", 16, 17)]);
+}
+
+fn support_line(at: &str, overrides: &[(&str, Override)]) -> Probe {
+    Probe {
+        server: "msk".into(),
+        number: "+74951234555".into(),
+        from: Caller::Outside {
+            callerid: Some("+74990000009".into()),
+            trunk: None,
+        },
+        at: When::parse(at).unwrap(),
+        keys: Vec::new(),
+        status: BTreeMap::new(),
+        overrides: overrides.iter().map(|(t, o)| (t.to_string(), *o)).collect(),
+    }
+}
+
+#[test]
+fn the_support_lines_schedule_follows_the_clock_unless_overridden() {
+    let report = crate::asterisk::valid("examples/company");
+    let fleet = &report.fleet;
+    let open = trace(fleet, &support_line("2026-12-07 11:00", &[])).unwrap();
+    assert_eq!(
+        open.outcome,
+        Outcome::RingGroup {
+            name: "support-desk".into(),
+            members: vec!["104".into()],
+        }
+    );
+    assert_eq!(
+        open.steps[2].text,
+        "schedule: open (business-hours mon-fri 09:00-18:00) (unless *2701 overrides it)"
+    );
+    let evening = trace(fleet, &support_line("2026-12-07 19:30", &[])).unwrap();
+    assert_eq!(
+        evening.outcome,
+        Outcome::Voicemail {
+            mailbox: "105".into()
+        }
+    );
+    // Closed by hand at 11:00; forced open at 19:30.
+    let closed = support_line("2026-12-07 11:00", &[("business-hours", Override::Closed)]);
+    let closed = trace(fleet, &closed).unwrap();
+    assert_eq!(
+        closed.steps[2].text,
+        "schedule: closed, business-hours overridden with *2701"
+    );
+    assert_eq!(
+        closed.outcome,
+        Outcome::Voicemail {
+            mailbox: "105".into()
+        }
+    );
+    let forced = support_line("2026-12-07 19:30", &[("business-hours", Override::Open)]);
+    assert!(matches!(
+        trace(fleet, &forced).unwrap().outcome,
+        Outcome::RingGroup { .. }
+    ));
+}
