@@ -9,6 +9,7 @@ pub mod defaults;
 pub mod dialing;
 pub mod dialplan;
 pub mod extension;
+pub mod features;
 pub mod firewall;
 pub mod index;
 pub mod layout;

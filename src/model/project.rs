@@ -67,6 +67,9 @@ pub struct Project {
     /// Phonebook files (CSV, vCard) whose contacts join `contacts:`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phonebooks: Vec<super::contact::Phonebook>,
+    /// Feature codes of every server (FreePBX's unless changed; `false` turns one off).
+    #[serde(default)]
+    pub feature_codes: super::features::FeatureCodes,
 }
 
 impl Project {

@@ -69,9 +69,18 @@ pub struct Server {
     /// there is success), e.g. `{dialplan: echo-test}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_call: Option<super::Target>,
+    /// Feature codes of this server (each overrides the project's).
+    #[serde(default)]
+    pub feature_codes: super::features::FeatureCodes,
 }
 
 impl Server {
+    /// The feature codes phones of this server dial: its own, else the project's, else
+    /// FreePBX's defaults.
+    pub fn codes(&self, project: &super::Project) -> super::features::ServerCodes {
+        super::features::ServerCodes::resolve(&self.feature_codes, &project.feature_codes)
+    }
+
     pub fn is_local(&self) -> bool {
         self.host == LOCAL_HOST
     }

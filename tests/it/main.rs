@@ -16,6 +16,7 @@ mod console;
 mod console_on_asterisk;
 mod crm_on_asterisk;
 mod escaping;
+mod feature_codes_on_asterisk;
 mod features_on_asterisk;
 mod firewall;
 mod git;

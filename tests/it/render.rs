@@ -282,7 +282,9 @@ fn structural_checks(server: &str, loaded: &Loaded) {
                         let own = step.exten.as_deref().unwrap_or("");
                         let found = extens.iter().any(|(e, _)| e == exten)
                             || (exten == "${EXTEN}" && extens.iter().any(|(e, _)| e == own))
-                            || (ctx.ends_with("-outbound") && !exten.starts_with('_'));
+                            || (ctx.ends_with("-outbound") && !exten.starts_with('_'))
+                            // A forward a user set: checked with DIALPLAN_EXISTS when set.
+                            || exten == "${ODOO_FWD}";
                         assert!(found, "{server}: {app}({data}) names a missing extension");
                         gotos += 1;
                     }

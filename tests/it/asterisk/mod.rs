@@ -515,10 +515,24 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
             |p| p.0.clone(),
         )
     }));
-    // What a time frame's override code says when it is dialled.
-    if fleet.timeframes.iter().any(|t| t.override_code.is_some()) {
-        sounds.extend(["activated".into(), "de-activated".into()]);
-    }
+    // What the feature codes say (the forwards read back the number digit by digit).
+    sounds.extend(
+        [
+            "do-not-disturb",
+            "call-fwd-unconditional",
+            "call-fwd-on-busy",
+            "call-fwd-no-ans",
+            "ent-target-attendant",
+            "then-press-pound",
+            "invalid",
+            "demo-echotest",
+            "demo-echodone",
+            "activated",
+            "de-activated",
+        ]
+        .map(String::from),
+    );
+    sounds.extend((0..10).map(|d| format!("digits/{d}")));
     let ast = Asterisk::start(&files, &moh, &sounds);
     (report, ast)
 }

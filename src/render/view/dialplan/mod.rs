@@ -2,6 +2,7 @@
 //! numbers, mailboxes as destinations, custom dialplans; outbound and inbound routes in
 //! [`routes`], IVR menus in [`menus`].
 
+mod features;
 mod menus;
 mod ringgroups;
 mod routes;
@@ -19,6 +20,7 @@ use crate::render::RenderError;
 use crate::render::escape;
 use crate::render::kind::ConfKind;
 
+pub use features::{FeaturesView, UserState};
 pub use menus::MenuView;
 pub use ringgroups::RingGroupView;
 pub use routes::{InboundContext, OutboundView};
@@ -45,6 +47,8 @@ pub struct ExtensionDial {
     pub unavailable: Value,
     /// `never`, `always` or `external` (only calls from trunks).
     pub record: &'static str,
+    /// What its dialling checks of the state its user set with feature codes.
+    pub user: UserState,
 }
 
 /// A dial number of a queue or menu in `<prefix>-internal`.
@@ -98,6 +102,8 @@ pub struct CustomView {
 /// mailboxes' numbers, which it shares with other templates).
 #[derive(Debug, Serialize)]
 pub struct Dialplan {
+    /// The feature codes, in `<prefix>-features` (phones' contexts include it).
+    pub features: FeaturesView,
     /// How each enabled extension is dialled in `<prefix>-internal`.
     pub internal: Vec<ExtensionDial>,
     /// The dial numbers of queues and menus in `<prefix>-internal`.
@@ -265,11 +271,14 @@ pub(super) fn build(
     phones: PhoneContexts,
     origins: &mut FileOrigins,
 ) -> Result<Dialplan, RenderError> {
+    let codes = ctx.server.codes(&ctx.fleet.project);
+    let features = features::build(ctx, &codes)?;
     let mut internal = Vec::new();
     let mut direct = Vec::new();
     for e in ctx.extensions() {
         origins.add(ConfKind::Dialplan, &e.origin);
-        internal.push(extension_dial(ctx, e)?);
+        let user = features::user_state(ctx, &codes, e, phones.context_of(e));
+        internal.push(extension_dial(ctx, e, user)?);
         direct.push(safe(e.number.as_str().to_owned()));
     }
     let numbers = numbers(ctx)?;
@@ -302,6 +311,7 @@ pub(super) fn build(
         cidnames,
         cidname_agi,
         cidname_context,
+        features,
         internal,
         numbers,
         profiles: phones.profiles,
@@ -319,7 +329,11 @@ pub(super) fn build(
     })
 }
 
-fn extension_dial(ctx: &Ctx, e: &Sourced<Extension>) -> Result<ExtensionDial, RenderError> {
+fn extension_dial(
+    ctx: &Ctx,
+    e: &Sourced<Extension>,
+    user: UserState,
+) -> Result<ExtensionDial, RenderError> {
     let defaults = &ctx.server.defaults;
     let pdefaults = &ctx.fleet.project.defaults;
     let n = e.number.as_str();
@@ -371,6 +385,7 @@ fn extension_dial(ctx: &Ctx, e: &Sourced<Extension>) -> Result<ExtensionDial, Re
             Recording::Always => "always",
             Recording::External => "external",
         },
+        user,
     })
 }
 

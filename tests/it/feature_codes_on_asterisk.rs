@@ -1,0 +1,168 @@
+//! Feature codes on a real Asterisk 22: a desk phone (sipp, over SIP with digest auth)
+//! turns do-not-disturb on and the next call goes to voicemail while its BLF is lit;
+//! a forward entered on the keypad sends calls to that number until its off code.
+
+use std::process::{Child, Output, Stdio};
+
+use crate::asterisk::Asterisk;
+use crate::asterisk::calls::{Ami, Call, Trace, place};
+use crate::needs::{self, require};
+use crate::sip_on_asterisk::{answering_phone, msk};
+
+/// Anna's direct DID, routed to extension 101 (routes.yaml).
+const ANNA_DIRECT: &str = "+74951234501";
+
+/// Anna's desk phone (101, at 127.0.0.1:5081) dials `number` and stays on the line until
+/// Asterisk hangs up.
+fn anna_dials(ast: &Asterisk, number: &str) -> Output {
+    ast.netns()
+        .command("sipp")
+        .args(["127.0.0.1:5060", "-i", "127.0.0.1", "-p", "5081"])
+        .args(["-m", "1", "-nostdin", "-timeout", "20s", "-timeout_error"])
+        .args(["-sf", "tests/fixtures/sipp/phone-dials.xml", "-s", number])
+        .args(["-key", "me", "101", "-au", "101", "-ap", "demo-101-Secret!"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A call from outside to Anna's DID, as the dialplan ran it.
+fn call_anna(ast: &Asterisk) -> Trace {
+    let [trace] = <[_; 1]>::try_from(place(
+        ast,
+        &[Call::new("odoo-inbound", ANNA_DIRECT, "+74990000009")],
+        2,
+    ))
+    .unwrap();
+    trace
+}
+
+/// The state a BLF key on `exten` shows (`Idle`, `Busy`, ...).
+fn blf(ast: &Asterisk, exten: &str) -> String {
+    let mut ami = Ami::connect(ast);
+    let reply = ami.action(&[
+        ("Action", "ExtensionState"),
+        ("Exten", exten),
+        ("Context", "odoo-features"),
+    ]);
+    reply.get("StatusText").unwrap_or("").to_owned()
+}
+
+/// Whether the call rang extension `exten`'s phone.
+fn dialled(trace: &Trace, exten: &str) -> bool {
+    trace
+        .0
+        .iter()
+        .any(|s| s.app == "Dial" && s.data.starts_with(&format!("PJSIP/{exten},")))
+}
+
+/// Whether the call reached extension `exten` in the dialplan (rung or not).
+fn reached(trace: &Trace, exten: &str) -> bool {
+    trace
+        .0
+        .iter()
+        .any(|s| s.exten == exten && s.app == "NoOp" && s.data.starts_with("Call for "))
+}
+
+/// Anna's desk phone, registered and answering every call it gets.
+fn anna_at_her_desk(ast: &Asterisk) -> Child {
+    answering_phone(ast, "101", "demo-101-Secret!", 5073)
+}
+
+fn hang_up(mut phone: Child) {
+    let _ = phone.kill();
+    let _ = phone.wait();
+}
+
+#[test]
+fn do_not_disturb_set_on_the_phone_sends_the_next_call_to_voicemail_and_lights_its_blf() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let ast = msk(&[]);
+    let desk = anna_at_her_desk(&ast);
+    assert_eq!(blf(&ast, "*76101"), "Idle");
+    let on = anna_dials(&ast, "*78");
+    assert_eq!(on.status.code(), Some(0), "{}", crate::support::text(&on));
+    assert_eq!(ast.cli("database get DND 101").trim(), "Value: YES");
+    assert_eq!(blf(&ast, "*76101"), "Busy");
+
+    // The phone is not even tried: the call goes where a busy one goes, the mailbox.
+    let trace = call_anna(&ast);
+    assert!(trace.ran("VoiceMail", "101@odoo,u"), "{trace}");
+    assert!(!dialled(&trace, "101"), "{trace}");
+
+    // The toggle code turns it off again, and the phone rings.
+    let off = anna_dials(&ast, "*76");
+    assert_eq!(off.status.code(), Some(0), "{}", crate::support::text(&off));
+    assert_eq!(
+        ast.cli("database get DND 101").trim(),
+        "Database entry not found."
+    );
+    assert_eq!(blf(&ast, "*76101"), "Idle");
+    let trace = call_anna(&ast);
+    assert!(dialled(&trace, "101"), "{trace}");
+    hang_up(desk);
+    ast.stop();
+}
+
+#[test]
+fn a_forward_entered_on_the_keypad_takes_calls_to_that_number_until_its_off_code() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let ast = msk(&[]);
+    let desk = anna_at_her_desk(&ast);
+    let context = ast
+        .cli("pjsip show endpoint 101")
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("context")
+                .map(|v| v.trim().trim_start_matches(':').trim().to_owned())
+        })
+        .expect("101 has a context");
+    let keypad = |code: &str, keys: &str| {
+        let [t] = <[_; 1]>::try_from(place(
+            &ast,
+            &[Call::new(&context, code, "101").pressing(keys)],
+            2,
+        ))
+        .unwrap();
+        t
+    };
+    // A number 101's phone could not dial is refused and nothing is kept.
+    let refused = keypad("*72", "999#");
+    assert!(refused.ran("Playback", "invalid"), "{refused}");
+    assert_eq!(
+        ast.cli("database get CF 101").trim(),
+        "Database entry not found."
+    );
+
+    let set = keypad("*72", "102#");
+    assert!(set.ran("SayDigits", "102"), "{set}");
+    assert_eq!(ast.cli("database get CF 101").trim(), "Value: 102");
+    let forwarded = call_anna(&ast);
+    assert!(!dialled(&forwarded, "101"), "{forwarded}");
+    assert!(reached(&forwarded, "102"), "{forwarded}");
+
+    let cleared = keypad("*73", "");
+    assert!(
+        cleared.ran("Playback", "call-fwd-unconditional&de-activated"),
+        "{cleared}"
+    );
+    assert_eq!(
+        ast.cli("database get CF 101").trim(),
+        "Database entry not found."
+    );
+    let back = call_anna(&ast);
+    assert!(dialled(&back, "101"), "{back}");
+    hang_up(desk);
+    ast.stop();
+}
