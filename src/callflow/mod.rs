@@ -126,6 +126,8 @@ pub enum Outcome {
     NoRoute { number: String, context: String },
     /// The call never ends: the steps repeat from here.
     Loop { cycle: Vec<String> },
+    /// The caller dialled a feature code (its key in `feature_codes:`).
+    Feature { code: String, feature: String },
 }
 
 impl fmt::Display for Outcome {
@@ -160,6 +162,7 @@ impl fmt::Display for Outcome {
                 write!(f, "no route for {number} (nothing in {context} matches)")
             }
             Outcome::Loop { cycle } => write!(f, "loops: {}", cycle.join(" -> ")),
+            Outcome::Feature { code, feature } => write!(f, "feature code {code} ({feature})"),
         }
     }
 }
@@ -250,6 +253,8 @@ pub struct Simulator<'a> {
     fleet: &'a Fleet,
     server: &'a crate::model::Sourced<crate::model::Server>,
     entities: ServerEntities<'a>,
+    /// The feature codes its phones dial, resolved once.
+    codes: crate::model::features::ServerCodes,
 }
 
 impl<'a> Simulator<'a> {
@@ -267,6 +272,7 @@ impl<'a> Simulator<'a> {
                         fleet,
                         server: s,
                         entities,
+                        codes: s.codes(&fleet.project),
                     },
                 )
             })

@@ -83,30 +83,55 @@ timeframes:
 }
 
 #[test]
-fn override_codes_are_one_per_time_frame_and_never_the_voicemail_code() {
-    let report = validate(&format!(
-        "{SERVER}{PHONES}timeframes:
-  - {{name: a, override_code: \"*2701\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
-  - {{name: b, override_code: \"*2701\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
-  - {{name: c, override_code: \"*97\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
-  - {{name: d, override_code: \"2701\", periods: [{{days: mon-fri, from: \"09:00\", to: \"18:00\"}}]}}
+fn every_code_a_phone_can_dial_on_a_server_reaches_one_thing() {
+    let report = validate(
+        "servers:
+  - name: msk
+    host: local
+    asterisk: {conf_dir: etc}
+    feature_codes: {dnd_on: \"*72\", dnd_toggle: \"*7\", echo_test: false}
+extensions:
+  - {number: \"2\", server: msk, name: A, secret: {env: A}}
+timeframes:
+  - {name: a, override_code: \"*2701\", periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}
+  - {name: b, override_code: \"*2701\", periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}
+  - {name: c, override_code: \"*97\", periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}
+  - {name: d, override_code: \"2701\", periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}
+  - {name: e, override_code: \"*2702\", periods: [{days: mon-fri, from: \"09:00\", to: \"18:00\"}]}
+menus:
+  - {name: m, server: msk, prompts: [welcome], timeframe: b, after_hours: hangup, keys: {\"1\": {extension: \"2\"}}}
 inbound_routes:
   - name: main
     server: msk
     did: \"+74951234500\"
-    target: {{schedule: {{timeframe: a, open: {{extension: \"101\"}}, closed: hangup}}}}
-"
-    ));
+    target: {schedule: {timeframe: a, open: {schedule: {timeframe: c, open: hangup, closed: hangup}}, closed: hangup}}
+",
+    );
+    assert_eq!(
+        messages(&report, "duplicate-feature-code"),
+        vec![
+            "*72 on server `msk` is both `dnd_on` (do not disturb on) and `forward_all_on` \
+             (forward all calls to a number, by default)",
+            "*72 on server `msk` is both `dnd_on` (do not disturb on) and the do-not-disturb \
+             key of extension 2",
+            "*2701 on server `msk` is both the override code of time frame `a` and the \
+             override code of time frame `b`",
+            "*97 on server `msk` is both `voicemail` (the caller's own mailbox, by default) \
+             and the override code of time frame `c`",
+        ]
+    );
     assert_eq!(
         errors(&report),
         vec![
-            ("duplicate-feature-code", 8, 30),
-            ("duplicate-feature-code", 9, 30),
-            ("invalid-format", 10, 30),
+            ("duplicate-feature-code", 2, 11),
+            ("duplicate-feature-code", 7, 14),
+            ("duplicate-feature-code", 10, 30),
+            ("duplicate-feature-code", 11, 30),
+            ("invalid-format", 12, 30),
         ]
     );
-    // b is asked by nothing: its code would be on no server.
-    assert_eq!(warnings(&report), vec![("unused-setting", 8, 15)]);
+    // e is asked by nothing: its code would be on no server.
+    assert_eq!(warnings(&report), vec![("unused-setting", 13, 15)]);
 }
 
 #[test]

@@ -137,8 +137,9 @@ fn a_forward_entered_on_the_keypad_takes_calls_to_that_number_until_its_off_code
         .unwrap();
         t
     };
-    // A number 101's phone could not dial is refused and nothing is kept.
-    let refused = keypad("*72", "999#");
+    // The example lets forwards reach internal numbers only (forward_reach: internal):
+    // a mobile number, which 101's phone itself may dial, is refused and nothing kept.
+    let refused = keypad("*72", "89161234567#");
     assert!(refused.ran("Playback", "invalid"), "{refused}");
     assert_eq!(
         ast.cli("database get CF 101").trim(),

@@ -13,6 +13,7 @@ use super::contexts::{self, RoutePattern};
 use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
 use crate::model::calltest::Reach;
 use crate::model::defaults::DEFAULT_RING_TIMEOUT;
+use crate::model::features::{Feature, ServerCodes};
 use crate::model::index::ServerEntities;
 use crate::model::layout;
 use crate::model::{DialNumber, Extension, Fleet, Kind, Origin, Server, Sourced, Target};
@@ -26,6 +27,7 @@ pub(super) struct Walk<'a> {
     probe: &'a Probe,
     server: &'a Sourced<Server>,
     entities: &'a ServerEntities<'a>,
+    codes: &'a ServerCodes,
     prefix: &'a str,
     keys: VecDeque<&'a str>,
     steps: Vec<Step>,
@@ -43,6 +45,7 @@ impl<'a> Walk<'a> {
             probe,
             server: sim.server,
             entities: &sim.entities,
+            codes: &sim.codes,
             prefix: sim.fleet.project.suffix(),
             keys: probe.keys.iter().map(String::as_str).collect(),
             steps: Vec::new(),
@@ -75,6 +78,7 @@ impl<'a> Walk<'a> {
             | Outcome::Queue { .. }
             | Outcome::RingGroup { .. }
             | Outcome::NoRoute { .. }
+            | Outcome::Feature { .. }
             | Outcome::Loop { .. } => {}
         }
         Ok(Trace {
@@ -186,11 +190,8 @@ impl<'a> Walk<'a> {
             format!("extension {caller} ({}) dials {number}", e.name),
             Self::entity(Kind::Extension, caller, &e.origin),
         );
-        if number == "*97" {
-            self.step("*97: the caller's own mailbox menu".into(), None);
-            return Ok(Outcome::Voicemail {
-                mailbox: caller.to_owned(),
-            });
+        if let Some(outcome) = self.feature_code(caller, &number) {
+            return Ok(outcome);
         }
         if let Some(target) = self.internal_number(&number) {
             return self.go(&target);
@@ -215,6 +216,37 @@ impl<'a> Walk<'a> {
                 })
             }
         }
+    }
+
+    /// A feature code the caller's phone dials (`<prefix>-features`, which phones'
+    /// contexts include first). The state it sets is the user's: not simulated.
+    fn feature_code(&mut self, caller: &str, number: &str) -> Option<Outcome> {
+        let (code, feature) = match self.codes.feature_of(number) {
+            Some(f) => (number.to_owned(), f),
+            None => {
+                // The code followed by a number: directed pickup, or an extension's
+                // do-not-disturb key.
+                [Feature::DirectedPickup, Feature::DndToggle]
+                    .into_iter()
+                    .find_map(|f| {
+                        let prefix = self.codes.code(f)?;
+                        let rest = number.strip_prefix(prefix)?;
+                        let digits = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+                        let known = f == Feature::DirectedPickup || self.extension(rest).is_some();
+                        (digits && known).then(|| (number.to_owned(), f))
+                    })?
+            }
+        };
+        self.step(format!("feature code {code}: {}", feature.what()), None);
+        if feature == Feature::Voicemail {
+            return Some(Outcome::Voicemail {
+                mailbox: caller.to_owned(),
+            });
+        }
+        Some(Outcome::Feature {
+            code,
+            feature: feature.key().to_owned(),
+        })
     }
 
     /// What a number of `<prefix>-internal` reaches: an extension, queue, menu or ring

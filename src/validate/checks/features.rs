@@ -1,58 +1,55 @@
-//! Feature codes: every code a phone can dial (`*97`, time frame overrides) is one
-//! thing, and an override code is only worth having where something asks its time frame.
+//! Feature codes: on each server, every code a phone can dial (the feature codes, each
+//! extension's do-not-disturb BLF code, the override codes of the time frames it asks)
+//! reaches one thing; and an override code is only worth having where something asks
+//! its time frame.
 
 use std::collections::HashMap;
 
 use crate::diagnostics::Diagnostic;
+use crate::model::features::Feature;
+use crate::model::index::{ServerEntities, by_server};
 use crate::model::{Origin, Target};
 
 use super::Checker;
 
-/// The code of the caller's own mailbox, built into every server's `<prefix>-features`.
-pub(crate) const VOICEMAIL_MAIN: &str = "*97";
+/// One dialable code and what it reaches, for messages.
+struct Code {
+    code: String,
+    what: String,
+    at: Origin,
+}
 
 impl<'a> Checker<'a> {
     pub(super) fn feature_codes(&mut self) {
-        let mut seen: HashMap<&str, (&str, &Origin)> = HashMap::new();
-        for t in &self.fleet.timeframes {
-            let Some(code) = &t.override_code else {
-                continue;
-            };
-            let at = t.origin.field("override_code");
-            if code.as_str() == VOICEMAIL_MAIN {
-                self.error(
+        let index = by_server(self.fleet);
+        let empty = ServerEntities::default();
+        for server in &self.fleet.servers {
+            let entities = index.get(server.name.as_str()).unwrap_or(&empty);
+            let codes = self.codes_of(server, entities);
+            let mut seen: HashMap<&str, &Code> = HashMap::new();
+            for c in &codes {
+                let Some(first) = seen.get(c.code.as_str()) else {
+                    seen.insert(c.code.as_str(), c);
+                    continue;
+                };
+                let d = Diagnostic::error(
                     "duplicate-feature-code",
-                    self.loc.value(&at),
-                    format!("{code} is the voicemail code of every server"),
-                    "pick another code, e.g. \"*2701\"",
-                );
-                continue;
+                    format!(
+                        "{} on server `{}` is both {} and {}",
+                        c.code, server.name, first.what, c.what
+                    ),
+                )
+                .at(self.loc.value(&c.at))
+                .related(self.loc.value(&first.at), "first used here")
+                .hint("give each its own code, or turn the feature off with `false`");
+                self.out.push(d);
             }
-            match seen.get(code.as_str()) {
-                None => {
-                    seen.insert(code.as_str(), (t.name.as_str(), &t.origin));
-                }
-                Some((first, first_origin)) => {
-                    let d = Diagnostic::error(
-                        "duplicate-feature-code",
-                        format!(
-                            "override code {code} of time frame `{}` is already the override code of `{first}`",
-                            t.name
-                        ),
-                    )
-                    .at(self.loc.value(&at))
-                    .related(
-                        self.loc.value(&first_origin.field("override_code")),
-                        "first used here",
-                    )
-                    .hint("give each time frame its own code");
-                    self.out.push(d);
-                }
-            }
-            if !self.timeframe_is_asked(t.name.as_str()) {
+        }
+        for t in &self.fleet.timeframes {
+            if t.override_code.is_some() && !self.timeframe_is_asked(&index, t.name.as_str()) {
                 self.warning(
                     "unused-setting",
-                    self.loc.key(&at),
+                    self.loc.key(&t.origin.field("override_code")),
                     format!(
                         "no menu or schedule uses time frame `{}`, so its override code is on no server",
                         t.name
@@ -63,19 +60,71 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Whether a menu or a schedule destination anywhere asks this time frame.
-    fn timeframe_is_asked(&self, name: &str) -> bool {
-        let f = self.fleet;
-        if f.menus
-            .iter()
-            .any(|m| m.timeframe.as_ref().is_some_and(|t| t.as_str() == name))
-        {
-            return true;
+    /// The codes phones of `server` can dial, in the order they are defined: a default
+    /// code is placed at the server's name.
+    fn codes_of(
+        &self,
+        server: &crate::model::Sourced<crate::model::Server>,
+        entities: &ServerEntities,
+    ) -> Vec<Code> {
+        let project = &self.fleet.project;
+        let resolved = server.codes(project);
+        let mut out = Vec::new();
+        for (f, code) in &resolved.codes {
+            let (at, default) = if server.feature_codes.get(*f).is_some() {
+                (server.origin.field("feature_codes").field(f.key()), "")
+            } else if let (Some(_), Some(p)) =
+                (project.feature_codes.get(*f), &self.fleet.project_origin)
+            {
+                (p.field("feature_codes").field(f.key()), "")
+            } else {
+                (server.origin.field("name"), ", by default")
+            };
+            out.push(Code {
+                code: code.to_string(),
+                what: format!("`{}` ({}{default})", f.key(), f.what()),
+                at,
+            });
         }
-        crate::model::index::by_server(f).values().any(|e| {
-            e.targets()
-                .iter()
-                .any(|t| matches!(t, Target::Schedule(s) if s.timeframe.as_str() == name))
-        })
+        if let Some(toggle) = resolved.code(Feature::DndToggle) {
+            for e in entities.extensions.iter().filter(|e| e.enabled) {
+                out.push(Code {
+                    code: format!("{toggle}{}", e.number),
+                    what: format!("the do-not-disturb key of extension {}", e.number),
+                    at: e.origin.field("number"),
+                });
+            }
+        }
+        let asked = asked_timeframes(entities);
+        for t in &self.fleet.timeframes {
+            if let Some(code) = &t.override_code
+                && asked.contains(&t.name.as_str())
+            {
+                out.push(Code {
+                    code: code.to_string(),
+                    what: format!("the override code of time frame `{}`", t.name),
+                    at: t.origin.field("override_code"),
+                });
+            }
+        }
+        out
     }
+
+    /// Whether a menu or a schedule destination on any server asks this time frame.
+    fn timeframe_is_asked(&self, index: &HashMap<&str, ServerEntities>, name: &str) -> bool {
+        index.values().any(|e| asked_timeframes(e).contains(&name))
+    }
+}
+
+/// The time frames a server's menus and schedules ask.
+fn asked_timeframes<'e>(entities: &'e ServerEntities) -> Vec<&'e str> {
+    let menus = entities
+        .menus
+        .iter()
+        .filter_map(|m| m.timeframe.as_ref().map(|t| t.as_str()));
+    let schedules = entities.targets().into_iter().filter_map(|t| match t {
+        Target::Schedule(s) => Some(s.timeframe.as_str()),
+        _ => None,
+    });
+    menus.chain(schedules).collect()
 }

@@ -21,6 +21,9 @@ pub struct FeaturesView {
     pub dnd: Option<DndView>,
     /// The forwards users set (all, busy, no answer), those with a code on.
     pub forwards: Vec<ForwardCodes>,
+    /// The context a number entered for a forward must exist in: the caller's phone
+    /// context (`${CONTEXT}`, forward_reach `routes`) or `<prefix>-internal`.
+    pub forward_check: Value,
     /// Group pickup.
     pub pickup: Option<Value>,
     /// Directed pickup: the code as a pattern prefix, and its length (`${EXTEN:len}`).
@@ -143,6 +146,10 @@ pub(super) fn build(ctx: &Ctx, codes: &ServerCodes) -> Result<FeaturesView, Rend
         voicemail_any: code(Feature::VoicemailAny)?,
         dnd,
         forwards,
+        forward_check: safe(match codes.forward_reach {
+            ForwardReach::Routes => "${CONTEXT}".to_owned(),
+            ForwardReach::Internal => ctx.context("", "internal"),
+        }),
         pickup: code(Feature::Pickup)?,
         directed_pickup,
         echo_test: code(Feature::EchoTest)?,
