@@ -48,6 +48,7 @@ pub fn describe(reach: &Reach) -> String {
         Reach::Voicemail { voicemail } => format!("voicemail {voicemail}"),
         Reach::Menu { menu } => format!("menu {menu}"),
         Reach::RingGroup { ring_group } => format!("ring group {ring_group}"),
+        Reach::Conference { conference } => format!("conference {conference}"),
         Reach::Dialplan { dialplan } => format!("dialplan {dialplan}"),
         Reach::External {
             external,
@@ -88,6 +89,9 @@ pub fn ends_at(outcome: &Outcome, reach: &Reach) -> bool {
         (Reach::Queue { queue }, Outcome::Queue { name, .. }) => queue.as_str() == name,
         (Reach::RingGroup { ring_group }, Outcome::RingGroup { name, .. }) => {
             ring_group.as_str() == name
+        }
+        (Reach::Conference { conference }, Outcome::Conference { name }) => {
+            conference.as_str() == name
         }
         (Reach::Voicemail { voicemail }, Outcome::Voicemail { mailbox }) => {
             voicemail.as_str() == mailbox

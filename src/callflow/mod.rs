@@ -107,6 +107,8 @@ pub enum Outcome {
     Queue { name: String, members: Vec<String> },
     /// A ring group's members ring together and one of them answers.
     RingGroup { name: String, members: Vec<String> },
+    /// The caller joins a conference room.
+    Conference { name: String },
     /// The caller leaves a message.
     Voicemail { mailbox: String },
     /// The call goes out: the number as dialled, as sent to the trunks, by which route.
@@ -143,6 +145,7 @@ impl fmt::Display for Outcome {
                 )
             }
             Outcome::Voicemail { mailbox } => write!(f, "voicemail {mailbox}"),
+            Outcome::Conference { name } => write!(f, "conference {name}"),
             Outcome::External {
                 number,
                 sent,
@@ -189,6 +192,10 @@ pub enum Stop {
     RingGroup {
         name: String,
         members: Vec<String>,
+    },
+    /// The caller joins a conference room (ConfBridge).
+    Conference {
+        name: String,
     },
     /// A mailbox records a message.
     Voicemail {

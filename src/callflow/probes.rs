@@ -99,6 +99,15 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .filter_map(|g| g.number.as_ref().map(ToString::to_string)),
         );
+        numbers.extend(e.conferences.iter().flat_map(|c| {
+            std::iter::once(c.number.to_string())
+                .chain(c.admin_number.as_ref().map(ToString::to_string))
+        }));
+        numbers.extend(
+            e.dialplans
+                .iter()
+                .filter_map(|d| d.number.as_ref().map(ToString::to_string)),
+        );
         let patterns: BTreeSet<String> = e
             .outbound_routes
             .iter()

@@ -48,6 +48,11 @@ fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
     } else {
         format!(", {}", plural(f.ring_groups.len(), "ring group"))
     };
+    let conferences = if f.conferences.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", plural(f.conferences.len(), "conference"))
+    };
     let tests = if f.tests.is_empty() {
         String::new()
     } else {
@@ -59,7 +64,7 @@ fn summary(report: &Report, valid: bool, deny_warnings: bool) -> String {
         format!(", {}", plural(f.contacts.len(), "contact"))
     };
     format!(
-        "{verdict}: {}, {} in {} ({}, {}, {}, {}{ring_groups}, {}, {}{tests}{contacts})",
+        "{verdict}: {}, {} in {} ({}, {}, {}, {}{ring_groups}{conferences}, {}, {}{tests}{contacts})",
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(report.sources.files.len(), "file"),

@@ -107,6 +107,9 @@ pub enum Reach {
     RingGroup {
         ring_group: Name,
     },
+    Conference {
+        conference: Name,
+    },
     Dialplan {
         dialplan: Name,
     },

@@ -13,6 +13,10 @@ pub struct Dialplan {
     pub name: Name,
     /// The server this context lives on.
     pub server: Name,
+    /// Number phones dial to reach it (shares the server's dial space); the call enters
+    /// where `{dialplan: name}` would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<super::names::DialNumber>,
     /// Other contexts included (`include =>`): custom dialplans of the same server by name.
     #[serde(default)]
     pub includes: Vec<Name>,

@@ -16,6 +16,7 @@ pub struct ServerEntities<'a> {
     pub queues: Vec<&'a Sourced<Queue>>,
     pub menus: Vec<&'a Sourced<Menu>>,
     pub ring_groups: Vec<&'a Sourced<RingGroup>>,
+    pub conferences: Vec<&'a Sourced<super::conference::Conference>>,
     pub dialplans: Vec<&'a Sourced<Dialplan>>,
     pub trunks: Vec<&'a Sourced<Trunk>>,
     pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
@@ -83,6 +84,12 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
             .or_default()
             .ring_groups
             .push(g);
+    }
+    for c in &fleet.conferences {
+        map.entry(c.server.as_str())
+            .or_default()
+            .conferences
+            .push(c);
     }
     for d in &fleet.dialplans {
         map.entry(d.server.as_str()).or_default().dialplans.push(d);

@@ -3,7 +3,9 @@
 //! Each entity type lives in its own module and derives both serde and schemars, so the
 //! JSON Schema (`astbase schema`) is generated from exactly these types.
 
+pub mod blocklist;
 pub mod calltest;
+pub mod conference;
 pub mod contact;
 pub mod defaults;
 pub mod dialing;
@@ -75,6 +77,9 @@ pub struct Document {
     /// Ring groups: phones and outside numbers rung for one call.
     #[serde(default)]
     pub ring_groups: Vec<RingGroup>,
+    /// Conference rooms (ConfBridge).
+    #[serde(default)]
+    pub conferences: Vec<conference::Conference>,
     /// Business hours and holidays.
     #[serde(default)]
     pub timeframes: Vec<Timeframe>,
@@ -96,6 +101,9 @@ pub struct Document {
     /// Named address lists for the firewall.
     #[serde(default)]
     pub address_lists: Vec<AddressList>,
+    /// Callers refused on every inbound route (fleet-wide, or on some servers).
+    #[serde(default)]
+    pub block_lists: Vec<blocklist::BlockList>,
     /// Call-path tests: calls and where they must end (run by `validate`).
     #[serde(default)]
     pub tests: Vec<CallTest>,
@@ -152,6 +160,7 @@ pub enum Kind {
     Queue,
     Menu,
     RingGroup,
+    Conference,
     Timeframe,
     Dialplan,
     Trunk,
@@ -159,17 +168,19 @@ pub enum Kind {
     OutboundRoute,
     MusicOnHold,
     AddressList,
+    BlockList,
     CallTest,
     Contact,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
         Kind::Menu,
         Kind::RingGroup,
+        Kind::Conference,
         Kind::Timeframe,
         Kind::Dialplan,
         Kind::Trunk,
@@ -177,6 +188,7 @@ impl Kind {
         Kind::OutboundRoute,
         Kind::MusicOnHold,
         Kind::AddressList,
+        Kind::BlockList,
         Kind::CallTest,
         Kind::Contact,
     ];
@@ -189,6 +201,7 @@ impl Kind {
             Kind::Queue => "queues",
             Kind::Menu => "menus",
             Kind::RingGroup => "ring_groups",
+            Kind::Conference => "conferences",
             Kind::Timeframe => "timeframes",
             Kind::Dialplan => "dialplans",
             Kind::Trunk => "trunks",
@@ -196,6 +209,7 @@ impl Kind {
             Kind::OutboundRoute => "outbound_routes",
             Kind::MusicOnHold => "music_on_hold",
             Kind::AddressList => "address_lists",
+            Kind::BlockList => "block_lists",
             Kind::CallTest => "tests",
             Kind::Contact => "contacts",
         }
@@ -209,6 +223,7 @@ impl Kind {
             Kind::Queue => "queue",
             Kind::Menu => "menu",
             Kind::RingGroup => "ring group",
+            Kind::Conference => "conference",
             Kind::Timeframe => "time frame",
             Kind::Dialplan => "dialplan",
             Kind::Trunk => "trunk",
@@ -216,6 +231,7 @@ impl Kind {
             Kind::OutboundRoute => "outbound route",
             Kind::MusicOnHold => "music-on-hold class",
             Kind::AddressList => "address list",
+            Kind::BlockList => "block list",
             Kind::CallTest => "call test",
             Kind::Contact => "contact",
         }
@@ -250,6 +266,7 @@ pub struct Fleet {
     pub queues: Entities<Queue>,
     pub menus: Entities<Menu>,
     pub ring_groups: Entities<RingGroup>,
+    pub conferences: Entities<conference::Conference>,
     pub timeframes: Entities<Timeframe>,
     pub dialplans: Entities<Dialplan>,
     pub trunks: Entities<Trunk>,
@@ -257,6 +274,7 @@ pub struct Fleet {
     pub outbound_routes: Entities<OutboundRoute>,
     pub music_on_hold: Entities<MusicOnHold>,
     pub address_lists: Entities<AddressList>,
+    pub block_lists: Entities<blocklist::BlockList>,
     pub tests: Entities<CallTest>,
     pub contacts: Entities<Contact>,
     pub broken: Vec<BrokenEntity>,
@@ -289,6 +307,7 @@ impl Fleet {
             Kind::Queue => push(&mut self.queues, origin, value),
             Kind::Menu => push(&mut self.menus, origin, value),
             Kind::RingGroup => push(&mut self.ring_groups, origin, value),
+            Kind::Conference => push(&mut self.conferences, origin, value),
             Kind::Timeframe => push(&mut self.timeframes, origin, value),
             Kind::Dialplan => push(&mut self.dialplans, origin, value),
             Kind::Trunk => push(&mut self.trunks, origin, value),
@@ -296,6 +315,7 @@ impl Fleet {
             Kind::OutboundRoute => push(&mut self.outbound_routes, origin, value),
             Kind::MusicOnHold => push(&mut self.music_on_hold, origin, value),
             Kind::AddressList => push(&mut self.address_lists, origin, value),
+            Kind::BlockList => push(&mut self.block_lists, origin, value),
             Kind::CallTest => push(&mut self.tests, origin, value),
             Kind::Contact => push(&mut self.contacts, origin, value),
         }
@@ -317,6 +337,7 @@ impl Fleet {
             queues,
             menus,
             ring_groups,
+            conferences,
             timeframes,
             dialplans,
             trunks,
@@ -324,6 +345,7 @@ impl Fleet {
             outbound_routes,
             music_on_hold,
             address_lists,
+            block_lists,
             tests,
             contacts,
             broken
@@ -345,6 +367,7 @@ impl Fleet {
         self.queues.extend(other.queues);
         self.menus.extend(other.menus);
         self.ring_groups.extend(other.ring_groups);
+        self.conferences.extend(other.conferences);
         self.timeframes.extend(other.timeframes);
         self.dialplans.extend(other.dialplans);
         self.trunks.extend(other.trunks);
@@ -352,6 +375,7 @@ impl Fleet {
         self.outbound_routes.extend(other.outbound_routes);
         self.music_on_hold.extend(other.music_on_hold);
         self.address_lists.extend(other.address_lists);
+        self.block_lists.extend(other.block_lists);
         self.tests.extend(other.tests);
         self.contacts.extend(other.contacts);
         self.broken.extend(other.broken);

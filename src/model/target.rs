@@ -20,6 +20,8 @@ pub enum Target {
     Menu(Name),
     /// Ring a ring group by its name: `{ring_group: support}`.
     RingGroup(Name),
+    /// Join a conference room as a participant: `{conference: team}`.
+    Conference(Name),
     /// Leave a voicemail in an extension's mailbox: `{voicemail: "101"}`.
     Voicemail(DialNumber),
     /// Jump to a custom dialplan context by its name: `{dialplan: wakeup}`.
@@ -52,6 +54,7 @@ impl Target {
             Target::Queue(_) => "queue",
             Target::Menu(_) => "menu",
             Target::RingGroup(_) => "ring_group",
+            Target::Conference(_) => "conference",
             Target::Voicemail(_) => "voicemail",
             Target::Dialplan(_) => "dialplan",
             Target::External(_) => "external",

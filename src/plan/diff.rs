@@ -11,7 +11,8 @@ pub fn mask_line(file: &str, line: &str) -> String {
     let trimmed = line.trim_start();
     if let Some((key, _)) = trimmed.split_once('=') {
         let key = key.trim().trim_end_matches('+').to_ascii_lowercase();
-        if matches!(key.as_str(), "password" | "secret" | "md5_cred") {
+        let pin = key == "pin" && ConfKind::of_file(file).is_some_and(ConfKind::has_pin_keys);
+        if matches!(key.as_str(), "password" | "secret" | "md5_cred") || pin {
             let indent = &line[..line.len() - trimmed.len()];
             return format!("{indent}{key}={MASK}");
         }

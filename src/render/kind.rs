@@ -13,6 +13,8 @@ pub enum ConfKind {
     Queues,
     Voicemail,
     MusicOnHold,
+    /// Conference rooms' bridge and user profiles (`confbridge_odoo.conf`).
+    Confbridge,
     /// Settings of the astbase agent beside Asterisk (`astbase_odoo.conf`): Asterisk
     /// does not read it, so no base file includes it and nothing is reloaded.
     Agent,
@@ -28,12 +30,13 @@ pub struct LoadCheck {
 
 impl ConfKind {
     /// Every kind, in the order files are rendered, planned and reloaded.
-    pub const ALL: [ConfKind; 6] = [
+    pub const ALL: [ConfKind; 7] = [
         ConfKind::Pjsip,
         ConfKind::Dialplan,
         ConfKind::Queues,
         ConfKind::Voicemail,
         ConfKind::MusicOnHold,
+        ConfKind::Confbridge,
         ConfKind::Agent,
     ];
 
@@ -45,6 +48,7 @@ impl ConfKind {
             ConfKind::Queues => "queues",
             ConfKind::Voicemail => "voicemail",
             ConfKind::MusicOnHold => "musiconhold",
+            ConfKind::Confbridge => "confbridge",
             ConfKind::Agent => "astbase",
         }
     }
@@ -57,6 +61,7 @@ impl ConfKind {
             ConfKind::Queues => "queues.conf.j2",
             ConfKind::Voicemail => "voicemail.conf.j2",
             ConfKind::MusicOnHold => "musiconhold.conf.j2",
+            ConfKind::Confbridge => "confbridge.conf.j2",
             ConfKind::Agent => "astbase.conf.j2",
         }
     }
@@ -69,6 +74,7 @@ impl ConfKind {
             ConfKind::Queues => include_str!("../../templates/queues.conf.j2"),
             ConfKind::Voicemail => include_str!("../../templates/voicemail.conf.j2"),
             ConfKind::MusicOnHold => include_str!("../../templates/musiconhold.conf.j2"),
+            ConfKind::Confbridge => include_str!("../../templates/confbridge.conf.j2"),
             ConfKind::Agent => include_str!("../../templates/astbase.conf.j2"),
         }
     }
@@ -87,6 +93,7 @@ impl ConfKind {
             ConfKind::Queues => "queues.conf",
             ConfKind::Voicemail => "voicemail.conf",
             ConfKind::MusicOnHold => "musiconhold.conf",
+            ConfKind::Confbridge => "confbridge.conf",
             ConfKind::Agent => return None,
         })
     }
@@ -100,6 +107,7 @@ impl ConfKind {
             ConfKind::Queues => "module reload app_queue.so",
             ConfKind::Voicemail => "module reload app_voicemail.so",
             ConfKind::MusicOnHold => "module reload res_musiconhold.so",
+            ConfKind::Confbridge => "module reload app_confbridge.so",
             ConfKind::Agent => return None,
         })
     }
@@ -112,6 +120,11 @@ impl ConfKind {
     /// Whether `key => PIN,...` lines of this kind hold a secret (mailbox PINs).
     pub fn has_mailbox_pins(self) -> bool {
         self == ConfKind::Voicemail
+    }
+
+    /// Whether `pin=` lines of this kind hold a secret (conference PINs).
+    pub fn has_pin_keys(self) -> bool {
+        self == ConfKind::Confbridge
     }
 
     /// How to check that Asterisk loaded a section of this kind, if astbase checks it:

@@ -212,6 +212,7 @@ fn render_server(
             ConfKind::Queues => !view.queues.is_empty(),
             ConfKind::Voicemail => !view.voicemail.mailboxes.is_empty(),
             ConfKind::MusicOnHold => !view.moh.is_empty(),
+            ConfKind::Confbridge => !view.conferences.is_empty(),
             ConfKind::Agent => view.agent.is_some(),
         };
         if !needed {

@@ -109,6 +109,12 @@ fn section_origin<'a>(
             .map(|x| &x.origin)
             .or_else(|| find(&e.trunks, section, |t| t.name.as_str())),
         ConfKind::Queues => find(&e.queues, section, |q| q.name.as_str()),
+        ConfKind::Confbridge => {
+            // `<prefix>-bridge-<name>`, `<prefix>-user-<name>`, `<prefix>-admin-<name>`.
+            let rest = section.strip_prefix(prefix)?.strip_prefix('-')?;
+            let (_, name) = rest.split_once('-')?;
+            find(&e.conferences, name, |c| c.name.as_str())
+        }
         ConfKind::MusicOnHold => fleet
             .music_on_hold
             .iter()
@@ -123,6 +129,8 @@ fn section_origin<'a>(
                 .or_else(|| rest.strip_prefix("ringmembers-"))
             {
                 find(&e.ring_groups, group, |g| g.name.as_str())
+            } else if let Some(room) = rest.strip_prefix("conference-") {
+                find(&e.conferences, room, |c| c.name.as_str())
             } else if let Some(queue) = rest.strip_prefix("queue-") {
                 find(&e.queues, queue, |q| q.name.as_str())
             } else if let Some(dialplan) = rest.strip_prefix("custom-") {

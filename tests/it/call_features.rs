@@ -205,3 +205,78 @@ fn the_support_lines_schedule_follows_the_clock_unless_overridden() {
         Outcome::RingGroup { .. }
     ));
 }
+
+#[test]
+fn a_dialplan_number_shares_the_dial_space_and_needs_a_place_to_enter() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}dialplans:
+  - name: clash
+    server: msk
+    number: \"101\"
+    lines: [{{exten: s, app: Answer}}]
+  - name: nowhere
+    server: msk
+    number: \"700\"
+    lines: [{{exten: h, app: NoOp}}]
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![("duplicate-number", 9, 13), ("no-entry", 13, 13)]
+    );
+    assert_eq!(
+        messages(&report, "duplicate-number"),
+        vec!["number 101 on server `msk` is already taken by extension `101`"]
+    );
+}
+
+#[test]
+fn a_conference_needs_keypad_pins_an_organiser_pin_and_an_organiser_to_wait_for() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}conferences:
+  - name: team
+    server: msk
+    number: \"800\"
+    pin: \"12a4\"
+    admin_number: \"801\"
+    music_when_alone: jazz
+  - name: board
+    server: msk
+    number: \"101\"
+    wait_for_admin: true
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("invalid-value", 10, 10),
+            ("missing-field", 11, 5),
+            ("unknown-reference", 12, 23),
+            ("duplicate-number", 15, 13),
+            ("missing-field", 16, 5),
+        ]
+    );
+}
+
+#[test]
+fn a_block_list_names_known_servers_and_callers_asterisk_can_match() {
+    let report = validate(&format!(
+        "{SERVER}block_lists:
+  - name: spam
+    servers: [msk, kzn]
+    callers: [\"+74957770000\", \"8800XXX\", _8800XXXXXXX]
+    action: busy
+  - name: prank
+    callers: [\"+74957770001\"]
+    action: {{message: ../../etc/passwd}}
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("unknown-reference", 5, 20),
+            ("invalid-pattern", 6, 31),
+            ("invalid-format", 10, 23),
+        ]
+    );
+}

@@ -1,6 +1,8 @@
 //! Feature codes on a real Asterisk 22: a desk phone (sipp, over SIP with digest auth)
 //! turns do-not-disturb on and the next call goes to voicemail while its BLF is lit;
-//! a forward entered on the keypad sends calls to that number until its off code.
+//! a forward entered on the keypad sends calls to that number until its off code; a
+//! conference room lets in who knows its PIN, and the organiser as admin; block lists
+//! refuse their callers on every inbound route.
 
 use std::process::{Child, Output, Stdio};
 
@@ -165,5 +167,89 @@ fn a_forward_entered_on_the_keypad_takes_calls_to_that_number_until_its_off_code
     let back = call_anna(&ast);
     assert!(dialled(&back, "101"), "{back}");
     hang_up(desk);
+    ast.stop();
+}
+
+#[test]
+fn a_conference_lets_in_who_knows_its_pin_and_the_organiser_as_admin() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let ast = msk(&[]);
+    ast.assert_clean("loading the conference profiles");
+    let phone = |number: &str, caller: &str, pin: &str| {
+        Call::new("odoo-internal", number, caller).pressing(&format!("{pin}#"))
+    };
+    // A participant, the organiser, and someone guessing.
+    let calls = [
+        phone("800", "102", "4321"),
+        phone("801", "101", "8765"),
+        phone("800", "103", "1111"),
+    ];
+    let (room, traces) = std::thread::scope(|s| {
+        let placed = s.spawn(|| place(&ast, &calls, 8));
+        // While the calls are up: who is in the room, with which profile (the guess
+        // has had its time to be let in, or not, two seconds after the others).
+        crate::asterisk::wait_until(std::time::Duration::from_secs(10), || {
+            ast.cli("confbridge list odoo-team")
+                .matches("Local/")
+                .count()
+                >= 2
+        });
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let room = ast.cli("confbridge list odoo-team");
+        (room, placed.join().unwrap())
+    });
+    let members: Vec<&str> = room.lines().filter(|l| l.contains("Local/")).collect();
+    assert_eq!(members.len(), 2, "{room}");
+    assert!(
+        members
+            .iter()
+            .any(|l| l.contains("Local/800@odoo-internal") && l.contains("odoo-user-team")),
+        "{room}"
+    );
+    assert!(
+        members
+            .iter()
+            .any(|l| l.contains("Local/801@odoo-internal") && l.contains("odoo-admin-team")),
+        "{room}"
+    );
+    for t in &traces {
+        assert!(
+            t.ran("ConfBridge", "odoo-team,odoo-bridge-team,odoo-user-team")
+                || t.ran("ConfBridge", "odoo-team,odoo-bridge-team,odoo-admin-team"),
+            "{t}"
+        );
+    }
+    ast.stop();
+}
+
+#[test]
+fn a_block_list_refuses_its_callers_on_every_route_and_lets_the_others_through() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let ast = msk(&[]);
+    let call = |did: &str, caller: &str| Call::new("odoo-inbound", did, caller);
+    let traces = place(
+        &ast,
+        &[
+            call("+74951234500", "84957770000"),
+            call("+74951234501", "88091234567"),
+            call("+74951234501", "+79031112233"),
+            call("+74951234501", "+74990000009"),
+        ],
+        2,
+    );
+    // robocallers: a busy tone, on the main number and on Anna's DID alike.
+    assert!(traces[0].ran("Busy", "10"), "{}", traces[0]);
+    assert!(traces[1].ran("Busy", "10"), "{}", traces[1]);
+    assert!(!reached(&traces[1], "101"), "{}", traces[1]);
+    // msk-do-not-serve: its message, then nothing else.
+    assert!(
+        traces[2].ran("Playback", "custom/not-accepted"),
+        "{}",
+        traces[2]
+    );
+    assert!(!reached(&traces[2], "101"), "{}", traces[2]);
+    // Anyone else reaches Anna.
+    assert!(reached(&traces[3], "101"), "{}", traces[3]);
+    assert!(traces[3].first("Busy").is_none(), "{}", traces[3]);
     ast.stop();
 }

@@ -402,7 +402,7 @@ fn plan_and_diff_say_in_words_which_calls_end_elsewhere() {
     let out = text(&plan);
     assert!(plan.status.success(), "{out}");
     assert!(
-        out.contains("  call flow: 62 of 455 probed calls end elsewhere\n"),
+        out.contains("  call flow: 62 of 461 probed calls end elsewhere\n"),
         "{out}"
     );
     assert!(out.contains(sales), "{out}");
@@ -421,7 +421,7 @@ fn plan_and_diff_say_in_words_which_calls_end_elsewhere() {
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let msk = &doc["servers"][0];
     assert_eq!(msk["server"], "msk");
-    assert_eq!(msk["behaviour"]["probes"], 455);
+    assert_eq!(msk["behaviour"]["probes"], 461);
     assert!(
         msk["behaviour"]["changes"]
             .as_array()

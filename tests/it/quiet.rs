@@ -22,7 +22,7 @@ fn quiet_render_drops_the_warnings_and_keeps_the_output() {
     let warnings = String::from_utf8_lossy(&loud.stderr);
     assert_eq!(
         warnings.matches("warning[plaintext-secret]").count(),
-        3,
+        4,
         "{warnings}"
     );
     for quiet in [

@@ -76,6 +76,13 @@ fn real_stops(trace: &Trace, prefix: &str) -> Vec<Stop> {
                         extension: d.to_owned(),
                     },
                 }),
+            // ConfBridge(<prefix>-<room>,...): the room by its name in the repo.
+            "confbridge" => first_arg
+                .strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('-'))
+                .map(|room| Stop::Conference {
+                    name: room.to_owned(),
+                }),
             "busy" => Some(Stop::Busy),
             "hangup" => Some(Stop::Hangup),
             _ => None,

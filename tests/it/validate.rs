@@ -12,7 +12,7 @@ fn the_company_example_is_valid() {
     assert_eq!(report.fleet.queues.len(), 2);
     // Demo secrets are plaintext on purpose: one warning per file holding them.
     assert!(warnings(&report).iter().all(|w| w.0 == "plaintext-secret"));
-    assert_eq!(warnings(&report).len(), 3);
+    assert_eq!(warnings(&report).len(), 4);
 }
 
 #[test]

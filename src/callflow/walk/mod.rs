@@ -11,8 +11,10 @@ use super::Simulator;
 
 use super::contexts::{self, RoutePattern};
 use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
+use crate::model::blocklist::{BlockAction, blocked_on};
 use crate::model::calltest::Reach;
 use crate::model::defaults::DEFAULT_RING_TIMEOUT;
+use crate::model::dialing::best;
 use crate::model::features::{Feature, ServerCodes};
 use crate::model::index::ServerEntities;
 use crate::model::layout;
@@ -74,6 +76,9 @@ impl<'a> Walk<'a> {
                 mailbox: mailbox.clone(),
             }),
             Outcome::Dialplan { name } => self.stops.push(Stop::Dialplan { name: name.clone() }),
+            Outcome::Conference { name } => {
+                self.stops.push(Stop::Conference { name: name.clone() })
+            }
             Outcome::Extension { .. }
             | Outcome::Queue { .. }
             | Outcome::RingGroup { .. }
@@ -174,7 +179,30 @@ impl<'a> Walk<'a> {
         self.passed.push(Reach::InboundRoute {
             inbound_route: route.name.clone(),
         });
+        if let Some(outcome) = self.blocked(callerid) {
+            return Ok(outcome);
+        }
         self.go(&route.target)
+    }
+
+    /// A caller a block list refuses, checked first on every inbound route.
+    fn blocked(&mut self, callerid: Option<&str>) -> Option<Outcome> {
+        let callerid = callerid?;
+        let lists = blocked_on(&self.fleet.block_lists, self.server.name.as_str());
+        let (pattern, list) = best(callerid, lists.iter().map(|(p, l)| (p.0.as_str(), *l)))?;
+        let (what, outcome) = match &list.action {
+            BlockAction::Hangup => ("hung up on".to_owned(), Outcome::Hangup),
+            BlockAction::Busy => ("given a busy tone".to_owned(), Outcome::Busy),
+            BlockAction::Message(m) => (format!("played {} and hung up on", m.0), Outcome::Hangup),
+        };
+        self.step(
+            format!(
+                "caller {callerid} is on block list {} ({pattern}): {what}",
+                list.name
+            ),
+            Self::entity(Kind::BlockList, list.name.as_str(), &list.origin),
+        );
+        Some(outcome)
     }
 
     /// A call from a phone: internal numbers first, then the routes it may use.
@@ -249,8 +277,8 @@ impl<'a> Walk<'a> {
         })
     }
 
-    /// What a number of `<prefix>-internal` reaches: an extension, queue, menu or ring
-    /// group.
+    /// What a number of `<prefix>-internal` reaches: an extension, queue, menu, ring
+    /// group or custom dialplan.
     fn internal_number(&self, number: &str) -> Option<Target> {
         if self.extension(number).is_some() {
             return Some(Target::Extension(DialNumber(number.to_owned())));
@@ -271,11 +299,27 @@ impl<'a> Walk<'a> {
         {
             return Some(Target::Menu(m.name.clone()));
         }
-        self.entities
+        if let Some(g) = self
+            .entities
             .ring_groups
             .iter()
             .find(|g| g.number.as_ref().is_some_and(|n| n.as_str() == number))
-            .map(|g| Target::RingGroup(g.name.clone()))
+        {
+            return Some(Target::RingGroup(g.name.clone()));
+        }
+        if let Some(c) = self.entities.conferences.iter().find(|c| {
+            c.number.as_str() == number
+                || c.admin_number
+                    .as_ref()
+                    .is_some_and(|n| n.as_str() == number)
+        }) {
+            return Some(Target::Conference(c.name.clone()));
+        }
+        self.entities
+            .dialplans
+            .iter()
+            .find(|d| d.number.as_ref().is_some_and(|n| n.as_str() == number))
+            .map(|d| Target::Dialplan(d.name.clone()))
     }
 
     fn external(&mut self, number: &str, rp: RoutePattern<'a>) -> Outcome {
@@ -336,6 +380,7 @@ impl<'a> Walk<'a> {
             Target::Menu(m) => self.menu(m.as_str()),
             Target::RingGroup(g) => self.ring_group(g.as_str()),
             Target::Schedule(s) => self.schedule(s),
+            Target::Conference(c) => Ok(self.conference(c.as_str())),
             Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
             Target::Dialplan(d) => {
                 let origin = self
@@ -360,6 +405,35 @@ impl<'a> Walk<'a> {
                     }),
                 }
             }
+        }
+    }
+
+    fn conference(&mut self, name: &str) -> Outcome {
+        let Some(c) = self
+            .entities
+            .conferences
+            .iter()
+            .find(|c| c.name.as_str() == name)
+        else {
+            return Outcome::NoRoute {
+                number: "s".into(),
+                context: format!("{}-conference-{name}", self.prefix),
+            };
+        };
+        self.passed.push(Reach::Conference {
+            conference: c.name.clone(),
+        });
+        let pin = if c.pin.is_some() {
+            ", after its PIN"
+        } else {
+            ""
+        };
+        self.step(
+            format!("the caller joins conference {name}{pin}"),
+            Self::entity(Kind::Conference, name, &c.origin),
+        );
+        Outcome::Conference {
+            name: name.to_owned(),
         }
     }
 
@@ -460,6 +534,7 @@ fn label(target: &Target) -> String {
         Target::Queue(q) => format!("queue {q}"),
         Target::Menu(m) => format!("menu {m}"),
         Target::RingGroup(g) => format!("ring group {g}"),
+        Target::Conference(c) => format!("conference {c}"),
         Target::Voicemail(n) => format!("voicemail {n}"),
         Target::Dialplan(d) => format!("dialplan {d}"),
         Target::External(n) => format!("external {}", n.0),

@@ -14,6 +14,7 @@
 //! The doc comment of every field a template sees is the contract of a template
 //! override (`project.templates_dir`); `templates/README.md` lists them per template.
 
+mod conferences;
 mod dialplan;
 mod moh;
 mod pjsip;
@@ -73,6 +74,8 @@ pub struct ServerView {
     pub voicemail: voicemail::Mailboxes,
     /// `musiconhold`: the fleet's music-on-hold classes.
     pub moh: Vec<MohView>,
+    /// `confbridge` and `extensions`: the conference rooms (profiles, and their context).
+    pub conferences: Vec<conferences::ConferenceView>,
     /// `astbase`: the agent's settings; none when the repo sets none for this server.
     pub agent: Option<AgentView>,
 }
@@ -200,6 +203,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
     let dialplan = dialplan::build(ctx, phones, &mut origins)?;
     let queues = queues::build(ctx, &mut origins)?;
     let moh = moh::build(ctx, &mut origins);
+    let conferences = conferences::build(ctx, &mut origins)?;
 
     let view = ServerView {
         server: ctx.name().to_owned(),
@@ -210,6 +214,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
         queues,
         voicemail: mailboxes,
         moh,
+        conferences,
         agent: agent(ctx, &mut origins),
     };
     Ok((view, origins))
@@ -254,6 +259,7 @@ fn entry_point(
         Target::External(n) => (format!("{p}-outbound"), n.0.clone()),
         Target::Menu(m) => (format!("{p}-menu-{m}"), "s".to_owned()),
         Target::RingGroup(g) => (format!("{p}-ringgroup-{g}"), "s".to_owned()),
+        Target::Conference(c) => (format!("{p}-conference-{c}"), "s".to_owned()),
         Target::Schedule(s) => (dialplan::schedule_context(p, s), "s".to_owned()),
         Target::Queue(q) => (
             format!("{p}-queue-{q}"),

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Kind, Target};
+use crate::model::Target;
 use crate::source::Segment;
 
 use super::Checker;
@@ -42,19 +42,8 @@ impl<'a> Checker<'a> {
                 };
                 self.extension_ref(&at, server, number);
             }
-            if let Some(class) = &q.music_class
-                && class.as_str() != "default"
-                && !self.fleet.music_on_hold.iter().any(|m| m.name == *class)
-                && !self
-                    .fleet
-                    .is_broken(Kind::MusicOnHold, None, class.as_str())
-            {
-                self.error(
-                    "unknown-reference",
-                    self.loc.value(&o.field("music_class")),
-                    format!("unknown music-on-hold class `{class}`"),
-                    "define it under `music_on_hold:` or use `default`",
-                );
+            if let Some(class) = &q.music_class {
+                self.music_ref(&o.field("music_class"), class);
             }
             if let Some(g) = &q.greeting {
                 self.sound(&o.field("greeting"), &g.0);

@@ -2,7 +2,7 @@
 //! wrongly, lines too long for Asterisk.
 
 use crate::diagnostics::quote;
-use crate::model::Kind;
+use crate::model::{Kind, Target};
 use crate::source::Segment;
 use crate::validate::text;
 
@@ -28,6 +28,14 @@ impl<'a> Checker<'a> {
                     continue;
                 }
                 self.scoped_ref(Kind::Dialplan, &io, server, inc.as_str());
+            }
+            if d.number.is_some() {
+                // Dialled, the call enters where a `{dialplan: name}` destination does.
+                self.target(
+                    &o.field("number"),
+                    server,
+                    &Target::Dialplan(d.name.clone()),
+                );
             }
             if d.lines.first().is_some_and(|l| l.exten.is_none()) {
                 self.error(

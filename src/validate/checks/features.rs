@@ -87,7 +87,12 @@ impl<'a> Checker<'a> {
             });
         }
         if let Some(toggle) = resolved.code(Feature::DndToggle) {
+            // Two extensions with one number are reported as such, not as their keys.
+            let mut numbers = std::collections::HashSet::new();
             for e in entities.extensions.iter().filter(|e| e.enabled) {
+                if !numbers.insert(e.number.as_str()) {
+                    continue;
+                }
                 out.push(Code {
                     code: format!("{toggle}{}", e.number),
                     what: format!("the do-not-disturb key of extension {}", e.number),

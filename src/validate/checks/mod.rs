@@ -16,8 +16,10 @@ use crate::source::Sources;
 
 use super::Locator;
 
+mod blocklists;
 mod callflow;
 mod calltests;
+mod conferences;
 mod contacts;
 mod dialplans;
 mod extensions;
@@ -46,6 +48,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.queues();
     c.menus();
     c.ring_groups();
+    c.conferences();
     c.timeframes();
     c.feature_codes();
     c.dialplans();
@@ -53,6 +56,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.inbound_routes();
     c.outbound_routes();
     c.address_lists();
+    c.block_lists();
     c.contacts();
     c.call_loops();
     c.plaintext_secrets();
@@ -75,6 +79,7 @@ struct Checker<'a> {
     queues: HashMap<Key<'a>, Origin>,
     menus: HashMap<Key<'a>, Origin>,
     ring_groups: HashMap<Key<'a>, Origin>,
+    conferences: HashMap<Key<'a>, Origin>,
     dialplans: HashMap<Key<'a>, Origin>,
     trunks: HashMap<Key<'a>, Origin>,
     servers: HashMap<&'a str, &'a Sourced<crate::model::Server>>,
@@ -108,6 +113,7 @@ impl<'a> Checker<'a> {
             queues: index(&fleet.queues, |q| (q.server.as_str(), q.name.as_str())),
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
             ring_groups: index(&fleet.ring_groups, |g| (g.server.as_str(), g.name.as_str())),
+            conferences: index(&fleet.conferences, |c| (c.server.as_str(), c.name.as_str())),
             dialplans: index(&fleet.dialplans, |d| (d.server.as_str(), d.name.as_str())),
             trunks: index(&fleet.trunks, |t| (t.server.as_str(), t.name.as_str())),
             servers: fleet

@@ -45,6 +45,7 @@ impl<'a> Checker<'a> {
             Kind::Queue => &self.queues,
             Kind::Menu => &self.menus,
             Kind::RingGroup => &self.ring_groups,
+            Kind::Conference => &self.conferences,
             Kind::Dialplan => &self.dialplans,
             Kind::Trunk => &self.trunks,
             _ => unreachable!("not a server-scoped kind"),
@@ -153,6 +154,9 @@ impl<'a> Checker<'a> {
             Target::RingGroup(name) => {
                 self.scoped_ref(Kind::RingGroup, &inner, server, name.as_str());
             }
+            Target::Conference(name) => {
+                self.scoped_ref(Kind::Conference, &inner, server, name.as_str());
+            }
             Target::Dialplan(name) => {
                 if self.scoped_ref(Kind::Dialplan, &inner, server, name.as_str())
                     && let Some(d) = self
@@ -209,6 +213,23 @@ impl<'a> Checker<'a> {
                     );
                 }
             }
+        }
+    }
+
+    /// A music-on-hold class (fleet-wide; `default` is Asterisk's own).
+    pub(super) fn music_ref(&mut self, origin: &Origin, class: &Name) {
+        if class.as_str() != "default"
+            && !self.fleet.music_on_hold.iter().any(|m| m.name == *class)
+            && !self
+                .fleet
+                .is_broken(Kind::MusicOnHold, None, class.as_str())
+        {
+            self.error(
+                "unknown-reference",
+                self.loc.value(origin),
+                format!("unknown music-on-hold class `{class}`"),
+                "define it under `music_on_hold:` or use `default`",
+            );
         }
     }
 

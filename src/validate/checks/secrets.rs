@@ -28,6 +28,11 @@ impl<'a> Checker<'a> {
                     .iter()
                     .filter_map(|t| t.secret.as_ref().map(|s| (t.origin.field("secret"), s))),
             )
+            .chain(f.conferences.iter().flat_map(|c| {
+                [("pin", &c.pin), ("admin_pin", &c.admin_pin)]
+                    .into_iter()
+                    .filter_map(|(field, pin)| pin.as_ref().map(|p| (c.origin.field(field), p)))
+            }))
     }
 
     /// One warning per file, so a demo repo full of plaintext secrets stays readable.

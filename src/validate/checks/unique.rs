@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use crate::diagnostics::Diagnostic;
-use crate::model::{Extension, Kind, Name, Origin, Server, Sourced, Trunk};
+use crate::model::{DialNumber, Extension, Kind, Name, Origin, Server, Sourced, Trunk};
 use crate::source::Segment;
 
 use super::Checker;
@@ -30,6 +30,10 @@ impl<'a> Checker<'a> {
             f.address_lists.iter().map(|e| (None, &e.name, &e.origin)),
         );
         self.unique(
+            Kind::BlockList,
+            f.block_lists.iter().map(|e| (None, &e.name, &e.origin)),
+        );
+        self.unique(
             Kind::Queue,
             f.queues
                 .iter()
@@ -44,6 +48,12 @@ impl<'a> Checker<'a> {
         self.unique(
             Kind::RingGroup,
             f.ring_groups
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
+            Kind::Conference,
+            f.conferences
                 .iter()
                 .map(|e| (Some(&e.server), &e.name, &e.origin)),
         );
@@ -113,51 +123,77 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Extensions, queues, menus and ring groups share one dial space per server.
+    /// Extensions, queues, menus, ring groups, conferences and numbered dialplans share
+    /// one dial space per server.
     pub(super) fn unique_numbers(&mut self) {
+        /// One number: what takes it, on which server, and the field that says so.
+        type Numbered<'f> = (&'static str, &'f str, &'f Name, &'f DialNumber, Origin);
         let f = self.fleet;
+        let optional =
+            |kind, name: &'a Name, server, number: &'a Option<DialNumber>, o: &Origin, field| {
+                number
+                    .as_ref()
+                    .map(|n| (kind, name.as_str(), server, n, o.field(field)))
+            };
+        let mut numbered: Vec<Numbered> = Vec::with_capacity(f.extensions.len());
+        for e in &f.extensions {
+            let o = e.origin.field("number");
+            numbered.push(("extension", e.number.as_str(), &e.server, &e.number, o));
+        }
+        for q in &f.queues {
+            numbered.extend(optional(
+                "queue", &q.name, &q.server, &q.number, &q.origin, "number",
+            ));
+        }
+        for m in &f.menus {
+            numbered.extend(optional(
+                "menu", &m.name, &m.server, &m.number, &m.origin, "number",
+            ));
+        }
+        for g in &f.ring_groups {
+            let n = &g.number;
+            numbered.extend(optional(
+                "ring group",
+                &g.name,
+                &g.server,
+                n,
+                &g.origin,
+                "number",
+            ));
+        }
+        for c in &f.conferences {
+            let o = c.origin.field("number");
+            numbered.push(("conference", c.name.as_str(), &c.server, &c.number, o));
+            let n = &c.admin_number;
+            numbered.extend(optional(
+                "conference",
+                &c.name,
+                &c.server,
+                n,
+                &c.origin,
+                "admin_number",
+            ));
+        }
+        for d in &f.dialplans {
+            numbered.extend(optional(
+                "dialplan", &d.name, &d.server, &d.number, &d.origin, "number",
+            ));
+        }
         let mut seen: HashMap<(&str, &str), (&'static str, &str, &Origin)> =
-            HashMap::with_capacity(f.extensions.len());
-        let numbered = f
-            .extensions
-            .iter()
-            .map(|e| {
-                (
-                    "extension",
-                    e.number.as_str(),
-                    &e.server,
-                    &e.number,
-                    &e.origin,
-                )
-            })
-            .chain(f.queues.iter().filter_map(|q| {
-                q.number
-                    .as_ref()
-                    .map(|n| ("queue", q.name.as_str(), &q.server, n, &q.origin))
-            }))
-            .chain(f.menus.iter().filter_map(|m| {
-                m.number
-                    .as_ref()
-                    .map(|n| ("menu", m.name.as_str(), &m.server, n, &m.origin))
-            }))
-            .chain(f.ring_groups.iter().filter_map(|g| {
-                g.number
-                    .as_ref()
-                    .map(|n| ("ring group", g.name.as_str(), &g.server, n, &g.origin))
-            }));
-        for (kind, name, server, number, origin) in numbered {
+            HashMap::with_capacity(numbered.len());
+        for (kind, name, server, number, at) in &numbered {
             match seen.get(&(server.as_str(), number.as_str())) {
                 None => {
-                    seen.insert((server.as_str(), number.as_str()), (kind, name, origin));
+                    seen.insert((server.as_str(), number.as_str()), (kind, name, at));
                 }
                 Some((first_kind, first_name, first)) => {
                     let d = Diagnostic::error(
                         "duplicate-number",
                         format!("number {number} on server `{server}` is already taken by {first_kind} `{first_name}`"),
                     )
-                    .at(self.loc.value(&origin.field("number")))
-                    .related(self.loc.value(&first.field("number")), "first taken here")
-                    .hint("extensions, queues, menus and ring groups of a server share one dial space; pick a free number");
+                    .at(self.loc.value(at))
+                    .related(self.loc.value(first), "first taken here")
+                    .hint("extensions, queues, menus, ring groups, conferences and numbered dialplans of a server share one dial space; pick a free number");
                     self.out.push(d);
                 }
             }

@@ -191,6 +191,7 @@ pub fn stock_base(name: &str) -> Option<&'static str> {
         "queues.conf" => "[general]\n",
         "voicemail.conf" => "[general]\nformat=wav\n",
         "musiconhold.conf" => "[default]\nmode=files\ndirectory=moh\n",
+        "confbridge.conf" => "[general]\n",
         _ => return None,
     })
 }
@@ -529,10 +530,23 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
             "demo-echodone",
             "activated",
             "de-activated",
+            // ConfBridge's prompts: the PIN, a wrong one, alone in the room, the count.
+            "conf-getpin",
+            "conf-invalidpin",
+            "conf-onlyperson",
+            "conf-thereare",
+            "conf-otherinparty",
+            "conf-peopleinconf",
+            "conf-onlyone",
         ]
         .map(String::from),
     );
     sounds.extend((0..10).map(|d| format!("digits/{d}")));
+    // What a block list plays to a caller it refuses.
+    sounds.extend(fleet.block_lists.iter().filter_map(|b| match &b.action {
+        astbase::model::blocklist::BlockAction::Message(m) => Some(m.0.clone()),
+        _ => None,
+    }));
     let ast = Asterisk::start(&files, &moh, &sounds);
     (report, ast)
 }

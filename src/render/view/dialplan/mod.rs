@@ -23,7 +23,7 @@ use crate::render::kind::ConfKind;
 pub use features::{FeaturesView, UserState};
 pub use menus::MenuView;
 pub use ringgroups::RingGroupView;
-pub use routes::{InboundContext, OutboundView};
+pub use routes::{BlockedCaller, InboundContext, OutboundView};
 pub(super) use schedules::schedule_context;
 pub use schedules::{ScheduleView, TimeframeView};
 
@@ -118,6 +118,9 @@ pub struct Dialplan {
     pub outbound_dial: Vec<RouteGoto>,
     /// `<prefix>-inbound` first, then one context per trunk.
     pub inbound: Vec<InboundContext>,
+    /// The callers block lists refuse (`<prefix>-blocked`), checked first on every
+    /// inbound route.
+    pub blocked: Vec<BlockedCaller>,
     /// The IVR menus.
     pub menus: Vec<MenuView>,
     /// The ring groups.
@@ -291,6 +294,7 @@ pub(super) fn build(
         .collect();
     let outbound_dial = routes::gotos(ctx, &every_route)?;
     let inbound = routes::inbound(ctx, origins)?;
+    let blocked = routes::blocked(ctx, origins)?;
     let menus = menus::build(ctx, origins)?;
     let (ring_groups, has_confirm) = ringgroups::build(ctx, origins)?;
     let (timeframes, schedules) = schedules::build(ctx, origins)?;
@@ -318,6 +322,7 @@ pub(super) fn build(
         outbound,
         outbound_dial,
         inbound,
+        blocked,
         menus,
         ring_groups,
         timeframes,
@@ -389,7 +394,7 @@ fn extension_dial(
     })
 }
 
-/// The dial numbers of queues, then of menus, then of ring groups.
+/// The dial numbers of queues, then of menus, ring groups and custom dialplans.
 fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
     let numbered = ctx
         .entities
@@ -410,11 +415,29 @@ fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
             g.number
                 .as_ref()
                 .map(|n| (n, Target::RingGroup(g.name.clone())))
+        }))
+        .chain(
+            ctx.entities
+                .conferences
+                .iter()
+                .map(|c| (&c.number, Target::Conference(c.name.clone()))),
+        )
+        .chain(ctx.entities.dialplans.iter().filter_map(|d| {
+            d.number
+                .as_ref()
+                .map(|n| (n, Target::Dialplan(d.name.clone())))
         }));
     let mut numbers = Vec::new();
     for (number, target) in numbered {
-        let (Target::Queue(name) | Target::Menu(name) | Target::RingGroup(name)) = &target else {
-            unreachable!("only queues, menus and ring groups are numbered here")
+        let (Target::Queue(name)
+        | Target::Menu(name)
+        | Target::RingGroup(name)
+        | Target::Conference(name)
+        | Target::Dialplan(name)) = &target
+        else {
+            unreachable!(
+                "only queues, menus, ring groups, conferences and dialplans are numbered here"
+            )
         };
         let entity = format!("{} {name}", target.kind().replace('_', " "));
         numbers.push(NumberGoto {
@@ -422,6 +445,20 @@ fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
             what: safe(entity.clone()),
             goto: ctx.target(&target, &entity, "number")?,
         });
+    }
+    // An organiser's number enters the room's context at `admin`.
+    for c in ctx.entities.conferences.iter() {
+        if let Some(n) = &c.admin_number {
+            let entity = format!("conference {}", c.name);
+            numbers.push(NumberGoto {
+                number: safe(arg(n.as_str(), ctx, &entity, "admin_number")?),
+                what: safe(format!("{entity}, organiser")),
+                goto: safe(format!(
+                    "Goto({},admin,1)",
+                    ctx.context("conference", c.name.as_str())
+                )),
+            });
+        }
     }
     Ok(numbers)
 }

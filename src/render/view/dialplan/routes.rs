@@ -1,11 +1,13 @@
 //! Outbound routes (one context per route, trunk failover) and inbound routes (one
-//! context for all trunks, one per trunk for trunk-only routes).
+//! context for all trunks, one per trunk for trunk-only routes), and the callers block
+//! lists refuse on every inbound route.
 
 use minijinja::Value;
 use serde::Serialize;
 
 use super::super::{Ctx, DEFAULT_DIAL_TIMEOUT, FileOrigins, arg, exten, safe};
 use super::RouteGoto;
+use crate::model::blocklist::{BlockAction, blocked_on};
 use crate::model::{InboundRoute, Sourced, layout};
 use crate::render::RenderError;
 use crate::render::escape;
@@ -157,6 +159,44 @@ pub(super) fn outbound(
 /// The inbound contexts: `<prefix>-inbound` with the routes of every trunk, then one
 /// context per trunk with its own routes, which includes `<prefix>-inbound`; which
 /// route goes where is [`layout::inbound_context`].
+/// A caller pattern of `<prefix>-blocked` and what it gets.
+#[derive(Debug, Serialize)]
+pub struct BlockedCaller {
+    /// The pattern or number (`_8800XXXXXXX`).
+    pub caller: Value,
+    /// The block list, for the `NoOp()`.
+    pub list: Value,
+    /// The applications it runs (`Hangup()`; `Busy(10)`; `Answer()`, `Playback(...)`).
+    pub steps: Vec<Value>,
+}
+
+/// The callers the server's block lists refuse (see `model::blocklist::blocked_on`).
+pub(super) fn blocked(
+    ctx: &Ctx,
+    origins: &mut FileOrigins,
+) -> Result<Vec<BlockedCaller>, RenderError> {
+    let mut out = Vec::new();
+    for (caller, list) in blocked_on(&ctx.fleet.block_lists, ctx.name()) {
+        origins.add(ConfKind::Dialplan, &list.origin);
+        let entity = format!("block list {}", list.name);
+        let steps = match &list.action {
+            BlockAction::Hangup => vec!["Hangup()".to_owned()],
+            BlockAction::Busy => vec!["Busy(10)".to_owned()],
+            BlockAction::Message(sound) => vec![
+                "Answer()".to_owned(),
+                format!("Playback({})", arg(&sound.0, ctx, &entity, "action")?),
+                "Hangup()".to_owned(),
+            ],
+        };
+        out.push(BlockedCaller {
+            caller: safe(exten(caller.0.as_str(), ctx, &entity, "callers")?),
+            list: safe(list.name.to_string()),
+            steps: steps.into_iter().map(safe).collect(),
+        });
+    }
+    Ok(out)
+}
+
 pub(super) fn inbound(
     ctx: &Ctx,
     origins: &mut FileOrigins,
