@@ -99,6 +99,11 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .filter_map(|g| g.number.as_ref().map(ToString::to_string)),
         );
+        numbers.extend(
+            e.announcements
+                .iter()
+                .filter_map(|a| a.number.as_ref().map(ToString::to_string)),
+        );
         numbers.extend(e.conferences.iter().flat_map(|c| {
             std::iter::once(c.number.to_string())
                 .chain(c.admin_number.as_ref().map(ToString::to_string))

@@ -17,6 +17,7 @@ pub struct ServerEntities<'a> {
     pub menus: Vec<&'a Sourced<Menu>>,
     pub ring_groups: Vec<&'a Sourced<RingGroup>>,
     pub conferences: Vec<&'a Sourced<super::conference::Conference>>,
+    pub announcements: Vec<&'a Sourced<super::announcement::Announcement>>,
     pub dialplans: Vec<&'a Sourced<Dialplan>>,
     pub trunks: Vec<&'a Sourced<Trunk>>,
     pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
@@ -25,7 +26,8 @@ pub struct ServerEntities<'a> {
 
 impl<'a> ServerEntities<'a> {
     /// Every destination the server's entities name, schedules' branches included, in
-    /// definition order (extensions, menus, queues, ring groups, inbound routes).
+    /// definition order (extensions, menus, queues, ring groups, announcements, inbound
+    /// routes).
     pub fn targets(&self) -> Vec<&'a Target> {
         let mut out = Vec::new();
         let mut add = |t: &'a Option<Target>| {
@@ -52,6 +54,9 @@ impl<'a> ServerEntities<'a> {
         }
         for g in &self.ring_groups {
             add(&g.no_answer);
+        }
+        for a in &self.announcements {
+            add(&a.then);
         }
         for m in &self.menus {
             for (_, t) in m.keys.iter() {
@@ -84,6 +89,12 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
             .or_default()
             .ring_groups
             .push(g);
+    }
+    for a in &fleet.announcements {
+        map.entry(a.server.as_str())
+            .or_default()
+            .announcements
+            .push(a);
     }
     for c in &fleet.conferences {
         map.entry(c.server.as_str())

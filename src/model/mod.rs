@@ -3,6 +3,7 @@
 //! Each entity type lives in its own module and derives both serde and schemars, so the
 //! JSON Schema (`astbase schema`) is generated from exactly these types.
 
+pub mod announcement;
 pub mod blocklist;
 pub mod calltest;
 pub mod conference;
@@ -80,6 +81,9 @@ pub struct Document {
     /// Conference rooms (ConfBridge).
     #[serde(default)]
     pub conferences: Vec<conference::Conference>,
+    /// Recordings played before a destination.
+    #[serde(default)]
+    pub announcements: Vec<announcement::Announcement>,
     /// Business hours and holidays.
     #[serde(default)]
     pub timeframes: Vec<Timeframe>,
@@ -161,6 +165,7 @@ pub enum Kind {
     Menu,
     RingGroup,
     Conference,
+    Announcement,
     Timeframe,
     Dialplan,
     Trunk,
@@ -174,13 +179,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
         Kind::Menu,
         Kind::RingGroup,
         Kind::Conference,
+        Kind::Announcement,
         Kind::Timeframe,
         Kind::Dialplan,
         Kind::Trunk,
@@ -202,6 +208,7 @@ impl Kind {
             Kind::Menu => "menus",
             Kind::RingGroup => "ring_groups",
             Kind::Conference => "conferences",
+            Kind::Announcement => "announcements",
             Kind::Timeframe => "timeframes",
             Kind::Dialplan => "dialplans",
             Kind::Trunk => "trunks",
@@ -224,6 +231,7 @@ impl Kind {
             Kind::Menu => "menu",
             Kind::RingGroup => "ring group",
             Kind::Conference => "conference",
+            Kind::Announcement => "announcement",
             Kind::Timeframe => "time frame",
             Kind::Dialplan => "dialplan",
             Kind::Trunk => "trunk",
@@ -267,6 +275,7 @@ pub struct Fleet {
     pub menus: Entities<Menu>,
     pub ring_groups: Entities<RingGroup>,
     pub conferences: Entities<conference::Conference>,
+    pub announcements: Entities<announcement::Announcement>,
     pub timeframes: Entities<Timeframe>,
     pub dialplans: Entities<Dialplan>,
     pub trunks: Entities<Trunk>,
@@ -308,6 +317,7 @@ impl Fleet {
             Kind::Menu => push(&mut self.menus, origin, value),
             Kind::RingGroup => push(&mut self.ring_groups, origin, value),
             Kind::Conference => push(&mut self.conferences, origin, value),
+            Kind::Announcement => push(&mut self.announcements, origin, value),
             Kind::Timeframe => push(&mut self.timeframes, origin, value),
             Kind::Dialplan => push(&mut self.dialplans, origin, value),
             Kind::Trunk => push(&mut self.trunks, origin, value),
@@ -338,6 +348,7 @@ impl Fleet {
             menus,
             ring_groups,
             conferences,
+            announcements,
             timeframes,
             dialplans,
             trunks,
@@ -368,6 +379,7 @@ impl Fleet {
         self.menus.extend(other.menus);
         self.ring_groups.extend(other.ring_groups);
         self.conferences.extend(other.conferences);
+        self.announcements.extend(other.announcements);
         self.timeframes.extend(other.timeframes);
         self.dialplans.extend(other.dialplans);
         self.trunks.extend(other.trunks);

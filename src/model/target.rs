@@ -22,6 +22,8 @@ pub enum Target {
     RingGroup(Name),
     /// Join a conference room as a participant: `{conference: team}`.
     Conference(Name),
+    /// Play an announcement, then go where it says: `{announcement: holiday-notice}`.
+    Announcement(Name),
     /// Leave a voicemail in an extension's mailbox: `{voicemail: "101"}`.
     Voicemail(DialNumber),
     /// Jump to a custom dialplan context by its name: `{dialplan: wakeup}`.
@@ -55,6 +57,7 @@ impl Target {
             Target::Menu(_) => "menu",
             Target::RingGroup(_) => "ring_group",
             Target::Conference(_) => "conference",
+            Target::Announcement(_) => "announcement",
             Target::Voicemail(_) => "voicemail",
             Target::Dialplan(_) => "dialplan",
             Target::External(_) => "external",

@@ -129,6 +129,8 @@ fn section_origin<'a>(
                 .or_else(|| rest.strip_prefix("ringmembers-"))
             {
                 find(&e.ring_groups, group, |g| g.name.as_str())
+            } else if let Some(a) = rest.strip_prefix("announcement-") {
+                find(&e.announcements, a, |x| x.name.as_str())
             } else if let Some(room) = rest.strip_prefix("conference-") {
                 find(&e.conferences, room, |c| c.name.as_str())
             } else if let Some(queue) = rest.strip_prefix("queue-") {

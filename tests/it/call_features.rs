@@ -280,3 +280,45 @@ fn a_block_list_names_known_servers_and_callers_asterisk_can_match() {
         ]
     );
 }
+
+#[test]
+fn an_announcement_plays_then_goes_on_and_may_not_replay_itself() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}announcements:
+  - name: notice
+    server: msk
+    number: \"650\"
+    prompts: [custom/notice]
+    then: {{announcement: notice}}
+  - name: closed
+    server: msk
+    prompts: [custom/closed]
+    repeat: 2
+    then: {{queue: nowhere}}
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![("forward-loop", 11, 11), ("unknown-reference", 16, 19)]
+    );
+}
+
+#[test]
+fn the_main_menus_key_4_plays_the_directions_and_comes_back_to_the_menu() {
+    let report = crate::asterisk::valid("examples/company");
+    let mut probe = support_line("2026-12-07 11:00", &[]);
+    probe.number = "+74951234500".into();
+    probe.keys = vec!["4".into(), "0".into()];
+    let t = trace(&report.fleet, &probe).unwrap();
+    let texts: Vec<&str> = t.steps.iter().map(|s| s.text.as_str()).collect();
+    assert!(
+        texts.contains(&"announcement directions plays custom/office-directions"),
+        "{texts:#?}"
+    );
+    assert_eq!(
+        t.outcome,
+        Outcome::Extension {
+            number: "100".into()
+        }
+    );
+}

@@ -1,7 +1,8 @@
 //! The call features on a real Asterisk 22, over real SIP (sipp as phones, trunk and
 //! outside numbers): a ring group rings its members in the order the YAML says while
 //! the caller hears ringback, and an outside member is bridged only once it presses 1;
-//! a schedule's override code flips where an inbound call goes, and its BLF shows it.
+//! a schedule's override code flips where an inbound call goes, and its BLF shows it;
+//! an announcement plays before its destination.
 
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
@@ -369,5 +370,23 @@ fn a_schedule_override_code_flips_where_the_support_line_goes_and_back() {
         })
         .collect();
     assert_eq!(ours, Vec::<String>::new());
+    ast.stop();
+}
+
+#[test]
+fn an_announcement_plays_its_prompt_then_sends_the_caller_to_the_main_menu() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let (_, ast) = boot("examples/company", "msk");
+    let [t] =
+        <[_; 1]>::try_from(place(&ast, &[Call::new("odoo-internal", "650", "101")], 3)).unwrap();
+    let played =
+        t.0.iter()
+            .position(|s| s.app == "Playback" && s.data == "custom/office-directions")
+            .unwrap_or_else(|| panic!("{t}"));
+    let menu =
+        t.0.iter()
+            .position(|s| s.context == "odoo-menu-main" && s.data == "Menu main")
+            .unwrap_or_else(|| panic!("{t}"));
+    assert!(played < menu, "{t}");
     ast.stop();
 }

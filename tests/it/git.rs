@@ -402,7 +402,7 @@ fn plan_and_diff_say_in_words_which_calls_end_elsewhere() {
     let out = text(&plan);
     assert!(plan.status.success(), "{out}");
     assert!(
-        out.contains("  call flow: 62 of 461 probed calls end elsewhere\n"),
+        out.contains("  call flow: 84 of 587 probed calls end elsewhere\n"),
         "{out}"
     );
     assert!(out.contains(sales), "{out}");
@@ -415,13 +415,13 @@ fn plan_and_diff_say_in_words_which_calls_end_elsewhere() {
         out.contains("  call flow: 15 of 97 probed calls end elsewhere\n"),
         "{out}"
     );
-    assert!(out.contains("77 probed call(s) end elsewhere"), "{out}");
+    assert!(out.contains("99 probed call(s) end elsewhere"), "{out}");
 
     let json = repo.astbase(&["diff", "HEAD", "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let msk = &doc["servers"][0];
     assert_eq!(msk["server"], "msk");
-    assert_eq!(msk["behaviour"]["probes"], 461);
+    assert_eq!(msk["behaviour"]["probes"], 587);
     assert!(
         msk["behaviour"]["changes"]
             .as_array()

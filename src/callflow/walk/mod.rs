@@ -307,6 +307,14 @@ impl<'a> Walk<'a> {
         {
             return Some(Target::RingGroup(g.name.clone()));
         }
+        if let Some(a) = self
+            .entities
+            .announcements
+            .iter()
+            .find(|a| a.number.as_ref().is_some_and(|n| n.as_str() == number))
+        {
+            return Some(Target::Announcement(a.name.clone()));
+        }
         if let Some(c) = self.entities.conferences.iter().find(|c| {
             c.number.as_str() == number
                 || c.admin_number
@@ -381,6 +389,7 @@ impl<'a> Walk<'a> {
             Target::RingGroup(g) => self.ring_group(g.as_str()),
             Target::Schedule(s) => self.schedule(s),
             Target::Conference(c) => Ok(self.conference(c.as_str())),
+            Target::Announcement(a) => self.announcement(a.as_str()),
             Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
             Target::Dialplan(d) => {
                 let origin = self
@@ -406,6 +415,30 @@ impl<'a> Walk<'a> {
                 }
             }
         }
+    }
+
+    fn announcement(&mut self, name: &str) -> Result<Outcome, TraceError> {
+        let Some(a) = self
+            .entities
+            .announcements
+            .iter()
+            .find(|a| a.name.as_str() == name)
+        else {
+            return Ok(Outcome::NoRoute {
+                number: "s".into(),
+                context: format!("{}-announcement-{name}", self.prefix),
+            });
+        };
+        let prompts: Vec<&str> = a.prompts.iter().map(|p| p.0.as_str()).collect();
+        let times = match a.repeat.unwrap_or(1) {
+            1 => String::new(),
+            n => format!(" {n} times"),
+        };
+        self.step(
+            format!("announcement {name} plays {}{times}", prompts.join(", ")),
+            Self::entity(Kind::Announcement, name, &a.origin),
+        );
+        self.go_or_hangup(&a.then)
     }
 
     fn conference(&mut self, name: &str) -> Outcome {
@@ -535,6 +568,7 @@ fn label(target: &Target) -> String {
         Target::Menu(m) => format!("menu {m}"),
         Target::RingGroup(g) => format!("ring group {g}"),
         Target::Conference(c) => format!("conference {c}"),
+        Target::Announcement(a) => format!("announcement {a}"),
         Target::Voicemail(n) => format!("voicemail {n}"),
         Target::Dialplan(d) => format!("dialplan {d}"),
         Target::External(n) => format!("external {}", n.0),

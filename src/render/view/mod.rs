@@ -260,6 +260,7 @@ fn entry_point(
         Target::Menu(m) => (format!("{p}-menu-{m}"), "s".to_owned()),
         Target::RingGroup(g) => (format!("{p}-ringgroup-{g}"), "s".to_owned()),
         Target::Conference(c) => (format!("{p}-conference-{c}"), "s".to_owned()),
+        Target::Announcement(a) => (format!("{p}-announcement-{a}"), "s".to_owned()),
         Target::Schedule(s) => (dialplan::schedule_context(p, s), "s".to_owned()),
         Target::Queue(q) => (
             format!("{p}-queue-{q}"),

@@ -16,6 +16,7 @@ use crate::source::Sources;
 
 use super::Locator;
 
+mod announcements;
 mod blocklists;
 mod callflow;
 mod calltests;
@@ -49,6 +50,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.menus();
     c.ring_groups();
     c.conferences();
+    c.announcements();
     c.timeframes();
     c.feature_codes();
     c.dialplans();
@@ -80,6 +82,7 @@ struct Checker<'a> {
     menus: HashMap<Key<'a>, Origin>,
     ring_groups: HashMap<Key<'a>, Origin>,
     conferences: HashMap<Key<'a>, Origin>,
+    announcements: HashMap<Key<'a>, Origin>,
     dialplans: HashMap<Key<'a>, Origin>,
     trunks: HashMap<Key<'a>, Origin>,
     servers: HashMap<&'a str, &'a Sourced<crate::model::Server>>,
@@ -114,6 +117,9 @@ impl<'a> Checker<'a> {
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
             ring_groups: index(&fleet.ring_groups, |g| (g.server.as_str(), g.name.as_str())),
             conferences: index(&fleet.conferences, |c| (c.server.as_str(), c.name.as_str())),
+            announcements: index(&fleet.announcements, |a| {
+                (a.server.as_str(), a.name.as_str())
+            }),
             dialplans: index(&fleet.dialplans, |d| (d.server.as_str(), d.name.as_str())),
             trunks: index(&fleet.trunks, |t| (t.server.as_str(), t.name.as_str())),
             servers: fleet

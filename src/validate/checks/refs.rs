@@ -46,6 +46,7 @@ impl<'a> Checker<'a> {
             Kind::Menu => &self.menus,
             Kind::RingGroup => &self.ring_groups,
             Kind::Conference => &self.conferences,
+            Kind::Announcement => &self.announcements,
             Kind::Dialplan => &self.dialplans,
             Kind::Trunk => &self.trunks,
             _ => unreachable!("not a server-scoped kind"),
@@ -156,6 +157,9 @@ impl<'a> Checker<'a> {
             }
             Target::Conference(name) => {
                 self.scoped_ref(Kind::Conference, &inner, server, name.as_str());
+            }
+            Target::Announcement(name) => {
+                self.scoped_ref(Kind::Announcement, &inner, server, name.as_str());
             }
             Target::Dialplan(name) => {
                 if self.scoped_ref(Kind::Dialplan, &inner, server, name.as_str())

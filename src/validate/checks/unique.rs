@@ -52,6 +52,12 @@ impl<'a> Checker<'a> {
                 .map(|e| (Some(&e.server), &e.name, &e.origin)),
         );
         self.unique(
+            Kind::Announcement,
+            f.announcements
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
             Kind::Conference,
             f.conferences
                 .iter()
@@ -174,6 +180,17 @@ impl<'a> Checker<'a> {
                 "admin_number",
             ));
         }
+        for a in &f.announcements {
+            let n = &a.number;
+            numbered.extend(optional(
+                "announcement",
+                &a.name,
+                &a.server,
+                n,
+                &a.origin,
+                "number",
+            ));
+        }
         for d in &f.dialplans {
             numbered.extend(optional(
                 "dialplan", &d.name, &d.server, &d.number, &d.origin, "number",
@@ -193,7 +210,7 @@ impl<'a> Checker<'a> {
                     )
                     .at(self.loc.value(at))
                     .related(self.loc.value(first), "first taken here")
-                    .hint("extensions, queues, menus, ring groups, conferences and numbered dialplans of a server share one dial space; pick a free number");
+                    .hint("extensions, queues, menus, ring groups, conferences, announcements and numbered dialplans of a server share one dial space; pick a free number");
                     self.out.push(d);
                 }
             }

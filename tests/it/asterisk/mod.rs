@@ -506,6 +506,7 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
         .iter()
         .flat_map(|m| m.prompts.iter().chain(&m.invalid_prompt))
         .chain(fleet.queues.iter().filter_map(|q| q.greeting.as_ref()))
+        .chain(fleet.announcements.iter().flat_map(|a| &a.prompts))
         .map(|p| p.0.clone())
         .collect();
     sounds.push("option-is-invalid".into());

@@ -1,9 +1,11 @@
-//! IVR menus: business hours and holidays, prompts, keys, retries.
+//! IVR menus (business hours, prompts, keys, retries) and announcements (prompts, then
+//! a destination).
 
 use minijinja::Value;
 use serde::Serialize;
 
 use super::super::{Ctx, DEFAULT_DIGIT_TIMEOUT, DEFAULT_MAX_RETRIES, FileOrigins, arg, safe};
+use crate::model::announcement::Announcement;
 use crate::model::{Menu, Sourced};
 use crate::render::RenderError;
 use crate::render::escape;
@@ -44,6 +46,46 @@ pub struct MenuKeyView {
     pub key: Value,
     /// Where it goes, a dialplan application.
     pub target: Value,
+}
+
+/// An announcement's context, `<prefix>-announcement-<name>`.
+#[derive(Debug, Serialize)]
+pub struct AnnouncementView {
+    pub context: Value,
+    pub name: Value,
+    /// The prompts for `Playback()`, joined with `&`, once per repeat.
+    pub plays: Vec<Value>,
+    /// Where the call goes afterwards (a dialplan application).
+    pub then: Value,
+}
+
+pub(super) fn announcements(
+    ctx: &Ctx,
+    origins: &mut FileOrigins,
+) -> Result<Vec<AnnouncementView>, RenderError> {
+    let mut out = Vec::new();
+    for a in ctx.entities.announcements.iter().copied() {
+        origins.add(ConfKind::Dialplan, &a.origin);
+        out.push(announcement(ctx, a)?);
+    }
+    Ok(out)
+}
+
+fn announcement(ctx: &Ctx, a: &Sourced<Announcement>) -> Result<AnnouncementView, RenderError> {
+    let entity = format!("announcement {}", a.name);
+    let prompts = a
+        .prompts
+        .iter()
+        .map(|s| arg(&s.0, ctx, &entity, "prompts"))
+        .collect::<Result<Vec<_>, _>>()?
+        .join("&");
+    let times = a.repeat.unwrap_or(1) as usize;
+    Ok(AnnouncementView {
+        context: safe(ctx.context("announcement", a.name.as_str())),
+        name: safe(escape::comment(a.name.as_str())),
+        plays: vec![safe(prompts); times],
+        then: ctx.target_or_hangup(&a.then, &entity, "then")?,
+    })
 }
 
 pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Vec<MenuView>, RenderError> {

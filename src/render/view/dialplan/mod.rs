@@ -123,6 +123,8 @@ pub struct Dialplan {
     pub blocked: Vec<BlockedCaller>,
     /// The IVR menus.
     pub menus: Vec<MenuView>,
+    /// The announcements.
+    pub announcements: Vec<menus::AnnouncementView>,
     /// The ring groups.
     pub ring_groups: Vec<RingGroupView>,
     /// The time frames the server's menus and schedules use, as subroutines; those with
@@ -296,6 +298,7 @@ pub(super) fn build(
     let inbound = routes::inbound(ctx, origins)?;
     let blocked = routes::blocked(ctx, origins)?;
     let menus = menus::build(ctx, origins)?;
+    let announcements = menus::announcements(ctx, origins)?;
     let (ring_groups, has_confirm) = ringgroups::build(ctx, origins)?;
     let (timeframes, schedules) = schedules::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
@@ -324,6 +327,7 @@ pub(super) fn build(
         inbound,
         blocked,
         menus,
+        announcements,
         ring_groups,
         timeframes,
         schedules,
@@ -422,6 +426,11 @@ fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
                 .iter()
                 .map(|c| (&c.number, Target::Conference(c.name.clone()))),
         )
+        .chain(ctx.entities.announcements.iter().filter_map(|a| {
+            a.number
+                .as_ref()
+                .map(|n| (n, Target::Announcement(a.name.clone())))
+        }))
         .chain(ctx.entities.dialplans.iter().filter_map(|d| {
             d.number
                 .as_ref()
@@ -433,6 +442,7 @@ fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
         | Target::Menu(name)
         | Target::RingGroup(name)
         | Target::Conference(name)
+        | Target::Announcement(name)
         | Target::Dialplan(name)) = &target
         else {
             unreachable!(
