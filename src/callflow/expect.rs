@@ -49,6 +49,7 @@ pub fn describe(reach: &Reach) -> String {
         Reach::Menu { menu } => format!("menu {menu}"),
         Reach::RingGroup { ring_group } => format!("ring group {ring_group}"),
         Reach::Conference { conference } => format!("conference {conference}"),
+        Reach::Parking { parking } => format!("parking lot {parking}"),
         Reach::Dialplan { dialplan } => format!("dialplan {dialplan}"),
         Reach::External {
             external,
@@ -93,6 +94,7 @@ pub fn ends_at(outcome: &Outcome, reach: &Reach) -> bool {
         (Reach::Conference { conference }, Outcome::Conference { name }) => {
             conference.as_str() == name
         }
+        (Reach::Parking { parking }, Outcome::Parked { lot }) => parking.as_str() == lot,
         (Reach::Voicemail { voicemail }, Outcome::Voicemail { mailbox }) => {
             voicemail.as_str() == mailbox
         }

@@ -109,6 +109,8 @@ pub enum Outcome {
     RingGroup { name: String, members: Vec<String> },
     /// The caller joins a conference room.
     Conference { name: String },
+    /// The call is parked in a lot's next free slot.
+    Parked { lot: String },
     /// The caller leaves a message.
     Voicemail { mailbox: String },
     /// The call goes out: the number as dialled, as sent to the trunks, by which route.
@@ -146,6 +148,7 @@ impl fmt::Display for Outcome {
             }
             Outcome::Voicemail { mailbox } => write!(f, "voicemail {mailbox}"),
             Outcome::Conference { name } => write!(f, "conference {name}"),
+            Outcome::Parked { lot } => write!(f, "parked in lot {lot}"),
             Outcome::External {
                 number,
                 sent,
@@ -196,6 +199,10 @@ pub enum Stop {
     /// The caller joins a conference room (ConfBridge).
     Conference {
         name: String,
+    },
+    /// The call is parked (Park).
+    Parked {
+        lot: String,
     },
     /// A mailbox records a message.
     Voicemail {

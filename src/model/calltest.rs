@@ -110,6 +110,9 @@ pub enum Reach {
     Conference {
         conference: Name,
     },
+    Parking {
+        parking: Name,
+    },
     Dialplan {
         dialplan: Name,
     },

@@ -18,6 +18,7 @@ pub struct ServerEntities<'a> {
     pub ring_groups: Vec<&'a Sourced<RingGroup>>,
     pub conferences: Vec<&'a Sourced<super::conference::Conference>>,
     pub announcements: Vec<&'a Sourced<super::announcement::Announcement>>,
+    pub parking_lots: Vec<&'a Sourced<super::parking::ParkingLot>>,
     pub dialplans: Vec<&'a Sourced<Dialplan>>,
     pub trunks: Vec<&'a Sourced<Trunk>>,
     pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
@@ -58,6 +59,9 @@ impl<'a> ServerEntities<'a> {
         for a in &self.announcements {
             add(&a.then);
         }
+        for p in &self.parking_lots {
+            add(&p.timeout_to);
+        }
         for m in &self.menus {
             for (_, t) in m.keys.iter() {
                 t.visit(&mut |x| out.push(x));
@@ -89,6 +93,12 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
             .or_default()
             .ring_groups
             .push(g);
+    }
+    for p in &fleet.parking_lots {
+        map.entry(p.server.as_str())
+            .or_default()
+            .parking_lots
+            .push(p);
     }
     for a in &fleet.announcements {
         map.entry(a.server.as_str())

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod menu;
 pub mod moh;
 pub mod names;
+pub mod parking;
 pub mod project;
 pub mod queue;
 pub mod ring_group;
@@ -84,6 +85,9 @@ pub struct Document {
     /// Recordings played before a destination.
     #[serde(default)]
     pub announcements: Vec<announcement::Announcement>,
+    /// Call parking lots.
+    #[serde(default)]
+    pub parking_lots: Vec<parking::ParkingLot>,
     /// Business hours and holidays.
     #[serde(default)]
     pub timeframes: Vec<Timeframe>,
@@ -166,6 +170,7 @@ pub enum Kind {
     RingGroup,
     Conference,
     Announcement,
+    ParkingLot,
     Timeframe,
     Dialplan,
     Trunk,
@@ -179,7 +184,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
@@ -187,6 +192,7 @@ impl Kind {
         Kind::RingGroup,
         Kind::Conference,
         Kind::Announcement,
+        Kind::ParkingLot,
         Kind::Timeframe,
         Kind::Dialplan,
         Kind::Trunk,
@@ -209,6 +215,7 @@ impl Kind {
             Kind::RingGroup => "ring_groups",
             Kind::Conference => "conferences",
             Kind::Announcement => "announcements",
+            Kind::ParkingLot => "parking_lots",
             Kind::Timeframe => "timeframes",
             Kind::Dialplan => "dialplans",
             Kind::Trunk => "trunks",
@@ -232,6 +239,7 @@ impl Kind {
             Kind::RingGroup => "ring group",
             Kind::Conference => "conference",
             Kind::Announcement => "announcement",
+            Kind::ParkingLot => "parking lot",
             Kind::Timeframe => "time frame",
             Kind::Dialplan => "dialplan",
             Kind::Trunk => "trunk",
@@ -276,6 +284,7 @@ pub struct Fleet {
     pub ring_groups: Entities<RingGroup>,
     pub conferences: Entities<conference::Conference>,
     pub announcements: Entities<announcement::Announcement>,
+    pub parking_lots: Entities<parking::ParkingLot>,
     pub timeframes: Entities<Timeframe>,
     pub dialplans: Entities<Dialplan>,
     pub trunks: Entities<Trunk>,
@@ -318,6 +327,7 @@ impl Fleet {
             Kind::RingGroup => push(&mut self.ring_groups, origin, value),
             Kind::Conference => push(&mut self.conferences, origin, value),
             Kind::Announcement => push(&mut self.announcements, origin, value),
+            Kind::ParkingLot => push(&mut self.parking_lots, origin, value),
             Kind::Timeframe => push(&mut self.timeframes, origin, value),
             Kind::Dialplan => push(&mut self.dialplans, origin, value),
             Kind::Trunk => push(&mut self.trunks, origin, value),
@@ -349,6 +359,7 @@ impl Fleet {
             ring_groups,
             conferences,
             announcements,
+            parking_lots,
             timeframes,
             dialplans,
             trunks,
@@ -380,6 +391,7 @@ impl Fleet {
         self.ring_groups.extend(other.ring_groups);
         self.conferences.extend(other.conferences);
         self.announcements.extend(other.announcements);
+        self.parking_lots.extend(other.parking_lots);
         self.timeframes.extend(other.timeframes);
         self.dialplans.extend(other.dialplans);
         self.trunks.extend(other.trunks);

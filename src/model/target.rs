@@ -24,6 +24,8 @@ pub enum Target {
     Conference(Name),
     /// Play an announcement, then go where it says: `{announcement: holiday-notice}`.
     Announcement(Name),
+    /// Park the call in a parking lot (the next free slot): `{parking: main}`.
+    Parking(Name),
     /// Leave a voicemail in an extension's mailbox: `{voicemail: "101"}`.
     Voicemail(DialNumber),
     /// Jump to a custom dialplan context by its name: `{dialplan: wakeup}`.
@@ -58,6 +60,7 @@ impl Target {
             Target::RingGroup(_) => "ring_group",
             Target::Conference(_) => "conference",
             Target::Announcement(_) => "announcement",
+            Target::Parking(_) => "parking",
             Target::Voicemail(_) => "voicemail",
             Target::Dialplan(_) => "dialplan",
             Target::External(_) => "external",

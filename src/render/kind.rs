@@ -15,6 +15,8 @@ pub enum ConfKind {
     MusicOnHold,
     /// Conference rooms' bridge and user profiles (`confbridge_odoo.conf`).
     Confbridge,
+    /// Call parking lots (`res_parking_odoo.conf`).
+    Parking,
     /// Settings of the astbase agent beside Asterisk (`astbase_odoo.conf`): Asterisk
     /// does not read it, so no base file includes it and nothing is reloaded.
     Agent,
@@ -30,13 +32,14 @@ pub struct LoadCheck {
 
 impl ConfKind {
     /// Every kind, in the order files are rendered, planned and reloaded.
-    pub const ALL: [ConfKind; 7] = [
+    pub const ALL: [ConfKind; 8] = [
         ConfKind::Pjsip,
         ConfKind::Dialplan,
         ConfKind::Queues,
         ConfKind::Voicemail,
         ConfKind::MusicOnHold,
         ConfKind::Confbridge,
+        ConfKind::Parking,
         ConfKind::Agent,
     ];
 
@@ -49,6 +52,7 @@ impl ConfKind {
             ConfKind::Voicemail => "voicemail",
             ConfKind::MusicOnHold => "musiconhold",
             ConfKind::Confbridge => "confbridge",
+            ConfKind::Parking => "res_parking",
             ConfKind::Agent => "astbase",
         }
     }
@@ -62,6 +66,7 @@ impl ConfKind {
             ConfKind::Voicemail => "voicemail.conf.j2",
             ConfKind::MusicOnHold => "musiconhold.conf.j2",
             ConfKind::Confbridge => "confbridge.conf.j2",
+            ConfKind::Parking => "res_parking.conf.j2",
             ConfKind::Agent => "astbase.conf.j2",
         }
     }
@@ -75,6 +80,7 @@ impl ConfKind {
             ConfKind::Voicemail => include_str!("../../templates/voicemail.conf.j2"),
             ConfKind::MusicOnHold => include_str!("../../templates/musiconhold.conf.j2"),
             ConfKind::Confbridge => include_str!("../../templates/confbridge.conf.j2"),
+            ConfKind::Parking => include_str!("../../templates/res_parking.conf.j2"),
             ConfKind::Agent => include_str!("../../templates/astbase.conf.j2"),
         }
     }
@@ -94,6 +100,7 @@ impl ConfKind {
             ConfKind::Voicemail => "voicemail.conf",
             ConfKind::MusicOnHold => "musiconhold.conf",
             ConfKind::Confbridge => "confbridge.conf",
+            ConfKind::Parking => "res_parking.conf",
             ConfKind::Agent => return None,
         })
     }
@@ -108,6 +115,7 @@ impl ConfKind {
             ConfKind::Voicemail => "module reload app_voicemail.so",
             ConfKind::MusicOnHold => "module reload res_musiconhold.so",
             ConfKind::Confbridge => "module reload app_confbridge.so",
+            ConfKind::Parking => "module reload res_parking.so",
             ConfKind::Agent => return None,
         })
     }
@@ -154,10 +162,12 @@ impl ConfKind {
     }
 
     /// The kind of a generated or base file, from its name (`pjsip_odoo.conf`,
-    /// `extensions.conf`): the stem before the first `_` or `.`.
+    /// `extensions.conf`, `res_parking_odoo.conf`): its stem, then `_` or `.`.
     pub fn of_file(name: &str) -> Option<ConfKind> {
-        let stem = name.split(['_', '.']).next().unwrap_or("");
-        ConfKind::ALL.into_iter().find(|k| k.stem() == stem)
+        ConfKind::ALL.into_iter().find(|k| {
+            name.strip_prefix(k.stem())
+                .is_some_and(|rest| rest.starts_with('_') || rest.starts_with('.'))
+        })
     }
 
     /// The kind a template name belongs to.
@@ -182,6 +192,15 @@ mod tests {
             Some(ConfKind::MusicOnHold)
         );
         assert_eq!(ConfKind::of_file("sip_odoo.conf"), None);
+        assert_eq!(
+            ConfKind::of_file("res_parking_odoo.conf"),
+            Some(ConfKind::Parking)
+        );
+        assert_eq!(
+            ConfKind::of_file("res_parking.conf"),
+            Some(ConfKind::Parking)
+        );
+        assert_eq!(ConfKind::of_file("res_pjsip.conf"), None);
     }
 
     #[test]

@@ -213,6 +213,7 @@ fn render_server(
             ConfKind::Voicemail => !view.voicemail.mailboxes.is_empty(),
             ConfKind::MusicOnHold => !view.moh.is_empty(),
             ConfKind::Confbridge => !view.conferences.is_empty(),
+            ConfKind::Parking => !view.parking.is_empty(),
             ConfKind::Agent => view.agent.is_some(),
         };
         if !needed {

@@ -109,6 +109,10 @@ fn section_origin<'a>(
             .map(|x| &x.origin)
             .or_else(|| find(&e.trunks, section, |t| t.name.as_str())),
         ConfKind::Queues => find(&e.queues, section, |q| q.name.as_str()),
+        ConfKind::Parking => {
+            let name = section.strip_prefix(prefix)?.strip_prefix('-')?;
+            find(&e.parking_lots, name, |l| l.name.as_str())
+        }
         ConfKind::Confbridge => {
             // `<prefix>-bridge-<name>`, `<prefix>-user-<name>`, `<prefix>-admin-<name>`.
             let rest = section.strip_prefix(prefix)?.strip_prefix('-')?;
@@ -129,6 +133,8 @@ fn section_origin<'a>(
                 .or_else(|| rest.strip_prefix("ringmembers-"))
             {
                 find(&e.ring_groups, group, |g| g.name.as_str())
+            } else if let Some(l) = rest.strip_prefix("parkreturn-") {
+                find(&e.parking_lots, l, |x| x.name.as_str())
             } else if let Some(a) = rest.strip_prefix("announcement-") {
                 find(&e.announcements, a, |x| x.name.as_str())
             } else if let Some(room) = rest.strip_prefix("conference-") {

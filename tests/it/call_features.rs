@@ -322,3 +322,41 @@ fn the_main_menus_key_4_plays_the_directions_and_comes_back_to_the_menu() {
         }
     );
 }
+
+#[test]
+fn parking_slots_hold_no_number_of_the_server_and_lots_do_not_share_them() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}parking_lots:
+  - name: main
+    server: msk
+    park_number: \"100\"
+    slots: {{first: 100, last: 110}}
+  - name: annex
+    server: msk
+    park_number: \"120\"
+    slots: {{first: 105, last: 125}}
+    timeout_to: {{extension: \"109\"}}
+  - name: empty
+    server: msk
+    park_number: \"130\"
+    slots: {{first: 140, last: 131}}
+"
+    ));
+    assert_eq!(
+        messages(&report, "slot-collision"),
+        vec![
+            "extension 101 is inside the slots 100-110 of parking lot `main`",
+            "extension 102 is inside the slots 100-110 of parking lot `main`",
+            "park number 100 of lot `main` is one of its own slots",
+            "park number 120 of lot `annex` is one of its own slots",
+            "the slots of parking lots `main` and `annex` overlap",
+        ]
+    );
+    assert_eq!(
+        errors(&report)
+            .into_iter()
+            .filter(|e| e.0 != "slot-collision")
+            .collect::<Vec<_>>(),
+        vec![("unknown-reference", 15, 29), ("invalid-value", 19, 12)]
+    );
+}

@@ -2,7 +2,8 @@
 //! turns do-not-disturb on and the next call goes to voicemail while its BLF is lit;
 //! a forward entered on the keypad sends calls to that number until its off code; a
 //! conference room lets in who knows its PIN, and the organiser as admin; block lists
-//! refuse their callers on every inbound route.
+//! refuse their callers on every inbound route; a parked call waits in a slot, lit on
+//! its BLF, until taken back or sent to reception.
 
 use std::process::{Child, Output, Stdio};
 
@@ -66,6 +67,18 @@ fn reached(trace: &Trace, exten: &str) -> bool {
         .any(|s| s.exten == exten && s.app == "NoOp" && s.data.starts_with("Call for "))
 }
 
+/// The context a phone's calls run in, as Asterisk loaded its endpoint.
+fn phone_context(ast: &Asterisk, extension: &str) -> String {
+    ast.cli(&format!("pjsip show endpoint {extension}"))
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("context")
+                .map(|v| v.trim().trim_start_matches(':').trim().to_owned())
+        })
+        .expect("the endpoint has a context")
+}
+
 /// Anna's desk phone, registered and answering every call it gets.
 fn anna_at_her_desk(ast: &Asterisk) -> Child {
     answering_phone(ast, "101", "demo-101-Secret!", 5073)
@@ -121,15 +134,7 @@ fn a_forward_entered_on_the_keypad_takes_calls_to_that_number_until_its_off_code
     );
     let ast = msk(&[]);
     let desk = anna_at_her_desk(&ast);
-    let context = ast
-        .cli("pjsip show endpoint 101")
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("context")
-                .map(|v| v.trim().trim_start_matches(':').trim().to_owned())
-        })
-        .expect("101 has a context");
+    let context = phone_context(&ast, "101");
     let keypad = |code: &str, keys: &str| {
         let [t] = <[_; 1]>::try_from(place(
             &ast,
@@ -251,5 +256,62 @@ fn a_block_list_refuses_its_callers_on_every_route_and_lets_the_others_through()
     // Anyone else reaches Anna.
     assert!(reached(&traces[3], "101"), "{}", traces[3]);
     assert!(traces[3].first("Busy").is_none(), "{}", traces[3]);
+    ast.stop();
+}
+
+#[test]
+fn a_parked_call_waits_in_a_slot_its_blf_shows_and_is_taken_back_or_comes_back_to_reception() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    // The example's lot with the shortest timeout, so a forgotten call comes back soon.
+    let repo = crate::asterisk::company_copy();
+    let path = repo.path().join("parking.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("timeout: 60", "timeout: 5")).unwrap();
+    let (_, ast) = crate::asterisk::boot(repo.path().to_str().unwrap(), "msk");
+    ast.assert_clean("loading the parking lot");
+    let context = phone_context(&ast, "101");
+    let slot_81 = || {
+        let mut ami = Ami::connect(&ast);
+        let reply = ami.action(&[
+            ("Action", "ExtensionState"),
+            ("Exten", "81"),
+            ("Context", "odoo-parkedcalls-main"),
+        ]);
+        reply.get("StatusText").unwrap_or("").to_owned()
+    };
+    // `parking show` lists each parked call as `Space : 81`, `Channel : ...`.
+    let parked = || {
+        ast.cli("parking show odoo-main").lines().any(|l| {
+            l.split_once(':')
+                .is_some_and(|(k, v)| k.trim() == "Space" && v.trim() == "81")
+        })
+    };
+    assert_eq!(slot_81(), "Idle");
+
+    // Anna parks a call (dials 80 from her phone's context) and Boris takes it back.
+    let (kept, taken) = std::thread::scope(|s| {
+        let park = s.spawn(|| place(&ast, &[Call::new(&context, "80", "101")], 4));
+        if !crate::asterisk::wait_until(std::time::Duration::from_secs(5), parked) {
+            let trace = park.join().unwrap();
+            panic!("{}\n{}", trace[0], ast.cli("parking show odoo-main"));
+        }
+        let blf = slot_81();
+        let back = place(&ast, &[Call::new(&context, "81", "102")], 2);
+        let [parked] = <[_; 1]>::try_from(park.join().unwrap()).unwrap();
+        (parked, (blf, back))
+    });
+    let (blf, back) = taken;
+    assert_eq!(blf, "InUse");
+    assert!(kept.ran("Park", "odoo-main"), "{kept}");
+    assert!(back[0].first("ParkedCall").is_some(), "{}", back[0]);
+    assert!(!kept.visited("odoo-parkreturn-main"), "{kept}");
+
+    // Parked and forgotten: after 5 s it goes to reception (100, not registered: its
+    // mailbox).
+    let [forgotten] =
+        <[_; 1]>::try_from(place(&ast, &[Call::new(&context, "80", "101")], 9)).unwrap();
+    assert!(forgotten.visited("odoo-parkreturn-main"), "{forgotten}");
+    assert!(reached(&forgotten, "100"), "{forgotten}");
+    assert_eq!(slot_81(), "Idle");
     ast.stop();
 }

@@ -83,6 +83,7 @@ struct Loaded {
     pjsip: ConfFile,
     dialplan: ConfFile,
     queues: Option<ConfFile>,
+    parking: Option<ConfFile>,
 }
 
 fn load(server: &ServerOutput) -> Loaded {
@@ -127,6 +128,7 @@ fn load(server: &ServerOutput) -> Loaded {
         pjsip: conf::parse(file("pjsip_odoo.conf").unwrap()),
         dialplan: conf::parse(file("extensions_odoo.conf").unwrap()),
         queues: file("queues_odoo.conf").map(conf::parse),
+        parking: file("res_parking_odoo.conf").map(conf::parse),
     }
 }
 
@@ -224,6 +226,14 @@ fn structural_checks(server: &str, loaded: &Loaded) {
                     ));
                 }
             }
+        }
+        // res_parking creates each lot's context with its park number and slots.
+        for lot in loaded.parking.iter().flat_map(|p| &p.sections) {
+            let entry = map.entry(lot.get("context").unwrap()).or_default();
+            entry.push((lot.get("parkext").unwrap().to_owned(), None));
+            let (first, last) = lot.get("parkpos").unwrap().split_once('-').unwrap();
+            let (first, last): (u64, u64) = (first.parse().unwrap(), last.parse().unwrap());
+            entry.extend((first..=last).map(|n| (n.to_string(), None)));
         }
         map
     };

@@ -79,6 +79,7 @@ impl<'a> Walk<'a> {
             Outcome::Conference { name } => {
                 self.stops.push(Stop::Conference { name: name.clone() })
             }
+            Outcome::Parked { lot } => self.stops.push(Stop::Parked { lot: lot.clone() }),
             Outcome::Extension { .. }
             | Outcome::Queue { .. }
             | Outcome::RingGroup { .. }
@@ -221,6 +222,24 @@ impl<'a> Walk<'a> {
         if let Some(outcome) = self.feature_code(caller, &number) {
             return Ok(outcome);
         }
+        if let Some(l) = self
+            .entities
+            .parking_lots
+            .iter()
+            .find(|l| l.slots.contains(&number))
+        {
+            self.step(
+                format!(
+                    "takes back the call parked in slot {number} of lot {}",
+                    l.name
+                ),
+                Self::entity(Kind::ParkingLot, l.name.as_str(), &l.origin),
+            );
+            return Ok(Outcome::Feature {
+                code: number,
+                feature: "parked_call".into(),
+            });
+        }
         if let Some(target) = self.internal_number(&number) {
             return self.go(&target);
         }
@@ -307,6 +326,14 @@ impl<'a> Walk<'a> {
         {
             return Some(Target::RingGroup(g.name.clone()));
         }
+        if let Some(l) = self
+            .entities
+            .parking_lots
+            .iter()
+            .find(|l| l.park_number.as_str() == number)
+        {
+            return Some(Target::Parking(l.name.clone()));
+        }
         if let Some(a) = self
             .entities
             .announcements
@@ -390,6 +417,7 @@ impl<'a> Walk<'a> {
             Target::Schedule(s) => self.schedule(s),
             Target::Conference(c) => Ok(self.conference(c.as_str())),
             Target::Announcement(a) => self.announcement(a.as_str()),
+            Target::Parking(l) => Ok(self.park(l.as_str())),
             Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
             Target::Dialplan(d) => {
                 let origin = self
@@ -439,6 +467,33 @@ impl<'a> Walk<'a> {
             Self::entity(Kind::Announcement, name, &a.origin),
         );
         self.go_or_hangup(&a.then)
+    }
+
+    fn park(&mut self, name: &str) -> Outcome {
+        let Some(l) = self
+            .entities
+            .parking_lots
+            .iter()
+            .find(|l| l.name.as_str() == name)
+        else {
+            return Outcome::NoRoute {
+                number: "s".into(),
+                context: format!("{}-parkedcalls-{name}", self.prefix),
+            };
+        };
+        self.passed.push(Reach::Parking {
+            parking: l.name.clone(),
+        });
+        self.step(
+            format!(
+                "the call is parked in lot {name}, slots {}-{}",
+                l.slots.first, l.slots.last
+            ),
+            Self::entity(Kind::ParkingLot, name, &l.origin),
+        );
+        Outcome::Parked {
+            lot: name.to_owned(),
+        }
     }
 
     fn conference(&mut self, name: &str) -> Outcome {
@@ -569,6 +624,7 @@ fn label(target: &Target) -> String {
         Target::RingGroup(g) => format!("ring group {g}"),
         Target::Conference(c) => format!("conference {c}"),
         Target::Announcement(a) => format!("announcement {a}"),
+        Target::Parking(l) => format!("parking lot {l}"),
         Target::Voicemail(n) => format!("voicemail {n}"),
         Target::Dialplan(d) => format!("dialplan {d}"),
         Target::External(n) => format!("external {}", n.0),

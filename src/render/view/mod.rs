@@ -17,6 +17,7 @@
 mod conferences;
 mod dialplan;
 mod moh;
+mod parking;
 mod pjsip;
 mod queues;
 mod voicemail;
@@ -76,6 +77,8 @@ pub struct ServerView {
     pub moh: Vec<MohView>,
     /// `confbridge` and `extensions`: the conference rooms (profiles, and their context).
     pub conferences: Vec<conferences::ConferenceView>,
+    /// `res_parking` and `extensions`: the parking lots.
+    pub parking: Vec<parking::ParkingView>,
     /// `astbase`: the agent's settings; none when the repo sets none for this server.
     pub agent: Option<AgentView>,
 }
@@ -140,7 +143,7 @@ impl Ctx<'_> {
     /// A call destination as a dialplan application.
     pub fn target(&self, target: &Target, entity: &str, field: &str) -> Result<Value, RenderError> {
         let e = &self.entities;
-        let text = match entry_point(self.prefix, &e.queues, &e.dialplans, target) {
+        let text = match entry_point(self.prefix, e, target) {
             None => "Hangup()".to_owned(),
             Some((context, exten)) => format!(
                 "Goto({},{},1)",
@@ -204,6 +207,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
     let queues = queues::build(ctx, &mut origins)?;
     let moh = moh::build(ctx, &mut origins);
     let conferences = conferences::build(ctx, &mut origins)?;
+    let parking = parking::build(ctx, &mut origins)?;
 
     let view = ServerView {
         server: ctx.name().to_owned(),
@@ -215,6 +219,7 @@ pub(super) fn build(ctx: &Ctx) -> Result<(ServerView, FileOrigins), RenderError>
         voicemail: mailboxes,
         moh,
         conferences,
+        parking,
         agent: agent(ctx, &mut origins),
     };
     Ok((view, origins))
@@ -247,11 +252,15 @@ fn short_hash(text: &str) -> String {
 /// refuses such a destination, and a dialplan without an entry) enters at `s`.
 fn entry_point(
     prefix: &str,
-    queues: &[&Sourced<crate::model::Queue>],
-    dialplans: &[&Sourced<crate::model::Dialplan>],
+    entities: &ServerEntities,
     target: &Target,
 ) -> Option<(String, String)> {
     let p = prefix;
+    let (queues, dialplans, parking_lots) = (
+        &entities.queues,
+        &entities.dialplans,
+        &entities.parking_lots,
+    );
     Some(match target {
         Target::Hangup => return None,
         Target::Extension(n) => (format!("{p}-internal"), n.to_string()),
@@ -261,6 +270,14 @@ fn entry_point(
         Target::RingGroup(g) => (format!("{p}-ringgroup-{g}"), "s".to_owned()),
         Target::Conference(c) => (format!("{p}-conference-{c}"), "s".to_owned()),
         Target::Announcement(a) => (format!("{p}-announcement-{a}"), "s".to_owned()),
+        // The lot's park number, in the context res_parking creates for it.
+        Target::Parking(l) => (
+            format!("{p}-parkedcalls-{l}"),
+            parking_lots
+                .iter()
+                .find(|x| x.name == *l)
+                .map_or_else(|| "s".to_owned(), |x| x.park_number.to_string()),
+        ),
         Target::Schedule(s) => (dialplan::schedule_context(p, s), "s".to_owned()),
         Target::Queue(q) => (
             format!("{p}-queue-{q}"),
@@ -285,19 +302,29 @@ fn entry_point(
 /// `exten@context` (what a Local channel dials): the place `Ctx::target` sends a call
 /// to. `None` for `hangup`.
 pub fn dialplan_entry(fleet: &Fleet, server: &str, target: &Target) -> Option<String> {
+    // Only what the entry point reads: the server's queues, dialplans and parking lots.
     let on_server = |s: &Name| s.as_str() == server;
-    let queues: Vec<_> = fleet
-        .queues
-        .iter()
-        .map(|q| &**q)
-        .filter(|q| on_server(&q.server))
-        .collect();
-    let dialplans: Vec<_> = fleet
-        .dialplans
-        .iter()
-        .map(|d| &**d)
-        .filter(|d| on_server(&d.server))
-        .collect();
-    entry_point(fleet.project.suffix(), &queues, &dialplans, target)
+    let entities = ServerEntities {
+        queues: fleet
+            .queues
+            .iter()
+            .map(|q| &**q)
+            .filter(|q| on_server(&q.server))
+            .collect(),
+        dialplans: fleet
+            .dialplans
+            .iter()
+            .map(|d| &**d)
+            .filter(|d| on_server(&d.server))
+            .collect(),
+        parking_lots: fleet
+            .parking_lots
+            .iter()
+            .map(|l| &**l)
+            .filter(|l| on_server(&l.server))
+            .collect(),
+        ..ServerEntities::default()
+    };
+    entry_point(fleet.project.suffix(), &entities, target)
         .map(|(context, exten)| format!("{exten}@{context}"))
 }

@@ -26,6 +26,7 @@ mod dialplans;
 mod extensions;
 mod features;
 mod loops;
+mod parking;
 mod refs;
 mod ringgroups;
 mod routes;
@@ -51,6 +52,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.ring_groups();
     c.conferences();
     c.announcements();
+    c.parking_lots();
     c.timeframes();
     c.feature_codes();
     c.dialplans();
@@ -83,6 +85,7 @@ struct Checker<'a> {
     ring_groups: HashMap<Key<'a>, Origin>,
     conferences: HashMap<Key<'a>, Origin>,
     announcements: HashMap<Key<'a>, Origin>,
+    parking_lots: HashMap<Key<'a>, Origin>,
     dialplans: HashMap<Key<'a>, Origin>,
     trunks: HashMap<Key<'a>, Origin>,
     servers: HashMap<&'a str, &'a Sourced<crate::model::Server>>,
@@ -119,6 +122,9 @@ impl<'a> Checker<'a> {
             conferences: index(&fleet.conferences, |c| (c.server.as_str(), c.name.as_str())),
             announcements: index(&fleet.announcements, |a| {
                 (a.server.as_str(), a.name.as_str())
+            }),
+            parking_lots: index(&fleet.parking_lots, |l| {
+                (l.server.as_str(), l.name.as_str())
             }),
             dialplans: index(&fleet.dialplans, |d| (d.server.as_str(), d.name.as_str())),
             trunks: index(&fleet.trunks, |t| (t.server.as_str(), t.name.as_str())),

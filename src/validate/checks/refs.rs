@@ -47,6 +47,7 @@ impl<'a> Checker<'a> {
             Kind::RingGroup => &self.ring_groups,
             Kind::Conference => &self.conferences,
             Kind::Announcement => &self.announcements,
+            Kind::ParkingLot => &self.parking_lots,
             Kind::Dialplan => &self.dialplans,
             Kind::Trunk => &self.trunks,
             _ => unreachable!("not a server-scoped kind"),
@@ -160,6 +161,9 @@ impl<'a> Checker<'a> {
             }
             Target::Announcement(name) => {
                 self.scoped_ref(Kind::Announcement, &inner, server, name.as_str());
+            }
+            Target::Parking(name) => {
+                self.scoped_ref(Kind::ParkingLot, &inner, server, name.as_str());
             }
             Target::Dialplan(name) => {
                 if self.scoped_ref(Kind::Dialplan, &inner, server, name.as_str())

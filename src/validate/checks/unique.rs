@@ -52,6 +52,12 @@ impl<'a> Checker<'a> {
                 .map(|e| (Some(&e.server), &e.name, &e.origin)),
         );
         self.unique(
+            Kind::ParkingLot,
+            f.parking_lots
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
             Kind::Announcement,
             f.announcements
                 .iter()
@@ -179,6 +185,10 @@ impl<'a> Checker<'a> {
                 &c.origin,
                 "admin_number",
             ));
+        }
+        for l in &f.parking_lots {
+            let o = l.origin.field("park_number");
+            numbered.push(("parking lot", l.name.as_str(), &l.server, &l.park_number, o));
         }
         for a in &f.announcements {
             let n = &a.number;

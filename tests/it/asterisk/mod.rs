@@ -192,6 +192,7 @@ pub fn stock_base(name: &str) -> Option<&'static str> {
         "voicemail.conf" => "[general]\nformat=wav\n",
         "musiconhold.conf" => "[default]\nmode=files\ndirectory=moh\n",
         "confbridge.conf" => "[general]\n",
+        "res_parking.conf" => "[general]\n",
         _ => return None,
     })
 }
