@@ -32,10 +32,11 @@ pub enum Feature {
     VoicemailAny,
     EchoTest,
     SpeakingClock,
+    Intercom,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 15] = [
+    pub const ALL: [Feature; 16] = [
         Feature::DndToggle,
         Feature::DndOn,
         Feature::DndOff,
@@ -51,6 +52,7 @@ impl Feature {
         Feature::VoicemailAny,
         Feature::EchoTest,
         Feature::SpeakingClock,
+        Feature::Intercom,
     ];
 
     /// The key in `feature_codes:`.
@@ -71,6 +73,7 @@ impl Feature {
             Feature::VoicemailAny => "voicemail_any",
             Feature::EchoTest => "echo_test",
             Feature::SpeakingClock => "speaking_clock",
+            Feature::Intercom => "intercom",
         }
     }
 
@@ -92,7 +95,13 @@ impl Feature {
             Feature::VoicemailAny => "any mailbox (asks for the number)",
             Feature::EchoTest => "echo test",
             Feature::SpeakingClock => "speaking clock",
+            Feature::Intercom => "talk through an extension's speaker (code + number)",
         }
+    }
+
+    /// Whether the code is dialled followed by an extension number.
+    pub fn takes_a_number(self) -> bool {
+        matches!(self, Feature::DirectedPickup | Feature::Intercom)
     }
 
     /// FreePBX's code, or none for a feature that is off unless the repo turns it on.
@@ -112,6 +121,7 @@ impl Feature {
             Feature::Voicemail => "*97",
             Feature::VoicemailAny => "*98",
             Feature::EchoTest => "*43",
+            Feature::Intercom => "*80",
             Feature::SpeakingClock => return None,
         })
     }
@@ -227,6 +237,10 @@ pub struct FeatureCodes {
     /// Speaking clock (off unless given a code, e.g. `*60`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speaking_clock: Option<CodeSetting>,
+    /// Intercom: the code then an extension number, answered on its speaker, two-way
+    /// (default `*80`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intercom: Option<CodeSetting>,
     /// Where forwards set on the phone may go (default `routes`: what the phone may dial).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_reach: Option<ForwardReach>,
@@ -251,6 +265,7 @@ impl FeatureCodes {
             Feature::VoicemailAny => self.voicemail_any.as_ref(),
             Feature::EchoTest => self.echo_test.as_ref(),
             Feature::SpeakingClock => self.speaking_clock.as_ref(),
+            Feature::Intercom => self.intercom.as_ref(),
         }
     }
 }
@@ -294,12 +309,12 @@ impl ServerCodes {
             .map(|(_, c)| c.as_str())
     }
 
-    /// The feature an exact dialled code reaches (directed pickup is a prefix: see
-    /// [`ServerCodes::directed_pickup`]).
+    /// The feature an exact dialled code reaches (directed pickup and intercom are
+    /// prefixes of a number).
     pub fn feature_of(&self, dialled: &str) -> Option<Feature> {
         self.codes
             .iter()
-            .find(|(f, c)| *f != Feature::DirectedPickup && c.as_str() == dialled)
+            .find(|(f, c)| !f.takes_a_number() && c.as_str() == dialled)
             .map(|(f, _)| *f)
     }
 }
@@ -327,7 +342,7 @@ mod tests {
         assert_eq!(codes.code(Feature::EchoTest), None);
         assert_eq!(codes.code(Feature::DndOn), Some("*78"));
         assert_eq!(codes.forward_reach, ForwardReach::Internal);
-        assert_eq!(codes.codes.len(), 14);
+        assert_eq!(codes.codes.len(), 15);
         assert_eq!(codes.feature_of("*78"), Some(Feature::DndOn));
         assert_eq!(codes.feature_of("**"), None);
     }

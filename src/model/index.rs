@@ -19,6 +19,7 @@ pub struct ServerEntities<'a> {
     pub conferences: Vec<&'a Sourced<super::conference::Conference>>,
     pub announcements: Vec<&'a Sourced<super::announcement::Announcement>>,
     pub parking_lots: Vec<&'a Sourced<super::parking::ParkingLot>>,
+    pub paging_groups: Vec<&'a Sourced<super::paging::PagingGroup>>,
     pub dialplans: Vec<&'a Sourced<Dialplan>>,
     pub trunks: Vec<&'a Sourced<Trunk>>,
     pub inbound_routes: Vec<&'a Sourced<InboundRoute>>,
@@ -92,6 +93,12 @@ pub fn by_server(fleet: &Fleet) -> HashMap<&str, ServerEntities<'_>> {
         map.entry(g.server.as_str())
             .or_default()
             .ring_groups
+            .push(g);
+    }
+    for g in &fleet.paging_groups {
+        map.entry(g.server.as_str())
+            .or_default()
+            .paging_groups
             .push(g);
     }
     for p in &fleet.parking_lots {

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod menu;
 pub mod moh;
 pub mod names;
+pub mod paging;
 pub mod parking;
 pub mod project;
 pub mod queue;
@@ -88,6 +89,9 @@ pub struct Document {
     /// Call parking lots.
     #[serde(default)]
     pub parking_lots: Vec<parking::ParkingLot>,
+    /// Paging groups (Page(): phones answer on their speaker).
+    #[serde(default)]
+    pub paging_groups: Vec<paging::PagingGroup>,
     /// Business hours and holidays.
     #[serde(default)]
     pub timeframes: Vec<Timeframe>,
@@ -171,6 +175,7 @@ pub enum Kind {
     Conference,
     Announcement,
     ParkingLot,
+    PagingGroup,
     Timeframe,
     Dialplan,
     Trunk,
@@ -184,7 +189,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Server,
         Kind::Extension,
         Kind::Queue,
@@ -193,6 +198,7 @@ impl Kind {
         Kind::Conference,
         Kind::Announcement,
         Kind::ParkingLot,
+        Kind::PagingGroup,
         Kind::Timeframe,
         Kind::Dialplan,
         Kind::Trunk,
@@ -216,6 +222,7 @@ impl Kind {
             Kind::Conference => "conferences",
             Kind::Announcement => "announcements",
             Kind::ParkingLot => "parking_lots",
+            Kind::PagingGroup => "paging_groups",
             Kind::Timeframe => "timeframes",
             Kind::Dialplan => "dialplans",
             Kind::Trunk => "trunks",
@@ -240,6 +247,7 @@ impl Kind {
             Kind::Conference => "conference",
             Kind::Announcement => "announcement",
             Kind::ParkingLot => "parking lot",
+            Kind::PagingGroup => "paging group",
             Kind::Timeframe => "time frame",
             Kind::Dialplan => "dialplan",
             Kind::Trunk => "trunk",
@@ -285,6 +293,7 @@ pub struct Fleet {
     pub conferences: Entities<conference::Conference>,
     pub announcements: Entities<announcement::Announcement>,
     pub parking_lots: Entities<parking::ParkingLot>,
+    pub paging_groups: Entities<paging::PagingGroup>,
     pub timeframes: Entities<Timeframe>,
     pub dialplans: Entities<Dialplan>,
     pub trunks: Entities<Trunk>,
@@ -328,6 +337,7 @@ impl Fleet {
             Kind::Conference => push(&mut self.conferences, origin, value),
             Kind::Announcement => push(&mut self.announcements, origin, value),
             Kind::ParkingLot => push(&mut self.parking_lots, origin, value),
+            Kind::PagingGroup => push(&mut self.paging_groups, origin, value),
             Kind::Timeframe => push(&mut self.timeframes, origin, value),
             Kind::Dialplan => push(&mut self.dialplans, origin, value),
             Kind::Trunk => push(&mut self.trunks, origin, value),
@@ -360,6 +370,7 @@ impl Fleet {
             conferences,
             announcements,
             parking_lots,
+            paging_groups,
             timeframes,
             dialplans,
             trunks,
@@ -392,6 +403,7 @@ impl Fleet {
         self.conferences.extend(other.conferences);
         self.announcements.extend(other.announcements);
         self.parking_lots.extend(other.parking_lots);
+        self.paging_groups.extend(other.paging_groups);
         self.timeframes.extend(other.timeframes);
         self.dialplans.extend(other.dialplans);
         self.trunks.extend(other.trunks);

@@ -360,3 +360,23 @@ fn parking_slots_hold_no_number_of_the_server_and_lots_do_not_share_them() {
         vec![("unknown-reference", 15, 29), ("invalid-value", 19, 12)]
     );
 }
+
+#[test]
+fn a_paging_group_pages_known_extensions_once_on_a_free_number() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}paging_groups:
+  - name: floor
+    server: msk
+    number: \"101\"
+    members: [\"101\", \"109\", \"101\"]
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("duplicate-number", 9, 13),
+            ("unknown-reference", 10, 22),
+            ("duplicate-member", 10, 29),
+        ]
+    );
+}

@@ -3,14 +3,15 @@
 //! a forward entered on the keypad sends calls to that number until its off code; a
 //! conference room lets in who knows its PIN, and the organiser as admin; block lists
 //! refuse their callers on every inbound route; a parked call waits in a slot, lit on
-//! its BLF, until taken back or sent to reception.
+//! its BLF, until taken back or sent to reception; a page reaches every member with the
+//! auto-answer header.
 
 use std::process::{Child, Output, Stdio};
 
 use crate::asterisk::Asterisk;
 use crate::asterisk::calls::{Ami, Call, Trace, place};
 use crate::needs::{self, require};
-use crate::sip_on_asterisk::{answering_phone, msk};
+use crate::sip_on_asterisk::{PHONE_ANSWERS, answering_phone, msk, phone_playing};
 
 /// Anna's direct DID, routed to extension 101 (routes.yaml).
 const ANNA_DIRECT: &str = "+74951234501";
@@ -313,5 +314,60 @@ fn a_parked_call_waits_in_a_slot_its_blf_shows_and_is_taken_back_or_comes_back_t
     assert!(forgotten.visited("odoo-parkreturn-main"), "{forgotten}");
     assert!(reached(&forgotten, "100"), "{forgotten}");
     assert_eq!(slot_81(), "Idle");
+    ast.stop();
+}
+
+#[test]
+fn a_page_rings_every_member_with_the_auto_answer_header_their_phones_read() {
+    require!(
+        needs::ROOT_FOR_NETNS,
+        needs::IP,
+        needs::ASTERISK,
+        needs::SIPP
+    );
+    let ast = msk(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (t104, t105) = (dir.path().join("104.log"), dir.path().join("105.log"));
+    let phones = [
+        phone_playing(
+            &ast,
+            "104",
+            "demo-104-Secret!",
+            5071,
+            PHONE_ANSWERS,
+            Some(&t104),
+        ),
+        phone_playing(
+            &ast,
+            "105",
+            "demo-105-Secret!",
+            5072,
+            PHONE_ANSWERS,
+            Some(&t105),
+        ),
+    ];
+    let [page] =
+        <[_; 1]>::try_from(place(&ast, &[Call::new("odoo-internal", "90", "101")], 3)).unwrap();
+    for p in phones {
+        hang_up(p);
+    }
+    assert!(
+        page.ran(
+            "Page",
+            "PJSIP/104&PJSIP/105,ib(odoo-autoanswer^call_info^1),20"
+        ),
+        "{page}"
+    );
+    for trace in [&t104, &t105] {
+        let sip = std::fs::read_to_string(trace).unwrap_or_default();
+        let invite = sip
+            .split("----")
+            .find(|m| m.contains("INVITE sip:"))
+            .unwrap_or_else(|| panic!("no INVITE reached the phone:\n{sip}"));
+        assert!(
+            invite.contains("Call-Info: <uri>;answer-after=0"),
+            "{invite}"
+        );
+    }
     ast.stop();
 }

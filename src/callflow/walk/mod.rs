@@ -222,6 +222,26 @@ impl<'a> Walk<'a> {
         if let Some(outcome) = self.feature_code(caller, &number) {
             return Ok(outcome);
         }
+        if let Some(g) = self
+            .entities
+            .paging_groups
+            .iter()
+            .find(|g| g.number.as_str() == number)
+        {
+            let members: Vec<&str> = g.members.iter().map(|m| m.as_str()).collect();
+            let way = if g.duplex { "two-way" } else { "one-way" };
+            self.step(
+                format!(
+                    "pages {} ({way}, answered on their speakers)",
+                    members.join(", ")
+                ),
+                Self::entity(Kind::PagingGroup, g.name.as_str(), &g.origin),
+            );
+            return Ok(Outcome::Feature {
+                code: number,
+                feature: "paging_group".into(),
+            });
+        }
         if let Some(l) = self
             .entities
             .parking_lots
@@ -273,15 +293,19 @@ impl<'a> Walk<'a> {
             None => {
                 // The code followed by a number: directed pickup, or an extension's
                 // do-not-disturb key.
-                [Feature::DirectedPickup, Feature::DndToggle]
-                    .into_iter()
-                    .find_map(|f| {
-                        let prefix = self.codes.code(f)?;
-                        let rest = number.strip_prefix(prefix)?;
-                        let digits = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
-                        let known = f == Feature::DirectedPickup || self.extension(rest).is_some();
-                        (digits && known).then(|| (number.to_owned(), f))
-                    })?
+                [
+                    Feature::DirectedPickup,
+                    Feature::Intercom,
+                    Feature::DndToggle,
+                ]
+                .into_iter()
+                .find_map(|f| {
+                    let prefix = self.codes.code(f)?;
+                    let rest = number.strip_prefix(prefix)?;
+                    let digits = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
+                    let known = f.takes_a_number() || self.extension(rest).is_some();
+                    (digits && known).then(|| (number.to_owned(), f))
+                })?
             }
         };
         self.step(format!("feature code {code}: {}", feature.what()), None);

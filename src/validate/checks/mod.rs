@@ -26,6 +26,7 @@ mod dialplans;
 mod extensions;
 mod features;
 mod loops;
+mod paging;
 mod parking;
 mod refs;
 mod ringgroups;
@@ -53,6 +54,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.conferences();
     c.announcements();
     c.parking_lots();
+    c.paging_groups();
     c.timeframes();
     c.feature_codes();
     c.dialplans();

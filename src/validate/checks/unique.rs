@@ -52,6 +52,12 @@ impl<'a> Checker<'a> {
                 .map(|e| (Some(&e.server), &e.name, &e.origin)),
         );
         self.unique(
+            Kind::PagingGroup,
+            f.paging_groups
+                .iter()
+                .map(|e| (Some(&e.server), &e.name, &e.origin)),
+        );
+        self.unique(
             Kind::ParkingLot,
             f.parking_lots
                 .iter()
@@ -185,6 +191,10 @@ impl<'a> Checker<'a> {
                 &c.origin,
                 "admin_number",
             ));
+        }
+        for g in &f.paging_groups {
+            let o = g.origin.field("number");
+            numbered.push(("paging group", g.name.as_str(), &g.server, &g.number, o));
         }
         for l in &f.parking_lots {
             let o = l.origin.field("park_number");

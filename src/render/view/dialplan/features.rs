@@ -30,6 +30,53 @@ pub struct FeaturesView {
     pub directed_pickup: Option<PrefixCode>,
     pub echo_test: Option<Value>,
     pub speaking_clock: Option<Value>,
+    /// Intercom: the code as a pattern prefix, and its length.
+    pub intercom: Option<PrefixCode>,
+}
+
+/// A paging group's context, `<prefix>-paging-<name>`.
+#[derive(Debug, Serialize)]
+pub struct PagingView {
+    pub context: Value,
+    pub name: Value,
+    /// The members' devices joined with `&` (enabled extensions only).
+    pub devices: Value,
+    /// `Page()` options: `i` (ignore forwards), `d` when duplex, and the header gosub.
+    pub options: Value,
+}
+
+/// The paging groups of a server.
+pub(super) fn paging(ctx: &Ctx) -> Result<Vec<PagingView>, RenderError> {
+    let mut out = Vec::new();
+    for g in ctx.entities.paging_groups.iter().copied() {
+        let entity = format!("paging group {}", g.name);
+        let mut devices = Vec::new();
+        for m in &g.members {
+            if ctx
+                .entities
+                .extension_by_number
+                .get(m.as_str())
+                .is_some_and(|e| e.enabled)
+            {
+                devices.push(format!(
+                    "PJSIP/{}",
+                    arg(m.as_str(), ctx, &entity, "members")?
+                ));
+            }
+        }
+        let duplex = if g.duplex { "d" } else { "" };
+        out.push(PagingView {
+            context: safe(ctx.context("paging", g.name.as_str())),
+            name: safe(g.name.to_string()),
+            devices: safe(devices.join("&")),
+            options: safe(format!(
+                "i{duplex}b({}^{}^1)",
+                ctx.context("", "autoanswer"),
+                g.auto_answer.exten()
+            )),
+        });
+    }
+    Ok(out)
 }
 
 /// Do not disturb's codes; `toggle` also gives every extension a BLF code
@@ -154,6 +201,15 @@ pub(super) fn build(ctx: &Ctx, codes: &ServerCodes) -> Result<FeaturesView, Rend
         directed_pickup,
         echo_test: code(Feature::EchoTest)?,
         speaking_clock: code(Feature::SpeakingClock)?,
+        intercom: codes
+            .code(Feature::Intercom)
+            .map(|c| {
+                Ok::<_, RenderError>(PrefixCode {
+                    code: safe(arg(c, ctx, "feature codes", "intercom")?),
+                    len: c.len(),
+                })
+            })
+            .transpose()?,
     })
 }
 

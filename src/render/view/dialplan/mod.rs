@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::{Ctx, DEFAULT_RING_TIMEOUT, FileOrigins, arg, exten, safe, short_hash};
 use crate::model::extension::Recording;
+use crate::model::features::Feature;
 use crate::model::{Extension, Sourced, Target};
 use crate::render::RenderError;
 use crate::render::escape;
@@ -125,6 +126,10 @@ pub struct Dialplan {
     pub menus: Vec<MenuView>,
     /// The announcements.
     pub announcements: Vec<menus::AnnouncementView>,
+    /// The paging groups; with them or an intercom code, `<prefix>-autoanswer` adds the
+    /// headers that make phones answer on their own.
+    pub paging: Vec<features::PagingView>,
+    pub has_autoanswer: bool,
     /// The ring groups.
     pub ring_groups: Vec<RingGroupView>,
     /// The time frames the server's menus and schedules use, as subroutines; those with
@@ -299,6 +304,11 @@ pub(super) fn build(
     let blocked = routes::blocked(ctx, origins)?;
     let menus = menus::build(ctx, origins)?;
     let announcements = menus::announcements(ctx, origins)?;
+    let paging = features::paging(ctx)?;
+    for g in ctx.entities.paging_groups.iter() {
+        origins.add(ConfKind::Dialplan, &g.origin);
+    }
+    let has_autoanswer = !paging.is_empty() || codes.code(Feature::Intercom).is_some();
     let (ring_groups, has_confirm) = ringgroups::build(ctx, origins)?;
     let (timeframes, schedules) = schedules::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
@@ -328,6 +338,8 @@ pub(super) fn build(
         blocked,
         menus,
         announcements,
+        paging,
+        has_autoanswer,
         ring_groups,
         timeframes,
         schedules,
@@ -454,6 +466,17 @@ fn numbers(ctx: &Ctx) -> Result<Vec<NumberGoto>, RenderError> {
             number: safe(arg(number.as_str(), ctx, &entity, "number")?),
             what: safe(entity.clone()),
             goto: ctx.target(&target, &entity, "number")?,
+        });
+    }
+    for g in ctx.entities.paging_groups.iter() {
+        let entity = format!("paging group {}", g.name);
+        numbers.push(NumberGoto {
+            number: safe(arg(g.number.as_str(), ctx, &entity, "number")?),
+            what: safe(entity),
+            goto: safe(format!(
+                "Goto({},s,1)",
+                ctx.context("paging", g.name.as_str())
+            )),
         });
     }
     // An organiser's number enters the room's context at `admin`.
