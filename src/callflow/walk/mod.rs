@@ -3,6 +3,7 @@
 //! the queue and menu applications are in [`apps`].
 
 mod apps;
+mod ends;
 mod ringgroup;
 
 use std::collections::VecDeque;
@@ -11,11 +12,9 @@ use super::Simulator;
 
 use super::contexts::{self, RoutePattern};
 use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
-use crate::model::blocklist::{BlockAction, blocked_on};
 use crate::model::calltest::Reach;
 use crate::model::defaults::DEFAULT_RING_TIMEOUT;
-use crate::model::dialing::best;
-use crate::model::features::{Feature, ServerCodes};
+use crate::model::features::ServerCodes;
 use crate::model::index::ServerEntities;
 use crate::model::layout;
 use crate::model::{DialNumber, Extension, Fleet, Kind, Origin, Server, Sourced, Target};
@@ -186,26 +185,6 @@ impl<'a> Walk<'a> {
         self.go(&route.target)
     }
 
-    /// A caller a block list refuses, checked first on every inbound route.
-    fn blocked(&mut self, callerid: Option<&str>) -> Option<Outcome> {
-        let callerid = callerid?;
-        let lists = blocked_on(&self.fleet.block_lists, self.server.name.as_str());
-        let (pattern, list) = best(callerid, lists.iter().map(|(p, l)| (p.0.as_str(), *l)))?;
-        let (what, outcome) = match &list.action {
-            BlockAction::Hangup => ("hung up on".to_owned(), Outcome::Hangup),
-            BlockAction::Busy => ("given a busy tone".to_owned(), Outcome::Busy),
-            BlockAction::Message(m) => (format!("played {} and hung up on", m.0), Outcome::Hangup),
-        };
-        self.step(
-            format!(
-                "caller {callerid} is on block list {} ({pattern}): {what}",
-                list.name
-            ),
-            Self::entity(Kind::BlockList, list.name.as_str(), &list.origin),
-        );
-        Some(outcome)
-    }
-
     /// A call from a phone: internal numbers first, then the routes it may use.
     fn internal(&mut self, caller: &str) -> Result<Outcome, TraceError> {
         let Some(e) = self.extension(caller) else {
@@ -283,41 +262,6 @@ impl<'a> Walk<'a> {
                 })
             }
         }
-    }
-
-    /// A feature code the caller's phone dials (`<prefix>-features`, which phones'
-    /// contexts include first). The state it sets is the user's: not simulated.
-    fn feature_code(&mut self, caller: &str, number: &str) -> Option<Outcome> {
-        let (code, feature) = match self.codes.feature_of(number) {
-            Some(f) => (number.to_owned(), f),
-            None => {
-                // The code followed by a number: directed pickup, or an extension's
-                // do-not-disturb key.
-                [
-                    Feature::DirectedPickup,
-                    Feature::Intercom,
-                    Feature::DndToggle,
-                ]
-                .into_iter()
-                .find_map(|f| {
-                    let prefix = self.codes.code(f)?;
-                    let rest = number.strip_prefix(prefix)?;
-                    let digits = !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit());
-                    let known = f.takes_a_number() || self.extension(rest).is_some();
-                    (digits && known).then(|| (number.to_owned(), f))
-                })?
-            }
-        };
-        self.step(format!("feature code {code}: {}", feature.what()), None);
-        if feature == Feature::Voicemail {
-            return Some(Outcome::Voicemail {
-                mailbox: caller.to_owned(),
-            });
-        }
-        Some(Outcome::Feature {
-            code,
-            feature: feature.key().to_owned(),
-        })
     }
 
     /// What a number of `<prefix>-internal` reaches: an extension, queue, menu, ring
@@ -466,86 +410,6 @@ impl<'a> Walk<'a> {
                     }),
                 }
             }
-        }
-    }
-
-    fn announcement(&mut self, name: &str) -> Result<Outcome, TraceError> {
-        let Some(a) = self
-            .entities
-            .announcements
-            .iter()
-            .find(|a| a.name.as_str() == name)
-        else {
-            return Ok(Outcome::NoRoute {
-                number: "s".into(),
-                context: format!("{}-announcement-{name}", self.prefix),
-            });
-        };
-        let prompts: Vec<&str> = a.prompts.iter().map(|p| p.0.as_str()).collect();
-        let times = match a.repeat.unwrap_or(1) {
-            1 => String::new(),
-            n => format!(" {n} times"),
-        };
-        self.step(
-            format!("announcement {name} plays {}{times}", prompts.join(", ")),
-            Self::entity(Kind::Announcement, name, &a.origin),
-        );
-        self.go_or_hangup(&a.then)
-    }
-
-    fn park(&mut self, name: &str) -> Outcome {
-        let Some(l) = self
-            .entities
-            .parking_lots
-            .iter()
-            .find(|l| l.name.as_str() == name)
-        else {
-            return Outcome::NoRoute {
-                number: "s".into(),
-                context: format!("{}-parkedcalls-{name}", self.prefix),
-            };
-        };
-        self.passed.push(Reach::Parking {
-            parking: l.name.clone(),
-        });
-        self.step(
-            format!(
-                "the call is parked in lot {name}, slots {}-{}",
-                l.slots.first, l.slots.last
-            ),
-            Self::entity(Kind::ParkingLot, name, &l.origin),
-        );
-        Outcome::Parked {
-            lot: name.to_owned(),
-        }
-    }
-
-    fn conference(&mut self, name: &str) -> Outcome {
-        let Some(c) = self
-            .entities
-            .conferences
-            .iter()
-            .find(|c| c.name.as_str() == name)
-        else {
-            return Outcome::NoRoute {
-                number: "s".into(),
-                context: format!("{}-conference-{name}", self.prefix),
-            };
-        };
-        self.passed.push(Reach::Conference {
-            conference: c.name.clone(),
-        });
-        let pin = if c.pin.is_some() {
-            ", after its PIN"
-        } else {
-            ""
-        };
-        self.step(
-            format!("the caller joins conference {name}{pin}"),
-            Self::entity(Kind::Conference, name, &c.origin),
-        );
-        Outcome::Conference {
-            name: name.to_owned(),
         }
     }
 
