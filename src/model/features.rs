@@ -33,10 +33,13 @@ pub enum Feature {
     EchoTest,
     SpeakingClock,
     Intercom,
+    AgentLogin,
+    AgentPause,
+    AgentUnpause,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 16] = [
+    pub const ALL: [Feature; 19] = [
         Feature::DndToggle,
         Feature::DndOn,
         Feature::DndOff,
@@ -53,6 +56,9 @@ impl Feature {
         Feature::EchoTest,
         Feature::SpeakingClock,
         Feature::Intercom,
+        Feature::AgentLogin,
+        Feature::AgentPause,
+        Feature::AgentUnpause,
     ];
 
     /// The key in `feature_codes:`.
@@ -74,6 +80,9 @@ impl Feature {
             Feature::EchoTest => "echo_test",
             Feature::SpeakingClock => "speaking_clock",
             Feature::Intercom => "intercom",
+            Feature::AgentLogin => "agent_login",
+            Feature::AgentPause => "agent_pause",
+            Feature::AgentUnpause => "agent_unpause",
         }
     }
 
@@ -96,12 +105,18 @@ impl Feature {
             Feature::EchoTest => "echo test",
             Feature::SpeakingClock => "speaking clock",
             Feature::Intercom => "talk through an extension's speaker (code + number)",
+            Feature::AgentLogin => "log in to or out of a queue (code + the queue's number)",
+            Feature::AgentPause => "pause in every queue",
+            Feature::AgentUnpause => "end the pause in every queue",
         }
     }
 
     /// Whether the code is dialled followed by an extension number.
     pub fn takes_a_number(self) -> bool {
-        matches!(self, Feature::DirectedPickup | Feature::Intercom)
+        matches!(
+            self,
+            Feature::DirectedPickup | Feature::Intercom | Feature::AgentLogin
+        )
     }
 
     /// FreePBX's code, or none for a feature that is off unless the repo turns it on.
@@ -122,6 +137,9 @@ impl Feature {
             Feature::VoicemailAny => "*98",
             Feature::EchoTest => "*43",
             Feature::Intercom => "*80",
+            Feature::AgentLogin => "*45",
+            Feature::AgentPause => "*46",
+            Feature::AgentUnpause => "*47",
             Feature::SpeakingClock => return None,
         })
     }
@@ -241,6 +259,15 @@ pub struct FeatureCodes {
     /// (default `*80`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intercom: Option<CodeSetting>,
+    /// Queue agents log in and out: the code then the queue's number (default `*45`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_login: Option<CodeSetting>,
+    /// Queue agents pause in every queue (default `*46`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_pause: Option<CodeSetting>,
+    /// Queue agents end their pause (default `*47`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_unpause: Option<CodeSetting>,
     /// Where forwards set on the phone may go (default `routes`: what the phone may dial).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_reach: Option<ForwardReach>,
@@ -266,6 +293,9 @@ impl FeatureCodes {
             Feature::EchoTest => self.echo_test.as_ref(),
             Feature::SpeakingClock => self.speaking_clock.as_ref(),
             Feature::Intercom => self.intercom.as_ref(),
+            Feature::AgentLogin => self.agent_login.as_ref(),
+            Feature::AgentPause => self.agent_pause.as_ref(),
+            Feature::AgentUnpause => self.agent_unpause.as_ref(),
         }
     }
 }
@@ -342,7 +372,7 @@ mod tests {
         assert_eq!(codes.code(Feature::EchoTest), None);
         assert_eq!(codes.code(Feature::DndOn), Some("*78"));
         assert_eq!(codes.forward_reach, ForwardReach::Internal);
-        assert_eq!(codes.codes.len(), 15);
+        assert_eq!(codes.codes.len(), 18);
         assert_eq!(codes.feature_of("*78"), Some(Feature::DndOn));
         assert_eq!(codes.feature_of("**"), None);
     }

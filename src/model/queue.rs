@@ -23,6 +23,11 @@ pub struct Queue {
     /// Agents: extensions on the same server, as `"101"` or `{extension: "101", penalty: 1}`.
     #[serde(default)]
     pub members: Vec<Member>,
+    /// Agents who log in and out from their phone (`agent_login` code + the queue's
+    /// number), with their penalty: dynamic members, kept by Asterisk across restarts.
+    /// An extension is either a static member or an agent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<Member>,
     /// Seconds to ring a member (`timeout`, default 15).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 600))]

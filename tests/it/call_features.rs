@@ -380,3 +380,24 @@ fn a_paging_group_pages_known_extensions_once_on_a_free_number() {
         ]
     );
 }
+
+#[test]
+fn queue_agents_are_extensions_of_the_server_not_static_members_on_a_numbered_queue() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}queues:
+  - name: sales
+    server: msk
+    members: [\"101\"]
+    agents: [\"101\", \"102\", \"102\", \"109\"]
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("missing-field", 10, 5),
+            ("duplicate-member", 10, 14),
+            ("duplicate-member", 10, 28),
+            ("unknown-reference", 10, 35),
+        ]
+    );
+}

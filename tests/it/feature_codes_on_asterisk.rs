@@ -371,3 +371,51 @@ fn a_page_rings_every_member_with_the_auto_answer_header_their_phones_read() {
     }
     ast.stop();
 }
+
+#[test]
+fn an_agent_logs_in_to_a_queue_pauses_and_logs_out_from_the_phone() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let ast = msk(&[]);
+    let context = phone_context(&ast, "105");
+    let dial = |code: &str| {
+        let [t] = <[_; 1]>::try_from(place(&ast, &[Call::new(&context, code, "105")], 2)).unwrap();
+        t
+    };
+    let agent = || {
+        ast.cli("queue show sales")
+            .lines()
+            .find(|l| l.contains("(PJSIP/105)") || l.contains("PJSIP/105 "))
+            .map(str::to_owned)
+    };
+    assert_eq!(agent(), None, "{}", ast.cli("queue show sales"));
+
+    let login = dial("*45500");
+    assert!(login.ran("Playback", "agent-loginok"), "{login}");
+    let line = agent().unwrap_or_else(|| panic!("{}", ast.cli("queue show sales")));
+    assert!(line.contains("dynamic"), "{line}");
+    assert!(line.contains("with penalty 2"), "{line}");
+
+    let pause = dial("*46");
+    assert!(pause.ran("Playback", "beep"), "{pause}");
+    assert!(
+        agent().unwrap().contains("paused"),
+        "{}",
+        ast.cli("queue show sales")
+    );
+    dial("*47");
+    assert!(
+        !agent().unwrap().contains("paused"),
+        "{}",
+        ast.cli("queue show sales")
+    );
+
+    let logout = dial("*45500");
+    assert!(logout.ran("Playback", "agent-loggedoff"), "{logout}");
+    assert_eq!(agent(), None, "{}", ast.cli("queue show sales"));
+    // Someone not listed as an agent cannot log in.
+    let context = phone_context(&ast, "106");
+    let [stranger] =
+        <[_; 1]>::try_from(place(&ast, &[Call::new(&context, "*45500", "106")], 2)).unwrap();
+    assert!(stranger.ran("Playback", "invalid"), "{stranger}");
+    ast.stop();
+}

@@ -294,7 +294,9 @@ fn structural_checks(server: &str, loaded: &Loaded) {
                             || (exten == "${EXTEN}" && extens.iter().any(|(e, _)| e == own))
                             || (ctx.ends_with("-outbound") && !exten.starts_with('_'))
                             // A forward a user set: checked with DIALPLAN_EXISTS when set.
-                            || exten == "${ODOO_FWD}";
+                            || exten == "${ODOO_FWD}"
+                            // The caller's own extension, with a pattern for strangers.
+                            || (exten == "${CALLERID(num)}" && extens.iter().any(|(e, _)| e.starts_with('_')));
                         assert!(found, "{server}: {app}({data}) names a missing extension");
                         gotos += 1;
                     }

@@ -41,6 +41,7 @@ impl Walk<'_> {
                 [
                     Feature::DirectedPickup,
                     Feature::Intercom,
+                    Feature::AgentLogin,
                     Feature::DndToggle,
                 ]
                 .into_iter()

@@ -42,6 +42,7 @@ impl<'a> Checker<'a> {
                 };
                 self.extension_ref(&at, server, number);
             }
+            self.queue_agents(q);
             if let Some(class) = &q.music_class {
                 self.music_ref(&o.field("music_class"), class);
             }

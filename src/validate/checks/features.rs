@@ -100,6 +100,17 @@ impl<'a> Checker<'a> {
                 });
             }
         }
+        if let Some(login) = resolved.code(Feature::AgentLogin) {
+            for q in entities.queues.iter().filter(|q| !q.agents.is_empty()) {
+                if let Some(n) = &q.number {
+                    out.push(Code {
+                        code: format!("{login}{n}"),
+                        what: format!("the agent login code of queue `{}`", q.name),
+                        at: q.origin.field("number"),
+                    });
+                }
+            }
+        }
         let asked = asked_timeframes(entities);
         for t in &self.fleet.timeframes {
             if let Some(code) = &t.override_code

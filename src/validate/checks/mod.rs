@@ -16,6 +16,7 @@ use crate::source::Sources;
 
 use super::Locator;
 
+mod agents;
 mod announcements;
 mod blocklists;
 mod callflow;

@@ -540,6 +540,9 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
             "conf-otherinparty",
             "conf-peopleinconf",
             "conf-onlyone",
+            // What a queue agent hears logging in and out.
+            "agent-loginok",
+            "agent-loggedoff",
         ]
         .map(String::from),
     );

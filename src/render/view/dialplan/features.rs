@@ -32,6 +32,75 @@ pub struct FeaturesView {
     pub speaking_clock: Option<Value>,
     /// Intercom: the code as a pattern prefix, and its length.
     pub intercom: Option<PrefixCode>,
+    /// Queue agents pause and end their pause, in every queue.
+    pub agent_pause: Option<Value>,
+    pub agent_unpause: Option<Value>,
+    /// Per queue with agents (and a number), its login code and who may log in.
+    pub agent_queues: Vec<AgentQueue>,
+}
+
+/// The agents of one queue: `<login code><queue number>` toggles the caller in or out.
+#[derive(Debug, Serialize)]
+pub struct AgentQueue {
+    /// The dialled code (`*45500`).
+    pub code: Value,
+    /// `<prefix>-agents-<queue>`: one extension per agent that may log in.
+    pub context: Value,
+    /// The queue, as an argument of `AddQueueMember()`.
+    pub queue: Value,
+    pub agents: Vec<AgentView>,
+}
+
+/// One agent: its extension, interface, penalty and name.
+#[derive(Debug, Serialize)]
+pub struct AgentView {
+    pub number: Value,
+    pub interface: Value,
+    pub penalty: u32,
+    pub name: Value,
+}
+
+fn agent_queues(ctx: &Ctx, codes: &ServerCodes) -> Result<Vec<AgentQueue>, RenderError> {
+    let Some(login) = codes.code(Feature::AgentLogin) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for q in ctx.entities.queues.iter().copied() {
+        let Some(number) = &q.number else { continue };
+        if q.agents.is_empty() {
+            continue;
+        }
+        let entity = format!("queue {}", q.name);
+        let mut agents = Vec::new();
+        for a in &q.agents {
+            let Some(e) = ctx.entities.extension_by_number.get(a.extension().as_str()) else {
+                continue;
+            };
+            if !e.enabled {
+                continue;
+            }
+            let n = arg(e.number.as_str(), ctx, &entity, "agents")?;
+            agents.push(AgentView {
+                interface: safe(format!("PJSIP/{n}")),
+                number: safe(n),
+                penalty: a.penalty(),
+                name: safe(
+                    crate::render::escape::raw_arg(&e.name)
+                        .map_err(|er| ctx.unsafe_value(&entity, "agents", er))?,
+                ),
+            });
+        }
+        out.push(AgentQueue {
+            code: safe(format!(
+                "{login}{}",
+                arg(number.as_str(), ctx, &entity, "number")?
+            )),
+            context: safe(ctx.context("agents", q.name.as_str())),
+            queue: safe(arg(q.name.as_str(), ctx, &entity, "name")?),
+            agents,
+        });
+    }
+    Ok(out)
 }
 
 /// A paging group's context, `<prefix>-paging-<name>`.
@@ -201,6 +270,9 @@ pub(super) fn build(ctx: &Ctx, codes: &ServerCodes) -> Result<FeaturesView, Rend
         directed_pickup,
         echo_test: code(Feature::EchoTest)?,
         speaking_clock: code(Feature::SpeakingClock)?,
+        agent_pause: code(Feature::AgentPause)?,
+        agent_unpause: code(Feature::AgentUnpause)?,
+        agent_queues: agent_queues(ctx, codes)?,
         intercom: codes
             .code(Feature::Intercom)
             .map(|c| {
