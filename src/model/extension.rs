@@ -159,6 +159,9 @@ pub struct Mailbox {
     pub enabled: bool,
     /// PIN to listen to messages (digits).
     pub pin: Secret,
+    /// List the extension in the company directory (dial by name; default false).
+    #[serde(default)]
+    pub in_directory: bool,
     /// Where to e-mail new messages (default: the extension's email).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(email, length(max = 254))]

@@ -36,10 +36,11 @@ pub enum Feature {
     AgentLogin,
     AgentPause,
     AgentUnpause,
+    Directory,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 19] = [
+    pub const ALL: [Feature; 20] = [
         Feature::DndToggle,
         Feature::DndOn,
         Feature::DndOff,
@@ -59,6 +60,7 @@ impl Feature {
         Feature::AgentLogin,
         Feature::AgentPause,
         Feature::AgentUnpause,
+        Feature::Directory,
     ];
 
     /// The key in `feature_codes:`.
@@ -83,6 +85,7 @@ impl Feature {
             Feature::AgentLogin => "agent_login",
             Feature::AgentPause => "agent_pause",
             Feature::AgentUnpause => "agent_unpause",
+            Feature::Directory => "directory",
         }
     }
 
@@ -108,6 +111,7 @@ impl Feature {
             Feature::AgentLogin => "log in to or out of a queue (code + the queue's number)",
             Feature::AgentPause => "pause in every queue",
             Feature::AgentUnpause => "end the pause in every queue",
+            Feature::Directory => "the company directory (dial by name)",
         }
     }
 
@@ -140,6 +144,7 @@ impl Feature {
             Feature::AgentLogin => "*45",
             Feature::AgentPause => "*46",
             Feature::AgentUnpause => "*47",
+            Feature::Directory => "*411",
             Feature::SpeakingClock => return None,
         })
     }
@@ -268,6 +273,10 @@ pub struct FeatureCodes {
     /// Queue agents end their pause (default `*47`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_unpause: Option<CodeSetting>,
+    /// The company directory: callers spell a name, the extensions whose mailbox is
+    /// `in_directory` are found (default `*411`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory: Option<CodeSetting>,
     /// Where forwards set on the phone may go (default `routes`: what the phone may dial).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward_reach: Option<ForwardReach>,
@@ -296,6 +305,7 @@ impl FeatureCodes {
             Feature::AgentLogin => self.agent_login.as_ref(),
             Feature::AgentPause => self.agent_pause.as_ref(),
             Feature::AgentUnpause => self.agent_unpause.as_ref(),
+            Feature::Directory => self.directory.as_ref(),
         }
     }
 }
@@ -372,7 +382,7 @@ mod tests {
         assert_eq!(codes.code(Feature::EchoTest), None);
         assert_eq!(codes.code(Feature::DndOn), Some("*78"));
         assert_eq!(codes.forward_reach, ForwardReach::Internal);
-        assert_eq!(codes.codes.len(), 18);
+        assert_eq!(codes.codes.len(), 19);
         assert_eq!(codes.feature_of("*78"), Some(Feature::DndOn));
         assert_eq!(codes.feature_of("**"), None);
     }

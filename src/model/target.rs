@@ -26,6 +26,8 @@ pub enum Target {
     Announcement(Name),
     /// Park the call in a parking lot (the next free slot): `{parking: main}`.
     Parking(Name),
+    /// The company directory: the caller spells a name (`directory`).
+    Directory,
     /// Leave a voicemail in an extension's mailbox: `{voicemail: "101"}`.
     Voicemail(DialNumber),
     /// Jump to a custom dialplan context by its name: `{dialplan: wakeup}`.
@@ -61,6 +63,7 @@ impl Target {
             Target::Conference(_) => "conference",
             Target::Announcement(_) => "announcement",
             Target::Parking(_) => "parking",
+            Target::Directory => "directory",
             Target::Voicemail(_) => "voicemail",
             Target::Dialplan(_) => "dialplan",
             Target::External(_) => "external",

@@ -4,7 +4,7 @@
 //! conference room lets in who knows its PIN, and the organiser as admin; block lists
 //! refuse their callers on every inbound route; a parked call waits in a slot, lit on
 //! its BLF, until taken back or sent to reception; a page reaches every member with the
-//! auto-answer header.
+//! auto-answer header; the directory finds only the names that opt in.
 
 use std::process::{Child, Output, Stdio};
 
@@ -417,5 +417,31 @@ fn an_agent_logs_in_to_a_queue_pauses_and_logs_out_from_the_phone() {
     let [stranger] =
         <[_; 1]>::try_from(place(&ast, &[Call::new(&context, "*45500", "106")], 2)).unwrap();
     assert!(stranger.ran("Playback", "invalid"), "{stranger}");
+    ast.stop();
+}
+
+#[test]
+fn the_directory_finds_a_listed_name_spelled_on_the_keypad_and_dials_it() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let ast = msk(&[]);
+    let context = phone_context(&ast, "102");
+    // A-N-N (Anna Petrova, listed) on the keypad: 2-6-6, then 1 for "this one"; B-O-R
+    // (Boris Ivanov, not listed) finds nobody.
+    let [found, unlisted] = <[_; 2]>::try_from(place(
+        &ast,
+        &[
+            Call::new(&context, "*411", "102").pressing("266ww1"),
+            Call::new(&context, "*411", "103").pressing("267ww1"),
+        ],
+        10,
+    ))
+    .unwrap();
+    assert!(found.ran("Directory", "odoo,odoo-internal,be"), "{found}");
+    assert!(reached(&found, "101"), "{found}");
+    assert!(
+        unlisted.ran("Directory", "odoo,odoo-internal,be"),
+        "{unlisted}"
+    );
+    assert!(!reached(&unlisted, "102"), "{unlisted}");
     ast.stop();
 }

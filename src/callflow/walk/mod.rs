@@ -386,6 +386,16 @@ impl<'a> Walk<'a> {
             Target::Conference(c) => Ok(self.conference(c.as_str())),
             Target::Announcement(a) => self.announcement(a.as_str()),
             Target::Parking(l) => Ok(self.park(l.as_str())),
+            Target::Directory => {
+                self.step(
+                    "the company directory: the caller spells a name".into(),
+                    None,
+                );
+                Ok(Outcome::Feature {
+                    code: "directory".into(),
+                    feature: "directory".into(),
+                })
+            }
             Target::Voicemail(n) => Ok(self.voicemail(n.as_str())),
             Target::Dialplan(d) => {
                 let origin = self
@@ -513,6 +523,7 @@ fn label(target: &Target) -> String {
         Target::Conference(c) => format!("conference {c}"),
         Target::Announcement(a) => format!("announcement {a}"),
         Target::Parking(l) => format!("parking lot {l}"),
+        Target::Directory => "the company directory".into(),
         Target::Voicemail(n) => format!("voicemail {n}"),
         Target::Dialplan(d) => format!("dialplan {d}"),
         Target::External(n) => format!("external {}", n.0),

@@ -263,6 +263,7 @@ fn entry_point(
     );
     Some(match target {
         Target::Hangup => return None,
+        Target::Directory => (format!("{p}-directory"), "s".to_owned()),
         Target::Extension(n) => (format!("{p}-internal"), n.to_string()),
         Target::Voicemail(n) => (format!("{p}-voicemail"), n.to_string()),
         Target::External(n) => (format!("{p}-outbound"), n.0.clone()),

@@ -81,6 +81,10 @@ fn mailbox_line(ctx: &Ctx, e: &Extension, vm: &Mailbox) -> Result<Value, RenderE
         "delete={}",
         if vm.delete_after_email { "yes" } else { "no" }
     ));
+    // The company directory lists only the mailboxes that opt in.
+    if !vm.in_directory {
+        options.push("hidefromdir=yes".to_owned());
+    }
     if let Some(x) = settings.max_messages.or(psettings.max_messages) {
         options.push(format!("maxmsg={x}"));
     }

@@ -131,7 +131,7 @@ impl<'a> Checker<'a> {
     pub(super) fn target(&mut self, origin: &Origin, server: &str, target: &Target) {
         let inner = origin.field(target.kind());
         match target {
-            Target::Hangup => {}
+            Target::Hangup | Target::Directory => {}
             Target::Extension(n) => {
                 self.extension_ref(&inner, server, n.as_str());
             }

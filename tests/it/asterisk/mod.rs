@@ -543,10 +543,27 @@ pub fn boot(repo: &str, server: &str) -> (Report, Asterisk) {
             // What a queue agent hears logging in and out.
             "agent-loginok",
             "agent-loggedoff",
+            // The company directory's prompts.
+            "dir-intro",
+            "dir-intro-fn",
+            "dir-firstlast",
+            "dir-instr",
+            "dir-nomatch",
+            "dir-nomore",
+            "dir-usingkeypad",
+            "dir-pls-enter",
+            "dir-welcome",
+            "dir-multi1",
+            "dir-multi2",
+            "dir-multi3",
+            "dir-multi9",
+            "dir-listing",
+            "vm-extension",
         ]
         .map(String::from),
     );
     sounds.extend((0..10).map(|d| format!("digits/{d}")));
+    sounds.extend(('a'..='z').map(|c| format!("letters/{c}")));
     // What a block list plays to a caller it refuses.
     sounds.extend(fleet.block_lists.iter().filter_map(|b| match &b.action {
         astbase::model::blocklist::BlockAction::Message(m) => Some(m.0.clone()),

@@ -37,6 +37,8 @@ pub struct FeaturesView {
     pub agent_unpause: Option<Value>,
     /// Per queue with agents (and a number), its login code and who may log in.
     pub agent_queues: Vec<AgentQueue>,
+    /// The company directory's code (`<prefix>-directory` exists either way).
+    pub directory: Option<Value>,
 }
 
 /// The agents of one queue: `<login code><queue number>` toggles the caller in or out.
@@ -273,6 +275,7 @@ pub(super) fn build(ctx: &Ctx, codes: &ServerCodes) -> Result<FeaturesView, Rend
         agent_pause: code(Feature::AgentPause)?,
         agent_unpause: code(Feature::AgentUnpause)?,
         agent_queues: agent_queues(ctx, codes)?,
+        directory: code(Feature::Directory)?,
         intercom: codes
             .code(Feature::Intercom)
             .map(|c| {
