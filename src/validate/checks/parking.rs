@@ -11,6 +11,7 @@ const MAX_SLOTS: u64 = 1000;
 impl<'a> Checker<'a> {
     pub(super) fn parking_lots(&mut self) {
         let f = self.fleet;
+        let numbered = self.dial_numbers();
         for (i, l) in f.parking_lots.iter().enumerate() {
             let o = &l.origin;
             if !self.server_ref(&o.field("server"), &l.server) {
@@ -43,72 +44,28 @@ impl<'a> Checker<'a> {
                     "pick a park number outside the slots (e.g. the number before the first slot)",
                 );
             }
-            // Every number of the server's dial space that falls in the slots.
+            // Every number of the server's dial space that falls in the slots (its own
+            // park number is reported above).
             let server = l.server.as_str();
-            let taken = f
-                .extensions
+            let own = o.field("park_number");
+            let taken = numbered
                 .iter()
-                .filter(|e| e.server.as_str() == server)
-                .map(|e| (e.number.as_str(), "extension", e.origin.field("number")))
-                .chain(
-                    f.queues
-                        .iter()
-                        .filter(|q| q.server.as_str() == server)
-                        .filter_map(|q| {
-                            q.number
-                                .as_ref()
-                                .map(|n| (n.as_str(), "queue", q.origin.field("number")))
-                        }),
-                )
-                .chain(
-                    f.menus
-                        .iter()
-                        .filter(|m| m.server.as_str() == server)
-                        .filter_map(|m| {
-                            m.number
-                                .as_ref()
-                                .map(|n| (n.as_str(), "menu", m.origin.field("number")))
-                        }),
-                )
-                .chain(
-                    f.ring_groups
-                        .iter()
-                        .filter(|g| g.server.as_str() == server)
-                        .filter_map(|g| {
-                            g.number
-                                .as_ref()
-                                .map(|n| (n.as_str(), "ring group", g.origin.field("number")))
-                        }),
-                )
-                .chain(
-                    f.conferences
-                        .iter()
-                        .filter(|c| c.server.as_str() == server)
-                        .map(|c| (c.number.as_str(), "conference", c.origin.field("number"))),
-                )
-                .chain(
-                    f.parking_lots
-                        .iter()
-                        // Its own park number is reported above.
-                        .filter(|x| x.server.as_str() == server && !std::ptr::eq(&***x, &**l))
-                        .map(|x| {
-                            (
-                                x.park_number.as_str(),
-                                "park number",
-                                x.origin.field("park_number"),
-                            )
-                        }),
-                );
-            for (number, what, at) in taken {
-                if l.slots.contains(number) {
+                .filter(|(_, _, s, _, at)| s.as_str() == server && *at != own);
+            for (kind, name, _, number, at) in taken {
+                if l.slots.contains(number.as_str()) {
+                    let what = if *kind == "extension" {
+                        format!("extension {number}")
+                    } else {
+                        format!("number {number} of {kind} `{name}`")
+                    };
                     let d = Diagnostic::error(
                         "slot-collision",
                         format!(
-                            "{what} {number} is inside the slots {}-{} of parking lot `{}`",
+                            "{what} is inside the slots {}-{} of parking lot `{}`",
                             l.slots.first, l.slots.last, l.name
                         ),
                     )
-                    .at(self.loc.value(&at))
+                    .at(self.loc.value(at))
                     .related(self.loc.value(&slots), "the slots")
                     .hint("slots are dialled to take calls back: move the slots or the number");
                     self.out.push(d);

@@ -10,6 +10,10 @@ use crate::source::Segment;
 
 use super::Checker;
 
+/// One number of a server's dial space: what takes it (a kind and a name), on which
+/// server, and the field that says so.
+pub(super) type Numbered<'f> = (&'static str, &'f str, &'f Name, &'f DialNumber, Origin);
+
 impl<'a> Checker<'a> {
     pub(super) fn unique_names(&mut self) {
         let f = self.fleet;
@@ -141,11 +145,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Extensions, queues, menus, ring groups, conferences and numbered dialplans share
-    /// one dial space per server.
-    pub(super) fn unique_numbers(&mut self) {
-        /// One number: what takes it, on which server, and the field that says so.
-        type Numbered<'f> = (&'static str, &'f str, &'f Name, &'f DialNumber, Origin);
+    /// Every number of every server's dial space, in definition order: extensions,
+    /// queues, menus, ring groups, conferences (and their organiser numbers), paging
+    /// groups, park numbers, announcements and numbered dialplans.
+    pub(super) fn dial_numbers(&self) -> Vec<Numbered<'a>> {
         let f = self.fleet;
         let optional =
             |kind, name: &'a Name, server, number: &'a Option<DialNumber>, o: &Origin, field| {
@@ -216,6 +219,12 @@ impl<'a> Checker<'a> {
                 "dialplan", &d.name, &d.server, &d.number, &d.origin, "number",
             ));
         }
+        numbered
+    }
+
+    /// The numbers of a server's dial space are unique on it.
+    pub(super) fn unique_numbers(&mut self) {
+        let numbered = self.dial_numbers();
         let mut seen: HashMap<(&str, &str), (&'static str, &str, &Origin)> =
             HashMap::with_capacity(numbered.len());
         for (kind, name, server, number, at) in &numbered {
