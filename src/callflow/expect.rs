@@ -48,6 +48,7 @@ pub fn describe(reach: &Reach) -> String {
         Reach::Voicemail { voicemail } => format!("voicemail {voicemail}"),
         Reach::Menu { menu } => format!("menu {menu}"),
         Reach::RingGroup { ring_group } => format!("ring group {ring_group}"),
+        Reach::FollowMe { follow_me } => format!("follow-me of {follow_me}"),
         Reach::Conference { conference } => format!("conference {conference}"),
         Reach::Parking { parking } => format!("parking lot {parking}"),
         Reach::Dialplan { dialplan } => format!("dialplan {dialplan}"),
@@ -90,6 +91,9 @@ pub fn ends_at(outcome: &Outcome, reach: &Reach) -> bool {
         (Reach::Queue { queue }, Outcome::Queue { name, .. }) => queue.as_str() == name,
         (Reach::RingGroup { ring_group }, Outcome::RingGroup { name, .. }) => {
             ring_group.as_str() == name
+        }
+        (Reach::FollowMe { follow_me }, Outcome::FollowMe { extension, .. }) => {
+            follow_me.as_str() == extension
         }
         (Reach::Conference { conference }, Outcome::Conference { name }) => {
             conference.as_str() == name

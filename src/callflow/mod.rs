@@ -107,6 +107,11 @@ pub enum Outcome {
     Queue { name: String, members: Vec<String> },
     /// A ring group's members ring together and one of them answers.
     RingGroup { name: String, members: Vec<String> },
+    /// An extension's follow-me numbers ring and one of them answers.
+    FollowMe {
+        extension: String,
+        members: Vec<String>,
+    },
     /// The caller joins a conference room.
     Conference { name: String },
     /// The call is parked in a lot's next free slot.
@@ -143,6 +148,13 @@ impl fmt::Display for Outcome {
                 write!(
                     f,
                     "ring group {name} (answered by {})",
+                    members.join(" or ")
+                )
+            }
+            Outcome::FollowMe { extension, members } => {
+                write!(
+                    f,
+                    "follow-me of {extension} (answered by {})",
                     members.join(" or ")
                 )
             }
@@ -194,6 +206,12 @@ pub enum Stop {
     /// A ring group dials members together (one step of its strategy), by number.
     RingGroup {
         name: String,
+        members: Vec<String>,
+    },
+    /// An extension's follow-me dials numbers together (one step of its strategy; the
+    /// desk phone among them for `with_desk`).
+    FollowMe {
+        extension: String,
         members: Vec<String>,
     },
     /// The caller joins a conference room (ConfBridge).

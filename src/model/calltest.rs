@@ -42,7 +42,8 @@ pub struct CallTest {
     /// allows dialling one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<MenuInput>,
-    /// How phones behave, by extension number (default: they answer).
+    /// How phones and outside numbers behave, by number (`"101"`, `"+79161234567"`;
+    /// default: they answer).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub status: BTreeMap<DialNumber, PhoneStatus>,
     /// Time frames overridden on the server by their override code, e.g.
@@ -106,6 +107,10 @@ pub enum Reach {
     },
     RingGroup {
         ring_group: Name,
+    },
+    /// The follow-me numbers of an extension (one of them answers).
+    FollowMe {
+        follow_me: DialNumber,
     },
     Conference {
         conference: Name,

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::follow_me::FollowMe;
 use super::names::{DialNumber, Name};
 use super::secret::Secret;
 use super::target::Target;
@@ -58,6 +59,10 @@ pub struct Extension {
     // most without caller id, mailbox settings or forwards of their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward: Option<Box<Forwarding>>,
+    /// Follow-me: other numbers (a mobile, a second desk) that ring after the desk phone
+    /// or with it, before the no-answer destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_me: Option<Box<FollowMe>>,
     /// Record calls of this extension (MixMonitor).
     #[serde(default)]
     pub recording: Recording,
@@ -83,6 +88,11 @@ impl Extension {
             unavailable: None,
         };
         self.forward.as_deref().unwrap_or(&NONE)
+    }
+
+    /// Its follow-me, when set and enabled.
+    pub fn follow_me(&self) -> Option<&FollowMe> {
+        self.follow_me.as_deref().filter(|f| f.enabled)
     }
 }
 

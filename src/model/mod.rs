@@ -14,6 +14,7 @@ pub mod dialplan;
 pub mod extension;
 pub mod features;
 pub mod firewall;
+pub mod follow_me;
 pub mod index;
 pub mod layout;
 pub mod menu;

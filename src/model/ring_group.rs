@@ -64,6 +64,16 @@ pub enum RingStrategy {
 }
 
 impl RingStrategy {
+    /// The members rung together at each step, in order: all of them once for
+    /// `ring_all`, one per step for `hunt`, the first N at step N for `memory_hunt`.
+    pub fn steps(self, m: &[RingMember]) -> Vec<&[RingMember]> {
+        match self {
+            RingStrategy::RingAll => vec![m],
+            RingStrategy::Hunt => m.chunks(1).collect(),
+            RingStrategy::MemoryHunt => (1..=m.len()).map(|n| &m[..n]).collect(),
+        }
+    }
+
     /// The strategy as written in YAML, for messages.
     pub fn keyword(self) -> &'static str {
         match self {
@@ -156,14 +166,8 @@ impl RingGroup {
         self.ring_time.unwrap_or(DEFAULT_RING_TIME)
     }
 
-    /// The members rung together at each step, in order: all of them once for
-    /// `ring_all`, one per step for `hunt`, the first N at step N for `memory_hunt`.
+    /// The members rung together at each step of the group's strategy.
     pub fn steps(&self) -> Vec<&[RingMember]> {
-        let m = &self.members[..];
-        match self.strategy {
-            RingStrategy::RingAll => vec![m],
-            RingStrategy::Hunt => m.chunks(1).collect(),
-            RingStrategy::MemoryHunt => (1..=m.len()).map(|n| &m[..n]).collect(),
-        }
+        self.strategy.steps(&self.members)
     }
 }

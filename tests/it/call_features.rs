@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use astbase::callflow::{Caller, Outcome, Override, Probe, When, trace};
+use astbase::callflow::{Caller, Outcome, Override, PhoneStatus, Probe, Stop, When, trace};
 
 use crate::support::{SERVER, errors, messages, validate, warnings};
 
@@ -399,5 +399,173 @@ fn queue_agents_are_extensions_of_the_server_not_static_members_on_a_numbered_qu
             ("duplicate-member", 10, 28),
             ("unknown-reference", 10, 35),
         ]
+    );
+}
+
+#[test]
+fn follow_me_numbers_are_checked_like_ring_group_members_and_never_list_the_extension() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}  - number: \"103\"
+    server: msk
+    name: C
+    secret: {{env: C}}
+    forward: {{always: {{extension: \"102\"}}}}
+    follow_me:
+      ring_time: 10
+      numbers: [\"103\", \"109\", \"102\", \"102\", {{extension: \"101\", delay: 10}}]
+"
+    ));
+    assert_eq!(
+        errors(&report),
+        vec![
+            ("follow-me-self", 13, 17),
+            ("unknown-reference", 13, 24),
+            ("duplicate-member", 13, 38),
+            ("member-never-rings", 13, 71),
+        ]
+    );
+    assert_eq!(
+        messages(&report, "member-never-rings"),
+        vec!["member 101 of the follow-me of 103 waits 10 s, but it rings only 10 s"]
+    );
+    assert_eq!(warnings(&report), vec![("unused-setting", 11, 5)]);
+}
+
+/// A call from outside to Anna's direct number, her desk and mobile behaving so.
+fn annas_line(status: &[(&str, PhoneStatus)]) -> Probe {
+    let mut probe = support_line("2026-12-07 11:00", &[]);
+    probe.number = "+74951234501".into();
+    probe.status = status.iter().map(|(n, s)| (n.to_string(), *s)).collect();
+    probe
+}
+
+#[test]
+fn annas_mobile_rings_after_her_desk_and_her_mailbox_takes_what_neither_answers() {
+    let report = crate::asterisk::valid("examples/company");
+    let fleet = &report.fleet;
+    let mobile = trace(fleet, &annas_line(&[("101", PhoneStatus::NoAnswer)])).unwrap();
+    let texts: Vec<&str> = mobile.steps.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        texts[texts.len() - 2..],
+        [
+            "extension 101 (Anna Petrova) does not answer within 25 s",
+            "follow-me of 101 rings +79161234501 for up to 25 s; +79161234501 answers",
+        ]
+    );
+    assert_eq!(
+        mobile.outcome,
+        Outcome::FollowMe {
+            extension: "101".into(),
+            members: vec!["+79161234501".into()],
+        }
+    );
+    assert_eq!(
+        mobile.stops,
+        vec![
+            Stop::Ring {
+                extension: "101".into()
+            },
+            Stop::FollowMe {
+                extension: "101".into(),
+                members: vec!["+79161234501".into()],
+            },
+        ]
+    );
+    // Her phone is off: the mobile rings at once (the desk is not dialled).
+    let off = trace(fleet, &annas_line(&[("101", PhoneStatus::Unavailable)])).unwrap();
+    assert_eq!(
+        off.stops,
+        vec![Stop::FollowMe {
+            extension: "101".into(),
+            members: vec!["+79161234501".into()],
+        }]
+    );
+    let neither = annas_line(&[
+        ("101", PhoneStatus::NoAnswer),
+        ("+79161234501", PhoneStatus::NoAnswer),
+    ]);
+    assert_eq!(
+        trace(fleet, &neither).unwrap().outcome,
+        Outcome::Voicemail {
+            mailbox: "101".into()
+        }
+    );
+    // Busy at her desk: she is there, the mobile does not ring.
+    let busy = trace(fleet, &annas_line(&[("101", PhoneStatus::Busy)])).unwrap();
+    assert_eq!(
+        busy.stops,
+        vec![
+            Stop::Ring {
+                extension: "101".into()
+            },
+            Stop::Voicemail {
+                mailbox: "101".into()
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_follow_me_with_the_desk_rings_it_in_every_step_of_a_hunt() {
+    let report = validate(&format!(
+        "{SERVER}{PHONES}  - {{number: \"103\", server: msk, name: C, secret: {{env: C}}}}
+  - number: \"104\"
+    server: msk
+    name: D
+    secret: {{env: D}}
+    follow_me: {{order: with_desk, strategy: hunt, ring_time: 15, numbers: [\"102\", \"103\"]}}
+    forward: {{busy: {{voicemail: \"101\"}}}}
+"
+    ));
+    assert_eq!(errors(&report), vec![]);
+    let call = |status: &[(&str, PhoneStatus)]| {
+        let probe = Probe {
+            server: "msk".into(),
+            number: "104".into(),
+            from: Caller::Extension("101".into()),
+            at: When::Now,
+            keys: Vec::new(),
+            status: status.iter().map(|(n, s)| (n.to_string(), *s)).collect(),
+            overrides: BTreeMap::new(),
+        };
+        trace(&report.fleet, &probe).unwrap()
+    };
+    let steps = |members: &[&str]| Stop::FollowMe {
+        extension: "104".into(),
+        members: members.iter().map(|m| m.to_string()).collect(),
+    };
+    let third = call(&[
+        ("104", PhoneStatus::NoAnswer),
+        ("102", PhoneStatus::NoAnswer),
+    ]);
+    assert_eq!(
+        third.stops,
+        vec![steps(&["104", "102"]), steps(&["104", "103"])]
+    );
+    assert_eq!(
+        third.outcome,
+        Outcome::FollowMe {
+            extension: "104".into(),
+            members: vec!["103".into()],
+        }
+    );
+    // The desk answering in a step is the extension answering.
+    assert_eq!(
+        call(&[]).outcome,
+        Outcome::Extension {
+            number: "104".into()
+        }
+    );
+    // Everyone busy in the last step: Dial() says BUSY, and the busy forward is taken.
+    let busy = call(&[
+        ("104", PhoneStatus::Busy),
+        ("102", PhoneStatus::NoAnswer),
+        ("103", PhoneStatus::Busy),
+    ]);
+    assert_eq!(
+        busy.outcome,
+        Outcome::Voicemail {
+            mailbox: "101".into()
+        }
     );
 }

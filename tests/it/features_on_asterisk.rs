@@ -33,7 +33,7 @@ const SUPPORT_ALL_DAY: (&str, &str, &str) = (
 
 /// The company example with `edits` (file, from, to) applied (and the support line open
 /// all day), on a real Asterisk with the carrier's addresses on its loopback.
-fn company_with(edits: &[(&str, &str, &str)]) -> (tempfile::TempDir, Asterisk) {
+pub(crate) fn company_with(edits: &[(&str, &str, &str)]) -> (tempfile::TempDir, Asterisk) {
     let dir = company_copy();
     // The example's call-path tests say where support calls go by Moscow's office hours.
     std::fs::remove_file(dir.path().join("tests/calls.yaml")).unwrap();
@@ -73,7 +73,7 @@ fn carrier_call(ast: &Asterisk, did: &str, trace: &std::path::Path) -> Output {
 }
 
 /// An outside number on the carrier's side, answering one call with `scenario`.
-fn outside_number(ast: &Asterisk, scenario: &str) -> Child {
+pub(crate) fn outside_number(ast: &Asterisk, scenario: &str) -> Child {
     ast.netns()
         .command("sipp")
         .args(["-sf", scenario, "-i", CARRIER_OUT, "-p", "5070", "-m", "1"])
@@ -85,17 +85,17 @@ fn outside_number(ast: &Asterisk, scenario: &str) -> Child {
         .unwrap()
 }
 
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
     let _ = child.wait();
 }
 
-/// The events of one call from the carrier, read until its channel hangs up.
-fn events_of_call(ami: &mut Ami, limit: Duration) -> Vec<Message> {
+/// The events of one call from the carrier to `did`, read until its channel hangs up.
+fn events_of_call(ami: &mut Ami, did: &str, limit: Duration) -> Vec<Message> {
     ami.events_until(limit, |events| {
-        caller_channel(events).is_some_and(|caller| {
+        caller_channel(events, did).is_some_and(|caller| {
             events.iter().any(|e| {
                 e.get("Event") == Some("Hangup") && e.get("Channel") == Some(caller.as_str())
             })
@@ -103,11 +103,11 @@ fn events_of_call(ami: &mut Ami, limit: Duration) -> Vec<Message> {
     })
 }
 
-/// The caller's channel: the one that entered the dialplan at the support line's DID.
-fn caller_channel(events: &[Message]) -> Option<String> {
+/// The caller's channel: the one that entered the dialplan at `did`.
+pub(crate) fn caller_channel(events: &[Message], did: &str) -> Option<String> {
     events
         .iter()
-        .find(|e| e.get("Event") == Some("Newexten") && e.get("Extension") == Some(SUPPORT_LINE))
+        .find(|e| e.get("Event") == Some("Newexten") && e.get("Extension") == Some(did))
         .and_then(|e| e.get("Channel"))
         .map(str::to_owned)
 }
@@ -116,7 +116,7 @@ fn position(events: &[Message], what: impl Fn(&Message) -> bool) -> Option<usize
     events.iter().position(what)
 }
 
-fn dial_of<'a>(events: &'a [Message], kind: &str, device: &str) -> Option<&'a Message> {
+pub(crate) fn dial_of<'a>(events: &'a [Message], kind: &str, device: &str) -> Option<&'a Message> {
     events.iter().find(|e| {
         e.get("Event") == Some(kind) && e.get("DestChannel").is_some_and(|c| c.starts_with(device))
     })
@@ -183,7 +183,7 @@ fn a_hunt_ring_group_rings_its_members_in_order_while_the_caller_hears_ringback(
 
     // The caller got 180 Ringing and was answered only when 105 answered: no queue-like
     // answer first.
-    let caller = caller_channel(&events).unwrap();
+    let caller = caller_channel(&events, SUPPORT_LINE).unwrap();
     let up = position(&events, |e| {
         e.get("Event") == Some("Newstate")
             && e.get("Channel") == Some(caller.as_str())
@@ -200,12 +200,17 @@ fn a_hunt_ring_group_rings_its_members_in_order_while_the_caller_hears_ringback(
 /// A carrier's call to the support line: its sipp, the call's AMI events and the caller's
 /// SIP trace.
 fn call_the_support_line(ast: &Asterisk) -> (Output, Vec<Message>, String) {
+    call_from_the_carrier(ast, SUPPORT_LINE)
+}
+
+/// A carrier's call to `did`: its sipp, the call's AMI events and the caller's SIP trace.
+pub(crate) fn call_from_the_carrier(ast: &Asterisk, did: &str) -> (Output, Vec<Message>, String) {
     let mut ami = Ami::connect(ast);
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("caller.log");
     let (sipp, events) = std::thread::scope(|s| {
-        let call = s.spawn(|| carrier_call(ast, SUPPORT_LINE, &trace));
-        let events = events_of_call(&mut ami, Duration::from_secs(50));
+        let call = s.spawn(|| carrier_call(ast, did, &trace));
+        let events = events_of_call(&mut ami, did, Duration::from_secs(50));
         (call.join().unwrap(), events)
     });
     (sipp, events, sip_trace(&trace))
@@ -239,7 +244,7 @@ fn an_outside_ring_group_member_that_answers_without_pressing_1_is_not_bridged()
     let (_repo, ast, sipp, events) = support_line_reaching_the_mobile(PHONE_ANSWERS);
     let steps = crate::asterisk::calls::newexten_steps(&events);
     let why = || format!("{steps:#?}\nsipp: {}", crate::support::text(&sipp));
-    let caller = caller_channel(&events).expect("the call arrived");
+    let caller = caller_channel(&events, SUPPORT_LINE).expect("the call arrived");
     // The mobile answered and was asked to confirm, on its own leg.
     assert!(
         steps
@@ -281,7 +286,7 @@ fn an_outside_ring_group_member_that_presses_1_is_bridged_to_the_caller() {
         support_line_reaching_the_mobile("tests/fixtures/sipp/mobile-presses-1.xml");
     let steps = crate::asterisk::calls::newexten_steps(&events);
     let why = || format!("{steps:#?}\nsipp: {}", crate::support::text(&sipp));
-    let caller = caller_channel(&events).expect("the call arrived");
+    let caller = caller_channel(&events, SUPPORT_LINE).expect("the call arrived");
     assert!(
         events
             .iter()

@@ -19,6 +19,7 @@ mod escaping;
 mod feature_codes_on_asterisk;
 mod features_on_asterisk;
 mod firewall;
+mod follow_me_on_asterisk;
 mod git;
 mod http_receiver;
 mod needs;

@@ -201,7 +201,7 @@ tests:
 fn every_example_call_test_passes_and_the_probes_of_a_server_are_bounded() {
     let report = company();
     assert_eq!(report.errors(), 0, "{:#?}", report.diagnostics);
-    assert_eq!(report.fleet.tests.len(), 12);
+    assert_eq!(report.fleet.tests.len(), 13);
     let sim = Simulator::new(&report.fleet, "msk").unwrap();
     let probes = sim.probes();
     let times = sim.representative_times();

@@ -19,27 +19,37 @@ fn real_stops(trace: &Trace, prefix: &str) -> Vec<Stop> {
     // A menu counts once per entry (`s,1`), not once per repeat of its prompt.
     let mut entered_menu = false;
     let ring_group = format!("{prefix}-ringgroup-");
+    let follow_me = format!("{prefix}-followme-");
+    // Every device a ring group's or follow-me's Dial() rings, by number (a Local member
+    // is `Local/NUMBER@<prefix>-ringmembers-<group>`).
+    let members = |data: &str| -> Vec<String> {
+        let devices = data.split(',').next().unwrap_or("");
+        devices
+            .split('&')
+            .map(|d| {
+                let d = d
+                    .strip_prefix("PJSIP/")
+                    .or_else(|| d.strip_prefix("Local/"));
+                d.unwrap_or("").split('@').next().unwrap_or("").to_owned()
+            })
+            .collect()
+    };
     for s in &trace.0 {
-        // A ring group's step: every device its Dial() rings, by number (a Local member
-        // is `Local/NUMBER@<prefix>-ringmembers-<group>`).
-        if let Some(name) = s.context.strip_prefix(&ring_group)
-            && s.app.eq_ignore_ascii_case("Dial")
-        {
-            let devices = s.data.split(',').next().unwrap_or("");
-            let members = devices
-                .split('&')
-                .map(|d| {
-                    let d = d
-                        .strip_prefix("PJSIP/")
-                        .or_else(|| d.strip_prefix("Local/"));
-                    d.unwrap_or("").split('@').next().unwrap_or("").to_owned()
-                })
-                .collect();
-            stops.push(Stop::RingGroup {
-                name: name.to_owned(),
-                members,
-            });
-            continue;
+        if s.app.eq_ignore_ascii_case("Dial") {
+            if let Some(name) = s.context.strip_prefix(&ring_group) {
+                stops.push(Stop::RingGroup {
+                    name: name.to_owned(),
+                    members: members(&s.data),
+                });
+                continue;
+            }
+            if let Some(extension) = s.context.strip_prefix(&follow_me) {
+                stops.push(Stop::FollowMe {
+                    extension: extension.to_owned(),
+                    members: members(&s.data),
+                });
+                continue;
+            }
         }
         if s.context.starts_with(&menu) && s.exten == "s" && s.app.eq_ignore_ascii_case("NoOp") {
             entered_menu = true;
@@ -147,6 +157,14 @@ fn compare(repo: &str, server: &str, label: &str) -> (usize, Vec<String>) {
                 .iter()
                 .filter(|g| g.server.as_str() == server)
                 .flat_map(|g| g.members.iter())
+                .chain(
+                    fleet
+                        .extensions
+                        .iter()
+                        .filter(|e| e.server.as_str() == server)
+                        .filter_map(|e| e.follow_me.as_deref())
+                        .flat_map(|f| f.numbers.iter()),
+                )
                 .filter(|m| m.extension().is_none())
                 .map(|m| (m.number().to_owned(), PhoneStatus::Unavailable)),
         )

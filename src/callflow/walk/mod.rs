@@ -4,6 +4,7 @@
 
 mod apps;
 mod ends;
+mod phone;
 mod ringgroup;
 
 use std::collections::VecDeque;
@@ -11,9 +12,8 @@ use std::collections::VecDeque;
 use super::Simulator;
 
 use super::contexts::{self, RoutePattern};
-use super::{Caller, EntityRef, Outcome, PhoneStatus, Probe, Step, Stop, Trace, TraceError};
+use super::{Caller, EntityRef, Outcome, Probe, Step, Stop, Trace, TraceError};
 use crate::model::calltest::Reach;
-use crate::model::defaults::DEFAULT_RING_TIMEOUT;
 use crate::model::features::ServerCodes;
 use crate::model::index::ServerEntities;
 use crate::model::layout;
@@ -82,6 +82,7 @@ impl<'a> Walk<'a> {
             Outcome::Extension { .. }
             | Outcome::Queue { .. }
             | Outcome::RingGroup { .. }
+            | Outcome::FollowMe { .. }
             | Outcome::NoRoute { .. }
             | Outcome::Feature { .. }
             | Outcome::Loop { .. } => {}
@@ -441,73 +442,6 @@ impl<'a> Walk<'a> {
                 number: number.to_owned(),
                 context: format!("{}-voicemail", self.prefix),
             },
-        }
-    }
-
-    /// Rings an extension, or takes its forward for the phone's status.
-    fn ring(&mut self, number: &str) -> Result<Outcome, TraceError> {
-        let Some(e) = self.extension(number) else {
-            return Ok(Outcome::NoRoute {
-                number: number.to_owned(),
-                context: format!("{}-internal", self.prefix),
-            });
-        };
-        let entity = Self::entity(Kind::Extension, number, &e.origin);
-        self.passed.push(Reach::Extension {
-            extension: DialNumber(number.to_owned()),
-        });
-        let forward = e.forwarding();
-        if let Some(always) = &forward.always {
-            self.step(format!("extension {number} forwards every call"), entity);
-            return self.go(always);
-        }
-        let ring = e
-            .ring_timeout
-            .or(self.server.defaults.ring_timeout)
-            .or(self.fleet.project.defaults.ring_timeout)
-            .unwrap_or(DEFAULT_RING_TIMEOUT);
-        let status = self
-            .probe
-            .status
-            .get(number)
-            .copied()
-            .unwrap_or(PhoneStatus::Answers);
-        let mailbox = e.voicemail.as_ref().is_some_and(|v| v.enabled);
-        if status != PhoneStatus::Unavailable {
-            // An unregistered phone is not dialled at all (DEVICE_STATE is checked first).
-            self.stops.push(Stop::Ring {
-                extension: number.to_owned(),
-            });
-        }
-        let (why, next, otherwise) = match status {
-            PhoneStatus::Answers => {
-                self.step(
-                    format!("rings extension {number} ({}) for up to {ring} s", e.name),
-                    entity,
-                );
-                return Ok(Outcome::Extension {
-                    number: number.to_owned(),
-                });
-            }
-            PhoneStatus::Busy => ("is busy", &forward.busy, Outcome::Busy),
-            PhoneStatus::NoAnswer => ("does not answer", &forward.no_answer, Outcome::Hangup),
-            PhoneStatus::Unavailable => {
-                ("is not registered", &forward.unavailable, Outcome::Hangup)
-            }
-        };
-        let after = if status == PhoneStatus::NoAnswer {
-            format!(" within {ring} s")
-        } else {
-            String::new()
-        };
-        self.step(
-            format!("extension {number} ({}) {why}{after}", e.name),
-            entity,
-        );
-        match (next, mailbox) {
-            (Some(t), _) => self.go(t),
-            (None, true) => Ok(self.voicemail(number)),
-            (None, false) => Ok(otherwise),
         }
     }
 }

@@ -52,6 +52,7 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     c.queues();
     c.menus();
     c.ring_groups();
+    c.follow_me();
     c.conferences();
     c.announcements();
     c.parking_lots();

@@ -23,7 +23,7 @@ use crate::render::kind::ConfKind;
 
 pub use features::{FeaturesView, UserState};
 pub use menus::MenuView;
-pub use ringgroups::RingGroupView;
+pub use ringgroups::{FollowCall, FollowMeView, RingGroupView};
 pub use routes::{BlockedCaller, InboundContext, OutboundView};
 pub(super) use schedules::schedule_context;
 pub use schedules::{ScheduleView, TimeframeView};
@@ -50,6 +50,8 @@ pub struct ExtensionDial {
     pub record: &'static str,
     /// What its dialling checks of the state its user set with feature codes.
     pub user: UserState,
+    /// Its follow-me, when it has one.
+    pub follow_me: Option<FollowCall>,
 }
 
 /// A dial number of a queue or menu in `<prefix>-internal`.
@@ -132,12 +134,15 @@ pub struct Dialplan {
     pub has_autoanswer: bool,
     /// The ring groups.
     pub ring_groups: Vec<RingGroupView>,
+    /// The extensions' follow-me subroutines.
+    pub follow_me: Vec<FollowMeView>,
     /// The time frames the server's menus and schedules use, as subroutines; those with
     /// an override code also have it in `<prefix>-features`.
     pub timeframes: Vec<TimeframeView>,
     /// The distinct `{schedule: ...}` destinations of the server.
     pub schedules: Vec<ScheduleView>,
-    /// Whether an outside member of a ring group must press 1 (`<prefix>-confirm`).
+    /// Whether an outside member of a ring group or follow-me must press 1
+    /// (`<prefix>-confirm`).
     pub has_confirm: bool,
     /// The custom dialplans, verbatim.
     pub custom: Vec<CustomView>,
@@ -309,7 +314,11 @@ pub(super) fn build(
         origins.add(ConfKind::Dialplan, &g.origin);
     }
     let has_autoanswer = !paging.is_empty() || codes.code(Feature::Intercom).is_some();
-    let (ring_groups, has_confirm) = ringgroups::build(ctx, origins)?;
+    let ringgroups::Ringing {
+        ring_groups,
+        follow_me,
+        has_confirm,
+    } = ringgroups::build(ctx, origins)?;
     let (timeframes, schedules) = schedules::build(ctx, origins)?;
     let has_direct = menus.iter().any(|m| m.direct);
     let custom = custom(ctx, origins)?;
@@ -341,6 +350,7 @@ pub(super) fn build(
         paging,
         has_autoanswer,
         ring_groups,
+        follow_me,
         timeframes,
         schedules,
         has_confirm,
@@ -407,6 +417,7 @@ fn extension_dial(
             Recording::External => "external",
         },
         user,
+        follow_me: ringgroups::follow_call(ctx, e),
     })
 }
 
