@@ -569,3 +569,22 @@ fn a_follow_me_with_the_desk_rings_it_in_every_step_of_a_hunt() {
         }
     );
 }
+
+#[test]
+fn a_directory_destination_on_a_server_where_nobody_is_listed_is_reported() {
+    let route = "inbound_routes:
+  - {name: r, server: msk, did: \"+74951234500\", target: directory}
+";
+    let report = validate(&format!("{SERVER}{PHONES}{route}"));
+    assert_eq!(warnings(&report), vec![("empty-directory", 7, 57)]);
+    assert_eq!(
+        messages(&report, "empty-directory"),
+        vec!["the company directory of server `msk` lists nobody"]
+    );
+    let listed = PHONES.replace(
+        "voicemail: {pin: {env: P}}",
+        "voicemail: {pin: {env: P}, in_directory: true}",
+    );
+    let report = validate(&format!("{SERVER}{listed}{route}"));
+    assert_eq!(warnings(&report), vec![]);
+}

@@ -131,7 +131,24 @@ impl<'a> Checker<'a> {
     pub(super) fn target(&mut self, origin: &Origin, server: &str, target: &Target) {
         let inner = origin.field(target.kind());
         match target {
-            Target::Hangup | Target::Directory => {}
+            Target::Hangup => {}
+            Target::Directory => {
+                let listed = self.fleet.extensions.iter().any(|e| {
+                    e.server.as_str() == server
+                        && e.enabled
+                        && e.voicemail
+                            .as_ref()
+                            .is_some_and(|v| v.enabled && v.in_directory)
+                });
+                if !listed {
+                    self.warning(
+                        "empty-directory",
+                        self.loc.value(origin),
+                        format!("the company directory of server `{server}` lists nobody"),
+                        "set `voicemail.in_directory: true` on the extensions callers may find by name",
+                    );
+                }
+            }
             Target::Extension(n) => {
                 self.extension_ref(&inner, server, n.as_str());
             }
