@@ -243,8 +243,15 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         );
     }
     // 4. Reload and verify.
-    let reloads = match reload(host, &plan.reloads, options)
-        .and_then(|()| verify::loaded(host, plan, options))
+    // (The checks run in the reloads' round trip, right after them.)
+    let checks = verify::checks(plan);
+    let reloads = match reload::reload_then(
+        host,
+        &plan.reloads,
+        options,
+        &verify::commands(&checks, options),
+    )
+    .and_then(|results| verify::loaded(&checks, results))
     {
         Ok(()) => plan.reloads.clone(),
         Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
@@ -260,7 +267,6 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         }
         _ => None,
     };
-    prune_backups(host, &paths);
     // 5. The firewall, once the configuration is in: sets swapped atomically, the chain
     // replaced in one transaction.
     let firewall = match firewall_step(host, plan, &paths, options, now.as_secs()) {
@@ -280,7 +286,18 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             };
         }
     };
-    match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
+    // The state file, and the oldest backup generations pruned, in one round trip.
+    let state = write_state_and(
+        host,
+        plan,
+        &paths,
+        options,
+        now.as_secs(),
+        true,
+        &restart,
+        &prune_backups_script(&paths),
+    );
+    match state {
         Ok(()) => {
             let warnings = systemname_warning(host, plan, options);
             match restart {
@@ -428,9 +445,8 @@ fn stage(
             staged.created.push(include.base.clone());
         }
     }
-    // One round trip for every new file, however many the server needs.
-    host.write_all_synced(&writes)?;
-    host.copy_all(&backups)?;
+    // One round trip for every new file and backup, however many the server needs.
+    host.stage_files(&writes, &backups)?;
     Ok(staged)
 }
 
@@ -481,7 +497,6 @@ fn rollback(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn write_state(
     host: &mut Host,
     plan: &ServerPlan,
@@ -490,6 +505,31 @@ fn write_state(
     now: u64,
     firewall_applied: bool,
     restart: &Restart,
+) -> Result<(), TransportError> {
+    write_state_and(
+        host,
+        plan,
+        paths,
+        options,
+        now,
+        firewall_applied,
+        restart,
+        "",
+    )
+}
+
+/// Writes the state file, then runs `then` (whose failure does not count) in the same
+/// round trip.
+#[allow(clippy::too_many_arguments)]
+fn write_state_and(
+    host: &mut Host,
+    plan: &ServerPlan,
+    paths: &Paths,
+    options: &ApplyOptions,
+    now: u64,
+    firewall_applied: bool,
+    restart: &Restart,
+    then: &str,
 ) -> Result<(), TransportError> {
     let state = State {
         restart_pending: match restart {
@@ -513,17 +553,16 @@ fn write_state(
             .collect(),
     };
     let path = format!("{}/{STATE_DIR}/state.json", paths.conf_dir);
-    host.replace_file(&path, &state.to_bytes(), 0o600)
+    host.replace_file_then(&path, &state.to_bytes(), 0o600, then)
 }
 
-/// Keeps the newest backup generations.
-fn prune_backups(host: &mut Host, paths: &Paths) {
+/// The script that keeps the newest backup generations (in a subshell: it changes
+/// directory and its arguments).
+fn prune_backups_script(paths: &Paths) -> String {
     let dir = crate::transport::quote(&format!("{}/{STATE_DIR}/backups", paths.conf_dir));
     // Generation names are time stamps (digits and `-`): sorted, the oldest come first.
-    let script = format!(
-        "cd {dir} 2>/dev/null || exit 0\nset -- $(ls -1A | sort)\n\
-         while [ $# -gt {KEEP_BACKUPS} ]; do rm -rf -- \"$1\"; shift; done\n"
-    );
-    // Old backups are a convenience: failing to prune them is not worth failing for.
-    let _ = host.script(&script);
+    format!(
+        "(cd {dir} 2>/dev/null || exit 0\nset -- $(ls -1A | sort)\n\
+         while [ $# -gt {KEEP_BACKUPS} ]; do rm -rf -- \"$1\"; shift; done\n)\n"
+    )
 }

@@ -45,13 +45,29 @@ pub fn reload(
     commands: &[String],
     options: &ApplyOptions,
 ) -> Result<(), ApplyError> {
+    reload_then(host, commands, options, &[]).map(drop)
+}
+
+/// Runs reload commands and then `after` (commands that read what was loaded) in the
+/// same round trip, and returns the results of `after`. When a reload had to be retried,
+/// `after` runs again once the reloads are done, so what it read is never from before.
+pub fn reload_then(
+    host: &mut Host,
+    commands: &[String],
+    options: &ApplyOptions,
+    after: &[Vec<String>],
+) -> Result<Vec<(i32, String)>, ApplyError> {
     let argvs: Vec<Vec<String>> = commands.iter().map(|c| options.cli_command(c)).collect();
-    let results = host.commands(&argvs)?;
+    let all: Vec<Vec<String>> = argvs.iter().chain(after).cloned().collect();
+    let mut results = host.commands(&all)?;
+    let mut read_after = results.split_off(argvs.len());
+    let mut retried = false;
     for ((command, argv), (status, output)) in commands.iter().zip(&argvs).zip(results) {
         let mut verdict = judge(status, &output);
         let mut attempt = 1;
         while verdict == Verdict::Busy && attempt < 10 {
             attempt += 1;
+            retried = true;
             std::thread::sleep(Duration::from_millis(500));
             let out = host.command(argv)?;
             verdict = judge(
@@ -71,5 +87,8 @@ pub fn reload(
             }
         }
     }
-    Ok(())
+    if retried {
+        read_after = host.commands(after)?;
+    }
+    Ok(read_after)
 }

@@ -26,12 +26,8 @@ fn changed_sections<'a>(
         .collect()
 }
 
-/// Checks that the contexts, endpoints and queues that changed are what Asterisk loaded.
-pub fn loaded(
-    host: &mut Host,
-    plan: &ServerPlan,
-    options: &ApplyOptions,
-) -> Result<(), ApplyError> {
+/// What to ask Asterisk after a reload: the contexts, endpoints and queues that changed.
+pub fn checks(plan: &ServerPlan) -> Vec<LoadCheck> {
     let mut checks: Vec<LoadCheck> = Vec::new();
     for f in plan
         .files
@@ -53,12 +49,20 @@ pub fn loaded(
                 .filter_map(|s| kind.load_check(&s.name, s.get("type"))),
         );
     }
-    // All checks in one round trip: a server with many changed endpoints stays fast.
-    let argv: Vec<Vec<String>> = checks
+    checks
+}
+
+/// The commands of the checks, all run in one round trip (a server with many changed
+/// endpoints stays fast), with the reloads.
+pub fn commands(checks: &[LoadCheck], options: &ApplyOptions) -> Vec<Vec<String>> {
+    checks
         .iter()
         .map(|check| options.cli_command(&check.command))
-        .collect();
-    let results = host.commands(&argv)?;
+        .collect()
+}
+
+/// Whether Asterisk loaded what was written, from the checks' results.
+pub fn loaded(checks: &[LoadCheck], results: Vec<(i32, String)>) -> Result<(), ApplyError> {
     for (check, (status, output)) in checks.iter().zip(results) {
         let text = output.to_ascii_lowercase();
         if status != 0 || text.trim().is_empty() || check.missing.iter().any(|b| text.contains(b)) {

@@ -53,16 +53,29 @@ pub struct DialNumber(pub String);
 
 impl<'de> Deserialize<'de> for DialNumber {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Int(u64),
-            Text(String),
+        // A visitor rather than an untagged enum: that would buffer each number and
+        // build an error for the variant that does not fit, for every number of a fleet.
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = DialNumber;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of digits")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<DialNumber, E> {
+                Ok(DialNumber(n.to_string()))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DialNumber, E> {
+                Ok(DialNumber(v.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<DialNumber, E> {
+                Ok(DialNumber(v))
+            }
         }
-        Ok(DialNumber(match Raw::deserialize(d)? {
-            Raw::Int(n) => n.to_string(),
-            Raw::Text(s) => s,
-        }))
+        d.deserialize_any(Visit)
     }
 }
 

@@ -2,11 +2,14 @@
 //! Validation never reads the value behind a reference; rendering resolves it.
 
 use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// A secret value. Prefer `{env: NAME}` or `{file: path}` over plaintext: a plaintext
 /// secret in the repo draws a warning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+// Deserialize is written by hand: serde's untagged enums buffer every value and build
+// an error message for each variant that does not fit, for each of a fleet's secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Secret {
     /// The secret written in the repo (plaintext; `validate` warns).
@@ -36,6 +39,44 @@ pub struct FileSecret {
     /// git-ignored.
     #[schemars(length(min = 1, max = 4096))]
     pub file: String,
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> Visitor<'de> for Visit {
+            type Value = Secret;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a secret: text, `{env: NAME}` or `{file: path}`")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret::Plain(v.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Secret, E> {
+                Ok(Secret::Plain(v))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Secret, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::invalid_length(0, &self));
+                };
+                let value: String = map.next_value()?;
+                let secret = match key.as_str() {
+                    "env" => Secret::Env(EnvSecret { env: value }),
+                    "file" => Secret::File(FileSecret { file: value }),
+                    other => return Err(de::Error::unknown_field(other, &["env", "file"])),
+                };
+                if map.next_key::<de::IgnoredAny>()?.is_some() {
+                    return Err(de::Error::custom("a secret has one key: `env` or `file`"));
+                }
+                Ok(secret)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 impl Secret {

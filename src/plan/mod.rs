@@ -220,11 +220,18 @@ pub fn plan_server(
 ) -> Result<ServerPlan, TransportError> {
     let path = |name: &str| format!("{conf_dir}/{name}");
     let state_path = path(&format!("{STATE_DIR}/state.json"));
-    let state = match host
-        .read_files(std::slice::from_ref(&state_path))?
-        .pop()
-        .flatten()
-    {
+    // The state, the generated files and the base files of those that have one, in one
+    // round trip; stale files (known from the state) in a second only when there are any.
+    let includes_of: Vec<&crate::render::Include> = rendered
+        .files
+        .iter()
+        .filter_map(|f| f.include.as_ref())
+        .collect();
+    let mut wanted: Vec<String> = vec![state_path];
+    wanted.extend(rendered.files.iter().map(|f| path(&f.name)));
+    wanted.extend(includes_of.iter().map(|i| path(&i.base)));
+    let mut current = host.read_files(&wanted)?;
+    let state = match current.remove(0) {
         Some(bytes) => State::parse(&bytes).ok(),
         None => None,
     };
@@ -239,20 +246,10 @@ pub fn plan_server(
         .keys()
         .filter(|n| !rendered.files.iter().any(|f| &f.name == *n))
         .collect();
-
-    // The generated files, the base files of those that have one, then stale files.
-    let includes_of: Vec<&crate::render::Include> = rendered
-        .files
-        .iter()
-        .filter_map(|f| f.include.as_ref())
-        .collect();
-    let mut wanted: Vec<String> = rendered.files.iter().map(|f| path(&f.name)).collect();
-    wanted.extend(includes_of.iter().map(|i| path(&i.base)));
-    wanted.extend(stale.iter().map(|n| path(n)));
-    let current = host.read_files(&wanted)?;
+    let stale_paths: Vec<String> = stale.iter().map(|n| path(n)).collect();
+    let stale_current = host.read_files(&stale_paths)?;
     let n = rendered.files.len();
-    let (generated, rest) = current.split_at(n);
-    let (base_texts, stale_current) = rest.split_at(includes_of.len());
+    let (generated, base_texts) = current.split_at(n);
     let mut base_texts = base_texts.iter();
     let bases: Vec<Option<&Option<Vec<u8>>>> = rendered
         .files
@@ -342,7 +339,7 @@ pub fn plan_server(
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
         });
     }
-    for (name, current) in stale.iter().zip(stale_current) {
+    for (name, current) in stale.iter().zip(&stale_current) {
         let Some(current) = current else { continue };
         let before_hash = hash(current);
         need_reload(ConfKind::of_file(name));

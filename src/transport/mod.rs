@@ -149,7 +149,8 @@ impl Host {
         }
     }
 
-    /// Writes several files in one round trip, each flushed to disk. Not atomic by
+    /// Writes several files and copies others (backups, modes kept), everything flushed
+    /// to disk, in one round trip. The writes are not atomic by
     /// itself: callers write temporary names and switch them into place. The contents
     /// travel on standard input one after another (the script stays small: an SSH
     /// `exec` request must fit in one 256 KiB packet, and a PBX's pjsip file alone can
@@ -161,13 +162,17 @@ impl Host {
     /// Asterisk running as its own user keeps reading its config; a new file gets the
     /// owner and group of its directory and [`StagedWrite::mode`]. Changing the owner
     /// needs root; without it the file stays the connecting user's.
-    pub fn write_all_synced(&mut self, files: &[StagedWrite]) -> Result<(), TransportError> {
-        if files.is_empty() {
+    pub fn stage_files(
+        &mut self,
+        files: &[StagedWrite],
+        copies: &[(String, String)],
+    ) -> Result<(), TransportError> {
+        if files.is_empty() && copies.is_empty() {
             return Ok(());
         }
         let mut script = String::from("set -e\numask 077\n");
         let mut stdin = Vec::with_capacity(files.iter().map(|f| f.data.len()).sum());
-        let mut written = Vec::new();
+        let mut synced = Vec::new();
         for f in files {
             let q = quote(&f.path);
             let dir = quote(parent(&f.path));
@@ -182,10 +187,17 @@ impl Host {
                 mode = f.mode,
             ));
             stdin.extend_from_slice(&f.data);
-            written.push(q);
+            synced.push(q);
         }
-        script.push_str(&format!("sync -- {}\n", written.join(" ")));
-        self.run_ok("write files", &script, &stdin).map(drop)
+        script.push_str(&copy_lines(copies));
+        synced.extend(copies.iter().map(|(_, to)| quote(to)));
+        script.push_str(&format!("sync -- {}\n", synced.join(" ")));
+        let what = if files.is_empty() {
+            "copy files"
+        } else {
+            "write files"
+        };
+        self.run_ok(what, &script, &stdin).map(drop)
     }
 
     /// Renames files in order, then removes others, in one round trip (each rename is
@@ -229,8 +241,20 @@ impl Host {
         data: &[u8],
         mode: u32,
     ) -> Result<(), TransportError> {
+        self.replace_file_then(path, data, mode, "")
+    }
+
+    /// [`Host::replace_file`], then `then` in the same round trip; its failure does not
+    /// fail the replacement (house-keeping, such as pruning old backups).
+    pub fn replace_file_then(
+        &mut self,
+        path: &str,
+        data: &[u8],
+        mode: u32,
+        then: &str,
+    ) -> Result<(), TransportError> {
         let (q, temp) = (quote(path), quote(&format!("{path}.new")));
-        let script = format!(
+        let mut script = format!(
             "set -e\numask 077\nmkdir -p -- {dir}\nhead -c {len} > {temp}\n\
              [ \"$(wc -c < {temp} | tr -d ' ')\" = {len} ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
              chmod {mode:o} -- {temp}\nsync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
@@ -238,27 +262,16 @@ impl Host {
             dir = quote(parent(path)),
             len = data.len(),
         );
+        if !then.is_empty() {
+            script.push_str(&format!("set +e\n{then}exit 0\n"));
+        }
         self.run_ok(&format!("replace {path}"), &script, data)
             .map(drop)
     }
 
     /// Copies files (backups), preserving modes, flushed to disk, in one round trip.
     pub fn copy_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
-        if pairs.is_empty() {
-            return Ok(());
-        }
-        let mut script = String::from("set -e\n");
-        for (from, to) in pairs {
-            script.push_str(&format!(
-                "mkdir -p -- {}\ncp -p -- {} {}\n",
-                quote(parent(to)),
-                quote(from),
-                quote(to)
-            ));
-        }
-        let copies: Vec<String> = pairs.iter().map(|(_, to)| quote(to)).collect();
-        script.push_str(&format!("sync -- {}\n", copies.join(" ")));
-        self.run_ok("copy files", &script, b"").map(drop)
+        self.stage_files(&[], pairs)
     }
 
     /// Removes files that may or may not exist.
@@ -393,6 +406,21 @@ pub struct StagedWrite {
     pub data: Vec<u8>,
     pub like: String,
     pub mode: u32,
+}
+
+/// Shell lines copying each `(from, to)`, modes kept, creating `to`'s directory.
+fn copy_lines(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(from, to)| {
+            format!(
+                "mkdir -p -- {}\ncp -p -- {} {}\n",
+                quote(parent(to)),
+                quote(from),
+                quote(to)
+            )
+        })
+        .collect()
 }
 
 /// The directory part of a `/`-separated path.

@@ -156,6 +156,51 @@ fn first_apply_then_nothing_to_do() {
     );
 }
 
+/// Runs astbase with a `sh` first on PATH that counts the scripts astbase itself starts
+/// on a local host (each one round trip over SSH), and returns (output, count).
+fn counting_round_trips(repo: &Repo, args: &[&str]) -> (Output, usize) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("log");
+    let sh = bin.path().join("sh");
+    std::fs::write(
+        &sh,
+        format!(
+            "#!/bin/bash\n[ \"$(cat /proc/$PPID/comm)\" = astbase ] && echo x >> {}\nexec /bin/sh \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&sh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = repo.command(args).env("PATH", path).output().unwrap();
+    let count = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    (out, count)
+}
+
+#[test]
+fn a_plan_reads_each_server_in_one_round_trip_and_an_apply_takes_six_more() {
+    let repo = repo(TWO);
+    let (plan, trips) = counting_round_trips(&repo, &["plan"]);
+    assert!(plan.status.success(), "{}", text(&plan));
+    assert_eq!(trips, 2, "one per server");
+    // Per server: the plan's read, then lock, freshness check, stage (files and
+    // backups), switch, reloads with their verification, state (and backup pruning).
+    let (apply, trips) = counting_round_trips(&repo, &["apply", "--auto-approve"]);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert_eq!(trips, 2 * 7);
+    let (again, trips) = counting_round_trips(&repo, &["apply", "--auto-approve"]);
+    assert!(text(&again).contains("No changes."), "{}", text(&again));
+    assert_eq!(trips, 2);
+}
+
 #[test]
 fn a_hand_edit_is_reported_as_drift() {
     let repo = repo(TWO);
