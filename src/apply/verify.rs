@@ -52,28 +52,79 @@ pub fn checks(plan: &ServerPlan) -> Vec<LoadCheck> {
     checks
 }
 
+/// The command that lists every PJSIP endpoint Asterisk holds.
+const LIST_ENDPOINTS: &str = "pjsip show endpoints";
+
 /// The commands of the checks, all run in one round trip (a server with many changed
-/// endpoints stays fast), with the reloads.
+/// objects stays fast) with the reloads: one per shown section, then one listing for all
+/// the endpoints.
 pub fn commands(checks: &[LoadCheck], options: &ApplyOptions) -> Vec<Vec<String>> {
-    checks
+    let mut commands: Vec<Vec<String>> = checks
         .iter()
-        .map(|check| options.cli_command(&check.command))
-        .collect()
+        .filter_map(|check| match check {
+            LoadCheck::Show { command, .. } => Some(options.cli_command(command)),
+            LoadCheck::Endpoint(_) => None,
+        })
+        .collect();
+    if checks.iter().any(|c| matches!(c, LoadCheck::Endpoint(_))) {
+        commands.push(options.cli_command(LIST_ENDPOINTS));
+    }
+    commands
 }
 
-/// Whether Asterisk loaded what was written, from the checks' results.
+/// Whether Asterisk loaded what was written, from the results of [`commands`].
 pub fn loaded(checks: &[LoadCheck], results: Vec<(i32, String)>) -> Result<(), ApplyError> {
-    for (check, (status, output)) in checks.iter().zip(results) {
+    let mut results = results.into_iter();
+    let not_loaded = |command: &str, says: &str| {
+        ApplyError::Verify(format!(
+            "Asterisk did not load what was written: `{command}` says {says}"
+        ))
+    };
+    for check in checks {
+        let LoadCheck::Show { command, missing } = check else {
+            continue;
+        };
+        let (status, output) = results.next().unwrap_or((1, String::new()));
         let text = output.to_ascii_lowercase();
-        if status != 0 || text.trim().is_empty() || check.missing.iter().any(|b| text.contains(b)) {
-            return Err(ApplyError::Verify(format!(
-                "Asterisk did not load what was written: `{}` says {}",
-                check.command,
-                output.trim()
-            )));
+        if status != 0 || text.trim().is_empty() || missing.iter().any(|b| text.contains(b)) {
+            return Err(not_loaded(command, output.trim()));
         }
     }
+    let wanted: Vec<&str> = checks
+        .iter()
+        .filter_map(|c| match c {
+            LoadCheck::Endpoint(id) => Some(id.as_str()),
+            LoadCheck::Show { .. } => None,
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let (status, output) = results.next().unwrap_or((1, String::new()));
+    let listed = listed_endpoints(&output);
+    let absent: Vec<&str> = wanted
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect();
+    if status != 0 || !absent.is_empty() {
+        return Err(not_loaded(
+            LIST_ENDPOINTS,
+            &format!("nothing of endpoint {}", absent.join(", ")),
+        ));
+    }
     Ok(())
+}
+
+/// The endpoint ids in a `pjsip show endpoints` listing: each ` Endpoint:  ID/CID ...`
+/// line (the legend's `<Endpoint/CID...>` is not an id).
+fn listed_endpoints(output: &str) -> std::collections::HashSet<&str> {
+    output
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("Endpoint:"))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .filter(|word| !word.starts_with('<'))
+        .map(|word| word.split('/').next().unwrap_or(word))
+        .collect()
 }
 
 /// The transports of the plan's PJSIP file that Asterisk runs with another bind or
@@ -129,4 +180,47 @@ pub fn transports_not_live(
         }
     }
     Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `pjsip show endpoints` as Asterisk 22 printed it (../shared/fixtures/ami).
+    const LISTING: &str = "
+ Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>
+    I/OAuth:  <AuthId/UserName...........................................................>
+==========================================================================================
+
+ Endpoint:  101/101                                              In use        1 of inf
+     InAuth:  101/101
+        Aor:  101                                                1
+
+ Endpoint:  102/102                                              In use        1 of inf
+     InAuth:  102/102
+
+Objects found: 2
+";
+
+    #[test]
+    fn the_endpoints_of_a_listing_are_its_endpoint_lines_ids_not_the_legend() {
+        let mut ids: Vec<&str> = listed_endpoints(LISTING).into_iter().collect();
+        ids.sort();
+        assert_eq!(ids, vec!["101", "102"]);
+    }
+
+    #[test]
+    fn an_endpoint_missing_from_the_listing_fails_the_verification_by_name() {
+        let checks = vec![
+            LoadCheck::Endpoint("101".into()),
+            LoadCheck::Endpoint("103".into()),
+        ];
+        let err = loaded(&checks, vec![(0, LISTING.to_owned())]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Asterisk did not load what was written: `pjsip show endpoints` says nothing of endpoint 103"
+        );
+        let found = vec![LoadCheck::Endpoint("102".into())];
+        assert!(loaded(&found, vec![(0, LISTING.to_owned())]).is_ok());
+    }
 }

@@ -22,12 +22,18 @@ pub enum ConfKind {
     Agent,
 }
 
-/// How to ask Asterisk whether it loaded one section, and the words of its answer that
-/// mean it did not.
+/// How to ask Asterisk whether it loaded one section.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadCheck {
-    pub command: String,
-    pub missing: &'static [&'static str],
+pub enum LoadCheck {
+    /// A command about the section, and the words of its answer that mean it is missing.
+    Show {
+        command: String,
+        missing: &'static [&'static str],
+    },
+    /// A PJSIP endpoint, by id: all of a reload's are looked for in one `pjsip show
+    /// endpoints` listing (a command each would be one `asterisk -rx` process each, a
+    /// thousand for a thousand new phones).
+    Endpoint(String),
 }
 
 impl ConfKind {
@@ -139,21 +145,20 @@ impl ConfKind {
     /// every dialplan context, every endpoint and transport, every queue.
     pub fn load_check(self, section: &str, section_type: Option<&str>) -> Option<LoadCheck> {
         match self {
-            ConfKind::Dialplan => Some(LoadCheck {
+            ConfKind::Dialplan => Some(LoadCheck::Show {
                 command: format!("dialplan show {section}"),
                 missing: &["there is no existence", "no such"],
             }),
-            ConfKind::Pjsip if section_type == Some("endpoint") => Some(LoadCheck {
-                command: format!("pjsip show endpoint {section}"),
-                missing: &["unable to find object"],
-            }),
+            ConfKind::Pjsip if section_type == Some("endpoint") => {
+                Some(LoadCheck::Endpoint(section.to_owned()))
+            }
             // A transport Asterisk refuses (a TLS one whose certificate is missing) is not
             // created while the rest of the file loads.
-            ConfKind::Pjsip if section_type == Some("transport") => Some(LoadCheck {
+            ConfKind::Pjsip if section_type == Some("transport") => Some(LoadCheck::Show {
                 command: format!("pjsip show transport {section}"),
                 missing: &["unable to find object"],
             }),
-            ConfKind::Queues => Some(LoadCheck {
+            ConfKind::Queues => Some(LoadCheck::Show {
                 command: format!("queue show {section}"),
                 missing: &["no such queue"],
             }),

@@ -268,9 +268,38 @@ enum Ran {
     Printing(russh::Channel<client::Msg>),
 }
 
+/// How often a step waiting on the host checks that the connection is still there.
+const CONNECTION_CHECK: Duration = Duration::from_millis(250);
+
 /// Runs `script` on a new channel: with `stdin` fed and closed, to its end; without,
-/// until its first line of output (or its end, if that comes first).
+/// until its first line of output (or its end, if that comes first). A connection that
+/// goes away mid-way ends it with an error: a channel of a closed session may never hear
+/// of it, and the step would wait forever.
 async fn run(
+    session: &client::Handle<KeyChecker>,
+    name: &str,
+    script: &str,
+    stdin: Option<&[u8]>,
+) -> Result<Ran, TransportError> {
+    let work = run_on_channel(session, name, script, stdin);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            ran = &mut work => return ran,
+            () = tokio::time::sleep(CONNECTION_CHECK) => {
+                if session.is_closed() {
+                    return Err(TransportError::Unreachable {
+                        host: name.to_owned(),
+                        message: "connection lost: the session closed before the command finished"
+                            .into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+async fn run_on_channel(
     session: &client::Handle<KeyChecker>,
     name: &str,
     script: &str,
@@ -348,17 +377,27 @@ impl Executor for Ssh {
             return Ok(());
         };
         let name = self.name.clone();
+        let session = &self.session;
         self.runtime.block_on(async {
             channel
                 .eof()
                 .await
                 .map_err(|e| TransportError::Unreachable {
-                    host: name,
+                    host: name.clone(),
                     message: format!("connection lost: {e}"),
                 })?;
-            // Wait for the script to end, so the lock is free when we return.
-            while channel.wait().await.is_some() {}
-            Ok(())
+            // Wait for the script to end, so the lock is free when we return; a closed
+            // session has freed it on the host already.
+            loop {
+                tokio::select! {
+                    msg = channel.wait() => if msg.is_none() { return Ok(()) },
+                    () = tokio::time::sleep(CONNECTION_CHECK) => {
+                        if session.is_closed() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
         })
     }
 }
