@@ -72,11 +72,12 @@ fn carrier_call(ast: &Asterisk, did: &str, trace: &std::path::Path) -> Output {
         .unwrap()
 }
 
-/// An outside number on the carrier's side, answering one call with `scenario`.
+/// An outside number on the carrier's side, answering calls with `scenario` (and the
+/// trunk's qualify, whenever Asterisk sends it) until stopped.
 pub(crate) fn outside_number(ast: &Asterisk, scenario: &str) -> Child {
     ast.netns()
         .command("sipp")
-        .args(["-sf", scenario, "-i", CARRIER_OUT, "-p", "5070", "-m", "1"])
+        .args(["-sf", scenario, "-i", CARRIER_OUT, "-p", "5070"])
         .args(["-nostdin", "-timeout", "60s"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -33,6 +33,8 @@ fn call_anna(follow_me: &str, mobile: &str) -> (bool, Vec<Message>, String) {
         ),
     ]);
     ast.assert_clean("loading Anna's follow-me");
+    // The mobile first: it answers the trunk's qualify while the desk phone registers.
+    let mobile = outside_number(&ast, mobile);
     let desk = phone_playing(
         &ast,
         "101",
@@ -41,7 +43,6 @@ fn call_anna(follow_me: &str, mobile: &str) -> (bool, Vec<Message>, String) {
         PHONE_RINGS_ONLY,
         None,
     );
-    let mobile = outside_number(&ast, mobile);
     let (sipp, events, sip) = call_from_the_carrier(&ast, ANNAS_LINE);
     stop(desk);
     stop(mobile);
