@@ -286,18 +286,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             };
         }
     };
-    // The state file, and the oldest backup generations pruned, in one round trip.
-    let state = write_state_and(
-        host,
-        plan,
-        &paths,
-        options,
-        now.as_secs(),
-        true,
-        &restart,
-        &prune_backups_script(&paths),
-    );
-    match state {
+    match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
         Ok(()) => {
             let warnings = systemname_warning(host, plan, options);
             match restart {
@@ -497,6 +486,9 @@ fn rollback(
     }
 }
 
+/// Writes the state file and, in the same round trip, prunes the oldest backup
+/// generations (a failure to prune does not count).
+#[allow(clippy::too_many_arguments)]
 fn write_state(
     host: &mut Host,
     plan: &ServerPlan,
@@ -505,31 +497,6 @@ fn write_state(
     now: u64,
     firewall_applied: bool,
     restart: &Restart,
-) -> Result<(), TransportError> {
-    write_state_and(
-        host,
-        plan,
-        paths,
-        options,
-        now,
-        firewall_applied,
-        restart,
-        "",
-    )
-}
-
-/// Writes the state file, then runs `then` (whose failure does not count) in the same
-/// round trip.
-#[allow(clippy::too_many_arguments)]
-fn write_state_and(
-    host: &mut Host,
-    plan: &ServerPlan,
-    paths: &Paths,
-    options: &ApplyOptions,
-    now: u64,
-    firewall_applied: bool,
-    restart: &Restart,
-    then: &str,
 ) -> Result<(), TransportError> {
     let state = State {
         restart_pending: match restart {
@@ -553,7 +520,12 @@ fn write_state_and(
             .collect(),
     };
     let path = format!("{}/{STATE_DIR}/state.json", paths.conf_dir);
-    host.replace_file_then(&path, &state.to_bytes(), 0o600, then)
+    host.replace_file(
+        &path,
+        &state.to_bytes(),
+        0o600,
+        &prune_backups_script(paths),
+    )
 }
 
 /// The script that keeps the newest backup generations (in a subshell: it changes

@@ -234,19 +234,10 @@ impl Host {
     }
 
     /// Replaces one file atomically in one round trip: written to `PATH.new`, size
-    /// checked, flushed, renamed over `PATH`, directory flushed.
+    /// checked, flushed, renamed over `PATH`, directory flushed; then runs `then` (empty
+    /// for nothing), whose failure does not fail the replacement (house-keeping, such as
+    /// pruning old backups).
     pub fn replace_file(
-        &mut self,
-        path: &str,
-        data: &[u8],
-        mode: u32,
-    ) -> Result<(), TransportError> {
-        self.replace_file_then(path, data, mode, "")
-    }
-
-    /// [`Host::replace_file`], then `then` in the same round trip; its failure does not
-    /// fail the replacement (house-keeping, such as pruning old backups).
-    pub fn replace_file_then(
         &mut self,
         path: &str,
         data: &[u8],

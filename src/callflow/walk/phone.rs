@@ -37,8 +37,12 @@ impl<'a> Walk<'a> {
         // A follow-me none of whose numbers is rendered (all disabled extensions) is none.
         let follow = e
             .follow_me()
-            .filter(|f| !rung_steps(self, f.steps(), None).is_empty());
-        let with_desk = follow.filter(|f| f.order == FollowOrder::WithDesk);
+            .map(|f| (f, rung_steps(self, f.steps(), None)))
+            .filter(|(_, steps)| !steps.is_empty());
+        let with_desk = follow
+            .as_ref()
+            .map(|(f, _)| *f)
+            .filter(|f| f.order == FollowOrder::WithDesk);
         let status = match with_desk {
             Some(f) => {
                 // The desk rings in every step of the follow-me, in one Dial() each.
@@ -92,11 +96,11 @@ impl<'a> Walk<'a> {
             entity.clone(),
         );
         if status != PhoneStatus::Busy
-            && let Some(f) = follow.filter(|f| f.order == FollowOrder::AfterDesk)
+            && let Some((f, steps)) = follow.filter(|(f, _)| f.order == FollowOrder::AfterDesk)
         {
             let ringing = Ringing {
                 who: format!("follow-me of {number}"),
-                steps: rung_steps(self, f.steps(), None),
+                steps,
                 ring_time: f.ring_time(),
                 entity,
             };

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::super::{Ctx, FileOrigins, arg, exten, safe};
 use crate::model::extension::Extension;
-use crate::model::follow_me::FollowOrder;
+use crate::model::follow_me::{FollowMe, FollowOrder};
 use crate::model::names::SoundFile;
 use crate::model::ring_group::{DEFAULT_CONFIRM_PROMPT, RingMember};
 use crate::model::{RingGroup, Sourced};
@@ -99,11 +99,9 @@ pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Ringing, Ren
     }
     let mut follow_me = Vec::new();
     for e in ctx.extensions() {
-        if let Some(view) = follow_me_of(ctx, e)? {
-            has_confirm |= e
-                .follow_me()
-                .is_some_and(|f| f.numbers.iter().any(RingMember::confirms));
-            follow_me.push(view);
+        if let Some(f) = rendered_follow_me(ctx, e) {
+            has_confirm |= f.numbers.iter().any(RingMember::confirms);
+            follow_me.push(follow_me_view(ctx, e, f)?);
         }
     }
     Ok(Ringing {
@@ -113,22 +111,27 @@ pub(super) fn build(ctx: &Ctx, origins: &mut FileOrigins) -> Result<Ringing, Ren
     })
 }
 
-/// The follow-me an extension's dialling calls, when it has one with a number to ring.
+/// An extension's follow-me, when it is enabled and has a number to ring (one whose
+/// numbers are all disabled extensions is not rendered).
+fn rendered_follow_me<'e>(ctx: &Ctx, e: &'e Extension) -> Option<&'e FollowMe> {
+    e.follow_me()
+        .filter(|f| f.numbers.iter().any(|m| rung(ctx, m)))
+}
+
+/// The follow-me an extension's dialling calls, when it has one.
 pub(super) fn follow_call(ctx: &Ctx, e: &Extension) -> Option<FollowCall> {
-    let f = e.follow_me()?;
-    if !f.numbers.iter().any(|m| rung(ctx, m)) {
-        return None;
-    }
+    let f = rendered_follow_me(ctx, e)?;
     Some(FollowCall {
         context: safe(ctx.context("followme", e.number.as_str())),
         with_desk: f.order == FollowOrder::WithDesk,
     })
 }
 
-fn follow_me_of(ctx: &Ctx, e: &Sourced<Extension>) -> Result<Option<FollowMeView>, RenderError> {
-    let Some(f) = e.follow_me() else {
-        return Ok(None);
-    };
+fn follow_me_view(
+    ctx: &Ctx,
+    e: &Sourced<Extension>,
+    f: &FollowMe,
+) -> Result<FollowMeView, RenderError> {
     let n = e.number.as_str();
     let entity = format!("extension {n}");
     let members_context = ctx.context("followmembers", n);
@@ -142,11 +145,8 @@ fn follow_me_of(ctx: &Ctx, e: &Sourced<Extension>) -> Result<Option<FollowMeView
         FollowOrder::WithDesk => Some(format!("PJSIP/{}", exten(n, ctx, &entity, "number")?)),
         FollowOrder::AfterDesk => None,
     };
-    if !f.numbers.iter().any(|m| rung(ctx, m)) {
-        return Ok(None);
-    }
     let steps = members.steps(f.steps(), desk.as_deref())?;
-    Ok(Some(FollowMeView {
+    Ok(FollowMeView {
         context: safe(ctx.context("followme", n)),
         members_context: safe(members_context),
         extension: safe(exten(n, ctx, &entity, "number")?),
@@ -155,7 +155,7 @@ fn follow_me_of(ctx: &Ctx, e: &Sourced<Extension>) -> Result<Option<FollowMeView
         ring_time: f.ring_time(),
         steps,
         locals: members.locals(&f.numbers)?,
-    }))
+    })
 }
 
 fn group(ctx: &Ctx, g: &Sourced<RingGroup>) -> Result<RingGroupView, RenderError> {
