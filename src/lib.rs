@@ -18,6 +18,7 @@ pub mod callflow;
 pub mod conf;
 pub mod diagnostics;
 pub mod firewall;
+pub mod import;
 pub mod model;
 pub mod netaddr;
 pub mod parallel;

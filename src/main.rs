@@ -76,6 +76,7 @@ fn main() -> ExitCode {
         Command::Apply(args) => commands::apply::run(args, p),
         Command::Schema => commands::schema::run(p),
         Command::Trace(args) => commands::trace::run(args, p),
+        Command::Import(args) => commands::import::run(args, p),
         Command::Diff(args) => commands::diff::run(args, p),
         Command::Hook(cli::HookCommand::Install(args)) => commands::hook::install(args, p),
         Command::Agent(args) => commands::agent::run(args, p),

@@ -40,6 +40,9 @@ pub enum Command {
     Schema,
     /// Simulate where a call goes, from the repository alone (no host, no Asterisk).
     Trace(TraceArgs),
+    /// Adopt a running PBX: read its configuration (read only) into YAML, with a report
+    /// and a migration record for the first apply.
+    Import(ImportArgs),
     /// Compare the generated configuration of two git revisions, offline: what a merge
     /// would change on which PBX.
     Diff(DiffArgs),
@@ -66,6 +69,55 @@ pub enum Command {
     /// The web console: live calls with hang up / listen / whisper / barge / dial, the
     /// call log and a read-only CLI, for users with roles (`serve user add`).
     Serve(Box<ServeArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The server's name in the repository.
+    #[arg(long, value_name = "NAME")]
+    pub server: String,
+
+    /// The host to read: an SSH host name or address, or `local` for a conf dir on this
+    /// machine.
+    #[arg(long, value_name = "HOST")]
+    pub host: String,
+
+    /// SSH user (default root).
+    #[arg(long, value_name = "USER")]
+    pub ssh_user: Option<String>,
+
+    /// SSH port.
+    #[arg(long, value_name = "PORT", default_value_t = 22)]
+    pub ssh_port: u16,
+
+    /// SSH private key file (default: the agent and ~/.ssh keys).
+    #[arg(long, value_name = "FILE")]
+    pub identity_file: Option<String>,
+
+    /// Asterisk's conf dir on the host.
+    #[arg(long, value_name = "DIR", default_value = "/etc/asterisk")]
+    pub conf_dir: String,
+
+    /// The config repository to write into (the YAML goes to DIR/<server>/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: std::path::PathBuf,
+
+    /// Replace files an earlier import of this server wrote (without it, an import
+    /// into a repo that has the server only shows what differs).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// known_hosts file for SSH host keys (default ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<std::path::PathBuf>,
+
+    /// Trust and record the host key of a host seen for the first time.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+
+    /// The report as text for people or json for tools (on stdout).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@ pub mod cdr;
 pub mod diff;
 pub mod error;
 pub mod hook;
+pub mod import;
 pub mod plan;
 pub mod printer;
 pub mod recordings;

@@ -78,6 +78,28 @@ pub fn quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', "'\\''"))
 }
 
+/// A path pattern for the shell with `*` and `?` left to expand and everything else
+/// quoted, so a pattern can match files but never run anything.
+pub fn glob_words(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut literal = String::new();
+    for c in pattern.chars() {
+        if c == '*' || c == '?' {
+            if !literal.is_empty() {
+                out.push_str(&quote(&literal));
+                literal.clear();
+            }
+            out.push(c);
+        } else {
+            literal.push(c);
+        }
+    }
+    if !literal.is_empty() {
+        out.push_str(&quote(&literal));
+    }
+    out
+}
+
 /// File and command operations on a host, built on its executor.
 pub struct Host {
     exec: Box<dyn Executor>,
@@ -140,6 +162,63 @@ impl Host {
             rest = &rest[len..];
         }
         Ok(files)
+    }
+
+    /// Reads every regular file matching each pattern (a path, or a shell glob with `*`
+    /// and `?`, as Asterisk's `#include` takes), in one round trip: the matches of each
+    /// pattern in the shell's (sorted) order, each as its path and bytes. A pattern
+    /// matching nothing yields no file.
+    pub fn read_matching(
+        &mut self,
+        patterns: &[String],
+    ) -> Result<Vec<Vec<(String, Vec<u8>)>>, TransportError> {
+        if patterns.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Framing: `P` per pattern, then per file the byte counts of its name and of
+        // its content on one line, then the name, then the content. A name may hold any
+        // byte but NUL, so it is counted too.
+        let mut script = String::from("set -e\n");
+        for p in patterns {
+            script.push_str(&format!(
+                "echo P\nfor f in {}; do if [ -f \"$f\" ]; then \
+                 printf '%s %s\\n' \"$(printf %s \"$f\" | wc -c | tr -d ' ')\" \"$(wc -c < \"$f\" | tr -d ' ')\"; \
+                 printf %s \"$f\"; cat -- \"$f\"; fi; done\n",
+                glob_words(p)
+            ));
+        }
+        let out = self.run_ok("read files", &script, b"")?;
+        let mut rest: &[u8] = &out.stdout;
+        let mut all = Vec::with_capacity(patterns.len());
+        let line = |rest: &mut &[u8]| -> Option<String> {
+            let newline = rest.iter().position(|b| *b == b'\n')?;
+            let text = std::str::from_utf8(&rest[..newline]).ok()?.to_owned();
+            *rest = &rest[newline + 1..];
+            Some(text)
+        };
+        for p in patterns {
+            if line(&mut rest).as_deref() != Some("P") {
+                return Err(self.garbled(p));
+            }
+            let mut files = Vec::new();
+            while !rest.is_empty() && !rest.starts_with(b"P\n") {
+                let header = line(&mut rest).ok_or_else(|| self.garbled(p))?;
+                let sizes = header
+                    .split_once(' ')
+                    .and_then(|(n, c)| Some((n.parse::<usize>().ok()?, c.parse::<usize>().ok()?)));
+                let Some((name_len, len)) = sizes else {
+                    return Err(self.garbled(p));
+                };
+                if rest.len() < name_len + len {
+                    return Err(self.garbled(p));
+                }
+                let name = String::from_utf8_lossy(&rest[..name_len]).into_owned();
+                files.push((name, rest[name_len..name_len + len].to_vec()));
+                rest = &rest[name_len + len..];
+            }
+            all.push(files);
+        }
+        Ok(all)
     }
 
     fn garbled(&self, path: &str) -> TransportError {

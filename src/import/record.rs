@@ -1,0 +1,153 @@
+//! The migration record: exactly which lines of which base files an import took, so
+//! that the first apply after it removes them there (and nothing else), and only while
+//! each file is still what was imported.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::gather::ConfSet;
+use super::objects::Assembled;
+use super::report::{Outcome, Report};
+
+/// Where migration records live in the repository.
+pub const MIGRATIONS_DIR: &str = ".astbase/migrations";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Migration {
+    pub server: String,
+    /// `pending` until an apply has removed the lines, then `done`.
+    pub status: MigrationStatus,
+    pub files: Vec<FileRemoval>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationStatus {
+    Pending,
+    Done,
+}
+
+/// The lines to remove from one base file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRemoval {
+    /// Path on the host.
+    pub path: String,
+    /// SHA-256 of the file when it was imported.
+    pub sha256: String,
+    /// Line ranges, first and last line inclusive, in order, not overlapping.
+    pub lines: Vec<[usize; 2]>,
+}
+
+/// The migration of an import: every line imported or kept raw, the headers of
+/// sections left empty by that, and templates only imported objects used.
+pub fn migration(
+    set: &ConfSet,
+    report: &Report,
+    modules: &[&Assembled],
+    server: &str,
+) -> Migration {
+    let mut lines: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let taken: BTreeSet<_> = report
+        .entries
+        .iter()
+        .filter(|e| matches!(e.outcome, Outcome::Imported | Outcome::Raw))
+        .flat_map(|e| e.origins.iter().copied())
+        .collect();
+    for o in &taken {
+        lines
+            .entry(o.file)
+            .or_default()
+            .extend(o.first_line..=o.last_line);
+    }
+    for module in modules {
+        for t in &module.templates {
+            let users: Vec<_> = module
+                .objects
+                .iter()
+                .filter(|o| o.templates.contains(&t.name))
+                .collect();
+            if !users.is_empty() && users.iter().all(|u| taken.contains(&u.origin())) {
+                for o in &t.origins {
+                    lines
+                        .entry(o.file)
+                        .or_default()
+                        .extend(o.first_line..=o.last_line);
+                }
+            }
+        }
+        // A section whose every line is taken goes with its header.
+        for object in &module.objects {
+            let own =
+                |file: usize, line: usize| lines.get(&file).is_some_and(|l| l.contains(&line));
+            let all_taken = object.origins.iter().all(|origin| {
+                object
+                    .settings
+                    .iter()
+                    .filter(|s| {
+                        s.file == origin.file
+                            && (origin.first_line..=origin.last_line).contains(&s.line)
+                    })
+                    .all(|s| own(s.file, s.line))
+            });
+            let any_taken = object.settings.iter().any(|s| own(s.file, s.line));
+            if all_taken && any_taken {
+                for origin in &object.origins {
+                    lines
+                        .entry(origin.file)
+                        .or_default()
+                        .extend(origin.first_line..=origin.last_line);
+                }
+            }
+        }
+    }
+    let files = lines
+        .into_iter()
+        .map(|(file, set_lines)| {
+            let mut ranges: Vec<[usize; 2]> = Vec::new();
+            for line in set_lines {
+                match ranges.last_mut() {
+                    Some(r) if r[1] + 1 == line => r[1] = line,
+                    _ => ranges.push([line, line]),
+                }
+            }
+            FileRemoval {
+                path: set.files[file].path.clone(),
+                sha256: set.files[file].sha256.clone(),
+                lines: ranges,
+            }
+        })
+        .collect();
+    Migration {
+        server: server.to_owned(),
+        status: MigrationStatus::Pending,
+        files,
+    }
+}
+
+impl Migration {
+    /// The record as YAML (JSON is YAML too; this stays readable in a diff).
+    pub fn yaml(&self) -> String {
+        let mut out = format!(
+            "# Lines `astbase import` took from the base files of {}: the first apply removes\n\
+             # them there (after a backup), then marks this record done.\nserver: {}\nstatus: {}\nfiles:\n",
+            self.server,
+            super::yaml::scalar(&self.server),
+            match self.status {
+                MigrationStatus::Pending => "pending",
+                MigrationStatus::Done => "done",
+            }
+        );
+        for f in &self.files {
+            out.push_str(&format!(
+                "  - path: {}\n    sha256: {}\n    lines: [",
+                super::yaml::scalar(&f.path),
+                f.sha256
+            ));
+            let ranges: Vec<String> = f.lines.iter().map(|[a, b]| format!("[{a}, {b}]")).collect();
+            out.push_str(&ranges.join(", "));
+            out.push_str("]\n");
+        }
+        out
+    }
+}
