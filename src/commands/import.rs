@@ -128,9 +128,8 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
         ));
     }
     printer.info(&format!(
-        "Next: `astbase plan --server {}` shows the removal of the imported lines from the base files; \
-         the first apply makes it (record: {}).",
-        args.server,
+        "The lines taken from the base files are recorded in {}. Do not apply this server \
+         until plan and apply carry out that migration: the base files still hold what was imported.",
         migration_path(&args.out, &args.server).display()
     ));
     Ok(ExitCode::from(exit::OK))

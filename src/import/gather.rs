@@ -93,6 +93,9 @@ impl ConfSet {
     }
 }
 
+/// The directive that named a file: (file index, line, kind).
+type IncludedBy = (usize, usize, DirectiveKind);
+
 /// Reads the module files under `conf_dir` and what they include.
 pub fn gather(host: &mut Host, conf_dir: &str) -> Result<ConfSet, GatherError> {
     let conf_dir = conf_dir.trim_end_matches('/').to_owned();
@@ -101,7 +104,7 @@ pub fn gather(host: &mut Host, conf_dir: &str) -> Result<ConfSet, GatherError> {
         ..ConfSet::default()
     };
     // (pattern, from file, directive line, kind); the module files come from nowhere.
-    let mut wanted: Vec<(String, Option<(usize, usize, DirectiveKind)>)> = MODULE_FILES
+    let mut wanted: Vec<(String, Option<IncludedBy>)> = MODULE_FILES
         .iter()
         .map(|f| (format!("{conf_dir}/{f}"), None))
         .collect();

@@ -127,6 +127,11 @@ pub fn import(
                         entry.origins.extend(p.origins.iter().copied());
                     }
                     entry.notes = dropped(e);
+                if e.last("direct_media").is_none_or(truthy) {
+                    entry.notes.push(
+                        "astbase trunks relay media (direct_media=no, rtp_symmetric and force_rport on)".into(),
+                    );
+                }
                     out.trunks.push(TrunkImport {
                         trunk,
                         context: context.clone(),
@@ -343,10 +348,9 @@ fn trunk<'a>(
         .ok_or("neither a registration nor an aor contact names the provider's host")?;
     let (host, port) = sip_host(uri).ok_or_else(|| format!("cannot read a host from `{uri}`"))?;
     let username = auth.and_then(|a| a.last("username")).map(str::to_owned);
-    let secret = match auth.and_then(|a| a.last("password")) {
-        Some(p) => Some(secrets.keep(server, &["trunk", &e.name, "secret"], p)),
-        None => None,
-    };
+    let secret = auth
+        .and_then(|a| a.last("password"))
+        .map(|p| secrets.keep(server, &["trunk", &e.name, "secret"], p));
     let kind = if registration.is_some() {
         TrunkKind::Registration
     } else if !identify.is_empty() {

@@ -151,3 +151,27 @@ impl Migration {
         out
     }
 }
+
+/// The text without the lines of `ranges` (1-based, inclusive): what the migration
+/// leaves of a base file. Lines keep their endings; nothing else changes.
+pub fn without_lines(text: &str, ranges: &[[usize; 2]]) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, _)| !ranges.iter().any(|[a, b]| (*a..=*b).contains(&(i + 1))))
+        .map(|(_, l)| l)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migration_removes_exactly_the_recorded_lines() {
+        let text = "[general]\nstatic=yes\n\n[101]\ntype=endpoint\n\n[102]\ntype=endpoint";
+        assert_eq!(
+            without_lines(text, &[[4, 5], [7, 8]]),
+            "[general]\nstatic=yes\n\n\n"
+        );
+    }
+}

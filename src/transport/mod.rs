@@ -100,6 +100,9 @@ pub fn glob_words(pattern: &str) -> String {
     out
 }
 
+/// A file read from a host: its path and bytes.
+pub type FileRead = (String, Vec<u8>);
+
 /// File and command operations on a host, built on its executor.
 pub struct Host {
     exec: Box<dyn Executor>,
@@ -171,7 +174,7 @@ impl Host {
     pub fn read_matching(
         &mut self,
         patterns: &[String],
-    ) -> Result<Vec<Vec<(String, Vec<u8>)>>, TransportError> {
+    ) -> Result<Vec<Vec<FileRead>>, TransportError> {
         if patterns.is_empty() {
             return Ok(Vec::new());
         }
