@@ -19,14 +19,17 @@ pub(super) enum Freshness {
     AlreadyApplied,
 }
 
-/// Also returns the base files' current contents (stage appends to them).
+/// Also returns the base files' current contents (stage appends to them, and removes
+/// a migration's lines): those of the include lines, then those of the migration.
 pub(super) fn check_fresh(
     host: &mut Host,
     plan: &ServerPlan,
     paths: &Paths,
 ) -> Result<(Freshness, Vec<FileContent>), ApplyError> {
+    let edits: Vec<&crate::plan::BaseEdit> = plan.migration.iter().flat_map(|m| &m.edits).collect();
     let mut names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
     names.extend(plan.includes.iter().map(|i| i.base.clone()));
+    names.extend(edits.iter().map(|e| e.base.clone()));
     let mut wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
     wanted.push(paths.file(&format!("{STATE_DIR}/state.json")));
     let mut current = host.read_files(&wanted)?;
@@ -41,20 +44,23 @@ pub(super) fn check_fresh(
         .zip(
             plan.files
                 .iter()
-                .map(|f| &f.before)
-                .chain(plan.includes.iter().map(|i| &i.before)),
+                .map(|f| f.before.clone())
+                .chain(plan.includes.iter().map(|i| i.before.clone()))
+                .chain(edits.iter().map(|e| Some(e.before.clone()))),
         )
         .zip(&current)
-        .find(|((_, before), now)| now.as_deref().map(hash) != **before)
+        .find(|((_, before), now)| now.as_deref().map(hash) != *before)
         .map(|((name, _), _)| name.as_str());
     let Some(changed) = changed else {
         return Ok((Freshness::AsPlanned, bases_now.to_vec()));
     };
-    let already_applied = plan
-        .files
-        .iter()
-        .zip(files_now)
-        .all(|(f, now)| now.as_deref().map(hash) == f.after)
+    // A migration still to make means the base files are not as an apply leaves them.
+    let already_applied = edits.is_empty()
+        && plan
+            .files
+            .iter()
+            .zip(files_now)
+            .all(|(f, now)| now.as_deref().map(hash) == f.after)
         && plan.includes.iter().zip(bases_now).all(|(i, now)| {
             now.as_deref()
                 .is_some_and(|b| has_include(&String::from_utf8_lossy(b), &include_target(i)))

@@ -139,8 +139,12 @@ impl Paths<'_> {
     fn file(&self, name: &str) -> String {
         format!("{}/{name}", self.conf_dir)
     }
+    /// Beside the file (a base file may be in a subdirectory), hidden.
     fn temp(&self, name: &str) -> String {
-        format!("{}/.{name}.astbase-new", self.conf_dir)
+        match name.rsplit_once('/') {
+            Some((dir, file)) => format!("{}/{dir}/.{file}.astbase-new", self.conf_dir),
+            None => format!("{}/.{name}.astbase-new", self.conf_dir),
+        }
     }
     fn backup_dir(&self) -> String {
         format!("{}/{STATE_DIR}/backups/{}", self.conf_dir, self.stamp)
@@ -363,7 +367,17 @@ fn staged_temps(plan: &ServerPlan, paths: &Paths) -> Vec<String> {
         .iter()
         .map(|f| paths.temp(&f.name))
         .chain(plan.includes.iter().map(|i| paths.temp(&i.base)))
+        .chain(migration_only(plan).map(|e| paths.temp(&e.base)))
         .collect()
+}
+
+/// The migration's edits of base files that get no include line (those that do are
+/// written once, edited and with the line).
+fn migration_only(plan: &ServerPlan) -> impl Iterator<Item = &crate::plan::BaseEdit> {
+    plan.migration
+        .iter()
+        .flat_map(|m| &m.edits)
+        .filter(|e| !plan.includes.iter().any(|i| i.base == e.base))
 }
 
 /// `bases`: the base files' current contents, in `plan.includes` order.
@@ -410,9 +424,40 @@ fn stage(
             _ => {}
         }
     }
-    // Base files: the only change astbase makes to them is one appended include line.
-    for (include, before) in plan.includes.iter().zip(bases) {
-        let mut text = before.clone().unwrap_or_default();
+    // Base files: the only change astbase makes to them is one appended include line,
+    // and once, after an import, the removal of the lines the import took.
+    let (include_bases, edit_bases) = bases.split_at(plan.includes.len());
+    let edits: Vec<(&crate::plan::BaseEdit, &FileContent)> = plan
+        .migration
+        .iter()
+        .flat_map(|m| &m.edits)
+        .zip(edit_bases)
+        .collect();
+    let migrated = |base: &str| -> Option<Vec<u8>> {
+        edits.iter().find(|(e, _)| e.base == base).map(|(e, now)| {
+            e.apply(&String::from_utf8_lossy(now.as_deref().unwrap_or_default()))
+                .into_bytes()
+        })
+    };
+    for (edit, _) in edits
+        .iter()
+        .filter(|(e, _)| migration_only(plan).any(|m| m.base == e.base))
+    {
+        writes.push(StagedWrite {
+            path: paths.temp(&edit.base),
+            data: migrated(&edit.base).unwrap_or_default(),
+            like: paths.file(&edit.base),
+            mode: NEW_FILE_MODE,
+        });
+        staged
+            .renames
+            .push((paths.temp(&edit.base), paths.file(&edit.base)));
+        staged.backed_up.push(edit.base.clone());
+        backups.push((paths.file(&edit.base), paths.backup(&edit.base)));
+    }
+    for (include, before) in plan.includes.iter().zip(include_bases) {
+        let mut text =
+            migrated(&include.base).unwrap_or_else(|| before.clone().unwrap_or_default());
         if !text.is_empty() && !text.ends_with(b"\n") {
             text.push(b'\n');
         }

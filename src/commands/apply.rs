@@ -22,6 +22,7 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
         targets,
         uncommitted,
         rollout,
+        root,
     } = prepare(&args.scope, printer)?;
     let rollout = &rollout;
     if !uncommitted.is_empty() {
@@ -63,6 +64,9 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
     // A server that could not be planned is reported unreachable at the end; the
     // others are applied all the same (one PBX being down must not block the fleet).
     if !plan.has_changes() && !plan.has_errors() {
+        // A migration an earlier apply made, whose record still says pending.
+        let done: Vec<&str> = plan.servers.iter().map(|s| s.server.as_str()).collect();
+        mark_migrations_done(&root, &plan, &done, printer)?;
         printer.out("No changes.\n")?;
         return Ok(ExitCode::from(exit::OK));
     }
@@ -152,6 +156,12 @@ pub fn run(args: &ApplyArgs, printer: &Printer) -> CommandResult {
     }
     summary.push_str(".\n");
     printer.out(&summary)?;
+    let succeeded: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Applied { .. } | Outcome::Unchanged))
+        .map(|(s, _)| s.as_str())
+        .collect();
+    mark_migrations_done(&root, &plan, &succeeded, printer)?;
     Ok(ExitCode::from(if stopped {
         exit::STOPPED
     } else if failed > 0 {
@@ -301,4 +311,35 @@ fn owner() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let machine = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     format!("{user}@{} pid {}", machine.trim(), std::process::id())
+}
+
+/// Marks the migration record of each server in `servers` done (its lines are out of
+/// the base files now): later plans never touch base files again.
+fn mark_migrations_done(
+    root: &std::path::Path,
+    plan: &astbase::plan::Plan,
+    servers: &[&str],
+    printer: &Printer,
+) -> Result<(), CliError> {
+    use astbase::import::record::{self, Migration, MigrationStatus};
+    for s in plan
+        .servers
+        .iter()
+        .filter(|s| s.migration.is_some() && servers.contains(&s.server.as_str()))
+    {
+        let path = record::record_path(root, &s.server);
+        let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
+        let mut migration = Migration::parse(&text).map_err(|e| {
+            CliError::new(format!("{} is not a migration record: {e}", path.display()))
+                .caused_by(&e)
+        })?;
+        migration.status = MigrationStatus::Done;
+        std::fs::write(&path, migration.json()).map_err(|e| CliError::io("write", &path, e))?;
+        printer.info(&format!(
+            "{}: the migration is done; {} is marked done (commit it)",
+            s.server,
+            path.display()
+        ));
+    }
+    Ok(())
 }

@@ -128,8 +128,9 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
         ));
     }
     printer.info(&format!(
-        "The lines taken from the base files are recorded in {}. Do not apply this server \
-         until plan and apply carry out that migration: the base files still hold what was imported.",
+        "The lines taken from the base files are recorded in {}: the next `astbase plan` shows \
+         their removal as a diff, and the first apply makes it (backed up, rolled back on failure), \
+         then marks the record done. Commit the YAML and the record.",
         migration_path(&args.out, &args.server).display()
     ));
     Ok(ExitCode::from(exit::OK))
@@ -148,8 +149,7 @@ fn secrets_path(out: &Path, server: &str) -> PathBuf {
 }
 
 fn migration_path(out: &Path, server: &str) -> PathBuf {
-    out.join(record::MIGRATIONS_DIR)
-        .join(format!("{server}.yaml"))
+    record::record_path(out, server)
 }
 
 /// Whether an earlier import of this server is in the repo.
@@ -212,7 +212,7 @@ fn write(out: &Path, imported: &Imported) -> Result<Vec<PathBuf>, (PathBuf, std:
     }
     put(
         migration_path(out, &imported.report.server),
-        &imported.migration.yaml(),
+        &imported.migration.json(),
         0o644,
     )?;
     if !imported.secrets.values.is_empty() {

@@ -19,6 +19,8 @@ pub struct Prepared {
     pub uncommitted: Vec<String>,
     /// The project's rollout settings (waves, failures, gate).
     pub rollout: astbase::model::rollout::Rollout,
+    /// The repository root (where migration records live).
+    pub root: std::path::PathBuf,
 }
 
 /// SSH options whose known_hosts is `known_hosts` (a flag), else the project's
@@ -87,6 +89,7 @@ pub fn prepare(scope: &ScopeArgs, printer: &Printer) -> Result<Prepared, CliErro
         targets,
         uncommitted: loaded.uncommitted.clone(),
         rollout: fleet.project.rollout.clone(),
+        root: root.clone(),
     })
 }
 

@@ -33,6 +33,10 @@ pub struct SourceFile {
     /// SHA-256 of the bytes read, hex: the migration edits the file only if it is
     /// still what was imported.
     pub sha256: String,
+    /// The module file it belongs to (`pjsip.conf` for itself and what it includes).
+    pub module: String,
+    /// The text as read (absent when not UTF-8).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,13 +136,21 @@ pub fn gather(host: &mut Host, conf_dir: &str) -> Result<ConfSet, GatherError> {
                 let index = match set.files.iter().position(|f| f.path == path) {
                     Some(i) => i,
                     None => {
+                        let name = display_name(&conf_dir, &path);
+                        let module = match from {
+                            Some((f, _, _)) => set.files[*f].module.clone(),
+                            None => name.clone(),
+                        };
+                        let text = String::from_utf8(bytes.clone()).ok();
                         set.files.push(SourceFile {
-                            name: display_name(&conf_dir, &path),
+                            name,
                             sha256: hex_sha256(&bytes),
-                            content: match String::from_utf8(bytes) {
-                                Ok(text) => Content::Parsed(conf::parse(&text)),
-                                Err(_) => Content::NotText,
+                            content: match &text {
+                                Some(text) => Content::Parsed(conf::parse(text)),
+                                None => Content::NotText,
                             },
+                            module,
+                            text,
                             path,
                         });
                         set.files.len() - 1

@@ -10,11 +10,19 @@ use super::gather::ConfSet;
 use super::objects::Assembled;
 use super::report::{Outcome, Report};
 
-/// Where migration records live in the repository.
+/// Where migration records live in the repository (`<server>.json`).
 pub const MIGRATIONS_DIR: &str = ".astbase/migrations";
+
+/// The record of `server` under the repository root.
+pub fn record_path(root: &std::path::Path, server: &str) -> std::path::PathBuf {
+    root.join(MIGRATIONS_DIR).join(format!("{server}.json"))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Migration {
+    /// What this file is, for whoever opens it.
+    #[serde(default)]
+    pub note: String,
     pub server: String,
     /// `pending` until an apply has removed the lines, then `done`.
     pub status: MigrationStatus,
@@ -33,8 +41,12 @@ pub enum MigrationStatus {
 pub struct FileRemoval {
     /// Path on the host.
     pub path: String,
+    /// The module it belongs to (`voicemail.conf`), for masking its secrets in diffs.
+    pub module: String,
     /// SHA-256 of the file when it was imported.
     pub sha256: String,
+    /// SHA-256 of the file without the lines: how a plan knows the migration happened.
+    pub after_sha256: String,
     /// Line ranges, first and last line inclusive, in order, not overlapping.
     pub lines: Vec<[usize; 2]>,
 }
@@ -111,14 +123,22 @@ pub fn migration(
                     _ => ranges.push([line, line]),
                 }
             }
+            let f = &set.files[file];
+            let after = without_lines(f.text.as_deref().unwrap_or(""), &ranges);
             FileRemoval {
-                path: set.files[file].path.clone(),
-                sha256: set.files[file].sha256.clone(),
+                path: f.path.clone(),
+                module: f.module.clone(),
+                sha256: f.sha256.clone(),
+                after_sha256: super::gather::hex_sha256(after.as_bytes()),
                 lines: ranges,
             }
         })
         .collect();
     Migration {
+        note: format!(
+            "Lines `astbase import` took from the base files of {server}: the first apply \
+             removes them there (after a backup), then marks this record done."
+        ),
         server: server.to_owned(),
         status: MigrationStatus::Pending,
         files,
@@ -126,29 +146,15 @@ pub fn migration(
 }
 
 impl Migration {
-    /// The record as YAML (JSON is YAML too; this stays readable in a diff).
-    pub fn yaml(&self) -> String {
-        let mut out = format!(
-            "# Lines `astbase import` took from the base files of {}: the first apply removes\n\
-             # them there (after a backup), then marks this record done.\nserver: {}\nstatus: {}\nfiles:\n",
-            self.server,
-            super::yaml::scalar(&self.server),
-            match self.status {
-                MigrationStatus::Pending => "pending",
-                MigrationStatus::Done => "done",
-            }
-        );
-        for f in &self.files {
-            out.push_str(&format!(
-                "  - path: {}\n    sha256: {}\n    lines: [",
-                super::yaml::scalar(&f.path),
-                f.sha256
-            ));
-            let ranges: Vec<String> = f.lines.iter().map(|[a, b]| format!("[{a}, {b}]")).collect();
-            out.push_str(&ranges.join(", "));
-            out.push_str("]\n");
-        }
-        out
+    /// The record as the repository keeps it.
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a record serializes");
+        text.push('\n');
+        text
+    }
+
+    pub fn parse(text: &str) -> Result<Migration, serde_json::Error> {
+        serde_json::from_str(text)
     }
 }
 

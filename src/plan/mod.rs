@@ -4,6 +4,7 @@
 
 pub mod blast;
 pub mod diff;
+pub mod migration;
 pub mod report;
 pub mod saved;
 pub mod state;
@@ -17,6 +18,7 @@ use crate::render::{ConfKind, ServerOutput};
 use crate::textdiff::hash;
 use crate::transport::{Host, TransportError};
 
+pub use migration::{BaseEdit, MigrationError, MigrationPlan};
 pub use saved::{SavedPlan, StalePlan};
 pub use state::{STATE_DIR, State};
 
@@ -78,6 +80,9 @@ pub struct ServerPlan {
     pub conf_dir: String,
     pub files: Vec<FilePlan>,
     pub includes: Vec<IncludePlan>,
+    /// The removal of imported lines from base files (a pending migration record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<MigrationPlan>,
     /// Asterisk CLI commands that would run, in order.
     pub reloads: Vec<String>,
     /// Why the server could not be planned (unreachable, ...).
@@ -153,6 +158,7 @@ impl ServerPlan {
             }
         }
         c.change += self.includes.len();
+        c.change += self.migration.as_ref().map_or(0, |m| m.edits.len());
         c.change += self
             .firewall
             .as_ref()
@@ -212,12 +218,25 @@ pub fn has_include(base: &str, file: &str) -> bool {
     })
 }
 
+/// Why a server could not be planned.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    #[error("cannot read the migration record {record}: {message}")]
+    Record { record: String, message: String },
+}
+
 /// Plans one server: reads its files through `host` and compares.
+/// `migration`: a pending migration record of the server and its path in the repo.
 pub fn plan_server(
     host: &mut Host,
     conf_dir: &str,
     rendered: &ServerOutput,
-) -> Result<ServerPlan, TransportError> {
+    migration: Option<(&crate::import::record::Migration, &str)>,
+) -> Result<ServerPlan, PlanError> {
     let path = |name: &str| format!("{conf_dir}/{name}");
     let state_path = path(&format!("{STATE_DIR}/state.json"));
     // The state, the generated files and the base files of those that have one, in one
@@ -230,7 +249,12 @@ pub fn plan_server(
     let mut wanted: Vec<String> = vec![state_path];
     wanted.extend(rendered.files.iter().map(|f| path(&f.name)));
     wanted.extend(includes_of.iter().map(|i| path(&i.base)));
+    let migration_paths = migration
+        .map(|(m, _)| migration::paths(m))
+        .unwrap_or_default();
+    wanted.extend(migration_paths.iter().cloned());
     let mut current = host.read_files(&wanted)?;
+    let migration_now = current.split_off(current.len() - migration_paths.len());
     let state = match current.remove(0) {
         Some(bytes) => State::parse(&bytes).ok(),
         None => None,
@@ -339,6 +363,12 @@ pub fn plan_server(
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
         });
     }
+    let migration = migration
+        .map(|(m, record)| migration::plan(m, record, conf_dir, &migration_now))
+        .transpose()?;
+    for edit in migration.iter().flat_map(|m| &m.edits) {
+        need_reload(edit.kind());
+    }
     for (name, current) in stale.iter().zip(&stale_current) {
         let Some(current) = current else { continue };
         let before_hash = hash(current);
@@ -361,6 +391,7 @@ pub fn plan_server(
         conf_dir: conf_dir.to_owned(),
         files,
         includes,
+        migration,
         reloads,
         error: None,
         firewall: None,
@@ -443,23 +474,31 @@ pub fn plan_fleet(
             Ok(t) => t,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
-        match plan_server(&mut target.host, &target.conf_dir, output).and_then(|mut plan| {
-            plan.systemname = server.systemname.as_ref().map(ToString::to_string);
-            plan.test_call = server
-                .test_call
-                .as_ref()
-                .and_then(|t| crate::render::dialplan_entry(fleet, server.name.as_str(), t));
-            plan_firewall(fleet, server, &mut target.host, &mut plan, force_firewall)?;
-            let radius = blast::measure(&plan.files);
-            let limits = Limits::of(server.safety.as_ref(), &fleet.project.safety);
-            if let Some(why) = radius.over(limits).filter(|_| !allow_large_change) {
-                plan.error = Some(format!(
-                    "{why}; pass --allow-large-change if this is intended"
-                ));
-            }
-            plan.blast = Some(radius);
-            Ok(plan)
-        }) {
+        let record = match pending_migration(root, &output.server) {
+            Ok(record) => record,
+            Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
+        };
+        let record_ref = record.as_ref().map(|(m, label)| (m, label.as_str()));
+        match plan_server(&mut target.host, &target.conf_dir, output, record_ref).and_then(
+            |mut plan| {
+                plan.systemname = server.systemname.as_ref().map(ToString::to_string);
+                plan.test_call = server
+                    .test_call
+                    .as_ref()
+                    .and_then(|t| crate::render::dialplan_entry(fleet, server.name.as_str(), t));
+                plan_firewall(fleet, server, &mut target.host, &mut plan, force_firewall)
+                    .map_err(PlanError::from)?;
+                let radius = blast::measure(&plan.files);
+                let limits = Limits::of(server.safety.as_ref(), &fleet.project.safety);
+                if let Some(why) = radius.over(limits).filter(|_| !allow_large_change) {
+                    plan.error = Some(format!(
+                        "{why}; pass --allow-large-change if this is intended"
+                    ));
+                }
+                plan.blast = Some(radius);
+                Ok(plan)
+            },
+        ) {
             Ok(plan) => (plan, Some(target)),
             Err(e) => (
                 failed_plan(output, &target.host.describe(), e.to_string()),
@@ -474,6 +513,34 @@ pub fn plan_fleet(
         servers,
     };
     (plan, targets)
+}
+
+/// The server's migration record when one is pending, with its path in the repo.
+fn pending_migration(
+    root: &std::path::Path,
+    server: &str,
+) -> Result<Option<(crate::import::record::Migration, String)>, PlanError> {
+    use crate::import::record::{self, Migration, MigrationStatus};
+    let path = record::record_path(root, server);
+    let label = format!("{}/{server}.json", record::MIGRATIONS_DIR);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(PlanError::Record {
+                record: label,
+                message: e.to_string(),
+            });
+        }
+    };
+    let migration = Migration::parse(&text).map_err(|e| PlanError::Record {
+        record: label.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(
+        (migration.status == MigrationStatus::Pending && migration.server == server)
+            .then_some((migration, label)),
+    )
 }
 
 /// Adds the firewall to a server's plan, when astbase manages it. A change that would
@@ -519,6 +586,7 @@ fn failed_plan(output: &ServerOutput, host: &str, error: String) -> ServerPlan {
         conf_dir: String::new(),
         files: Vec::new(),
         includes: Vec::new(),
+        migration: None,
         reloads: Vec::new(),
         error: Some(error),
         firewall: None,

@@ -64,6 +64,16 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
         let created = if i.base_exists { "" } else { " (file created)" };
         out.push_str(&format!("  ~ {}: append `{}`{created}\n", i.base, i.line));
     }
+    if let Some(m) = s.migration.as_ref().filter(|m| !m.edits.is_empty()) {
+        out.push_str(&format!("  ~ {}\n", migration_words(m)));
+        for e in &m.edits {
+            out.push_str(&format!(
+                "  ~ {}: remove {} imported lines\n",
+                e.base,
+                e.removed()
+            ));
+        }
+    }
     for f in s.drifted() {
         out.push_str(&format!(
             "  ! drift: {} was edited on the host since the last apply\n",
@@ -93,12 +103,19 @@ fn server_text(s: &ServerPlan, color: bool, out: &mut String) {
     if let Some(b) = &s.behaviour {
         out.push_str(&behaviour_text(b));
     }
-    for f in s.files.iter().filter(|f| !f.diff.is_empty()) {
+    let migration_diffs = s.migration.iter().flat_map(|m| &m.edits).map(|e| &e.diff);
+    for diff in s
+        .files
+        .iter()
+        .map(|f| &f.diff)
+        .chain(migration_diffs)
+        .filter(|d| !d.is_empty())
+    {
         out.push('\n');
         out.push_str(&if color {
-            colour_diff(&f.diff)
+            colour_diff(diff)
         } else {
-            f.diff.clone()
+            diff.clone()
         });
     }
     out.push_str(&format!("{}: {}\n\n", s.server, s.counts()));
@@ -284,6 +301,16 @@ pub fn markdown(plan: &Plan) -> String {
         for i in &s.includes {
             out.push_str(&format!("- `{}`: append `{}`\n", i.base, i.line));
         }
+        if let Some(m) = s.migration.as_ref().filter(|m| !m.edits.is_empty()) {
+            out.push_str(&format!("- **{}**\n", migration_words(m)));
+            for e in &m.edits {
+                out.push_str(&format!(
+                    "  - `{}`: remove {} imported lines\n",
+                    e.base,
+                    e.removed()
+                ));
+            }
+        }
         for f in s.unconfirmed() {
             out.push_str(&format!(
                 "- `{}` is in place but was never confirmed loaded: reload\n",
@@ -331,4 +358,16 @@ pub fn json(plan: &Plan) -> String {
     let mut text = serde_json::to_string_pretty(&value).expect("plan serializes");
     text.push('\n');
     text
+}
+
+/// What a migration does, in words: the one time astbase edits base files.
+fn migration_words(m: &crate::plan::MigrationPlan) -> String {
+    let lines: usize = m.edits.iter().map(crate::plan::BaseEdit::removed).sum();
+    format!(
+        "migration ({}): remove the {lines} lines `astbase import` took from {} base file{}, which astbase now generates; \
+         the only time astbase edits a base file beyond its include line (backed up, rolled back on failure)",
+        m.record,
+        m.edits.len(),
+        if m.edits.len() == 1 { "" } else { "s" }
+    )
 }

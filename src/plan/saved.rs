@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{IncludePlan, Plan, ServerPlan};
+use super::{IncludePlan, MigrationPlan, Plan, ServerPlan};
 
 /// What `apply FILE` reads back.
 #[derive(Debug, Clone, Deserialize)]
@@ -21,6 +21,8 @@ pub struct SavedServer {
     pub server: String,
     pub files: Vec<SavedFile>,
     pub includes: Vec<IncludePlan>,
+    #[serde(default)]
+    pub migration: Option<MigrationPlan>,
     #[serde(default)]
     pub firewall: Option<SavedFirewall>,
 }
@@ -88,7 +90,10 @@ impl SavedServer {
             return stale(StalePlan::Firewall);
         }
         let host_now = new.files.iter().map(|f| &f.before);
-        if self.files.iter().map(|f| &f.before).ne(host_now) || self.includes != new.includes {
+        if self.files.iter().map(|f| &f.before).ne(host_now)
+            || self.includes != new.includes
+            || self.migration != new.migration
+        {
             return stale(StalePlan::Host);
         }
         Ok(())

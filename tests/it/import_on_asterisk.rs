@@ -98,6 +98,103 @@ fn dial_timeout(ast: &Asterisk, number: &str, context: &str) -> Option<String> {
     Some(rest.split([',', ')']).next()?.to_owned())
 }
 
+/// What must be the same before and after: per endpoint the settings that matter (and
+/// its auth's user name and password, its aor's contacts, the ring time its dialplan
+/// gives it in `phones`), as `id key: value` lines.
+fn snapshot(ast: &Asterisk, phones: &str, internal: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for id in ["101", "102", "103", "carrier"] {
+        let e = settings(ast, "endpoint", id);
+        assert!(!e.is_empty(), "endpoint {id} is loaded");
+        // astbase trunks always relay media (the import notes it): only phones keep
+        // their NAT settings.
+        let mut keys = vec!["allow", "callerid", "dtmf_mode", "transport"];
+        if id != "carrier" {
+            keys.extend([
+                "direct_media",
+                "rtp_symmetric",
+                "force_rport",
+                "rewrite_contact",
+            ]);
+        }
+        for key in keys {
+            out.push(format!("{id} {key}: {:?}", e.get(key)));
+        }
+        let mailbox = e
+            .get("mailboxes")
+            .map(|m| m.split('@').next().unwrap_or("").to_owned());
+        out.push(format!("{id} mailbox: {mailbox:?}"));
+        let auth_name = e
+            .get("auth")
+            .or(e.get("outbound_auth"))
+            .cloned()
+            .unwrap_or_default();
+        let auth = settings(ast, "auth", &auth_name);
+        out.push(format!(
+            "{id} auth: {:?} {:?}",
+            auth.get("username"),
+            auth.get("password")
+        ));
+        if id != "carrier" {
+            out.push(format!(
+                "{id} max_contacts: {:?}",
+                settings(ast, "aor", id).get("max_contacts")
+            ));
+            let context = if phones == "from-internal" {
+                phones
+            } else {
+                internal
+            };
+            out.push(format!(
+                "{id} ring time: {:?}",
+                dial_timeout(ast, id, context)
+            ));
+        }
+    }
+    let queue = ast.cli("queue show sales");
+    out.push(format!(
+        "queue members: {}",
+        queue.matches("PJSIP/").count()
+    ));
+    out
+}
+
+/// The numbers phones dial and the DIDs the carrier sends.
+const NUMBERS: [&str; 6] = ["101", "102", "103", "600", "700", "89161234567"];
+const DIDS: [&str; 2] = ["74951112233", "74951112234"];
+
+/// Where each of [`NUMBERS`] (dialled in `phones`) and [`DIDS`] (arriving in `trunk`)
+/// lands.
+fn landings(ast: &Asterisk, phones: &str, trunk: &str) -> Vec<Vec<String>> {
+    let calls: Vec<Call> = NUMBERS
+        .iter()
+        .map(|n| Call::new(phones, n, "102"))
+        .chain(DIDS.iter().map(|d| Call::new(trunk, d, "79161234567")))
+        .collect();
+    place(ast, &calls, 9).iter().map(landing).collect()
+}
+
+fn expected_landings() -> Vec<Vec<String>> {
+    let l = |items: &[&str]| {
+        items
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<String>>()
+    };
+    vec![
+        l(&["voicemail 101"]),
+        l(&["voicemail 102"]),
+        // 103 has no mailbox: unanswered, the call ends.
+        l(&[]),
+        l(&["queue sales"]),
+        // The menu, and after its timeout Anna's mailbox.
+        l(&["prompt custom/welcome", "voicemail 101"]),
+        l(&["trunk carrier"]),
+        l(&["prompt custom/welcome", "voicemail 101"]),
+        l(&["voicemail 102"]),
+    ]
+}
+
 #[test]
 fn a_small_office_imported_and_migrated_has_the_same_endpoints_and_routes_every_number_the_same() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
@@ -126,72 +223,17 @@ fn a_small_office_imported_and_migrated_has_the_same_endpoints_and_routes_every_
     let adopted = Asterisk::start(&installed(Some(migrated.path()), &output), &[], &sounds);
     adopted.assert_clean("loading the imported, migrated configuration");
 
-    for id in ["101", "102", "103", "carrier"] {
-        let (old, new) = (
-            settings(&legacy, "endpoint", id),
-            settings(&adopted, "endpoint", id),
-        );
-        assert!(!old.is_empty(), "endpoint {id} on the legacy PBX");
-        // astbase trunks always relay media (the import notes it): only phones keep
-        // their NAT settings.
-        let nat = [
-            "direct_media",
-            "rtp_symmetric",
-            "force_rport",
-            "rewrite_contact",
-        ];
-        let keys = ["allow", "callerid", "dtmf_mode", "transport"]
-            .into_iter()
-            .chain(
-                if id == "carrier" {
-                    [].as_slice()
-                } else {
-                    nat.as_slice()
-                }
-                .iter()
-                .copied(),
-            );
-        for key in keys {
-            assert_eq!(old.get(key), new.get(key), "endpoint {id}: {key}");
-        }
-        let mailbox = |s: &BTreeMap<String, String>| {
-            s.get("mailboxes")
-                .map(|m| m.split('@').next().unwrap_or("").to_owned())
-        };
-        assert_eq!(mailbox(&old), mailbox(&new), "endpoint {id}: mailboxes");
-    }
-    for id in ["101", "102", "103"] {
-        let (old, new) = (
-            settings(&legacy, "auth", id),
-            settings(&adopted, "auth", id),
-        );
-        assert_eq!(
-            (old.get("username"), old.get("password")),
-            (new.get("username"), new.get("password")),
-            "auth {id}"
-        );
-        let (old, new) = (settings(&legacy, "aor", id), settings(&adopted, "aor", id));
-        assert_eq!(old.get("max_contacts"), new.get("max_contacts"), "aor {id}");
-        assert_eq!(
-            dial_timeout(&legacy, id, "from-internal"),
-            dial_timeout(&adopted, id, "odoo-internal"),
-            "ring timeout of {id}"
-        );
-    }
+    let trunk_context = settings(&adopted, "endpoint", "carrier")
+        .get("context")
+        .cloned()
+        .unwrap();
     assert_eq!(
-        dial_timeout(&adopted, "102", "odoo-internal").as_deref(),
-        Some("25")
+        snapshot(&legacy, "from-internal", ""),
+        snapshot(&adopted, "odoo-phones", "odoo-internal")
     );
-    let old_auth = settings(&legacy, "auth", "carrier-auth");
-    let new_auth = settings(&adopted, "auth", "carrier");
-    assert_eq!(
-        (old_auth.get("username"), old_auth.get("password")),
-        (new_auth.get("username"), new_auth.get("password"))
-    );
-    let queue = adopted.cli("queue show sales");
     assert!(
-        queue.contains("PJSIP/101") && queue.contains("PJSIP/102"),
-        "{queue}"
+        snapshot(&adopted, "odoo-phones", "odoo-internal")
+            .contains(&"102 ring time: Some(\"25\")".to_owned())
     );
     assert_eq!(
         adopted
@@ -202,40 +244,140 @@ fn a_small_office_imported_and_migrated_has_the_same_endpoints_and_routes_every_
         2,
         "the two mailboxes"
     );
+    assert_eq!(
+        landings(&legacy, "from-internal", "from-carrier"),
+        expected_landings()
+    );
+    assert_eq!(
+        landings(&adopted, "odoo-phones", &trunk_context),
+        expected_landings()
+    );
+    legacy.stop();
+    adopted.stop();
+}
 
-    let trunk_context = settings(&adopted, "endpoint", "carrier")
+/// Runs astbase with `args` and these environment variables.
+fn astbase(args: &[&str], env: &[(String, String)]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan_changes_nothing() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let fixture = std::path::absolute("tests/fixtures/legacy/small-office").unwrap();
+    let sounds = ["custom/welcome".to_owned(), "option-is-invalid".to_owned()];
+    let ast = Asterisk::start(&files_of(&fixture), &[], &sounds);
+    let before = snapshot(&ast, "from-internal", "");
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path().to_str().unwrap();
+    let etc = ast.etc().to_string_lossy().into_owned();
+    let out = astbase(
+        &[
+            "import",
+            "--server",
+            "office",
+            "--host",
+            "local",
+            "--conf-dir",
+            &etc,
+            "--out",
+            r,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", crate::support::text(&out));
+    assert!(
+        !crate::support::text(&out).contains("anna-Secret-1"),
+        "no secret on the terminal"
+    );
+    // The test instance is reached through its control socket, not `asterisk -rx`.
+    let servers = repo.path().join("office/servers.yaml");
+    let cli: Vec<String> = ast.cli_words().iter().map(|w| format!("{w:?}")).collect();
+    let text = std::fs::read_to_string(&servers).unwrap().replace(
+        &format!(
+            "asterisk: {{conf_dir: {}}}",
+            astbase::import::yaml::scalar(&etc)
+        ),
+        &format!(
+            "asterisk: {{conf_dir: {:?}, cli: [{}]}}",
+            etc,
+            cli.join(", ")
+        ),
+    );
+    std::fs::write(&servers, text).unwrap();
+    let env: Vec<(String, String)> =
+        std::fs::read_to_string(repo.path().join(".astbase/secrets/office.env"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+            .collect();
+    assert_eq!(env.len(), 6);
+    let record = repo.path().join(".astbase/migrations/office.json");
+    assert!(
+        std::fs::read_to_string(&record)
+            .unwrap()
+            .contains("\"status\": \"pending\"")
+    );
+
+    let plan = astbase(&["plan", "--repo", r], &env);
+    let shown = crate::support::text(&plan);
+    assert!(plan.status.success(), "{shown}");
+    assert!(
+        shown.contains("migration (.astbase/migrations/office.json): remove the"),
+        "{shown}"
+    );
+    assert!(shown.contains("pjsip.conf: remove"), "{shown}");
+    assert!(
+        !shown.contains("anna-Secret-1") && !shown.contains("1234,Anna"),
+        "secrets masked: {shown}"
+    );
+
+    let apply = astbase(&["apply", "--repo", r, "--auto-approve"], &env);
+    assert!(apply.status.success(), "{}", crate::support::text(&apply));
+    ast.assert_clean("after the migration");
+    assert!(
+        std::fs::read_to_string(&record)
+            .unwrap()
+            .contains("\"status\": \"done\"")
+    );
+    let pjsip = std::fs::read_to_string(ast.etc().join("pjsip.conf")).unwrap();
+    assert_eq!(pjsip.matches("type=endpoint").count(), 0, "{pjsip}");
+    assert!(pjsip.ends_with("#tryinclude pjsip_odoo.conf\n"), "{pjsip}");
+    let extensions = std::fs::read_to_string(ast.etc().join("extensions.conf")).unwrap();
+    assert!(
+        extensions.starts_with("[general]\nstatic=yes\nwriteprotect=no\n"),
+        "{extensions}"
+    );
+    assert!(!extensions.contains("from-internal"), "{extensions}");
+    let backups = ast.etc().join(".astbase/backups");
+    assert_eq!(
+        std::fs::read_dir(&backups).unwrap().count(),
+        1,
+        "one backup generation"
+    );
+
+    assert_eq!(snapshot(&ast, "odoo-phones", "odoo-internal"), before);
+    let trunk_context = settings(&ast, "endpoint", "carrier")
         .get("context")
         .cloned()
         .unwrap();
-    let numbers = ["101", "102", "103", "600", "700", "89161234567"];
-    let dids = ["74951112233", "74951112234"];
-    let calls = |phones: &str, trunk: &str| -> Vec<Call> {
-        numbers
-            .iter()
-            .map(|n| Call::new(phones, n, "102"))
-            .chain(dids.iter().map(|d| Call::new(trunk, d, "79161234567")))
-            .collect()
-    };
-    let old: Vec<Vec<String>> = place(&legacy, &calls("from-internal", "from-carrier"), 9)
-        .iter()
-        .map(landing)
-        .collect();
-    let new: Vec<Vec<String>> = place(&adopted, &calls("odoo-phones", &trunk_context), 9)
-        .iter()
-        .map(landing)
-        .collect();
-    for (i, n) in numbers.iter().chain(&dids).enumerate() {
-        assert_eq!(old[i], new[i], "where {n} lands");
-    }
-    assert_eq!(old[4], ["prompt custom/welcome", "voicemail 101"]);
     assert_eq!(
-        old[2],
-        Vec::<String>::new(),
-        "103 has no mailbox: the call ends"
+        landings(&ast, "odoo-phones", &trunk_context),
+        expected_landings()
     );
-    assert_eq!(old[3], ["queue sales"]);
-    assert_eq!(old[5], ["trunk carrier"]);
-    assert_eq!(old[7], ["voicemail 102"]);
-    legacy.stop();
-    adopted.stop();
+
+    let again = astbase(&["plan", "--repo", r, "--detailed-exitcode"], &env);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        crate::support::text(&again)
+    );
+    ast.stop();
 }
