@@ -141,6 +141,8 @@ pub struct Known<'a> {
     pub mailboxes: &'a HashSet<String>,
     /// Contexts that must stay (endpoints left in the base files use them).
     pub contexts_left: &'a HashSet<String>,
+    /// voicemail.conf contexts of the imported mailboxes.
+    pub voicemail_contexts: HashSet<String>,
 }
 
 /// What the dialplan import found.
@@ -202,7 +204,7 @@ pub fn import(
             || (raw_candidate
                 && (raw_name(name).is_err()
                     || !c.other.is_empty()
-                    || raw_lines(c, &HashMap::new()).is_err()))
+                    || raw_lines(c, &Renames::default()).is_err()))
         {
             left.insert(name.clone());
         }
@@ -236,17 +238,25 @@ pub fn import(
         }
     }
     // The new name of every context that moves.
-    let mut renamed: HashMap<String, String> = HashMap::new();
+    let mut renamed = Renames {
+        contexts: HashMap::new(),
+        voicemail_contexts: known.voicemail_contexts.clone(),
+        mailbox_context: known.prefix.to_owned(),
+    };
     for p in &phone {
         if !left.contains(p) {
-            renamed.insert(p.clone(), format!("{}-phones", known.prefix));
+            renamed
+                .contexts
+                .insert(p.clone(), format!("{}-phones", known.prefix));
         }
     }
     for c in &contexts {
         let name = &c.object.name;
         if !left.contains(name) && !phone.contains(name) && !trunk_contexts.contains(name.as_str())
         {
-            renamed.insert(name.clone(), format!("{}-custom-{name}", known.prefix));
+            renamed
+                .contexts
+                .insert(name.clone(), format!("{}-custom-{name}", known.prefix));
         }
     }
     let mut raw_numbers: HashMap<String, String> = HashMap::new();
@@ -300,7 +310,7 @@ pub fn import(
                 e
             } else if !c.other.is_empty() {
                 format!("`{}` has no astbase equivalent", c.other[0])
-            } else if let Err(e) = raw_lines(c, &HashMap::new()) {
+            } else if let Err(e) = raw_lines(c, &Renames::default()) {
                 e
             } else {
                 "a context left in the base files refers to it".to_owned()
@@ -319,7 +329,7 @@ pub fn import(
         );
         entry.origins = c.object.origins.clone();
         for (inc, _) in &c.includes {
-            if !renamed.contains_key(inc) {
+            if !renamed.contexts.contains_key(inc) {
                 entry.notes.push(format!(
                     "includes `{inc}`, which is not a custom dialplan after the import: check it"
                 ));
@@ -371,6 +381,35 @@ fn mentions(data: &str, name: &str) -> bool {
     false
 }
 
+/// The names a context's lines must use after the import.
+#[derive(Debug, Clone, Default)]
+struct Renames {
+    /// Old context → new context.
+    contexts: HashMap<String, String>,
+    /// The voicemail.conf contexts of the imported mailboxes...
+    voicemail_contexts: HashSet<String>,
+    /// ... and the one astbase keeps them in.
+    mailbox_context: String,
+}
+
+impl Renames {
+    /// An application's data with context names, and for the voicemail applications
+    /// the mailbox context (`201@default` → `201@odoo`), rewritten.
+    fn data(&self, app: &str, data: &str) -> String {
+        let data = rewrite(data, &self.contexts);
+        if !(app.eq_ignore_ascii_case("voicemail") || app.eq_ignore_ascii_case("voicemailmain")) {
+            return data;
+        }
+        let mut args = split_args(&data);
+        if let Some((mailbox, context)) = args[0].split_once('@')
+            && self.voicemail_contexts.contains(context.trim())
+        {
+            args[0] = format!("{mailbox}@{}", self.mailbox_context);
+        }
+        args.join(",")
+    }
+}
+
 /// Rewrites context names in `data` that `renamed` maps.
 fn rewrite(data: &str, renamed: &HashMap<String, String>) -> String {
     let mut out = data.to_owned();
@@ -415,7 +454,7 @@ fn raw_name(name: &str) -> Result<Name, String> {
 }
 
 /// The context's lines as custom dialplan lines, context names rewritten.
-fn raw_lines(c: &Context, renamed: &HashMap<String, String>) -> Result<Vec<DialplanLine>, String> {
+fn raw_lines(c: &Context, renamed: &Renames) -> Result<Vec<DialplanLine>, String> {
     let mut lines = Vec::new();
     for e in &c.extens {
         lines.extend(exten_lines(e, renamed)?);
@@ -426,7 +465,7 @@ fn raw_lines(c: &Context, renamed: &HashMap<String, String>) -> Result<Vec<Dialp
     Ok(lines)
 }
 
-fn exten_lines(e: &Exten, renamed: &HashMap<String, String>) -> Result<Vec<DialplanLine>, String> {
+fn exten_lines(e: &Exten, renamed: &Renames) -> Result<Vec<DialplanLine>, String> {
     let mut lines = Vec::new();
     for (i, s) in e.steps.iter().enumerate() {
         let sequential = if i == 0 {
@@ -455,7 +494,7 @@ fn exten_lines(e: &Exten, renamed: &HashMap<String, String>) -> Result<Vec<Dialp
         let args: Vec<DialplanArg> = if s.data.is_empty() {
             Vec::new()
         } else {
-            split_args(&rewrite(&s.data, renamed))
+            split_args(&renamed.data(&s.app, &s.data))
                 .into_iter()
                 .map(|a| DialplanArg::Text(a.trim().to_owned()))
                 .collect()
@@ -587,7 +626,7 @@ fn phone_context(
     set: &ConfSet,
     c: &Context,
     known: &Known,
-    renamed: &HashMap<String, String>,
+    renamed: &Renames,
     out: &mut DialplanImport,
     raw_numbers: &mut HashMap<String, String>,
     report: &mut Report,
@@ -815,7 +854,7 @@ fn inbound_context(
     set: &ConfSet,
     c: &Context,
     known: &Known,
-    renamed: &HashMap<String, String>,
+    renamed: &Renames,
     raw_numbers: &HashMap<String, String>,
     trunks: Vec<Name>,
     out: &mut DialplanImport,
@@ -906,7 +945,7 @@ fn inbound_context(
 fn inbound_target(
     s: &Step,
     known: &Known,
-    renamed: &HashMap<String, String>,
+    renamed: &Renames,
     raw_numbers: &HashMap<String, String>,
     queue_numbers: &HashMap<String, String>,
 ) -> Option<Target> {
@@ -930,6 +969,7 @@ fn inbound_target(
             if known.phone_contexts.values().any(|p| *p == args[0]) {
                 number_target(&args[1])
             } else if renamed
+                .contexts
                 .get(&args[0])
                 .is_some_and(|n| n.contains("-custom-"))
                 && args[1] == "s"

@@ -92,6 +92,7 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
     let vm_objects = objects::assemble(set, "voicemail.conf");
     let boxes = modules::mailboxes(set, &vm_objects, server, &mut secrets, &mut report);
     let mut with_mailbox = HashSet::new();
+    let mut voicemail_contexts = HashSet::new();
     for b in boxes {
         let phone = pj
             .phones
@@ -137,6 +138,7 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
             phone.extension.name = name;
         }
         with_mailbox.insert(b.number.clone());
+        voicemail_contexts.insert(b.context.clone());
         phone.extension.voicemail = Some(Box::new(b.mailbox));
     }
     let numbers: Vec<String> = pj
@@ -170,6 +172,7 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
         queues: &queue_names,
         mailboxes: &with_mailbox,
         contexts_left: &pj.contexts_left,
+        voicemail_contexts,
     };
     let dp = dialplan::import(set, &ext_objects, &known, &mut report);
     for p in &mut pj.phones {

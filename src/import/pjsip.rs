@@ -83,13 +83,15 @@ pub fn import(
     for t in by_kind("transport") {
         match transport(t) {
             Ok(transport) => {
-                report.push(
-                    set,
-                    t.origin(),
-                    format!("[{}]", t.name),
-                    Outcome::Imported,
-                    format!("transport {}", t.name),
-                );
+                report
+                    .push(
+                        set,
+                        t.origin(),
+                        format!("[{}]", t.name),
+                        Outcome::Imported,
+                        format!("transport {}", t.name),
+                    )
+                    .origins = t.origins.clone();
                 out.transports.push(transport);
             }
             Err(why) => {
@@ -115,7 +117,7 @@ pub fn import(
             registration.is_some() || !identify.is_empty() || e.last("outbound_auth").is_some();
         let result = if is_trunk {
             trunk(e, server, registration.copied(), &identify, &find, secrets).map(
-                |(trunk, parts)| {
+                |(mut trunk, parts)| {
                     let entry = report.push(
                         set,
                         e.origin(),
@@ -123,15 +125,18 @@ pub fn import(
                         Outcome::Imported,
                         format!("trunk {}", e.name),
                     );
+                    // Every section of each object, its `(+)` additions too.
+                    entry.origins = e.origins.clone();
                     for p in parts {
                         entry.origins.extend(p.origins.iter().copied());
                     }
                     entry.notes = dropped(e);
-                if e.last("direct_media").is_none_or(truthy) {
-                    entry.notes.push(
-                        "astbase trunks relay media (direct_media=no, rtp_symmetric and force_rport on)".into(),
-                    );
-                }
+                    if e.last("direct_media").is_none_or(truthy) {
+                        entry.notes.push(RELAYS_MEDIA.into());
+                    }
+                    entry
+                        .notes
+                        .extend(known_transport(&mut trunk.transport, &out.transports));
                     out.trunks.push(TrunkImport {
                         trunk,
                         context: context.clone(),
@@ -139,7 +144,7 @@ pub fn import(
                 },
             )
         } else {
-            phone(e, server, &find, secrets).map(|(extension, parts)| {
+            phone(e, server, &find, secrets).map(|(mut extension, parts)| {
                 let entry = report.push(
                     set,
                     e.origin(),
@@ -147,10 +152,14 @@ pub fn import(
                     Outcome::Imported,
                     format!("extension {}", e.name),
                 );
+                entry.origins = e.origins.clone();
                 for p in parts {
                     entry.origins.extend(p.origins.iter().copied());
                 }
                 entry.notes = dropped(e);
+                entry
+                    .notes
+                    .extend(known_transport(&mut extension.transport, &out.transports));
                 out.phones.push(PhoneImport {
                     extension,
                     context: context.clone(),
@@ -185,6 +194,24 @@ pub fn import(
         report.push(set, o.origin(), format!("[{}]", o.name), Outcome::Left, why);
     }
     out
+}
+
+const RELAYS_MEDIA: &str =
+    "astbase trunks relay media (direct_media=no, rtp_symmetric and force_rport on)";
+
+/// An endpoint may name only a transport the YAML holds; one left in the base files
+/// (its name is not an astbase name) is dropped with a note.
+fn known_transport(transport: &mut Option<Name>, imported: &[Transport]) -> Option<String> {
+    let name = transport.as_ref()?;
+    if imported.iter().any(|t| t.name == *name) {
+        return None;
+    }
+    let note = format!(
+        "transport `{name}` stays in the base files and astbase cannot name it: \
+         Asterisk picks the transport by the destination's address"
+    );
+    *transport = None;
+    Some(note)
 }
 
 /// The endpoint settings that do not carry over.

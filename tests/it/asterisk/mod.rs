@@ -231,7 +231,10 @@ impl Asterisk {
             std::fs::write(etc.join(name), content).expect("write base file");
         }
         for (name, content) in files {
-            std::fs::write(etc.join(name), content).expect("write config file");
+            // A name may hold a directory (`pjsip.d/phones.conf`).
+            let path = etc.join(name);
+            std::fs::create_dir_all(path.parent().expect("in etc")).expect("config dir");
+            std::fs::write(path, content).expect("write config file");
         }
         std::fs::write(dir.path().join("data/moh/silence.ulaw"), [0xffu8; 8000])
             .expect("write moh file");
