@@ -34,15 +34,12 @@ fn files_of(dir: &Path) -> Vec<(String, String)> {
     files
 }
 
+/// Config files, or secrets, as (name, text).
+type Files = Vec<(String, String)>;
+
 /// Imports `fixture` as server `office` into a new repo; returns the repo, the base
 /// files as the migration leaves them and the secrets.
-fn import_fixture(
-    fixture: &Path,
-) -> (
-    tempfile::TempDir,
-    Vec<(String, String)>,
-    Vec<(String, String)>,
-) {
+fn import_fixture(fixture: &Path) -> (tempfile::TempDir, Files, Files) {
     let mut host = Host::new(Box::new(Local::new(Vec::new())));
     let set = gather::gather(&mut host, &fixture.to_string_lossy()).unwrap();
     let options = ImportOptions {
