@@ -74,13 +74,18 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The server's name in the repository.
-    #[arg(long, value_name = "NAME")]
-    pub server: String,
+    #[arg(long, value_name = "NAME", required_unless_present = "all")]
+    pub server: Option<String>,
 
     /// The host to read: an SSH host name or address, or `local` for a conf dir on this
     /// machine.
-    #[arg(long, value_name = "HOST")]
-    pub host: String,
+    #[arg(long, value_name = "HOST", required_unless_present = "all")]
+    pub host: Option<String>,
+
+    /// Import every server of the repository (--out) that has a host but nothing on it
+    /// yet, as its entry says to reach it.
+    #[arg(long, conflicts_with_all = ["server", "host"])]
+    pub all: bool,
 
     /// SSH user (default root).
     #[arg(long, value_name = "USER")]

@@ -12,29 +12,34 @@ use super::{CliError, CommandResult, Printer, exit};
 use crate::cli::{ImportArgs, OutputFormat};
 
 pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
-    let server_ok = args.server.len() <= 40
-        && args
-            .server
+    if args.all {
+        return run_all(args, printer);
+    }
+    let (Some(server), Some(host)) = (&args.server, &args.host) else {
+        return Err(CliError::new("import needs --server and --host, or --all")
+            .with_hint("e.g. astbase import --server office --host pbx1.example.com"));
+    };
+    let server_ok = server.len() <= 40
+        && server
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphanumeric())
-        && args
-            .server
+        && server
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !server_ok {
         return Err(
-            CliError::new(format!("--server {}: not a server name", args.server)).with_hint(
+            CliError::new(format!("--server {server}: not a server name")).with_hint(
                 "letters, digits, `_` and `-`, starting with a letter or digit, 40 at most",
             ),
         );
     }
-    let local = args.host == "local";
+    let local = host == "local";
     let address = if local {
         Address::Local
     } else {
         Address::Ssh {
-            host: args.host.clone(),
+            host: host.clone(),
             port: args.ssh_port,
             user: args.ssh_user.clone().unwrap_or_else(|| "root".into()),
             identity_file: args.identity_file.clone(),
@@ -58,26 +63,9 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
         connect.known_hosts = k.clone();
     }
     connect.accept_new_host_keys = args.accept_new_host_keys;
-    let mut target = transport::connect(&spec, &connect).map_err(|e| {
-        CliError::from_error(&e).with_hint("check --host, --ssh-user and the host key")
-    })?;
-    let host_label = if local {
-        format!("local:{conf_dir}")
-    } else {
-        target.host.describe()
-    };
-    let set = gather::gather(&mut target.host, &target.conf_dir).map_err(|e| {
-        CliError::from_error(&e).with_hint("check --conf-dir and that the SSH user may read it")
-    })?;
-    if set.files.is_empty() {
-        return Err(CliError::new(format!(
-            "{host_label}: no Asterisk config files in {conf_dir}"
-        ))
-        .with_hint("--conf-dir names the directory holding pjsip.conf and extensions.conf"));
-    }
     let options = ImportOptions {
-        server: args.server.clone(),
-        host: args.host.clone(),
+        server: server.clone(),
+        host: host.clone(),
         ssh_user: args.ssh_user.clone(),
         conf_dir: (conf_dir != "/etc/asterisk").then(|| {
             if local {
@@ -87,8 +75,91 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
             }
         }),
         prefix: "odoo".into(),
+        existing_transports: None,
     };
-    let imported = import::import(&set, &options, &host_label);
+    let code = import_one(&spec, &connect, &options, &args.out, args, printer)?;
+    Ok(ExitCode::from(code))
+}
+
+/// `--all`: every server of the repository with a host but nothing on it yet.
+fn run_all(args: &ImportArgs, printer: &Printer) -> CommandResult {
+    let repo = crate::cli::RepoArgs {
+        repo: Some(args.out.clone()),
+        rev: None,
+        staged: false,
+    };
+    let loaded = super::load_valid(&repo, printer)?;
+    let fleet = &loaded.report.fleet;
+    let root = &loaded.report.sources.root;
+    let mut connect = super::plan::connect_options(args.known_hosts.as_deref(), fleet, root);
+    connect.accept_new_host_keys = args.accept_new_host_keys;
+    let empty: Vec<_> = fleet
+        .servers
+        .iter()
+        .filter(|s| !fleet.has_entities(s.name.as_str()))
+        .collect();
+    if empty.is_empty() {
+        printer.info("Every server of the repository has entities already: nothing to import.");
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let mut worst = exit::OK;
+    for server in empty {
+        let spec = TargetSpec::of(server, &fleet.project, root).map_err(|e| {
+            CliError::from_error(&e).with_hint(format!("check the entry of server {}", server.name))
+        })?;
+        let options = ImportOptions {
+            server: server.name.to_string(),
+            host: server.host.clone(),
+            ssh_user: None,
+            conf_dir: None,
+            prefix: fleet.project.suffix().to_owned(),
+            existing_transports: Some(
+                server
+                    .transports
+                    .iter()
+                    .map(|t| t.name.to_string())
+                    .collect(),
+            ),
+        };
+        printer.info(&format!("== {} ({})", server.name, server.host));
+        match import_one(&spec, &connect, &options, root, args, printer) {
+            Ok(code) => worst = worst.max(code),
+            Err(e) => {
+                printer.info(&format!("{}: {e}", server.name));
+                worst = exit::ERROR;
+            }
+        }
+    }
+    Ok(ExitCode::from(worst))
+}
+
+/// Reads one host and writes its import into the repository at `out`; the exit code.
+fn import_one(
+    spec: &TargetSpec,
+    connect: &ConnectOptions,
+    options: &ImportOptions,
+    out: &Path,
+    args: &ImportArgs,
+    printer: &Printer,
+) -> Result<u8, CliError> {
+    let mut target = transport::connect(spec, connect).map_err(|e| {
+        CliError::from_error(&e).with_hint("check --host, --ssh-user and the host key")
+    })?;
+    let host_label = match spec.address {
+        Address::Local => format!("local:{}", spec.conf_dir),
+        Address::Ssh { .. } => target.host.describe(),
+    };
+    let set = gather::gather(&mut target.host, &target.conf_dir).map_err(|e| {
+        CliError::from_error(&e).with_hint("check --conf-dir and that the SSH user may read it")
+    })?;
+    if set.files.is_empty() {
+        return Err(CliError::new(format!(
+            "{host_label}: no Asterisk config files in {}",
+            spec.conf_dir
+        ))
+        .with_hint("--conf-dir names the directory holding pjsip.conf and extensions.conf"));
+    }
+    let imported = import::import(&set, options, &host_label);
     let report = match args.format {
         OutputFormat::Text => imported.report.text(),
         OutputFormat::Json => format!(
@@ -97,7 +168,7 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
         ),
     };
     printer.out(&report)?;
-    let drift = drift(&args.out, &imported);
+    let drift = drift(out, &imported);
     if !drift.is_empty() && !args.overwrite {
         let mut text = String::from(
             "\nThe repository already holds this server; what the host has differs:\n",
@@ -107,13 +178,13 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
         }
         printer.info(&text);
         printer.info("Nothing written. Run again with --overwrite to replace the imported files.");
-        return Ok(ExitCode::from(exit::CHANGES));
+        return Ok(exit::CHANGES);
     }
-    if drift.is_empty() && existing(&args.out, &imported) {
+    if drift.is_empty() && existing(out, &imported) {
         printer.info("The repository already holds exactly what the host has: nothing to write.");
-        return Ok(ExitCode::from(exit::OK));
+        return Ok(exit::OK);
     }
-    let written = write(&args.out, &imported).map_err(|(path, e)| {
+    let written = write(out, &imported).map_err(|(path, e)| {
         CliError::new(format!("cannot write {}", path.display())).caused_by(&e)
     })?;
     for path in &written {
@@ -124,16 +195,16 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
             "{} secrets are not in the YAML: they are {{env: NAME}} references, and their values are in {} \
              (mode 0600, git-ignored). Load them into your secret store, then delete that file.",
             imported.secrets.values.len(),
-            secrets_path(&args.out, &args.server).display()
+            secrets_path(out, &options.server).display()
         ));
     }
     printer.info(&format!(
         "The lines taken from the base files are recorded in {}: the next `astbase plan` shows \
          their removal as a diff, and the first apply makes it (backed up, rolled back on failure), \
          then marks the record done. Commit the YAML and the record.",
-        migration_path(&args.out, &args.server).display()
+        migration_path(out, &options.server).display()
     ));
-    Ok(ExitCode::from(exit::OK))
+    Ok(exit::OK)
 }
 
 /// A local conf dir as the repo will name it: relative to the repo root when inside.

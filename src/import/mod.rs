@@ -39,6 +39,9 @@ pub struct ImportOptions {
     pub conf_dir: Option<String>,
     /// The suffix of generated names (`odoo`).
     pub prefix: String,
+    /// The repository already has the server's entry (`import --all`): it is not
+    /// written, and only the transports it names are taken from the base files.
+    pub existing_transports: Option<Vec<String>>,
 }
 
 /// What one server's import produced.
@@ -88,7 +91,14 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
     }
     let pjsip_objects = objects::assemble(set, "pjsip.conf");
     flaws(set, &pjsip_objects, &mut report);
-    let mut pj = pjsip::import(set, &pjsip_objects, server, &mut secrets, &mut report);
+    let mut pj = pjsip::import(
+        set,
+        &pjsip_objects,
+        server,
+        options.existing_transports.as_deref(),
+        &mut secrets,
+        &mut report,
+    );
     let vm_objects = objects::assemble(set, "voicemail.conf");
     let boxes = modules::mailboxes(set, &vm_objects, server, &mut secrets, &mut report);
     let mut with_mailbox = HashSet::new();
@@ -211,7 +221,12 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
         format!("{what} of server {server}, imported by `astbase import` from {host_label}.")
     };
     let values = |v: Vec<Value>| v;
-    let (defaults, phones) = defaults(pj.phones.into_iter().map(|p| p.extension).collect());
+    let existing = options.existing_transports.is_some();
+    let (defaults, phones) = defaults(
+        pj.phones.into_iter().map(|p| p.extension).collect(),
+        // The entry's own defaults are not ours to change: every setting stays explicit.
+        !existing,
+    );
     let mut server_entry = json!({ "name": server, "host": options.host });
     if let Some(user) = &options.ssh_user {
         server_entry["ssh"] = json!({ "user": user });
@@ -225,10 +240,12 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
     if defaults.as_object().is_some_and(|d| !d.is_empty()) {
         server_entry["defaults"] = defaults;
     }
-    documents.push((
-        format!("{server}/servers.yaml"),
-        yaml::document(&header("The server entry"), "servers", &[server_entry]),
-    ));
+    if !existing {
+        documents.push((
+            format!("{server}/servers.yaml"),
+            yaml::document(&header("The server entry"), "servers", &[server_entry]),
+        ));
+    }
     let mut push = |file: &str, key: &str, what: &str, items: Vec<Value>| {
         if !items.is_empty() {
             documents.push((
@@ -308,7 +325,7 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
 
 /// Server defaults from the extensions' most common settings, and the extensions
 /// without the settings the defaults now give them.
-fn defaults(phones: Vec<crate::model::Extension>) -> (Value, Vec<Value>) {
+fn defaults(phones: Vec<crate::model::Extension>, factor: bool) -> (Value, Vec<Value>) {
     const KEYS: [&str; 6] = [
         "codecs",
         "dtmf_mode",
@@ -322,7 +339,8 @@ fn defaults(phones: Vec<crate::model::Extension>) -> (Value, Vec<Value>) {
         .map(|p| serde_json::to_value(p).expect("serializes"))
         .collect();
     let mut defaults = serde_json::Map::new();
-    for key in KEYS {
+    for key in KEYS.iter().filter(|_| factor) {
+        let key = *key;
         let mut counts: Vec<(Value, usize)> = Vec::new();
         for v in &values {
             let value = v.get(key).cloned().unwrap_or(Value::Null);

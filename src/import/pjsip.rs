@@ -59,10 +59,13 @@ const ENDPOINT_KEYS: [&str; 16] = [
     "outbound_auth",
 ];
 
+/// `existing_transports`: the transports the server's entry in the repository
+/// already has (`import --all`); only those are taken from the base files.
 pub fn import(
     set: &ConfSet,
     pjsip: &Assembled,
     server: &str,
+    existing_transports: Option<&[String]>,
     secrets: &mut Secrets,
     report: &mut Report,
 ) -> PjsipImport {
@@ -81,7 +84,11 @@ pub fn import(
             .find(|o| o.name == name && o.kind().is_some_and(|k| k.eq_ignore_ascii_case(kind)))
     };
     for t in by_kind("transport") {
-        match transport(t) {
+        let result = transport(t).and_then(|transport| match existing_transports {
+            Some(names) if !names.contains(&t.name) => Err(NOT_IN_ENTRY.to_owned()),
+            _ => Ok(transport),
+        });
+        match result {
             Ok(transport) => {
                 report
                     .push(
@@ -195,6 +202,9 @@ pub fn import(
     }
     out
 }
+
+const NOT_IN_ENTRY: &str = "the server's entry in the repository does not define it: \
+    add it there (`transports:`) and import again with --overwrite to move it";
 
 const RELAYS_MEDIA: &str =
     "astbase trunks relay media (direct_media=no, rtp_symmetric and force_rport on)";

@@ -426,6 +426,24 @@ impl Fleet {
             .find(|s| s.name.as_str() == name)
     }
 
+    /// Whether anything the server runs is defined yet (extensions, trunks, queues,
+    /// menus, ring groups, conferences, parking, paging, dialplans, routes): a server
+    /// without any is one `import --all` reads.
+    pub fn has_entities(&self, server: &str) -> bool {
+        let on = |s: &Name| s.as_str() == server;
+        self.extensions.iter().any(|e| on(&e.server))
+            || self.trunks.iter().any(|e| on(&e.server))
+            || self.queues.iter().any(|e| on(&e.server))
+            || self.menus.iter().any(|e| on(&e.server))
+            || self.ring_groups.iter().any(|e| on(&e.server))
+            || self.conferences.iter().any(|e| on(&e.server))
+            || self.parking_lots.iter().any(|e| on(&e.server))
+            || self.paging_groups.iter().any(|e| on(&e.server))
+            || self.dialplans.iter().any(|e| on(&e.server))
+            || self.inbound_routes.iter().any(|e| on(&e.server))
+            || self.outbound_routes.iter().any(|e| on(&e.server))
+    }
+
     /// Whether an entity of this kind with this name (and server, for server-scoped kinds)
     /// exists but failed the schema check.
     pub fn is_broken(&self, kind: Kind, server: Option<&str>, name: &str) -> bool {

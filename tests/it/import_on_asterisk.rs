@@ -48,6 +48,7 @@ fn import_fixture(fixture: &Path) -> (tempfile::TempDir, Files, Files) {
         ssh_user: None,
         conf_dir: Some(fixture.to_string_lossy().into_owned()),
         prefix: "odoo".into(),
+        existing_transports: None,
     };
     let imported = import::import(&set, &options, "test");
     assert_eq!(

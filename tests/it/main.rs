@@ -22,6 +22,7 @@ mod firewall;
 mod follow_me_on_asterisk;
 mod git;
 mod http_receiver;
+mod import;
 mod import_on_asterisk;
 mod needs;
 mod netns;
