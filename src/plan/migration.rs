@@ -76,6 +76,34 @@ pub enum MigrationError {
     Changed { base: String, record: String },
 }
 
+/// The server's migration record when one is pending, with its path in the repo.
+pub fn pending(
+    root: &std::path::Path,
+    server: &str,
+) -> Result<Option<(Migration, String)>, super::PlanError> {
+    use crate::import::record::{self, MigrationStatus};
+    let path = record::record_path(root, server);
+    let label = format!("{}/{server}.json", record::MIGRATIONS_DIR);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(super::PlanError::Record {
+                record: label,
+                message: e.to_string(),
+            });
+        }
+    };
+    let migration = Migration::parse(&text).map_err(|e| super::PlanError::Record {
+        record: label.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(
+        (migration.status == MigrationStatus::Pending && migration.server == server)
+            .then_some((migration, label)),
+    )
+}
+
 /// The paths a migration reads, in the order [`plan`] wants their contents.
 pub fn paths(migration: &Migration) -> Vec<String> {
     migration.files.iter().map(|f| f.path.clone()).collect()

@@ -474,7 +474,7 @@ pub fn plan_fleet(
             Ok(t) => t,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
-        let record = match pending_migration(root, &output.server) {
+        let record = match migration::pending(root, &output.server) {
             Ok(record) => record,
             Err(e) => return (failed_plan(output, &server.host, e.to_string()), None),
         };
@@ -513,34 +513,6 @@ pub fn plan_fleet(
         servers,
     };
     (plan, targets)
-}
-
-/// The server's migration record when one is pending, with its path in the repo.
-fn pending_migration(
-    root: &std::path::Path,
-    server: &str,
-) -> Result<Option<(crate::import::record::Migration, String)>, PlanError> {
-    use crate::import::record::{self, Migration, MigrationStatus};
-    let path = record::record_path(root, server);
-    let label = format!("{}/{server}.json", record::MIGRATIONS_DIR);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(PlanError::Record {
-                record: label,
-                message: e.to_string(),
-            });
-        }
-    };
-    let migration = Migration::parse(&text).map_err(|e| PlanError::Record {
-        record: label.clone(),
-        message: e.to_string(),
-    })?;
-    Ok(
-        (migration.status == MigrationStatus::Pending && migration.server == server)
-            .then_some((migration, label)),
-    )
 }
 
 /// Adds the firewall to a server's plan, when astbase manages it. A change that would
