@@ -298,6 +298,15 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
             .collect(),
     );
     push(
+        "menus.yaml",
+        "menus",
+        "IVR menus",
+        dp.menus
+            .iter()
+            .map(|m| serde_json::to_value(m).expect("serializes"))
+            .collect(),
+    );
+    push(
         "dialplans.yaml",
         "dialplans",
         "Dialplan contexts kept verbatim",

@@ -295,3 +295,44 @@ fn import_all_reads_each_server_that_has_a_host_but_nothing_on_it_and_keeps_its_
         text(&validate)
     );
 }
+
+#[test]
+fn a_context_that_is_exactly_a_menu_becomes_one_and_a_menu_that_loops_stays_verbatim() {
+    let repo = tempfile::tempdir().unwrap();
+    let templates = std::path::absolute("tests/fixtures/legacy/templates").unwrap();
+    let out = import(&templates, repo.path(), &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("     20  [open]                       imported      menu open\n"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("office/menus.yaml"))
+            .unwrap()
+            .split_once("menus:\n")
+            .unwrap()
+            .1,
+        "  - name: open\n    server: office\n    digit_timeout: 3\n    direct_dial: false\n    \
+         keys:\n      \"1\": {queue: support}\n    max_retries: 0\n    prompts: [custom/welcome]\n    \
+         timeout: {extension: \"201\"}\n"
+    );
+    // The time condition in front of it goes to the menu's context.
+    let dialplans = std::fs::read_to_string(repo.path().join("office/dialplans.yaml")).unwrap();
+    assert!(
+        dialplans
+            .contains("args: [\"00:00-23:59\", mon-sun, \"*\", \"*?odoo-menu-open\", s, \"1\"]"),
+        "{dialplans}"
+    );
+
+    let office = std::path::absolute("tests/fixtures/legacy/small-office").unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    let out = import(&office, repo.path(), &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("     25  [day-menu]                   kept raw      dialplan day-menu\n"),
+        "an invalid key replays the menu forever: {}",
+        text(&out)
+    );
+    assert!(!repo.path().join("office/menus.yaml").exists());
+}

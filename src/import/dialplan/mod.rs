@@ -5,8 +5,10 @@
 //! file, with the reason in the report.
 
 mod inbound;
+mod menus;
 mod phones;
 mod raw;
+mod targets;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -20,6 +22,7 @@ use crate::model::route::{InboundRoute, OutboundRoute};
 use inbound::inbound_context;
 use phones::phone_context;
 use raw::{Renames, mentions, raw_lines, raw_name};
+use targets::Targets;
 
 /// One step of a dialplan extension, as written.
 #[derive(Debug, Clone)]
@@ -162,6 +165,7 @@ pub struct DialplanImport {
     pub queue_numbers: HashMap<String, String>,
     pub outbound: Vec<OutboundRoute>,
     pub inbound: Vec<InboundRoute>,
+    pub menus: Vec<crate::model::Menu>,
     pub dialplans: Vec<Dialplan>,
 }
 
@@ -243,28 +247,67 @@ pub fn import(
             break;
         }
     }
-    // The new name of every context that moves.
-    let mut renamed = Renames {
-        contexts: HashMap::new(),
-        voicemail_contexts: known.voicemail_contexts.clone(),
-        mailbox_context: known.prefix.to_owned(),
+    let raw_candidate = |name: &String| {
+        !left.contains(name) && !phone.contains(name) && !trunk_contexts.contains(name.as_str())
     };
-    for p in &phone {
-        if !left.contains(p) {
-            renamed
-                .contexts
-                .insert(p.clone(), format!("{}-phones", known.prefix));
+    // Menus: contexts of a menu's shape whose every destination maps (to the others
+    // as menus, until that holds for all of them).
+    let mut menus: HashSet<String> = contexts
+        .iter()
+        .filter(|c| raw_candidate(&c.object.name) && menus::shaped(c))
+        .map(|c| c.object.name.clone())
+        .collect();
+    let scratch = |menus: &HashSet<String>| {
+        let renamed = renames(known, &contexts, &phone, &left, menus, &raw_candidate);
+        let mut out = DialplanImport::default();
+        let mut raw_numbers = HashMap::new();
+        for p in &phone {
+            if let Some(c) = by_name.get(p.as_str()) {
+                let mut report = report.clone();
+                phone_context(
+                    set,
+                    c,
+                    known,
+                    &renamed,
+                    &mut out,
+                    &mut raw_numbers,
+                    &mut report,
+                    false,
+                );
+            }
         }
-    }
-    for c in &contexts {
-        let name = &c.object.name;
-        if !left.contains(name) && !phone.contains(name) && !trunk_contexts.contains(name.as_str())
-        {
-            renamed
-                .contexts
-                .insert(name.clone(), format!("{}-custom-{name}", known.prefix));
+        (renamed, out, raw_numbers)
+    };
+    loop {
+        let (renamed, pre, raw_numbers) = scratch(&menus);
+        let targets = Targets {
+            known,
+            renamed: &renamed,
+            raw_numbers: &raw_numbers,
+            queue_numbers: pre
+                .queue_numbers
+                .iter()
+                .map(|(q, n)| (n.clone(), q.clone()))
+                .collect(),
+            ring_timeouts: &pre.ring_timeouts,
+            menus: &menus,
+        };
+        let kept: HashSet<String> = menus
+            .iter()
+            .filter(|m| {
+                by_name
+                    .get(m.as_str())
+                    .is_some_and(|c| menus::menu(c, &targets).is_some())
+            })
+            .cloned()
+            .collect();
+        if kept == menus {
+            break;
         }
+        menus = kept;
     }
+    // The new name of every context that moves.
+    let renamed = renames(known, &contexts, &phone, &left, &menus, &raw_candidate);
     let mut raw_numbers: HashMap<String, String> = HashMap::new();
     for p in &phone {
         if let Some(c) = by_name.get(p.as_str()) {
@@ -280,6 +323,18 @@ pub fn import(
             );
         }
     }
+    let targets = Targets {
+        known,
+        renamed: &renamed,
+        raw_numbers: &raw_numbers,
+        queue_numbers: out
+            .queue_numbers
+            .iter()
+            .map(|(q, n)| (n.clone(), q.clone()))
+            .collect(),
+        ring_timeouts: &out.ring_timeouts.clone(),
+        menus: &menus,
+    };
     for t in &trunk_contexts {
         if let Some(c) = by_name.get(t) {
             let trunks: Vec<Name> = known
@@ -292,18 +347,28 @@ pub fn import(
             inbound_context(
                 set,
                 c,
-                known,
-                &renamed,
-                &raw_numbers,
+                &targets,
                 if every { Vec::new() } else { trunks },
                 &mut out,
                 report,
             );
         }
     }
+    for c in contexts.iter().filter(|c| menus.contains(&c.object.name)) {
+        let menu = menus::menu(c, &targets).expect("kept above");
+        let entry = report.push(
+            set,
+            c.object.origin(),
+            format!("[{}]", c.object.name),
+            Outcome::Imported,
+            format!("menu {}", c.object.name),
+        );
+        entry.origins = c.object.origins.clone();
+        out.menus.push(menu);
+    }
     for c in &contexts {
         let name = &c.object.name;
-        if phone.contains(name) || trunk_contexts.contains(name.as_str()) {
+        if phone.contains(name) || trunk_contexts.contains(name.as_str()) || menus.contains(name) {
             continue;
         }
         let section = format!("[{name}]");
@@ -350,6 +415,40 @@ pub fn import(
         });
     }
     out
+}
+
+/// The name each context that moves has after the import: the phones' context is the
+/// generated one, menus and custom dialplans get theirs.
+fn renames(
+    known: &Known,
+    contexts: &[Context],
+    phone: &[String],
+    left: &HashSet<String>,
+    menus: &HashSet<String>,
+    raw_candidate: &dyn Fn(&String) -> bool,
+) -> Renames {
+    let mut renamed = Renames {
+        contexts: HashMap::new(),
+        voicemail_contexts: known.voicemail_contexts.clone(),
+        mailbox_context: known.prefix.to_owned(),
+    };
+    for p in phone.iter().filter(|p| !left.contains(*p)) {
+        renamed
+            .contexts
+            .insert(p.clone(), format!("{}-phones", known.prefix));
+    }
+    for c in contexts.iter().filter(|c| raw_candidate(&c.object.name)) {
+        let name = &c.object.name;
+        let kind = if menus.contains(name) {
+            "menu"
+        } else {
+            "custom"
+        };
+        renamed
+            .contexts
+            .insert(name.clone(), format!("{}-{kind}-{name}", known.prefix));
+    }
+    renamed
 }
 
 /// Contexts named by a context's lines (`Goto`, `Gosub`, `include`, `@context`).
