@@ -298,6 +298,15 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
             .collect(),
     );
     push(
+        "timeframes.yaml",
+        "timeframes",
+        "Time frames",
+        dp.timeframes
+            .iter()
+            .map(|t| serde_json::to_value(t).expect("serializes"))
+            .collect(),
+    );
+    push(
         "menus.yaml",
         "menus",
         "IVR menus",

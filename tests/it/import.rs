@@ -297,7 +297,7 @@ fn import_all_reads_each_server_that_has_a_host_but_nothing_on_it_and_keeps_its_
 }
 
 #[test]
-fn a_context_that_is_exactly_a_menu_becomes_one_and_a_menu_that_loops_stays_verbatim() {
+fn exact_menus_and_time_conditions_become_typed_and_a_menu_that_loops_stays_verbatim() {
     let repo = tempfile::tempdir().unwrap();
     let templates = std::path::absolute("tests/fixtures/legacy/templates").unwrap();
     let out = import(&templates, repo.path(), &[]);
@@ -317,12 +317,22 @@ fn a_context_that_is_exactly_a_menu_becomes_one_and_a_menu_that_loops_stays_verb
          keys:\n      \"1\": {queue: support}\n    max_retries: 0\n    prompts: [custom/welcome]\n    \
          timeout: {extension: \"201\"}\n"
     );
-    // The time condition in front of it goes to the menu's context.
-    let dialplans = std::fs::read_to_string(repo.path().join("office/dialplans.yaml")).unwrap();
+    // The time condition in front of it: a time frame, and a schedule on the route.
+    let read = |f: &str| std::fs::read_to_string(repo.path().join("office").join(f)).unwrap();
     assert!(
-        dialplans
-            .contains("args: [\"00:00-23:59\", mon-sun, \"*\", \"*?odoo-menu-open\", s, \"1\"]"),
-        "{dialplans}"
+        read("timeframes.yaml").ends_with(
+            "  - name: office-hours\n    periods:\n      - {days: mon-sun, from: \"00:00\", to: \"24:00\"}\n"
+        ),
+        "{}",
+        read("timeframes.yaml")
+    );
+    assert!(
+        read("inbound_routes.yaml").ends_with(
+            "    target:\n      schedule:\n        closed: {dialplan: closed}\n        open: {menu: open}\n        \
+             timeframe: office-hours\n"
+        ),
+        "{}",
+        read("inbound_routes.yaml")
     );
 
     let office = std::path::absolute("tests/fixtures/legacy/small-office").unwrap();

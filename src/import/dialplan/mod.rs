@@ -8,6 +8,7 @@ mod inbound;
 mod menus;
 mod phones;
 mod raw;
+mod schedules;
 mod targets;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -166,6 +167,7 @@ pub struct DialplanImport {
     pub outbound: Vec<OutboundRoute>,
     pub inbound: Vec<InboundRoute>,
     pub menus: Vec<crate::model::Menu>,
+    pub timeframes: Vec<crate::model::Timeframe>,
     pub dialplans: Vec<Dialplan>,
 }
 
@@ -257,6 +259,12 @@ pub fn import(
         .filter(|c| raw_candidate(&c.object.name) && menus::shaped(c))
         .map(|c| c.object.name.clone())
         .collect();
+    let mut schedules: HashSet<String> = contexts
+        .iter()
+        .filter(|c| raw_candidate(&c.object.name) && !menus.contains(&c.object.name))
+        .filter(|c| schedules::shaped(c).is_some())
+        .map(|c| c.object.name.clone())
+        .collect();
     let scratch = |menus: &HashSet<String>| {
         let renamed = renames(known, &contexts, &phone, &left, menus, &raw_candidate);
         let mut out = DialplanImport::default();
@@ -291,6 +299,8 @@ pub fn import(
                 .collect(),
             ring_timeouts: &pre.ring_timeouts,
             menus: &menus,
+            schedules: &schedules,
+            contexts: &by_name,
         };
         let kept: HashSet<String> = menus
             .iter()
@@ -301,10 +311,30 @@ pub fn import(
             })
             .cloned()
             .collect();
-        if kept == menus {
+        // A time condition goes away as a context: nothing that stays a context may
+        // go to it.
+        let typed =
+            |n: &str| menus.contains(n) || schedules.contains(n) || trunk_contexts.contains(n);
+        let mentioned: HashSet<String> = contexts
+            .iter()
+            .filter(|c| !typed(c.object.name.as_str()))
+            .flat_map(|c| referenced(c, &by_name))
+            .collect();
+        let kept_schedules: HashSet<String> = schedules
+            .iter()
+            .filter(|s| !mentioned.contains(*s))
+            .filter(|s| {
+                by_name
+                    .get(s.as_str())
+                    .is_some_and(|c| schedules::schedule(c, &targets).is_some())
+            })
+            .cloned()
+            .collect();
+        if kept == menus && kept_schedules == schedules {
             break;
         }
         menus = kept;
+        schedules = kept_schedules;
     }
     // The new name of every context that moves.
     let renamed = renames(known, &contexts, &phone, &left, &menus, &raw_candidate);
@@ -334,6 +364,8 @@ pub fn import(
             .collect(),
         ring_timeouts: &out.ring_timeouts.clone(),
         menus: &menus,
+        schedules: &schedules,
+        contexts: &by_name,
     };
     for t in &trunk_contexts {
         if let Some(c) = by_name.get(t) {
@@ -366,9 +398,28 @@ pub fn import(
         entry.origins = c.object.origins.clone();
         out.menus.push(menu);
     }
+    for c in contexts
+        .iter()
+        .filter(|c| schedules.contains(&c.object.name))
+    {
+        let (_, timeframe) = schedules::schedule(c, &targets).expect("kept above");
+        let entry = report.push(
+            set,
+            c.object.origin(),
+            format!("[{}]", c.object.name),
+            Outcome::Imported,
+            format!(
+                "time frame {} (a schedule where calls went to it)",
+                timeframe.name
+            ),
+        );
+        entry.origins = c.object.origins.clone();
+        out.timeframes.push(timeframe);
+    }
     for c in &contexts {
         let name = &c.object.name;
-        if phone.contains(name) || trunk_contexts.contains(name.as_str()) || menus.contains(name) {
+        let typed = menus.contains(name) || schedules.contains(name);
+        if phone.contains(name) || trunk_contexts.contains(name.as_str()) || typed {
             continue;
         }
         let section = format!("[{name}]");

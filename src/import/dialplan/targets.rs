@@ -21,9 +21,26 @@ pub(super) struct Targets<'a> {
     pub ring_timeouts: &'a HashMap<String, u32>,
     /// Contexts that become menus.
     pub menus: &'a HashSet<String>,
+    /// Contexts that become schedules (time conditions), and every context by name.
+    pub schedules: &'a HashSet<String>,
+    pub contexts: &'a HashMap<&'a str, &'a super::Context<'a>>,
 }
 
-impl Targets<'_> {
+impl<'a> Targets<'a> {
+    /// The same references (the queue numbers copied).
+    fn clone_refs(&self) -> Targets<'a> {
+        Targets {
+            known: self.known,
+            renamed: self.renamed,
+            raw_numbers: self.raw_numbers,
+            queue_numbers: self.queue_numbers.clone(),
+            ring_timeouts: self.ring_timeouts,
+            menus: self.menus,
+            schedules: self.schedules,
+            contexts: self.contexts,
+        }
+    }
+
     /// The destination of `s`, when it is exactly one.
     pub(super) fn of(&self, s: &Step) -> Option<Target> {
         let args: Vec<String> = split_args(&s.data)
@@ -69,6 +86,16 @@ impl Targets<'_> {
         }
         if self.menus.contains(context) {
             return Some(Target::Menu(Name(context.to_owned())));
+        }
+        if self.schedules.contains(context) {
+            // A schedule's branches are not schedules themselves (the model nests them,
+            // but a loop of time conditions would never end here).
+            let inner = Targets {
+                schedules: &HashSet::new(),
+                ..self.clone_refs()
+            };
+            let c = self.contexts.get(context)?;
+            return super::schedules::schedule(c, &inner).map(|(target, _)| target);
         }
         self.renamed
             .contexts
