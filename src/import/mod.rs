@@ -14,6 +14,7 @@ pub mod pjsip;
 pub mod record;
 pub mod report;
 pub mod secrets;
+pub mod wizard;
 pub mod yaml;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -75,22 +76,28 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
         report.push(set, origin, format!("[{}]", section.name), Outcome::Left,
             "chan_sip is gone from Asterisk 21 on: convert it to PJSIP first (e.g. with sip_to_pjsip.py), then import");
     }
-    for (file, section) in objects::placed(set, "pjsip_wizard.conf") {
-        let origin = Origin {
-            file,
-            first_line: section.line,
-            last_line: section.line,
-        };
+    let mut pjsip_objects = objects::assemble(set, "pjsip.conf");
+    flaws(set, &pjsip_objects, &mut report);
+    // Wizard sections as the objects the wizard makes of them; anything else there is
+    // reported and stays.
+    let wizard_objects = objects::assemble(set, "pjsip_wizard.conf");
+    flaws(set, &wizard_objects, &mut report);
+    for o in wizard_objects
+        .objects
+        .iter()
+        .filter(|o| !o.kind().is_some_and(|k| k.eq_ignore_ascii_case("wizard")))
+    {
         report.push(
             set,
-            origin,
-            format!("[{}]", section.name),
+            o.origin(),
+            format!("[{}]", o.name),
             Outcome::Left,
-            "pjsip wizard sections are not imported: the wizard keeps serving them",
+            "not a `type=wizard` section",
         );
     }
-    let pjsip_objects = objects::assemble(set, "pjsip.conf");
-    flaws(set, &pjsip_objects, &mut report);
+    pjsip_objects
+        .objects
+        .extend(wizard::expand(&wizard_objects));
     let mut pj = pjsip::import(
         set,
         &pjsip_objects,
@@ -209,6 +216,7 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
         &report,
         &[
             &pjsip_objects,
+            &wizard_objects,
             &vm_objects,
             &queue_objects,
             &moh_objects,

@@ -37,6 +37,10 @@ impl BaseEdit {
     }
 
     pub fn kind(&self) -> Option<ConfKind> {
+        // The wizard's objects are PJSIP's: res_pjsip's reload reads its file again.
+        if self.module == "pjsip_wizard.conf" {
+            return Some(ConfKind::Pjsip);
+        }
         ConfKind::ALL
             .iter()
             .copied()

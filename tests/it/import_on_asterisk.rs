@@ -287,7 +287,13 @@ fn round_trip(fixture: &Fixture) {
     let dir = std::path::absolute(fixture.dir).unwrap();
     let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
     let moh: Vec<String> = fixture.moh.iter().map(|m| (*m).to_owned()).collect();
-    let legacy = Asterisk::start(&files_of(&dir), &moh, &sounds);
+    let mut files = files_of(&dir);
+    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
+        files.push(crate::asterisk::modules_conf_loading(&[
+            "res_pjsip_config_wizard",
+        ]));
+    }
+    let legacy = Asterisk::start(&files, &moh, &sounds);
     legacy.assert_clean("loading the legacy configuration");
     let (repo, migrated, secrets) = import_fixture(&dir);
     let report = valid(&repo.path().to_string_lossy());
@@ -306,7 +312,13 @@ fn round_trip(fixture: &Fixture) {
     let output = render_fleet(&report.fleet, &report.sources, &options)
         .unwrap()
         .remove(0);
-    let adopted = Asterisk::start(&adopted_files(migrated, &output), &moh, &sounds);
+    let mut files = adopted_files(migrated, &output);
+    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
+        files.push(crate::asterisk::modules_conf_loading(&[
+            "res_pjsip_config_wizard",
+        ]));
+    }
+    let adopted = Asterisk::start(&files, &moh, &sounds);
     adopted.assert_clean("loading the imported, migrated configuration");
     let trunk = fixture
         .endpoints
@@ -370,13 +382,15 @@ fn a_configuration_built_from_templates_round_trips_through_import_and_migration
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
     round_trip(&Fixture {
         dir: "tests/fixtures/legacy/templates",
-        endpoints: &["201", "202", "203", "provider"],
+        // 204 comes from the wizard (pjsip_wizard.conf).
+        endpoints: &["201", "202", "203", "204", "provider"],
         phones: "office",
         trunk: "from-provider",
-        numbers: &["201", "202", "203", "500", "9123456"],
+        numbers: &["201", "202", "203", "204", "500", "9123456"],
         dids: &["74950000000"],
         landings: &[
             &["voicemail 201"],
+            &[],
             &[],
             &[],
             &["queue support"],

@@ -118,6 +118,20 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     true
 }
 
+/// modules.conf as the tests load modules, with `load` loaded after all (a PBX that uses
+/// the PJSIP wizard loads res_pjsip_config_wizard; without its file it warns).
+pub fn modules_conf_loading(load: &[&str]) -> (String, String) {
+    let text = std::iter::once("[modules]\nautoload=yes\n".to_owned())
+        .chain(
+            NOLOAD
+                .iter()
+                .filter(|m| !load.contains(m))
+                .map(|m| format!("noload => {m}.so\n")),
+        )
+        .collect();
+    ("modules.conf".to_owned(), text)
+}
+
 /// Base files of a stock install that the tests do not vary.
 fn base_files(dir: &Path) -> Vec<(&'static str, String)> {
     let d = dir.display();
