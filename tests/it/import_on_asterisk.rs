@@ -458,13 +458,10 @@ fn astbase(args: &[&str], env: &[(String, String)]) -> std::process::Output {
         .unwrap()
 }
 
-#[test]
-fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan_changes_nothing() {
-    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    let fixture = std::path::absolute(SMALL_OFFICE.dir).unwrap();
-    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
-    let ast = Asterisk::start(&files_of(&fixture), &[], &sounds);
-    let before = snapshot(&ast, &SMALL_OFFICE, "from-internal");
+/// Imports the running instance `ast` as server `office` (with `astbase import`) into
+/// a new repo that reaches it through its control socket; the repo and the secrets as
+/// environment variables.
+fn import_running(ast: &Asterisk) -> (tempfile::TempDir, Vec<(String, String)>) {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path().to_str().unwrap();
     let etc = ast.etc().to_string_lossy().into_owned();
@@ -510,6 +507,18 @@ fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
             .collect();
+    (repo, env)
+}
+
+#[test]
+fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan_changes_nothing() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let fixture = std::path::absolute(SMALL_OFFICE.dir).unwrap();
+    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
+    let ast = Asterisk::start(&files_of(&fixture), &[], &sounds);
+    let before = snapshot(&ast, &SMALL_OFFICE, "from-internal");
+    let (repo, env) = import_running(&ast);
+    let r = repo.path().to_str().unwrap();
     assert_eq!(env.len(), 6);
     let record = repo.path().join(".astbase/migrations/office.json");
     assert!(
@@ -576,5 +585,50 @@ fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan
         "{}",
         crate::support::text(&again)
     );
+    ast.stop();
+}
+
+/// The conf dir's files, astbase's own state and backups aside.
+fn conf_files(ast: &Asterisk) -> Vec<(String, String)> {
+    files_of(&ast.etc())
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with(".astbase/"))
+        .collect()
+}
+
+#[test]
+fn a_migration_asterisk_refuses_is_rolled_back_with_the_base_files_exactly_as_they_were() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    let fixture = std::path::absolute(SMALL_OFFICE.dir).unwrap();
+    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
+    let ast = Asterisk::start(&files_of(&fixture), &[], &sounds);
+    let before = snapshot(&ast, &SMALL_OFFICE, "from-internal");
+    let files_before = conf_files(&ast);
+    let (repo, env) = import_running(&ast);
+    // A TLS transport without its certificate: Asterisk does not create it.
+    let servers = repo.path().join("office/servers.yaml");
+    let text = std::fs::read_to_string(&servers).unwrap().replace(
+        "    transports:\n",
+        "    transports:\n      - {name: transport-tls, protocol: tls, bind: \"127.0.0.1:5061\", \
+         cert_file: /nonexistent/pbx.pem, priv_key_file: /nonexistent/pbx.key}\n",
+    );
+    std::fs::write(&servers, text).unwrap();
+    let r = repo.path().to_str().unwrap();
+    let apply = astbase(&["apply", "--repo", r, "--auto-approve"], &env);
+    let shown = crate::support::text(&apply);
+    assert_eq!(apply.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("office: rolled back: Asterisk did not load what was written"),
+        "{shown}"
+    );
+    assert_eq!(
+        conf_files(&ast),
+        files_before,
+        "every file exactly as before"
+    );
+    let record =
+        std::fs::read_to_string(repo.path().join(".astbase/migrations/office.json")).unwrap();
+    assert!(record.contains("\"status\": \"pending\""), "{record}");
+    assert_eq!(snapshot(&ast, &SMALL_OFFICE, "from-internal"), before);
     ast.stop();
 }
