@@ -67,6 +67,8 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
         server: server.clone(),
         host: host.clone(),
         ssh_user: args.ssh_user.clone(),
+        ssh_port: (!local).then_some(args.ssh_port),
+        identity_file: args.identity_file.clone(),
         conf_dir: (conf_dir != "/etc/asterisk").then(|| {
             if local {
                 relative_to(&args.out, &conf_dir)
@@ -111,6 +113,8 @@ fn run_all(args: &ImportArgs, printer: &Printer) -> CommandResult {
             server: server.name.to_string(),
             host: server.host.clone(),
             ssh_user: None,
+            ssh_port: None,
+            identity_file: None,
             conf_dir: None,
             prefix: fleet.project.suffix().to_owned(),
             existing_transports: Some(

@@ -36,6 +36,9 @@ pub struct ImportOptions {
     /// As `servers[].host` will say: `local` or an SSH host.
     pub host: String,
     pub ssh_user: Option<String>,
+    /// SSH port when not 22, and a key file, as the entry will say.
+    pub ssh_port: Option<u16>,
+    pub identity_file: Option<String>,
     /// As `servers[].asterisk.conf_dir` will say (absent: the default `/etc/asterisk`).
     pub conf_dir: Option<String>,
     /// The suffix of generated names (`odoo`).
@@ -236,8 +239,18 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
         !existing,
     );
     let mut server_entry = json!({ "name": server, "host": options.host });
+    let mut ssh = serde_json::Map::new();
     if let Some(user) = &options.ssh_user {
-        server_entry["ssh"] = json!({ "user": user });
+        ssh.insert("user".into(), json!(user));
+    }
+    if let Some(port) = options.ssh_port.filter(|p| *p != 22) {
+        ssh.insert("port".into(), json!(port));
+    }
+    if let Some(key) = &options.identity_file {
+        ssh.insert("identity_file".into(), json!(key));
+    }
+    if !ssh.is_empty() {
+        server_entry["ssh"] = Value::Object(ssh);
     }
     if let Some(dir) = &options.conf_dir {
         server_entry["asterisk"] = json!({ "conf_dir": dir });

@@ -346,3 +346,58 @@ fn exact_menus_and_time_conditions_become_typed_and_a_menu_that_loops_stays_verb
     );
     assert!(!repo.path().join("office/menus.yaml").exists());
 }
+
+#[test]
+fn an_import_over_ssh_reads_what_a_local_one_reads_and_refuses_an_unknown_host_key() {
+    crate::needs::require!(crate::needs::SSHD, crate::needs::SSH_KEYGEN);
+    let sshd = crate::sshd::Sshd::start(None);
+    let conf = sshd.path("etc-asterisk");
+    let status = std::process::Command::new("cp")
+        .args(["-r", "tests/fixtures/legacy/split-includes"])
+        .arg(&conf)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let port = sshd.port.to_string();
+    let key = sshd.path("client_key");
+    let known = sshd.path("known_hosts");
+    let repo = tempfile::tempdir().unwrap();
+    let args = |known_hosts: &Path| -> Vec<String> {
+        [
+            "import", "--server", "office", "--host", "127.0.0.1", "--ssh-port", &port,
+            "--ssh-user", &user, "--identity-file", key.to_str().unwrap(), "--known-hosts",
+            known_hosts.to_str().unwrap(), "--conf-dir", conf.to_str().unwrap(), "--out",
+            repo.path().to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    };
+    let refused = astbase(&args(&known).iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(!repo.path().join("office").exists(), "nothing written");
+
+    std::fs::write(&known, sshd.known_hosts_line("host_key.pub")).unwrap();
+    let over_ssh = astbase(&args(&known).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(over_ssh.status.success(), "{}", text(&over_ssh));
+    let local = import(&conf, tempfile::tempdir().unwrap().path(), &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&over_ssh.stdout),
+        String::from_utf8_lossy(&local.stdout),
+        "the same report"
+    );
+    assert!(
+        String::from_utf8_lossy(&over_ssh.stdout).contains("pjsip.d/phones-sales.conf:\n"),
+        "the glob include was followed over SSH"
+    );
+    let servers = std::fs::read_to_string(repo.path().join("office/servers.yaml")).unwrap();
+    assert!(servers.contains("    host: \"127.0.0.1\"\n"), "{servers}");
+    assert!(
+        servers.contains(&format!(
+            "    ssh: {{identity_file: {}, port: {port}, user: {user}}}\n",
+            astbase::import::yaml::scalar(key.to_str().unwrap())
+        )),
+        "{servers}"
+    );
+}

@@ -46,6 +46,8 @@ fn import_fixture(fixture: &Path) -> (tempfile::TempDir, Files, Files) {
         server: "office".into(),
         host: "local".into(),
         ssh_user: None,
+        ssh_port: None,
+        identity_file: None,
         conf_dir: Some(fixture.to_string_lossy().into_owned()),
         prefix: "odoo".into(),
         existing_transports: None,
