@@ -365,9 +365,22 @@ fn an_import_over_ssh_reads_what_a_local_one_reads_and_refuses_an_unknown_host_k
     let repo = tempfile::tempdir().unwrap();
     let args = |known_hosts: &Path| -> Vec<String> {
         [
-            "import", "--server", "office", "--host", "127.0.0.1", "--ssh-port", &port,
-            "--ssh-user", &user, "--identity-file", key.to_str().unwrap(), "--known-hosts",
-            known_hosts.to_str().unwrap(), "--conf-dir", conf.to_str().unwrap(), "--out",
+            "import",
+            "--server",
+            "office",
+            "--host",
+            "127.0.0.1",
+            "--ssh-port",
+            &port,
+            "--ssh-user",
+            &user,
+            "--identity-file",
+            key.to_str().unwrap(),
+            "--known-hosts",
+            known_hosts.to_str().unwrap(),
+            "--conf-dir",
+            conf.to_str().unwrap(),
+            "--out",
             repo.path().to_str().unwrap(),
         ]
         .iter()

@@ -373,6 +373,66 @@ const SMALL_OFFICE: Fixture = Fixture {
     moh: &[],
 };
 
+const TEMPLATES: Fixture = Fixture {
+    dir: "tests/fixtures/legacy/templates",
+    // 204 comes from the wizard (pjsip_wizard.conf).
+    endpoints: &["201", "202", "203", "204", "provider"],
+    phones: "office",
+    trunk: "from-provider",
+    numbers: &["201", "202", "203", "204", "500", "9123456"],
+    dids: &["74950000000"],
+    landings: &[
+        &["voicemail 201"],
+        &[],
+        &[],
+        &[],
+        &["queue support"],
+        &["trunk provider"],
+        // Open all day: the menu, then (no key) Olga's mailbox.
+        &["prompt custom/welcome", "voicemail 201"],
+    ],
+    moh: &[],
+};
+
+const SPLIT_INCLUDES: Fixture = Fixture {
+    dir: "tests/fixtures/legacy/split-includes",
+    endpoints: &["301", "302", "303", "doorphone", "sipnet"],
+    phones: "internal",
+    trunk: "from-sipnet",
+    numbers: &["301", "302", "303", "310", "0123"],
+    dids: &["74957654321", "74957654322"],
+    landings: &[
+        &["voicemail 301"],
+        &[],
+        &[],
+        &["prompt custom/welcome"],
+        &["trunk sipnet"],
+        &["voicemail 301"],
+        &["prompt custom/welcome"],
+    ],
+    moh: &["moh/office"],
+};
+
+const FREEPBX: Fixture = Fixture {
+    dir: "tests/fixtures/legacy/freepbx",
+    endpoints: &["401", "402", "prov"],
+    phones: "from-internal",
+    trunk: "from-pstn",
+    numbers: &["401", "402", "450", "451", "499", "89161234567"],
+    dids: &["74951230000", "74951230001"],
+    landings: &[
+        &["voicemail 401"],
+        &[],
+        &["queue 450"],
+        &["queue 451"],
+        &["prompt custom/welcome"],
+        &["trunk prov"],
+        &["queue 450"],
+        &["voicemail 401"],
+    ],
+    moh: &[],
+};
+
 #[test]
 fn a_small_office_written_by_hand_round_trips_through_import_and_migration() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
@@ -382,73 +442,19 @@ fn a_small_office_written_by_hand_round_trips_through_import_and_migration() {
 #[test]
 fn a_configuration_built_from_templates_round_trips_through_import_and_migration() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    round_trip(&Fixture {
-        dir: "tests/fixtures/legacy/templates",
-        // 204 comes from the wizard (pjsip_wizard.conf).
-        endpoints: &["201", "202", "203", "204", "provider"],
-        phones: "office",
-        trunk: "from-provider",
-        numbers: &["201", "202", "203", "204", "500", "9123456"],
-        dids: &["74950000000"],
-        landings: &[
-            &["voicemail 201"],
-            &[],
-            &[],
-            &[],
-            &["queue support"],
-            &["trunk provider"],
-            // Open all day: the menu, then (no key) Olga's mailbox.
-            &["prompt custom/welcome", "voicemail 201"],
-        ],
-        moh: &[],
-    });
+    round_trip(&TEMPLATES);
 }
 
 #[test]
 fn a_configuration_split_across_included_files_round_trips_and_keeps_what_stays_working() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    round_trip(&Fixture {
-        dir: "tests/fixtures/legacy/split-includes",
-        endpoints: &["301", "302", "303", "doorphone", "sipnet"],
-        phones: "internal",
-        trunk: "from-sipnet",
-        numbers: &["301", "302", "303", "310", "0123"],
-        dids: &["74957654321", "74957654322"],
-        landings: &[
-            &["voicemail 301"],
-            &[],
-            &[],
-            &["prompt custom/welcome"],
-            &["trunk sipnet"],
-            &["voicemail 301"],
-            &["prompt custom/welcome"],
-        ],
-        moh: &["moh/office"],
-    });
+    round_trip(&SPLIT_INCLUDES);
 }
 
 #[test]
 fn a_freepbx_style_layout_round_trips_through_import_and_migration() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    round_trip(&Fixture {
-        dir: "tests/fixtures/legacy/freepbx",
-        endpoints: &["401", "402", "prov"],
-        phones: "from-internal",
-        trunk: "from-pstn",
-        numbers: &["401", "402", "450", "451", "499", "89161234567"],
-        dids: &["74951230000", "74951230001"],
-        landings: &[
-            &["voicemail 401"],
-            &[],
-            &["queue 450"],
-            &["queue 451"],
-            &["prompt custom/welcome"],
-            &["trunk prov"],
-            &["queue 450"],
-            &["voicemail 401"],
-        ],
-        moh: &[],
-    });
+    round_trip(&FREEPBX);
 }
 
 /// Runs astbase with `args` and these environment variables.
@@ -633,4 +639,76 @@ fn a_migration_asterisk_refuses_is_rolled_back_with_the_base_files_exactly_as_th
     assert!(record.contains("\"status\": \"pending\""), "{record}");
     assert_eq!(snapshot(&ast, &SMALL_OFFICE, "from-internal"), before);
     ast.stop();
+}
+
+/// The same PBX before and after `astbase import`, `plan` and `apply` against it: the
+/// apply loads clean (the carrier's registration retrying inside the namespace is the
+/// network, not the configuration), the endpoints and every landing are as before, the
+/// record is done and the next plan changes nothing.
+fn adopt_in_place(fixture: &Fixture) {
+    let dir = std::path::absolute(fixture.dir).unwrap();
+    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
+    let moh: Vec<String> = fixture.moh.iter().map(|m| (*m).to_owned()).collect();
+    let mut files = files_of(&dir);
+    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
+        files.push(crate::asterisk::modules_conf_loading(&[
+            "res_pjsip_config_wizard",
+        ]));
+    }
+    let ast = Asterisk::start(&files, &moh, &sounds);
+    let before = snapshot(&ast, fixture, fixture.phones);
+    let (repo, env) = import_running(&ast);
+    let r = repo.path().to_str().unwrap();
+    let apply = astbase(&["apply", "--repo", r, "--auto-approve"], &env);
+    assert!(apply.status.success(), "{}", crate::support::text(&apply));
+    let problems: Vec<String> = ast
+        .problems()
+        .into_iter()
+        .filter(|p| !p.contains("res_pjsip_outbound_registration.c: No response received"))
+        .collect();
+    assert_eq!(problems, Vec::<String>::new(), "after the migration");
+    assert_eq!(snapshot(&ast, fixture, "odoo-internal"), before);
+    let trunk = fixture
+        .endpoints
+        .iter()
+        .find(|id| {
+            settings(&ast, "endpoint", id)
+                .get("auth")
+                .is_none_or(String::is_empty)
+        })
+        .unwrap();
+    let trunk_context = settings(&ast, "endpoint", trunk)["context"].clone();
+    assert_eq!(
+        landings(&ast, fixture, "odoo-phones", &trunk_context),
+        expected(fixture)
+    );
+    let record =
+        std::fs::read_to_string(repo.path().join(".astbase/migrations/office.json")).unwrap();
+    assert!(record.contains("\"status\": \"done\""), "{record}");
+    let again = astbase(&["plan", "--repo", r, "--detailed-exitcode"], &env);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        crate::support::text(&again)
+    );
+    ast.stop();
+}
+
+#[test]
+fn a_running_pbx_built_from_templates_and_the_wizard_is_adopted_in_place() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    adopt_in_place(&TEMPLATES);
+}
+
+#[test]
+fn a_running_pbx_split_across_included_files_is_adopted_in_place() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    adopt_in_place(&SPLIT_INCLUDES);
+}
+
+#[test]
+fn a_running_freepbx_style_pbx_is_adopted_in_place() {
+    require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
+    adopt_in_place(&FREEPBX);
 }
