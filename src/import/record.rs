@@ -148,8 +148,30 @@ pub fn migration(
 impl Migration {
     /// The record as the repository keeps it.
     pub fn json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("a record serializes");
-        text.push('\n');
+        let pretty = serde_json::to_string_pretty(self).expect("a record serializes");
+        // Each line range on one line (`[3, 20]`): a record stays readable in a diff.
+        let mut text = String::with_capacity(pretty.len());
+        let mut lines = pretty.lines().peekable();
+        while let Some(line) = lines.next() {
+            let pair = line.trim_end().ends_with('[')
+                && lines
+                    .peek()
+                    .is_some_and(|l| l.trim().trim_end_matches(',').parse::<usize>().is_ok());
+            if !pair {
+                text.push_str(line);
+                text.push('\n');
+                continue;
+            }
+            let first = lines
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .trim_end_matches(',')
+                .to_owned();
+            let second = lines.next().unwrap_or_default().trim().to_owned();
+            let close = lines.next().unwrap_or_default().trim().to_owned();
+            text.push_str(&format!("{}{first}, {second}{}\n", line.trim_end(), close));
+        }
         text
     }
 
@@ -171,6 +193,28 @@ pub fn without_lines(text: &str, ranges: &[[usize; 2]]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_record_reads_back_as_written_with_each_range_on_one_line() {
+        let record = Migration {
+            note: "n".into(),
+            server: "office".into(),
+            status: MigrationStatus::Pending,
+            files: vec![FileRemoval {
+                path: "/etc/asterisk/pjsip.conf".into(),
+                module: "pjsip.conf".into(),
+                sha256: "a".into(),
+                after_sha256: "b".into(),
+                lines: vec![[2, 5], [7, 20]],
+            }],
+        };
+        let text = record.json();
+        assert!(
+            text.contains("      \"lines\": [\n        [2, 5],\n        [7, 20]\n      ]\n"),
+            "{text}"
+        );
+        assert_eq!(Migration::parse(&text).unwrap(), record);
+    }
 
     #[test]
     fn the_migration_removes_exactly_the_recorded_lines() {
