@@ -4,6 +4,7 @@
 
 pub mod blast;
 pub mod diff;
+pub mod duplicates;
 pub mod migration;
 pub mod report;
 pub mod saved;
@@ -227,6 +228,16 @@ pub enum PlanError {
     Migration(#[from] MigrationError),
     #[error("cannot read the migration record {record}: {message}")]
     Record { record: String, message: String },
+    #[error(
+        "{base} already defines what {file} would: {objects}. Asterisk would read them twice \
+         (res_pjsip rejects a whole file for one id twice); remove them from {base} \
+         (after `astbase import`, its migration record in .astbase/migrations/ does)"
+    )]
+    Duplicates {
+        base: String,
+        file: String,
+        objects: String,
+    },
 }
 
 /// Plans one server: reads its files through `host` and compares.
@@ -291,6 +302,9 @@ pub fn plan_server(
             reloads.push(r.to_owned());
         }
     };
+    let migration = migration
+        .map(|(m, record)| migration::plan(m, record, conf_dir, &migration_now))
+        .transpose()?;
     for ((file, before), base) in rendered.files.iter().zip(generated).zip(bases) {
         let mut after = hash(file.content.as_bytes());
         let before_hash = before.as_deref().map(hash);
@@ -332,6 +346,20 @@ pub fn plan_server(
                 .as_deref()
                 .map(String::from_utf8_lossy)
                 .unwrap_or_default();
+            // The base file as this apply leaves it: without what a migration removes.
+            let edit = migration
+                .iter()
+                .flat_map(|m| &m.edits)
+                .find(|e| e.base == include.base);
+            let leaves = edit.map_or_else(|| base_text.to_string(), |e| e.apply(&base_text));
+            let both = duplicates::between(file.kind, &leaves, &file.content);
+            if !both.is_empty() {
+                return Err(PlanError::Duplicates {
+                    base: include.base.clone(),
+                    file: file.name.clone(),
+                    objects: both.join(", "),
+                });
+            }
             if !has_include(&base_text, &file.name) {
                 need_reload(Some(file.kind));
                 includes.push(IncludePlan {
@@ -363,9 +391,6 @@ pub fn plan_server(
                 .map(|b| String::from_utf8_lossy(b).into_owned()),
         });
     }
-    let migration = migration
-        .map(|(m, record)| migration::plan(m, record, conf_dir, &migration_now))
-        .transpose()?;
     for edit in migration.iter().flat_map(|m| &m.edits) {
         need_reload(edit.kind());
     }

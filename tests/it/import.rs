@@ -414,3 +414,33 @@ fn an_import_over_ssh_reads_what_a_local_one_reads_and_refuses_an_unknown_host_k
         "{servers}"
     );
 }
+
+#[test]
+fn a_plan_refuses_objects_the_base_files_still_define_when_the_migration_record_is_gone() {
+    let conf = copy_of("small-office");
+    let repo = tempfile::tempdir().unwrap();
+    assert!(import(conf.path(), repo.path(), &[]).status.success());
+    std::fs::remove_file(repo.path().join(".astbase/migrations/office.json")).unwrap();
+    let secrets: Vec<(String, String)> =
+        std::fs::read_to_string(repo.path().join(".astbase/secrets/office.env"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+            .collect();
+    let plan = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
+        .args(["plan", "--repo", repo.path().to_str().unwrap()])
+        .envs(secrets)
+        .output()
+        .unwrap();
+    let shown = text(&plan);
+    assert_eq!(plan.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains(
+            "error: pjsip.conf already defines what pjsip_odoo.conf would: [transport-udp] transport, \
+             [101] endpoint, [101] auth, [101] aor, [102] endpoint"
+        ),
+        "{shown}"
+    );
+}

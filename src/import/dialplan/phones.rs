@@ -238,10 +238,28 @@ pub(super) fn phone_context(
             "no astbase equivalent: phones will not reach it after the migration (they dial in the generated context)");
     }
     for (inc, origin) in &c.includes {
+        let section = format!("{ctx}/include {inc}");
+        // Only an include of another phone context is what the generated context does.
+        let phones = renamed
+            .contexts
+            .get(inc)
+            .is_some_and(|n| n.ends_with("-phones"));
+        if !(phones || stays) {
+            let why = if inc.contains(',') {
+                "a time-restricted include has no astbase equivalent: phones will not reach it after the migration".to_owned()
+            } else {
+                format!(
+                    "`{inc}` is no context of extensions.conf astbase reads (a module's own?): \
+                     phones will not reach it after the migration"
+                )
+            };
+            report.push(set, *origin, section, Outcome::Left, why);
+            continue;
+        }
         let entry = report.push(
             set,
             *origin,
-            format!("{ctx}/include {inc}"),
+            section,
             Outcome::Imported,
             "the contexts phones dial in are generated",
         );
