@@ -231,7 +231,6 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
     let header = |what: &str| {
         format!("{what} of server {server}, imported by `astbase import` from {host_label}.")
     };
-    let values = |v: Vec<Value>| v;
     let existing = options.existing_transports.is_some();
     let (defaults, phones) = defaults(
         pj.phones.into_iter().map(|p| p.extension).collect(),
@@ -275,13 +274,7 @@ pub fn import(set: &ConfSet, options: &ImportOptions, host_label: &str) -> Impor
             ));
         }
     };
-    let to_values = |items: Vec<Value>| values(items);
-    push(
-        "extensions.yaml",
-        "extensions",
-        "Extensions",
-        to_values(phones),
-    );
+    push("extensions.yaml", "extensions", "Extensions", phones);
     push(
         "trunks.yaml",
         "trunks",
