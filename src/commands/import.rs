@@ -76,7 +76,7 @@ pub fn run(args: &ImportArgs, printer: &Printer) -> CommandResult {
                 conf_dir.clone()
             }
         }),
-        prefix: "odoo".into(),
+        prefix: suffix_of(&args.out),
         existing_transports: None,
     };
     let code = import_one(&spec, &connect, &options, &args.out, args, printer)?;
@@ -209,6 +209,24 @@ fn import_one(
         migration_path(out, &options.server).display()
     ));
     Ok(exit::OK)
+}
+
+/// The suffix of generated names the repository at `out` uses (`odoo` unless its
+/// project says otherwise, or when there is no repository there yet): imported lines
+/// that go to generated contexts must name them as they will be rendered.
+fn suffix_of(out: &Path) -> String {
+    if !out.join("astbase.yaml").exists() {
+        return astbase::model::project::DEFAULT_SUFFIX.to_owned();
+    }
+    let repo = crate::cli::RepoArgs {
+        repo: Some(out.to_path_buf()),
+        rev: None,
+        staged: false,
+    };
+    super::load(&repo).map_or_else(
+        |_| astbase::model::project::DEFAULT_SUFFIX.to_owned(),
+        |loaded| loaded.report.fleet.project.suffix().to_owned(),
+    )
 }
 
 /// A local conf dir as the repo will name it: relative to the repo root when inside.

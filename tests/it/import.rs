@@ -444,3 +444,21 @@ fn a_plan_refuses_objects_the_base_files_still_define_when_the_migration_record_
         "{shown}"
     );
 }
+
+#[test]
+fn kept_dialplans_name_the_generated_contexts_with_the_repositorys_own_suffix() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("astbase.yaml"), "project: {suffix: pbx}\n").unwrap();
+    let office = std::path::absolute("tests/fixtures/legacy/small-office").unwrap();
+    assert!(import(&office, repo.path(), &[]).status.success());
+    let dialplans = std::fs::read_to_string(repo.path().join("office/dialplans.yaml")).unwrap();
+    assert!(
+        dialplans.contains("args: [pbx-phones, \"600\", \"1\"]"),
+        "{dialplans}"
+    );
+    assert!(
+        dialplans.contains("args: [pbx-custom-day-menu, s, \"1\"]"),
+        "{dialplans}"
+    );
+    assert!(!dialplans.contains("odoo"), "{dialplans}");
+}
