@@ -265,6 +265,41 @@ fn parse_var(line_text: &str, line: usize, file: &mut ConfFile) {
     });
 }
 
+/// Where application data splits into arguments, as Asterisk's splitter finds it: the
+/// byte offsets of the commas outside parentheses and brackets (counted even inside
+/// quotes) and outside quotes, not escaped with `\`. Splitting the data there and
+/// escaping exactly those commas again are inverses, which the import and the
+/// renderer rely on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgumentCommas {
+    pub offsets: Vec<usize>,
+    /// The data ends in a backslash that escapes nothing.
+    pub dangling_escape: bool,
+}
+
+pub fn argument_commas(data: &str) -> ArgumentCommas {
+    let mut offsets = Vec::new();
+    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
+    for (at, c) in data.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '"' => quoted = !quoted,
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 && !quoted => offsets.push(at),
+            _ => {}
+        }
+    }
+    ArgumentCommas {
+        offsets,
+        dangling_escape: escaped,
+    }
+}
+
 /// Splits application arguments the way Asterisk's `ast_app_separate_args` does: on `,`
 /// outside `()`, `[]` and double quotes; quotes are removed and `\x` becomes `x`.
 pub fn separate_args(data: &str) -> Vec<String> {

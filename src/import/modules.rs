@@ -239,14 +239,13 @@ pub fn queues(
         })();
         match result {
             Ok((queue, notes)) => {
-                let entry = report.push(
+                let entry = report.push_all(
                     set,
-                    o.origin(),
+                    o.origins.clone(),
                     section,
                     Outcome::Imported,
                     format!("queue {}", o.name),
                 );
-                entry.origins = o.origins.clone();
                 entry.notes = notes;
                 out.push(queue);
             }
@@ -306,14 +305,13 @@ pub fn music(set: &ConfSet, moh: &Assembled, report: &mut Report) -> Vec<MusicOn
         })();
         match result {
             Ok(class) => {
-                let entry = report.push(
+                report.push_all(
                     set,
-                    o.origin(),
+                    o.origins.clone(),
                     section,
                     Outcome::Imported,
                     format!("music on hold {}", o.name),
                 );
-                entry.origins = o.origins.clone();
                 out.push(class);
             }
             Err(why) => {

@@ -90,15 +90,13 @@ pub fn import(
         });
         match result {
             Ok(transport) => {
-                report
-                    .push(
-                        set,
-                        t.origin(),
-                        format!("[{}]", t.name),
-                        Outcome::Imported,
-                        format!("transport {}", t.name),
-                    )
-                    .origins = t.origins.clone();
+                report.push_all(
+                    set,
+                    t.origins.clone(),
+                    format!("[{}]", t.name),
+                    Outcome::Imported,
+                    format!("transport {}", t.name),
+                );
                 out.transports.push(transport);
             }
             Err(why) => {
@@ -125,15 +123,14 @@ pub fn import(
         let result = if is_trunk {
             trunk(e, server, registration.copied(), &identify, &find, secrets).map(
                 |(mut trunk, parts)| {
-                    let entry = report.push(
+                    let entry = report.push_all(
                         set,
-                        e.origin(),
+                        e.origins.clone(),
                         section.clone(),
                         Outcome::Imported,
                         format!("trunk {}", e.name),
                     );
                     // Every section of each object, its `(+)` additions too.
-                    entry.origins = e.origins.clone();
                     for p in parts {
                         entry.origins.extend(p.origins.iter().copied());
                     }
@@ -152,14 +149,13 @@ pub fn import(
             )
         } else {
             phone(e, server, &find, secrets).map(|(mut extension, parts)| {
-                let entry = report.push(
+                let entry = report.push_all(
                     set,
-                    e.origin(),
+                    e.origins.clone(),
                     section.clone(),
                     Outcome::Imported,
                     format!("extension {}", e.name),
                 );
-                entry.origins = e.origins.clone();
                 for p in parts {
                     entry.origins.extend(p.origins.iter().copied());
                 }

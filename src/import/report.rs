@@ -67,14 +67,28 @@ impl Report {
         outcome: Outcome,
         what: impl Into<String>,
     ) -> &mut Entry {
+        self.push_all(set, vec![origin], section, outcome, what)
+    }
+
+    /// An entry covering several pieces (a section and its `(+)` additions, a dialplan
+    /// extension's lines), shown at the first.
+    pub fn push_all(
+        &mut self,
+        set: &ConfSet,
+        origins: Vec<Origin>,
+        section: impl Into<String>,
+        outcome: Outcome,
+        what: impl Into<String>,
+    ) -> &mut Entry {
+        let first = origins[0];
         self.entries.push(Entry {
-            file: set.files[origin.file].name.clone(),
-            line: origin.first_line,
+            file: set.files[first.file].name.clone(),
+            line: first.first_line,
             section: section.into(),
             outcome,
             what: what.into(),
             notes: Vec::new(),
-            origins: vec![origin],
+            origins,
         });
         self.entries.last_mut().expect("just pushed")
     }

@@ -194,36 +194,20 @@ pub fn raw_arg(text: &str) -> Result<String, EscapeError> {
     if text.trim() != text {
         return Err(EscapeError::Whitespace);
     }
-    let mut out = String::with_capacity(text.len() + 4);
-    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
-    for c in text.chars() {
-        if escaped {
-            escaped = false;
-            if c == ';' {
-                // `\;` from the admin: keep the backslash for the argument splitter and
-                // escape the `;` for the config reader.
-                out.push_str("\\;");
-            } else {
-                out.push(c);
-            }
-            continue;
-        }
-        match c {
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        match c {
-            ';' => out.push_str("\\;"),
-            ',' if depth == 0 && !quoted => out.push_str("\\,"),
-            c => out.push(c),
-        }
-    }
-    if escaped {
+    let commas = crate::conf::argument_commas(text);
+    if commas.dangling_escape {
         // A lone trailing backslash would escape the `,` that follows the argument.
         return Err(EscapeError::Forbidden('\\'));
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for (at, c) in text.char_indices() {
+        match c {
+            // `\;` from the admin keeps its backslash for the argument splitter; every
+            // `;` is escaped for the config reader.
+            ';' => out.push_str("\\;"),
+            ',' if commas.offsets.contains(&at) => out.push_str("\\,"),
+            c => out.push(c),
+        }
     }
     Ok(out)
 }

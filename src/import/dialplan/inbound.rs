@@ -65,14 +65,13 @@ pub(super) fn inbound_context(
             label
         };
         let name: String = format!("{ctx}-{label}").chars().take(40).collect();
-        let entry = report.push(
+        report.push_all(
             set,
-            e.origin(),
+            e.origins(),
             section,
             Outcome::Imported,
             format!("inbound route {name}"),
         );
-        entry.origins = e.origins();
         out.inbound.push(InboundRoute {
             name: Name(name),
             server: Name(targets.known.server.to_owned()),

@@ -265,38 +265,37 @@ pub fn import(
         .filter(|c| schedules::shaped(c).is_some())
         .map(|c| c.object.name.clone())
         .collect();
-    let scratch = |menus: &HashSet<String>| {
-        let renamed = renames(known, &contexts, &phone, &left, menus, &raw_candidate);
-        let mut out = DialplanImport::default();
-        let mut raw_numbers = HashMap::new();
-        for p in &phone {
-            if let Some(c) = by_name.get(p.as_str()) {
-                let mut report = report.clone();
-                phone_context(
-                    set,
-                    c,
-                    known,
-                    &renamed,
-                    &mut out,
-                    &mut raw_numbers,
-                    &mut report,
-                    false,
-                );
-            }
-        }
-        (renamed, out, raw_numbers)
-    };
+    // What the phones' contexts give destinations (raw numbers, queue numbers, ring
+    // times) does not depend on what any context is renamed to: read it once, in a
+    // scratch report, before deciding which contexts are menus and schedules.
+    let mut pre = DialplanImport::default();
+    let mut raw_numbers: HashMap<String, String> = HashMap::new();
+    let mut scratch = report.clone();
+    for c in phone.iter().filter_map(|p| by_name.get(p.as_str())) {
+        let renamed = Renames::default();
+        phone_context(
+            set,
+            c,
+            known,
+            &renamed,
+            &mut pre,
+            &mut raw_numbers,
+            &mut scratch,
+            false,
+        );
+    }
+    let queue_numbers: HashMap<String, String> = pre
+        .queue_numbers
+        .iter()
+        .map(|(q, n)| (n.clone(), q.clone()))
+        .collect();
     loop {
-        let (renamed, pre, raw_numbers) = scratch(&menus);
+        let renamed = renames(known, &contexts, &phone, &left, &menus, &raw_candidate);
         let targets = Targets {
             known,
             renamed: &renamed,
             raw_numbers: &raw_numbers,
-            queue_numbers: pre
-                .queue_numbers
-                .iter()
-                .map(|(q, n)| (n.clone(), q.clone()))
-                .collect(),
+            queue_numbers: &queue_numbers,
             ring_timeouts: &pre.ring_timeouts,
             menus: &menus,
             schedules: &schedules,
@@ -338,7 +337,6 @@ pub fn import(
     }
     // The new name of every context that moves.
     let renamed = renames(known, &contexts, &phone, &left, &menus, &raw_candidate);
-    let mut raw_numbers: HashMap<String, String> = HashMap::new();
     for p in &phone {
         if let Some(c) = by_name.get(p.as_str()) {
             phone_context(
@@ -347,7 +345,7 @@ pub fn import(
                 known,
                 &renamed,
                 &mut out,
-                &mut raw_numbers,
+                &mut HashMap::new(),
                 report,
                 left.contains(p),
             );
@@ -357,12 +355,8 @@ pub fn import(
         known,
         renamed: &renamed,
         raw_numbers: &raw_numbers,
-        queue_numbers: out
-            .queue_numbers
-            .iter()
-            .map(|(q, n)| (n.clone(), q.clone()))
-            .collect(),
-        ring_timeouts: &out.ring_timeouts.clone(),
+        queue_numbers: &queue_numbers,
+        ring_timeouts: &pre.ring_timeouts,
         menus: &menus,
         schedules: &schedules,
         contexts: &by_name,
@@ -388,14 +382,13 @@ pub fn import(
     }
     for c in contexts.iter().filter(|c| menus.contains(&c.object.name)) {
         let menu = menus::menu(c, &targets).expect("kept above");
-        let entry = report.push(
+        report.push_all(
             set,
-            c.object.origin(),
+            c.object.origins.clone(),
             format!("[{}]", c.object.name),
             Outcome::Imported,
             format!("menu {}", c.object.name),
         );
-        entry.origins = c.object.origins.clone();
         out.menus.push(menu);
     }
     for c in contexts
@@ -403,9 +396,9 @@ pub fn import(
         .filter(|c| schedules.contains(&c.object.name))
     {
         let (_, timeframe) = schedules::schedule(c, &targets).expect("kept above");
-        let entry = report.push(
+        report.push_all(
             set,
-            c.object.origin(),
+            c.object.origins.clone(),
             format!("[{}]", c.object.name),
             Outcome::Imported,
             format!(
@@ -413,7 +406,6 @@ pub fn import(
                 timeframe.name
             ),
         );
-        entry.origins = c.object.origins.clone();
         out.timeframes.push(timeframe);
     }
     for c in &contexts {
@@ -442,14 +434,13 @@ pub fn import(
         }
         let lines = raw_lines(c, &renamed).expect("checked above");
         let includes: Vec<Name> = c.includes.iter().map(|(i, _)| Name(i.clone())).collect();
-        let entry = report.push(
+        let entry = report.push_all(
             set,
-            c.object.origin(),
+            c.object.origins.clone(),
             section,
             Outcome::Raw,
             format!("dialplan {name}"),
         );
-        entry.origins = c.object.origins.clone();
         for (inc, _) in &c.includes {
             if !renamed.contexts.contains_key(inc) {
                 entry.notes.push(format!(

@@ -7,69 +7,33 @@ use super::raw::{Renames, exten_lines, raw_name, split_args};
 use super::{Context, DialplanImport, Exten, Known, Step};
 use crate::import::gather::ConfSet;
 use crate::import::report::{Outcome, Report};
+use crate::model::dialing::matches;
 use crate::model::dialplan::Dialplan;
 use crate::model::names::{DialNumber, DialPattern, Name};
 use crate::model::route::{OutboundPattern, OutboundRoute};
 
-/// Whether an Asterisk pattern (`_1XX`) matches a number.
-pub(super) fn pattern_matches(pattern: &str, number: &str) -> bool {
-    let Some(p) = pattern.strip_prefix('_') else {
-        return pattern == number;
-    };
-    let p: Vec<char> = p.chars().collect();
-    let n: Vec<char> = number.chars().collect();
-    let (mut i, mut j) = (0, 0);
-    while i < p.len() {
-        match p[i] {
-            '.' => return j < n.len(),
-            '!' => return true,
-            _ if j >= n.len() => return false,
-            'X' | 'x' => {
-                if !n[j].is_ascii_digit() {
-                    return false;
-                }
-            }
-            'Z' | 'z' => {
-                if !('1'..='9').contains(&n[j]) {
-                    return false;
-                }
-            }
-            'N' | 'n' => {
-                if !('2'..='9').contains(&n[j]) {
-                    return false;
-                }
-            }
-            '[' => {
-                let Some(close) = p[i..].iter().position(|c| *c == ']') else {
-                    return false;
-                };
-                let class: Vec<char> = p[i + 1..i + close].to_vec();
-                let mut hit = false;
-                let mut k = 0;
-                while k < class.len() {
-                    if k + 2 < class.len() && class[k + 1] == '-' {
-                        hit |= (class[k]..=class[k + 2]).contains(&n[j]);
-                        k += 3;
-                    } else {
-                        hit |= class[k] == n[j];
-                        k += 1;
-                    }
-                }
-                if !hit {
-                    return false;
-                }
-                i += close;
-            }
-            c => {
-                if c != n[j] {
-                    return false;
-                }
-            }
-        }
-        i += 1;
-        j += 1;
+/// A pattern as the model writes it: Asterisk reads `x`, `z` and `n` as `X`, `Z` and
+/// `N` (outside a character class); the model takes only the capitals.
+pub(super) fn canonical_pattern(pattern: &str) -> String {
+    if !pattern.starts_with('_') {
+        return pattern.to_owned();
     }
-    j == n.len()
+    let mut class = false;
+    pattern
+        .chars()
+        .map(|c| match c {
+            '[' => {
+                class = true;
+                c
+            }
+            ']' => {
+                class = false;
+                c
+            }
+            'x' | 'z' | 'n' if !class => c.to_ascii_uppercase(),
+            c => c,
+        })
+        .collect()
 }
 
 /// `Dial(PJSIP/101,20,tT)` → (device, timeout).
@@ -116,7 +80,7 @@ pub(super) fn phone_context(
             .iter()
             .filter(|n| {
                 if is_pattern {
-                    pattern_matches(&e.name, n) && !own.contains(n.as_str())
+                    matches(&canonical_pattern(&e.name), n) && !own.contains(n.as_str())
                 } else {
                     **n == e.name
                 }
@@ -141,14 +105,13 @@ pub(super) fn phone_context(
                     }
                 }
                 let list: Vec<&str> = numbers.iter().map(|n| n.as_str()).collect();
-                let entry = report.push(
+                let entry = report.push_all(
                     set,
-                    e.origin(),
+                    e.origins(),
                     section,
                     Outcome::Imported,
                     format!("dialling extension {}", list.join(", ")),
                 );
-                entry.origins = e.origins();
                 keep_if(stays, entry);
                 continue;
             }
@@ -165,14 +128,13 @@ pub(super) fn phone_context(
             let name = split_args(&q.data)[0].trim().to_owned();
             if known.queues.contains(&name) {
                 out.queue_numbers.insert(name.clone(), e.name.clone());
-                let entry = report.push(
+                let entry = report.push_all(
                     set,
-                    e.origin(),
+                    e.origins(),
                     section,
                     Outcome::Imported,
                     format!("number of queue {name}"),
                 );
-                entry.origins = e.origins();
                 keep_if(stays, entry);
                 continue;
             }
@@ -199,14 +161,13 @@ pub(super) fn phone_context(
                     dial_timeout: timeout,
                 }),
             }
-            let entry = report.push(
+            let entry = report.push_all(
                 set,
-                e.origin(),
+                e.origins(),
                 section,
                 Outcome::Imported,
                 format!("outbound route {name}"),
             );
-            entry.origins = e.origins();
             keep_if(stays, entry);
             continue;
         }
@@ -215,14 +176,13 @@ pub(super) fn phone_context(
             let name = format!("{ctx}-{}", e.name);
             if let (Ok(name), Ok(lines)) = (raw_name(&name), exten_lines(e, renamed)) {
                 raw_numbers.insert(e.name.clone(), name.as_str().to_owned());
-                let entry = report.push(
+                let entry = report.push_all(
                     set,
-                    e.origin(),
+                    e.origins(),
                     section,
                     Outcome::Raw,
                     format!("dialplan {name}, number {}", e.name),
                 );
-                entry.origins = e.origins();
                 keep_if(stays, entry);
                 out.dialplans.push(Dialplan {
                     name,
@@ -330,7 +290,7 @@ pub(super) fn outbound(
     let (strip, prefix) = number?;
     Some((
         OutboundPattern {
-            pattern: DialPattern(e.name.clone()),
+            pattern: DialPattern(canonical_pattern(&e.name)),
             strip,
             prefix,
         },
@@ -344,13 +304,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pattern_matches_numbers_as_asterisk_reads_it() {
-        assert!(pattern_matches("_1XX", "101"));
-        assert!(!pattern_matches("_1XX", "1011"));
-        assert!(pattern_matches("_9.", "912345"));
-        assert!(!pattern_matches("_9.", "9"));
-        assert!(pattern_matches("_[1-3]0X", "305"));
-        assert!(!pattern_matches("_[1-3]0X", "405"));
-        assert!(pattern_matches("101", "101"));
+    fn lower_case_pattern_letters_are_read_as_asterisk_reads_them() {
+        assert_eq!(canonical_pattern("_1xx"), "_1XX");
+        assert_eq!(canonical_pattern("_[n-z]zN."), "_[n-z]ZN.");
+        assert_eq!(canonical_pattern("nx"), "nx");
+        assert!(matches(&canonical_pattern("_1xx"), "101"));
     }
 }

@@ -161,27 +161,13 @@ pub(super) fn exten_lines(e: &Exten, renamed: &Renames) -> Result<Vec<DialplanLi
 /// Splits application data at the commas Asterisk splits at (outside parentheses,
 /// brackets and quotes, not escaped), keeping every character.
 pub(super) fn split_args(data: &str) -> Vec<String> {
-    let mut args = vec![String::new()];
-    let (mut depth, mut quoted, mut escaped) = (0usize, false, false);
-    for c in data.chars() {
-        if escaped {
-            escaped = false;
-            args.last_mut().expect("non-empty").push(c);
-            continue;
-        }
-        match c {
-            '\\' => escaped = true,
-            '"' => quoted = !quoted,
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 && !quoted => {
-                args.push(String::new());
-                continue;
-            }
-            _ => {}
-        }
-        args.last_mut().expect("non-empty").push(c);
+    let mut args = Vec::new();
+    let mut start = 0;
+    for at in crate::conf::argument_commas(data).offsets {
+        args.push(data[start..at].to_owned());
+        start = at + 1;
     }
+    args.push(data[start..].to_owned());
     args
 }
 

@@ -10,13 +10,14 @@ use crate::model::names::{DialNumber, Name};
 use crate::model::target::Target;
 
 /// What destinations can name, once the phone contexts are read.
+#[derive(Clone, Copy)]
 pub(super) struct Targets<'a> {
     pub known: &'a Known<'a>,
     pub renamed: &'a Renames,
     /// Number → the custom dialplan that holds it.
     pub raw_numbers: &'a HashMap<String, String>,
     /// Number → queue.
-    pub queue_numbers: HashMap<String, String>,
+    pub queue_numbers: &'a HashMap<String, String>,
     /// Extension → the ring time its dialling gives it.
     pub ring_timeouts: &'a HashMap<String, u32>,
     /// Contexts that become menus.
@@ -26,21 +27,7 @@ pub(super) struct Targets<'a> {
     pub contexts: &'a HashMap<&'a str, &'a super::Context<'a>>,
 }
 
-impl<'a> Targets<'a> {
-    /// The same references (the queue numbers copied).
-    fn clone_refs(&self) -> Targets<'a> {
-        Targets {
-            known: self.known,
-            renamed: self.renamed,
-            raw_numbers: self.raw_numbers,
-            queue_numbers: self.queue_numbers.clone(),
-            ring_timeouts: self.ring_timeouts,
-            menus: self.menus,
-            schedules: self.schedules,
-            contexts: self.contexts,
-        }
-    }
-
+impl Targets<'_> {
     /// The destination of `s`, when it is exactly one.
     pub(super) fn of(&self, s: &Step) -> Option<Target> {
         let args: Vec<String> = split_args(&s.data)
@@ -92,7 +79,7 @@ impl<'a> Targets<'a> {
             // but a loop of time conditions would never end here).
             let inner = Targets {
                 schedules: &HashSet::new(),
-                ..self.clone_refs()
+                ..*self
             };
             let c = self.contexts.get(context)?;
             return super::schedules::schedule(c, &inner).map(|(target, _)| target);
