@@ -26,8 +26,20 @@ fn copy_of(fixture: &str) -> tempfile::TempDir {
     dir
 }
 
+/// The secrets an import of server `office` into `repo` wrote, as environment
+/// variables (the fixtures' values hold no quote).
+pub fn secrets_env(repo: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(repo.join(".astbase/secrets/office.env"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
+        .collect()
+}
+
 /// Imports `conf_dir` as server `office` into `repo`.
-fn import(conf_dir: &Path, repo: &Path, more: &[&str]) -> Output {
+pub fn import(conf_dir: &Path, repo: &Path, more: &[&str]) -> Output {
     let mut args = vec![
         "import",
         "--server",
@@ -421,14 +433,7 @@ fn a_plan_refuses_objects_the_base_files_still_define_when_the_migration_record_
     let repo = tempfile::tempdir().unwrap();
     assert!(import(conf.path(), repo.path(), &[]).status.success());
     std::fs::remove_file(repo.path().join(".astbase/migrations/office.json")).unwrap();
-    let secrets: Vec<(String, String)> =
-        std::fs::read_to_string(repo.path().join(".astbase/secrets/office.env"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
-            .collect();
+    let secrets = secrets_env(repo.path());
     let plan = std::process::Command::new(env!("CARGO_BIN_EXE_astbase"))
         .args(["plan", "--repo", repo.path().to_str().unwrap()])
         .envs(secrets)

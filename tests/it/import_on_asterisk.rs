@@ -281,21 +281,50 @@ fn expected(fixture: &Fixture) -> Vec<Vec<String>> {
 
 const SOUNDS: [&str; 2] = ["custom/welcome", "option-is-invalid"];
 
+/// An instance with `files` and what the fixture's PBX has beside them: its prompts and
+/// music, and the wizard module when it uses pjsip_wizard.conf.
+fn start(fixture: &Fixture, mut files: Vec<(String, String)>) -> Asterisk {
+    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
+        files.push(crate::asterisk::modules_conf_loading(&[
+            "res_pjsip_config_wizard",
+        ]));
+    }
+    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
+    let moh: Vec<String> = fixture.moh.iter().map(|m| (*m).to_owned()).collect();
+    Asterisk::start(&files, &moh, &sounds)
+}
+
+/// The context the fixture's trunk (its endpoint without an inbound auth) delivers to.
+fn trunk_context(ast: &Asterisk, fixture: &Fixture) -> String {
+    let trunk = fixture
+        .endpoints
+        .iter()
+        .find(|id| {
+            settings(ast, "endpoint", id)
+                .get("auth")
+                .is_none_or(String::is_empty)
+        })
+        .expect("the fixture has a trunk");
+    settings(ast, "endpoint", trunk)["context"].clone()
+}
+
+/// What Asterisk logged as ERROR or WARNING, but for the carrier's registration
+/// retrying: it cannot answer inside the namespace, which is the network, not the
+/// configuration.
+fn problems_beside_registration(ast: &Asterisk) -> Vec<String> {
+    ast.problems()
+        .into_iter()
+        .filter(|p| !p.contains("res_pjsip_outbound_registration.c: No response received"))
+        .collect()
+}
+
 /// Loads the legacy configuration as it is, then imports, validates (no warning),
 /// renders with the import's own secrets, migrates and loads the result: both load
 /// clean, with the same endpoints, mailboxes and queue members, and every number and
 /// DID lands where the fixture says on both.
 fn round_trip(fixture: &Fixture) {
     let dir = std::path::absolute(fixture.dir).unwrap();
-    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
-    let moh: Vec<String> = fixture.moh.iter().map(|m| (*m).to_owned()).collect();
-    let mut files = files_of(&dir);
-    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
-        files.push(crate::asterisk::modules_conf_loading(&[
-            "res_pjsip_config_wizard",
-        ]));
-    }
-    let legacy = Asterisk::start(&files, &moh, &sounds);
+    let legacy = start(fixture, files_of(&dir));
     legacy.assert_clean("loading the legacy configuration");
     let (repo, migrated, secrets) = import_fixture(&dir);
     let report = valid(&repo.path().to_string_lossy());
@@ -314,24 +343,9 @@ fn round_trip(fixture: &Fixture) {
     let output = render_fleet(&report.fleet, &report.sources, &options)
         .unwrap()
         .remove(0);
-    let mut files = adopted_files(migrated, &output);
-    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
-        files.push(crate::asterisk::modules_conf_loading(&[
-            "res_pjsip_config_wizard",
-        ]));
-    }
-    let adopted = Asterisk::start(&files, &moh, &sounds);
+    let adopted = start(fixture, adopted_files(migrated, &output));
     adopted.assert_clean("loading the imported, migrated configuration");
-    let trunk = fixture
-        .endpoints
-        .iter()
-        .find(|id| {
-            settings(&adopted, "endpoint", id)
-                .get("auth")
-                .is_none_or(String::is_empty)
-        })
-        .unwrap();
-    let trunk_context = settings(&adopted, "endpoint", trunk)["context"].clone();
+    let trunk_context = trunk_context(&adopted, fixture);
     assert_eq!(
         snapshot(&legacy, fixture, fixture.phones),
         snapshot(&adopted, fixture, "odoo-internal"),
@@ -471,22 +485,8 @@ fn astbase(args: &[&str], env: &[(String, String)]) -> std::process::Output {
 /// environment variables.
 fn import_running(ast: &Asterisk) -> (tempfile::TempDir, Vec<(String, String)>) {
     let repo = tempfile::tempdir().unwrap();
-    let r = repo.path().to_str().unwrap();
     let etc = ast.etc().to_string_lossy().into_owned();
-    let out = astbase(
-        &[
-            "import",
-            "--server",
-            "office",
-            "--host",
-            "local",
-            "--conf-dir",
-            &etc,
-            "--out",
-            r,
-        ],
-        &[],
-    );
+    let out = crate::import::import(&ast.etc(), repo.path(), &[]);
     assert!(out.status.success(), "{}", crate::support::text(&out));
     assert!(
         !crate::support::text(&out).contains("anna-Secret-1"),
@@ -507,23 +507,17 @@ fn import_running(ast: &Asterisk) -> (tempfile::TempDir, Vec<(String, String)>) 
         ),
     );
     std::fs::write(&servers, text).unwrap();
-    let env: Vec<(String, String)> =
-        std::fs::read_to_string(repo.path().join(".astbase/secrets/office.env"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.trim_matches('\'').to_owned()))
-            .collect();
+    let env = crate::import::secrets_env(repo.path());
     (repo, env)
 }
 
 #[test]
 fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan_changes_nothing() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    let fixture = std::path::absolute(SMALL_OFFICE.dir).unwrap();
-    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
-    let ast = Asterisk::start(&files_of(&fixture), &[], &sounds);
+    let ast = start(
+        &SMALL_OFFICE,
+        files_of(&std::path::absolute(SMALL_OFFICE.dir).unwrap()),
+    );
     let before = snapshot(&ast, &SMALL_OFFICE, "from-internal");
     let (repo, env) = import_running(&ast);
     let r = repo.path().to_str().unwrap();
@@ -550,14 +544,11 @@ fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan
 
     let apply = astbase(&["apply", "--repo", r, "--auto-approve"], &env);
     assert!(apply.status.success(), "{}", crate::support::text(&apply));
-    // The carrier cannot answer inside the namespace: its registration retrying is
-    // the network, not the configuration.
-    let problems: Vec<String> = ast
-        .problems()
-        .into_iter()
-        .filter(|p| !p.contains("res_pjsip_outbound_registration.c: No response received"))
-        .collect();
-    assert_eq!(problems, Vec::<String>::new(), "after the migration");
+    assert_eq!(
+        problems_beside_registration(&ast),
+        Vec::<String>::new(),
+        "after the migration"
+    );
     assert!(
         std::fs::read_to_string(&record)
             .unwrap()
@@ -580,7 +571,7 @@ fn import_then_plan_then_apply_adopts_a_running_small_office_and_the_second_plan
     );
 
     assert_eq!(snapshot(&ast, &SMALL_OFFICE, "odoo-internal"), before);
-    let trunk_context = settings(&ast, "endpoint", "carrier")["context"].clone();
+    let trunk_context = trunk_context(&ast, &SMALL_OFFICE);
     assert_eq!(
         landings(&ast, &SMALL_OFFICE, "odoo-phones", &trunk_context),
         expected(&SMALL_OFFICE)
@@ -607,9 +598,10 @@ fn conf_files(ast: &Asterisk) -> Vec<(String, String)> {
 #[test]
 fn a_migration_asterisk_refuses_is_rolled_back_with_the_base_files_exactly_as_they_were() {
     require!(needs::ROOT_FOR_NETNS, needs::IP, needs::ASTERISK);
-    let fixture = std::path::absolute(SMALL_OFFICE.dir).unwrap();
-    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
-    let ast = Asterisk::start(&files_of(&fixture), &[], &sounds);
+    let ast = start(
+        &SMALL_OFFICE,
+        files_of(&std::path::absolute(SMALL_OFFICE.dir).unwrap()),
+    );
     let before = snapshot(&ast, &SMALL_OFFICE, "from-internal");
     let files_before = conf_files(&ast);
     let (repo, env) = import_running(&ast);
@@ -646,38 +638,22 @@ fn a_migration_asterisk_refuses_is_rolled_back_with_the_base_files_exactly_as_th
 /// network, not the configuration), the endpoints and every landing are as before, the
 /// record is done and the next plan changes nothing.
 fn adopt_in_place(fixture: &Fixture) {
-    let dir = std::path::absolute(fixture.dir).unwrap();
-    let sounds: Vec<String> = SOUNDS.iter().map(|s| (*s).to_owned()).collect();
-    let moh: Vec<String> = fixture.moh.iter().map(|m| (*m).to_owned()).collect();
-    let mut files = files_of(&dir);
-    if files.iter().any(|(n, _)| n == "pjsip_wizard.conf") {
-        files.push(crate::asterisk::modules_conf_loading(&[
-            "res_pjsip_config_wizard",
-        ]));
-    }
-    let ast = Asterisk::start(&files, &moh, &sounds);
+    let ast = start(
+        fixture,
+        files_of(&std::path::absolute(fixture.dir).unwrap()),
+    );
     let before = snapshot(&ast, fixture, fixture.phones);
     let (repo, env) = import_running(&ast);
     let r = repo.path().to_str().unwrap();
     let apply = astbase(&["apply", "--repo", r, "--auto-approve"], &env);
     assert!(apply.status.success(), "{}", crate::support::text(&apply));
-    let problems: Vec<String> = ast
-        .problems()
-        .into_iter()
-        .filter(|p| !p.contains("res_pjsip_outbound_registration.c: No response received"))
-        .collect();
-    assert_eq!(problems, Vec::<String>::new(), "after the migration");
+    assert_eq!(
+        problems_beside_registration(&ast),
+        Vec::<String>::new(),
+        "after the migration"
+    );
     assert_eq!(snapshot(&ast, fixture, "odoo-internal"), before);
-    let trunk = fixture
-        .endpoints
-        .iter()
-        .find(|id| {
-            settings(&ast, "endpoint", id)
-                .get("auth")
-                .is_none_or(String::is_empty)
-        })
-        .unwrap();
-    let trunk_context = settings(&ast, "endpoint", trunk)["context"].clone();
+    let trunk_context = trunk_context(&ast, fixture);
     assert_eq!(
         landings(&ast, fixture, "odoo-phones", &trunk_context),
         expected(fixture)
