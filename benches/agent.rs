@@ -53,6 +53,30 @@ fn peak_rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) of each thread of a process, by thread name.
+fn thread_cpu(pid: u32) -> String {
+    let ticks = 100.0; // USER_HZ on Linux
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // Fields after the parenthesised name: state is the 3rd, utime the 14th.
+        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
+        else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let cpu: f64 =
+            fields[11].parse::<f64>().unwrap_or(0.0) + fields[12].parse::<f64>().unwrap_or(0.0);
+        if cpu > 0.0 {
+            out.push(format!("{name} {:.2} s", cpu / ticks));
+        }
+    }
+    out.join(", ")
+}
+
 fn main() {
     let events = if std::env::args().any(|a| a == "--bench") {
         1_000_000
@@ -83,7 +107,11 @@ fn main() {
     let parse = started.elapsed();
     assert_eq!(parsed, events);
 
-    // 2. The agent process end to end.
+    // 2. The loopback limit: the same double sending the same bytes to a client that
+    // only reads them.
+    let wire = loopback_limit(&bytes);
+
+    // 3. The agent process end to end.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("agent.db");
     let double = AmiDouble::start(SECRET);
@@ -119,6 +147,7 @@ fn main() {
     }
     let end_to_end = started.elapsed();
     let rss = peak_rss_kb(agent.id());
+    let threads = thread_cpu(agent.id());
     Command::new("kill")
         .args(["-TERM", &agent.id().to_string()])
         .status()
@@ -136,15 +165,44 @@ fn main() {
 
     let per_sec = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
     println!(
-        "{events} events ({:.0} MB, {cdrs} CDRs): parse {:.0}k events/s; agent end to end {:.2} s = {:.0}k events/s, {:.0}k CDR rows/s; writer alone {:.0}k CDR rows/s; agent peak RSS {:.1} MB",
+        "{events} events ({:.0} MB, {cdrs} CDRs): parse {:.0}k events/s; loopback limit {:.0}k events/s; agent end to end {:.2} s = {:.0}k events/s ({:.0}% of the loopback limit), {:.0}k CDR rows/s; writer alone {:.0}k CDR rows/s; agent peak RSS {:.1} MB",
         bytes.len() as f64 / 1e6,
         per_sec(events, parse) / 1e3,
+        per_sec(events, wire) / 1e3,
         end_to_end.as_secs_f64(),
         per_sec(events, end_to_end) / 1e3,
+        100.0 * wire.as_secs_f64() / end_to_end.as_secs_f64(),
         per_sec(cdrs, end_to_end) / 1e3,
         per_sec(rows, store_time) / 1e3,
         rss as f64 / 1024.0,
     );
+    println!("agent CPU by thread: {threads}");
+}
+
+/// How long the double takes to send `bytes` to a client that logs in and discards
+/// what it reads: the most any AMI client could do over this loopback.
+fn loopback_limit(bytes: &[u8]) -> Duration {
+    use std::io::{Read, Write};
+    let double = AmiDouble::start(SECRET);
+    double.feed(bytes.to_vec(), Then::Close);
+    let mut client = std::net::TcpStream::connect(("127.0.0.1", double.port)).unwrap();
+    client
+        .write_all(
+            format!("Action: Login\r\nUsername: odoo\r\nSecret: {SECRET}\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+    let mut buf = vec![0; 64 * 1024];
+    let (mut received, mut started) = (0, None);
+    loop {
+        let n = client.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        started.get_or_insert_with(Instant::now);
+        received += n;
+    }
+    assert!(received >= bytes.len(), "the double sent everything");
+    started.unwrap().elapsed()
 }
 
 /// The writer alone: CDR rows committed per second (batches of 5,000, as under load).

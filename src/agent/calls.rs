@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::ami::Message;
+use super::ami::message::lowercase_key;
 use super::cdr::store::{ChannelRow, Op};
 
 /// The events that change the set of live channels.
@@ -184,33 +185,39 @@ impl Listing {
     }
 }
 
-/// The channel snapshot headers of an event, with a prefix (`Dest` for dial targets).
+/// The channel snapshot headers of an event, with a prefix (`Dest` for dial targets),
+/// in one pass over the headers; like [`Message::get`], the first of a repeated header
+/// counts.
 fn snapshot(m: &Message, prefix: &str) -> Option<ChannelRow> {
-    let get = |k: &str| {
-        if prefix.is_empty() {
-            m.get(k)
-        } else {
-            m.get(&format!("{prefix}{k}"))
+    let mut row = ChannelRow::default();
+    // One bit per field already taken.
+    let mut taken = 0u16;
+    let mut lower = [0; 32];
+    for (key, value) in m.headers() {
+        let Some(rest) = key
+            .get(..prefix.len())
+            .filter(|p| p.eq_ignore_ascii_case(prefix))
+            .and_then(|_| key.get(prefix.len()..))
+        else {
+            continue;
+        };
+        let (bit, field) = match lowercase_key(rest, &mut lower) {
+            Some("uniqueid") => (0, &mut row.uniqueid),
+            Some("channel") => (1, &mut row.channel),
+            Some("channelstatedesc") => (2, &mut row.state),
+            Some("calleridnum") => (3, &mut row.caller_num),
+            Some("calleridname") => (4, &mut row.caller_name),
+            Some("connectedlinenum") => (5, &mut row.connected_num),
+            Some("connectedlinename") => (6, &mut row.connected_name),
+            Some("context") => (7, &mut row.context),
+            Some("exten") => (8, &mut row.exten),
+            Some("linkedid") => (9, &mut row.linkedid),
+            _ => continue,
+        };
+        if taken & (1 << bit) == 0 {
+            taken |= 1 << bit;
+            value.clone_into(field);
         }
-        .unwrap_or_default()
-        .to_owned()
-    };
-    let uniqueid = get("Uniqueid");
-    if uniqueid.is_empty() {
-        return None;
     }
-    Some(ChannelRow {
-        uniqueid,
-        channel: get("Channel"),
-        state: get("ChannelStateDesc"),
-        caller_num: get("CallerIDNum"),
-        caller_name: get("CallerIDName"),
-        connected_num: get("ConnectedLineNum"),
-        connected_name: get("ConnectedLineName"),
-        context: get("Context"),
-        exten: get("Exten"),
-        linkedid: get("Linkedid"),
-        bridge: String::new(),
-        created_at: String::new(),
-    })
+    (!row.uniqueid.is_empty()).then_some(row)
 }

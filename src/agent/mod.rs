@@ -362,6 +362,28 @@ enum SessionEnd {
     WriterDied,
 }
 
+/// The events [`session`] acts on. The decoder passes over every other event without
+/// building it: most of a busy server's stream (Newexten, VarSet, DeviceStateChange...)
+/// concerns nothing the agent keeps.
+fn handled(event: &str) -> bool {
+    const OWN: &[&str] = &[
+        "Cdr",
+        "CoreShowChannel",
+        "CoreShowChannelsComplete",
+        "MixMonitorStart",
+        "MixMonitorStop",
+        "Shutdown",
+    ];
+    [
+        OWN,
+        calls::CHANNEL_EVENTS,
+        bans::BAN_EVENTS,
+        webhooks::CALL_EVENTS,
+    ]
+    .iter()
+    .any(|names| names.iter().any(|n| n.eq_ignore_ascii_case(event)))
+}
+
 /// One connection: log in, resynchronise, then read until it breaks.
 async fn session(
     config: &AgentConfig,
@@ -378,6 +400,7 @@ async fn session(
         .map_err(not_connected)?;
     let skipped = log.clone();
     conn.on_skip(move |e| skipped.emit(Event::SkippedMessage(e)));
+    conn.keep_events(handled);
     conn.login(&config.credentials, true, config.connect_timeout)
         .await
         .map_err(not_connected)?;
@@ -411,32 +434,38 @@ async fn session(
     let mut ping_sent: Option<(String, Instant)> = None;
     let mut last_message = Instant::now();
     loop {
-        let message = tokio::select! {
-            m = conn.next_message() => m.map_err(lost)?,
-            _ = ping.tick() => {
-                if let Some(l) = listing.as_mut()
-                    && let calls::ListingStep::Abandoned { held, waited } = l.check()
-                {
-                    listing = None;
-                    log.emit(Event::ListingAbandoned { held, waited });
+        let message = match conn.buffered_message() {
+            Some(m) => m,
+            None => tokio::select! {
+                m = conn.next_message() => {
+                    last_message = Instant::now();
+                    m.map_err(lost)?
                 }
-                // Dead means silent: no Pong and nothing else since the ping. A busy
-                // connection whose Pong is still queued behind a burst of events is
-                // alive, and gets a fresh ping.
-                match &ping_sent {
-                    Some((_, sent)) if sent.elapsed() < config.ping_timeout => {}
-                    Some((_, sent)) if last_message <= *sent => {
-                        return Err(lost(AmiError::Timeout(config.ping_timeout)));
+                _ = ping.tick() => {
+                    if let Some(l) = listing.as_mut()
+                        && let calls::ListingStep::Abandoned { held, waited } = l.check()
+                    {
+                        listing = None;
+                        log.emit(Event::ListingAbandoned { held, waited });
                     }
-                    _ => {
-                        let id = conn.send(Message::new([("Action", "Ping")])).await.map_err(lost)?;
-                        ping_sent = Some((id, Instant::now()));
+                    // Dead means silent: no Pong and nothing else since the ping. A busy
+                    // connection whose Pong is still queued behind a burst of events is
+                    // alive, and gets a fresh ping.
+                    match &ping_sent {
+                        Some((_, sent)) if sent.elapsed() < config.ping_timeout => {}
+                        Some((_, sent)) if last_message <= *sent => {
+                            return Err(lost(AmiError::Timeout(config.ping_timeout)));
+                        }
+                        _ => {
+                            let ping = Message::new([("Action", "Ping")]);
+                            let id = conn.send(ping).await.map_err(lost)?;
+                            ping_sent = Some((id, Instant::now()));
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
+            },
         };
-        last_message = Instant::now();
         // A missing Pong is noticed on the next tick; any answer clears it.
         if let Some((id, _)) = &ping_sent
             && message.action_id() == Some(id.as_str())

@@ -16,7 +16,7 @@ use super::doorbell::Doorbell;
 use super::event::{Event, Log};
 
 /// Largest number of changes in one transaction.
-const MAX_BATCH: usize = 20_000;
+const MAX_BATCH: usize = 2_000;
 
 /// A request for the writer.
 #[derive(Debug)]

@@ -126,6 +126,23 @@ impl Connection {
 
     /// The next message. Cancel-safe. Oversized messages are skipped (reported through
     /// `on_skip`) and reading goes on.
+    /// Builds only the events `keep` wants (and every response); see
+    /// [`Decoder::keep_events`].
+    pub fn keep_events(&mut self, keep: fn(&str) -> bool) {
+        self.decoder.keep_events(keep);
+    }
+
+    /// A message already received and complete, without reading (a burst is then
+    /// handled without polling the socket, and the timers, once per message).
+    pub fn buffered_message(&mut self) -> Option<Message> {
+        loop {
+            match self.decoder.next_message() {
+                Ok(m) => return m,
+                Err(e) => (self.on_skip)(e),
+            }
+        }
+    }
+
     pub async fn next_message(&mut self) -> Result<Message, AmiError> {
         loop {
             match self.decoder.next_message() {

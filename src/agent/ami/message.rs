@@ -7,8 +7,6 @@
 //! not UTF-8 are replaced, and a line without a colon is kept as a key with an empty
 //! value (Asterisk 13's `Response: Follows` command output looks like that).
 
-use std::ops::Range;
-
 /// Limits on what the peer may send.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -31,8 +29,27 @@ impl Default for Limits {
 #[derive(Debug, Clone, Default)]
 pub struct Message {
     text: String,
-    /// (key, value) ranges into `text`.
-    headers: Vec<(Range<usize>, Range<usize>)>,
+    headers: Vec<Header>,
+}
+
+/// Where one header's key and value are in its message's text. Offsets are `u32`: a
+/// message is at most [`Limits::max_message`] bytes, and half the size of `usize`
+/// ranges matters when thousands of messages are held.
+#[derive(Debug, Clone, Copy, Default)]
+struct Header {
+    key: (u32, u32),
+    value: (u32, u32),
+}
+
+impl Header {
+    fn new(key: std::ops::Range<usize>, value: std::ops::Range<usize>) -> Header {
+        // Limits::max_message is far below 4 GiB; clamp rather than wrap regardless.
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Header {
+            key: (at(key.start), at(key.end)),
+            value: (at(value.start), at(value.end)),
+        }
+    }
 }
 
 /// Equal when the headers are (the storage layout does not matter).
@@ -68,14 +85,19 @@ impl Message {
         self.text.push_str(key);
         let v = self.text.len()..self.text.len() + value.len();
         self.text.push_str(value);
-        self.headers.push((k, v));
+        self.headers.push(Header::new(k, v));
     }
 
     /// Headers in order.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.headers
-            .iter()
-            .map(|(k, v)| (&self.text[k.clone()], &self.text[v.clone()]))
+        self.headers.iter().map(|h| {
+            let part = |(start, end): (u32, u32)| {
+                self.text
+                    .get(start as usize..end as usize)
+                    .unwrap_or_default()
+            };
+            (part(h.key), part(h.value))
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -140,6 +162,15 @@ impl Message {
     }
 }
 
+/// `key` in ASCII lower case, in `buf` (no allocation: the agent matches every header
+/// of every CDR and channel event this way); `None` for keys longer than any it knows.
+pub fn lowercase_key<'a>(key: &str, buf: &'a mut [u8; 32]) -> Option<&'a str> {
+    let lower = buf.get_mut(..key.len())?;
+    lower.copy_from_slice(key.as_bytes());
+    lower.make_ascii_lowercase();
+    std::str::from_utf8(lower).ok()
+}
+
 /// A problem with the bytes received (the connection can go on).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
@@ -159,6 +190,12 @@ pub struct Decoder {
     scanned: usize,
     /// Complete lines of the current message so far.
     lines: usize,
+    /// Their headers, relative to `start` (reused from message to message).
+    headers: Vec<Header>,
+    /// Which events are wanted (all when `None`); the others are passed over unbuilt.
+    keep: Option<fn(&str) -> bool>,
+    /// Passing over an unwanted event until its empty line.
+    filtering: bool,
     banner_seen: bool,
     /// Skipping an oversized message until its empty line.
     skipping: bool,
@@ -181,6 +218,9 @@ impl Decoder {
             start: 0,
             scanned: 0,
             lines: 0,
+            headers: Vec::with_capacity(64),
+            keep: None,
+            filtering: false,
             banner_seen: false,
             skipping: false,
             in_discarded_line: false,
@@ -210,6 +250,12 @@ impl Decoder {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Builds only the events `keep` says yes to (by name), and every other message:
+    /// a client that acts on a few events need not pay for the rest of the stream.
+    pub fn keep_events(&mut self, keep: fn(&str) -> bool) {
+        self.keep = Some(keep);
+    }
+
     /// Bytes received but not yet part of a complete message.
     pub fn pending(&self) -> usize {
         self.buf.len() - self.start
@@ -236,6 +282,12 @@ impl Decoder {
             return Ok(None);
         }
         loop {
+            if self.filtering {
+                if !self.pass_over_filtered() {
+                    return Ok(None);
+                }
+                self.filtering = false;
+            }
             let Some(newline) = memchr(b'\n', &self.buf[self.scanned..]) else {
                 // A lone CR may be the first half of an empty line's CRLF: wait for what
                 // follows before judging or discarding it.
@@ -247,6 +299,7 @@ impl Decoder {
                     self.skipping = true;
                     self.in_discarded_line = true;
                     self.lines = 0;
+                    self.headers.clear();
                     self.start = self.buf.len();
                     self.scanned = self.start;
                     return Err(FrameError::TooLarge {
@@ -274,6 +327,7 @@ impl Decoder {
                 if self.lines > self.limits.max_headers {
                     self.skipping = true;
                     self.lines = 0;
+                    self.headers.clear();
                     self.start = self.scanned;
                     return Err(FrameError::TooManyHeaders {
                         limit: self.limits.max_headers,
@@ -282,11 +336,20 @@ impl Decoder {
                 if self.scanned - self.start > self.limits.max_message {
                     self.skipping = true;
                     self.lines = 0;
+                    self.headers.clear();
                     self.start = self.scanned;
                     return Err(FrameError::TooLarge {
                         limit: self.limits.max_message,
                     });
                 }
+                if self.lines == 1 && self.keep.is_some_and(|keep| unwanted(line, keep)) {
+                    self.filtering = true;
+                    self.lines = 0;
+                    continue;
+                }
+                // Split the line now, while it is in cache: the message is then one
+                // copy away from done.
+                self.headers.push(split_line(line, line_start - self.start));
                 continue;
             }
             // The empty line: a message ends (or a skipped one, or stray blank lines).
@@ -300,38 +363,88 @@ impl Decoder {
             if lines == 0 {
                 continue;
             }
-            return Ok(Some(parse(&self.buf[body], lines)));
+            let message = build(&self.buf[body], &self.headers);
+            self.headers.clear();
+            return Ok(Some(message));
         }
     }
 }
 
-/// Parses complete header lines (each ending in LF).
-fn parse(bytes: &[u8], lines: usize) -> Message {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+impl Decoder {
+    /// Passes over the rest of an unwanted event; true once past its empty line. Just
+    /// after a line's LF, the empty line is an LF followed by CRLF or LF: found by
+    /// searching, not line by line.
+    fn pass_over_filtered(&mut self) -> bool {
+        let from = self.scanned - 1;
+        let rest = &self.buf[from..];
+        let crlf = memchr::memmem::find(rest, b"\n\r\n");
+        let lf = memchr::memmem::find(&rest[..crlf.map_or(rest.len(), |at| at + 1)], b"\n\n");
+        let end = match (lf, crlf) {
+            (Some(at), _) => Some(at + 2),
+            (None, Some(at)) => Some(at + 3),
+            (None, None) => None,
+        };
+        match end {
+            Some(end) => {
+                self.scanned = from + end;
+                self.start = self.scanned;
+                true
+            }
+            None => {
+                // Keep from the last LF on: the empty line may be split across reads.
+                let last = memchr::memrchr(b'\n', rest).unwrap_or(0);
+                self.start = from + last;
+                self.scanned = self.start + 1;
+                false
+            }
+        }
+    }
+}
+
+/// A first line that names an event `keep` does not want.
+fn unwanted(line: &[u8], keep: fn(&str) -> bool) -> bool {
+    let Some(name) = line
+        .get(..6)
+        .filter(|k| k.eq_ignore_ascii_case(b"Event:"))
+        .and_then(|_| std::str::from_utf8(&line[6..]).ok())
+    else {
+        return false;
     };
-    let mut headers = Vec::with_capacity(lines);
+    !keep(name.trim_start_matches(' '))
+}
+
+/// The header in one line (without its line end) that starts `at` bytes into its
+/// message. A line without a colon is a key with an empty value.
+fn split_line(line: &[u8], at: usize) -> Header {
+    match memchr::memchr(b':', line) {
+        Some(colon) => {
+            let value_start = colon + 1;
+            let skip = usize::from(line.get(value_start) == Some(&b' '));
+            Header::new(at..at + colon, at + value_start + skip..at + line.len())
+        }
+        None => Header::new(at..at + line.len(), at + line.len()..at + line.len()),
+    }
+}
+
+/// The message of complete header lines (each ending in LF) split into `headers`.
+fn build(bytes: &[u8], headers: &[Header]) -> Message {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Message {
+            text: text.to_owned(),
+            headers: headers.to_vec(),
+        },
+        // Replacement characters move the offsets: split the repaired text again.
+        Err(_) => reparse(String::from_utf8_lossy(bytes).into_owned()),
+    }
+}
+
+fn reparse(text: String) -> Message {
+    let mut headers = Vec::new();
     let mut pos = 0;
     for line in text.split_inclusive('\n') {
-        let full = line.len();
-        let content = line.trim_end_matches('\n').trim_end_matches('\r');
-        let (k, v) = match memchr(b':', content.as_bytes()) {
-            Some(colon) => {
-                let value_start = colon + 1;
-                let skip = usize::from(content[value_start..].starts_with(' '));
-                (
-                    pos..pos + colon,
-                    pos + value_start + skip..pos + content.len(),
-                )
-            }
-            None => (
-                pos..pos + content.len(),
-                pos + content.len()..pos + content.len(),
-            ),
-        };
-        headers.push((k, v));
-        pos += full;
+        let content = trim_cr(line.strip_suffix('\n').unwrap_or(line).as_bytes());
+        headers.push(split_line(content, pos));
+        pos += line.len();
     }
     Message { text, headers }
 }
@@ -341,7 +454,7 @@ fn trim_cr(line: &[u8]) -> &[u8] {
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
+    memchr::memchr(needle, haystack)
 }
 
 #[cfg(test)]
@@ -424,6 +537,73 @@ mod tests {
         let (_, msgs, _) = all(b"\xff\xfe\r\n\xff: \xc3\x28\r\nno colon here\r\n\r\n");
         assert_eq!(msgs.len(), 1);
         assert_eq!(msgs[0].kind(), Kind::Other);
+    }
+
+    #[test]
+    fn bad_utf8_is_replaced_and_the_headers_after_it_keep_their_values() {
+        let (_, msgs, _) = all(b"banner\r\nEvent: A\r\nX: \xff\xfe\r\nY: 2\r\n\r\n");
+        assert_eq!(msgs[0].get("X"), Some("\u{fffd}\u{fffd}"));
+        assert_eq!(msgs[0].get("Y"), Some("2"));
+    }
+
+    #[test]
+    fn messages_split_across_compactions_keep_their_headers() {
+        let mut d = Decoder::without_banner(Limits::default());
+        let one = "Event: Newexten\r\nChannel: PJSIP/101-00000001\r\nAppData: a:b\r\n\r\n";
+        let mut got = 0;
+        // Enough messages, fed in odd pieces, for the buffer to be drained many times.
+        let stream = one.repeat(5_000);
+        for piece in stream.as_bytes().chunks(997) {
+            d.feed(piece);
+            while let Some(m) = d.next_message().unwrap() {
+                assert_eq!(m.get("AppData"), Some("a:b"));
+                assert_eq!(m.get("Channel"), Some("PJSIP/101-00000001"));
+                got += 1;
+            }
+        }
+        assert_eq!(got, 5_000);
+    }
+
+    #[test]
+    fn unwanted_events_are_passed_over_whatever_the_pieces_they_arrive_in() {
+        let stream: &[u8] = b"banner\r\nEvent: VarSet\r\nValue: x\r\n\r\nEvent: Cdr\r\nA: 1\r\n\r\n\
+            Response: Success\r\nActionID: 7\r\n\r\nEvent: Newexten\nAppData: a\n\nEvent: cdr\nA: 2\n\n\
+            Event: VarSet\r\n\r\nEvent:VarSet\r\nB: \r\n\r\n\r\nEvent: Cdr\r\nA: 3\r\n\r\n";
+        let keep: fn(&str) -> bool = |e| e.eq_ignore_ascii_case("Cdr");
+        let (_, everything, _) = all(stream);
+        let wanted: Vec<Message> = everything
+            .into_iter()
+            .filter(|m| m.event().is_none_or(keep))
+            .collect();
+        assert_eq!(wanted.len(), 4);
+        for piece in [1, 2, 3, 5, 7, 11, 64, stream.len()] {
+            let mut d = Decoder::default();
+            d.keep_events(keep);
+            let mut got = Vec::new();
+            for chunk in stream.chunks(piece) {
+                d.feed(chunk);
+                while let Some(m) = d.next_message().unwrap() {
+                    got.push(m);
+                }
+            }
+            assert_eq!(got, wanted, "in pieces of {piece} bytes");
+            assert_eq!(d.pending(), 0);
+        }
+    }
+
+    #[test]
+    fn a_long_unwanted_event_does_not_grow_the_buffer() {
+        let mut d = Decoder::without_banner(Limits::default());
+        d.keep_events(|e| e == "Cdr");
+        d.feed(b"Event: Big\r\n");
+        for _ in 0..10_000 {
+            d.feed(&[b'x'; 1000]);
+            d.feed(b"\r\n");
+            assert_eq!(d.next_message(), Ok(None));
+            assert!(d.buf.len() < 200_000, "{}", d.buf.len());
+        }
+        d.feed(b"\r\nEvent: Cdr\r\nA: 1\r\n\r\n");
+        assert_eq!(d.next_message().unwrap().unwrap().get("A"), Some("1"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod store;
 use sha2::{Digest, Sha256};
 
 use super::ami::Message;
+use super::ami::message::lowercase_key;
 
 /// One CDR, as Asterisk reported it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -64,10 +65,14 @@ impl Cdr {
         }
         let mut cdr = Cdr::default();
         // One pass over the headers (a CDR has about 22): this runs for every call.
+        let mut lower = [0; 32];
         for (key, value) in m.headers() {
             let text = || value.to_owned();
             let number = || value.trim().parse().unwrap_or(0);
-            match key.to_ascii_lowercase().as_str() {
+            let Some(key) = lowercase_key(key, &mut lower) else {
+                continue;
+            };
+            match key {
                 "accountcode" => cdr.accountcode = text(),
                 "source" => cdr.src = text(),
                 "destination" => cdr.dst = text(),

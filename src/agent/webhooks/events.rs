@@ -59,6 +59,9 @@ pub struct CallTracker {
 /// then missing from the events of calls already queued, nothing else).
 const MAX_TRACKED: usize = 10_000;
 
+/// The events [`CallTracker::observe`] makes call events of.
+pub const CALL_EVENTS: &[&str] = &["QueueCallerJoin", "DialBegin", "DialEnd"];
+
 impl CallTracker {
     /// The call event one AMI event makes, if any.
     pub fn observe(&mut self, m: &Message, event: &str) -> Option<CallEvent> {

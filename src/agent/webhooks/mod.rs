@@ -8,4 +8,4 @@ pub mod events;
 pub mod outbox;
 
 pub use config::{Endpoint, EventKind, WebhookConfigError};
-pub use events::{CallEvent, CallTracker};
+pub use events::{CALL_EVENTS, CallEvent, CallTracker};
