@@ -17,7 +17,7 @@ mod ami_double;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ami_double::{AmiDouble, Then, synthetic_cdr, transcript_events};
+use ami_double::{AmiDouble, Then, channel_flood, synthetic_cdr, transcript_events};
 use astbase::agent::ami::{Decoder, Limits};
 
 const SECRET: &str = "bench-secret";
@@ -113,16 +113,55 @@ fn main() {
 
     // 3. The agent process end to end.
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("agent.db");
     let double = AmiDouble::start(SECRET);
     double.feed(bytes.clone(), Then::Hold);
+    let (end_to_end, rss, threads) = agent_run(&double, dir.path(), cdrs);
+
+    // 4. A server that never completes the channel listing, under a flood of distinct
+    // calls: what the agent holds for the listing must stay bounded.
+    let flood_dir = tempfile::tempdir().unwrap();
+    let flood_double = AmiDouble::start(SECRET);
+    flood_double.endless_listings(true);
+    let calls = events / 4;
+    let mut flood = channel_flood(calls);
+    flood.extend(synthetic_cdr(0).into_bytes());
+    flood_double.feed(flood, Then::Hold);
+    let (_, flood_rss, _) = agent_run(&flood_double, flood_dir.path(), 1);
+
+    let (rows, store_time) = writer_alone(cdrs, dir.path());
+
+    let per_sec = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "{events} events ({:.0} MB, {cdrs} CDRs): parse {:.0}k events/s; loopback limit {:.0}k events/s; agent end to end {:.2} s = {:.0}k events/s ({:.0}% of the loopback limit), {:.0}k CDR rows/s; writer alone {:.0}k CDR rows/s",
+        bytes.len() as f64 / 1e6,
+        per_sec(events, parse) / 1e3,
+        per_sec(events, wire) / 1e3,
+        end_to_end.as_secs_f64(),
+        per_sec(events, end_to_end) / 1e3,
+        100.0 * wire.as_secs_f64() / end_to_end.as_secs_f64(),
+        per_sec(cdrs, end_to_end) / 1e3,
+        per_sec(rows, store_time) / 1e3,
+    );
+    println!(
+        "agent peak RSS {:.1} MB; {:.1} MB under a listing that never completes and {calls} distinct calls",
+        mb(rss),
+        mb(flood_rss)
+    );
+    println!("agent CPU by thread: {threads}");
+}
+
+/// Runs the release agent against `double` until `cdrs` CDRs are committed: the time
+/// from login, the peak RSS (kB), and CPU by thread.
+fn agent_run(double: &AmiDouble, dir: &std::path::Path, cdrs: usize) -> (Duration, u64, String) {
+    let db = dir.join("agent.db");
     let mut agent = Command::new(env!("CARGO_BIN_EXE_astbase"))
         .arg("agent")
         .args(["--manager-port", &double.port.to_string(), "--no-bans"])
         .arg("--db")
         .arg(&db)
         .arg("--cdr-csv")
-        .arg(dir.path().join("none.csv"))
+        .arg(dir.join("none.csv"))
         .args(["--server", "bench", "--timezone", "UTC"])
         .env("MANAGER_LOGIN", "odoo")
         .env("MANAGER_PASSWORD", SECRET)
@@ -160,23 +199,7 @@ fn main() {
         0,
         "Asterisk would have dropped the agent"
     );
-
-    let (rows, store_time) = writer_alone(cdrs, dir.path());
-
-    let per_sec = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
-    println!(
-        "{events} events ({:.0} MB, {cdrs} CDRs): parse {:.0}k events/s; loopback limit {:.0}k events/s; agent end to end {:.2} s = {:.0}k events/s ({:.0}% of the loopback limit), {:.0}k CDR rows/s; writer alone {:.0}k CDR rows/s; agent peak RSS {:.1} MB",
-        bytes.len() as f64 / 1e6,
-        per_sec(events, parse) / 1e3,
-        per_sec(events, wire) / 1e3,
-        end_to_end.as_secs_f64(),
-        per_sec(events, end_to_end) / 1e3,
-        100.0 * wire.as_secs_f64() / end_to_end.as_secs_f64(),
-        per_sec(cdrs, end_to_end) / 1e3,
-        per_sec(rows, store_time) / 1e3,
-        rss as f64 / 1024.0,
-    );
-    println!("agent CPU by thread: {threads}");
+    (end_to_end, rss, threads)
 }
 
 /// How long the double takes to send `bytes` to a client that logs in and discards

@@ -2,7 +2,7 @@
 //! Newstate, NewCallerid, NewConnectedLine, DialBegin/DialEnd, BridgeEnter/Leave,
 //! Hangup) and reset from `CoreShowChannels` after each reconnect.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ami::Message;
 use super::ami::message::lowercase_key;
@@ -94,34 +94,54 @@ impl Channels {
         ops
     }
 
-    /// Replaces everything with a `CoreShowChannels` listing.
-    pub fn reset(&mut self, items: &[Message]) -> Op {
-        self.live.clear();
-        for m in items {
-            if let Some(mut row) = snapshot(m, "") {
-                row.bridge = m.get("BridgeId").unwrap_or_default().to_owned();
-                self.live.insert(row.uniqueid.clone(), row);
+    /// Replaces everything with a `CoreShowChannels` listing, except the channels
+    /// `touched` by events while Asterisk listed: those events came after the listing's
+    /// snapshot of them, so their state now (or their absence: hung up) wins. A field
+    /// the events never carried (the bridge, when the channel entered it before the
+    /// agent connected) is kept from the listing.
+    pub fn reset(&mut self, items: Vec<ChannelRow>, touched: &HashSet<String>) -> Op {
+        let since = std::mem::take(&mut self.live);
+        self.live = items.into_iter().map(|r| (r.uniqueid.clone(), r)).collect();
+        for id in touched {
+            match since.get(id) {
+                Some(now) => {
+                    let listed = self.live.remove(id);
+                    let mut row = now.clone();
+                    if let Some(listed) = listed {
+                        if row.bridge.is_empty() {
+                            row.bridge = listed.bridge;
+                        }
+                        if row.created_at.is_empty() {
+                            row.created_at = listed.created_at;
+                        }
+                    }
+                    self.live.insert(id.clone(), row);
+                }
+                None => {
+                    self.live.remove(id);
+                }
             }
         }
         Op::ChannelsReset(self.live.values().cloned().collect())
     }
 }
 
-/// Most messages held for a pending `CoreShowChannels` listing (its items and the
-/// channel events that arrive meanwhile), and how long it may take.
-pub const MAX_HELD_FOR_LISTING: usize = 20_000;
+/// Most entries held for a pending `CoreShowChannels` listing (its channels, and the
+/// channels events touch meanwhile), and how long it may take. 10,000 channels is
+/// several times what one Asterisk carries; held as rows and ids, it is ~6 MB.
+pub const MAX_HELD_FOR_LISTING: usize = 10_000;
 pub const LISTING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A `CoreShowChannels` listing on its way, with the channel events that arrive while
-/// Asterisk lists: they are applied as they come and again on top of the listing when
+/// A `CoreShowChannels` listing on its way, with the channels that events touch while
+/// Asterisk lists: the events are applied as they come, and win over the listing when
 /// it completes, so a call hung up meanwhile does not come back. What it holds is
 /// bounded ([`MAX_HELD_FOR_LISTING`], [`LISTING_TIMEOUT`]): a server that never
 /// completes a listing must not grow the process.
 #[derive(Debug)]
 pub struct Listing {
     id: String,
-    items: Vec<Message>,
-    during: Vec<Message>,
+    items: Vec<ChannelRow>,
+    touched: HashSet<String>,
     started: std::time::Instant,
 }
 
@@ -145,7 +165,7 @@ impl Listing {
         Listing {
             id,
             items: Vec::new(),
-            during: Vec::new(),
+            touched: HashSet::new(),
             started: std::time::Instant::now(),
         }
     }
@@ -154,16 +174,22 @@ impl Listing {
     pub fn observe(&mut self, m: &Message, channels: &mut Channels) -> ListingStep {
         let ours = m.action_id() == Some(self.id.as_str());
         match m.event() {
-            Some("CoreShowChannel") if ours => self.items.push(m.clone()),
+            Some("CoreShowChannel") if ours => self.items.extend(snapshot(m, "").map(|mut row| {
+                row.bridge = m.get("BridgeId").unwrap_or_default().to_owned();
+                row
+            })),
             Some("CoreShowChannelsComplete") if ours => {
-                let mut ops = vec![channels.reset(&self.items)];
-                for e in std::mem::take(&mut self.during) {
-                    ops.extend(channels.ops(&e));
-                }
-                self.items = Vec::new();
-                return ListingStep::Done(ops);
+                let items = std::mem::take(&mut self.items);
+                let touched = std::mem::take(&mut self.touched);
+                return ListingStep::Done(vec![channels.reset(items, &touched)]);
             }
-            Some(event) if CHANNEL_EVENTS.contains(&event) => self.during.push(m.clone()),
+            Some(event) if CHANNEL_EVENTS.contains(&event) => {
+                for key in ["Uniqueid", "DestUniqueid"] {
+                    if let Some(id) = m.get(key).filter(|id| !id.is_empty()) {
+                        self.touched.insert(id.to_owned());
+                    }
+                }
+            }
             _ => {}
         }
         self.check()
@@ -172,10 +198,10 @@ impl Listing {
     /// Abandoned once over its bounds (call it on a timer too: a silent server never
     /// sends the message that would notice).
     pub fn check(&mut self) -> ListingStep {
-        let held = self.items.len() + self.during.len();
+        let held = self.items.len() + self.touched.len();
         if held > MAX_HELD_FOR_LISTING || self.started.elapsed() > LISTING_TIMEOUT {
             self.items = Vec::new();
-            self.during = Vec::new();
+            self.touched = HashSet::new();
             return ListingStep::Abandoned {
                 held,
                 waited: self.started.elapsed(),
@@ -220,4 +246,82 @@ fn snapshot(m: &Message, prefix: &str) -> Option<ChannelRow> {
         }
     }
     (!row.uniqueid.is_empty()).then_some(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: &str, uniqueid: &str, state: &str, list_id: Option<&str>) -> Message {
+        let mut m = Message::new([
+            ("Event", name),
+            ("Channel", "PJSIP/101-00000001"),
+            ("ChannelStateDesc", state),
+            ("Uniqueid", uniqueid),
+        ]);
+        if let Some(id) = list_id {
+            m.push("ActionID", id);
+            m.push("BridgeId", "bridge-1");
+        }
+        m
+    }
+
+    fn states(op: &Op) -> Vec<(String, String, String)> {
+        let Op::ChannelsReset(rows) = op else {
+            panic!("not a reset: {op:?}");
+        };
+        let mut out: Vec<_> = rows
+            .iter()
+            .map(|r| (r.uniqueid.clone(), r.state.clone(), r.bridge.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn events_during_a_listing_win_over_it_and_a_call_hung_up_meanwhile_stays_gone() {
+        let mut channels = Channels::default();
+        let mut listing = Listing::new("list-1".into());
+        // What the caller does with every event: apply it, and show it to the listing.
+        let mut step = |m: Message, channels: &mut Channels| {
+            channels.ops(&m);
+            listing.observe(&m, channels)
+        };
+        step(
+            event("CoreShowChannel", "1.1", "Up", Some("list-1")),
+            &mut channels,
+        );
+        step(
+            event("CoreShowChannel", "1.2", "Up", Some("list-1")),
+            &mut channels,
+        );
+        step(
+            event("CoreShowChannel", "1.3", "Ring", Some("list-1")),
+            &mut channels,
+        );
+        // Meanwhile: 1.2 hangs up, 1.3 is answered, 1.4 is new.
+        step(event("Hangup", "1.2", "Up", None), &mut channels);
+        step(event("Newstate", "1.3", "Up", None), &mut channels);
+        step(event("Newchannel", "1.4", "Down", None), &mut channels);
+        let done = step(
+            Message::new([
+                ("Event", "CoreShowChannelsComplete"),
+                ("ActionID", "list-1"),
+            ]),
+            &mut channels,
+        );
+        let ListingStep::Done(ops) = done else {
+            panic!("not done: {done:?}");
+        };
+        let row = |id: &str, state: &str, bridge: &str| (id.into(), state.into(), bridge.into());
+        assert_eq!(
+            states(&ops[0]),
+            [
+                row("1.1", "Up", "bridge-1"),
+                row("1.3", "Up", "bridge-1"),
+                row("1.4", "Down", ""),
+            ]
+        );
+        assert_eq!(channels.len(), 3);
+    }
 }

@@ -159,7 +159,7 @@ impl std::fmt::Display for Event {
             }
             Event::ListingAbandoned { held, waited } => write!(
                 f,
-                "warning: Asterisk did not finish listing the channels up ({held} messages \
+                "warning: Asterisk did not finish listing the channels up ({held} channels \
                  held, {:.1} s): listing dropped; live calls are followed from events",
                 waited.as_secs_f64()
             ),

@@ -194,9 +194,9 @@ async fn session(
     conn.login(&target.credentials, true, target.timeout)
         .await?;
     let mut channels = Channels::default();
-    // Listed while events keep coming: they are followed all along and replayed on
-    // top of the listing when it completes (agent::calls::Listing), so nothing that
-    // happens during the listing is lost.
+    // Listed while events keep coming: they are followed all along and win over the
+    // listing when it completes (agent::calls::Listing), so nothing that happens
+    // during the listing is lost.
     let id = conn
         .send(Message::new([("Action", "CoreShowChannels")]))
         .await?;
@@ -247,7 +247,7 @@ async fn session(
 
 fn abandoned(held: usize, waited: Duration) -> String {
     format!(
-        "live calls: Asterisk did not finish listing the channels up ({held} messages held, \
+        "live calls: Asterisk did not finish listing the channels up ({held} channels held, \
          {:.1} s): listing dropped; calls are followed from events",
         waited.as_secs_f64()
     )

@@ -429,3 +429,22 @@ pub fn synthetic_cdr(n: usize) -> String {
         },
     )
 }
+
+/// `n` calls that come and go: a Newchannel and a Hangup each.
+pub fn channel_flood(n: usize) -> Vec<u8> {
+    let mut text = String::with_capacity(n * 700);
+    for i in 0..n {
+        let id = format!("1795686785.{i}");
+        text.push_str(&format!(
+            "Event: Newchannel\r\nPrivilege: call,all\r\nChannel: PJSIP/101-{i:08x}\r\nChannelState: 0\r\n\
+             ChannelStateDesc: Down\r\nCallerIDNum: 101\r\nCallerIDName: Anna\r\nConnectedLineNum: <unknown>\r\n\
+             ConnectedLineName: <unknown>\r\nLanguage: en\r\nAccountCode: \r\nContext: odoo-phones\r\nExten: 102\r\n\
+             Priority: 1\r\nUniqueid: {id}\r\nLinkedid: {id}\r\n\r\n\
+             Event: Hangup\r\nPrivilege: call,all\r\nChannel: PJSIP/101-{i:08x}\r\nChannelState: 6\r\n\
+             ChannelStateDesc: Up\r\nCallerIDNum: 101\r\nCallerIDName: Anna\r\nConnectedLineNum: 102\r\n\
+             ConnectedLineName: Boris\r\nLanguage: en\r\nAccountCode: \r\nContext: odoo-internal\r\nExten: 102\r\n\
+             Priority: 1\r\nUniqueid: {id}\r\nLinkedid: {id}\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n\r\n"
+        ));
+    }
+    text.into_bytes()
+}
