@@ -11,7 +11,6 @@ mod needs;
 mod sshd;
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -62,9 +61,13 @@ fn main() {
     }
     std::fs::write(repo.join("fleet.yaml"), fleet + &extensions).unwrap();
     std::fs::write(work.path().join("known_hosts"), known_hosts).unwrap();
+    // ASTBASE_BENCH_BIN compares another build (A/B) on the same hosts in the same run.
+    let binary = std::env::var_os("ASTBASE_BENCH_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_astbase").into());
     let run = |args: &[&str]| {
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_astbase"))
+        let out = Command::new(&binary)
             .args(args)
             .arg("--repo")
             .arg(&repo)
@@ -83,6 +86,7 @@ fn main() {
         );
         (elapsed, code)
     };
+    let floor = ssh_floor(&servers, &key, &work.path().join("known_hosts"), 10);
     let (plan, code) = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, Some(2));
     let (apply, _) = run(&["apply", "--auto-approve"]);
@@ -90,11 +94,46 @@ fn main() {
     assert_eq!(code, Some(0), "a plan after apply must be empty");
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     println!(
-        "{hosts} hosts over SSH, 50 extensions each: first plan {:.0} ms, apply {:.0} ms, no-op plan {:.0} ms",
+        "{hosts} hosts over SSH, 50 extensions each: SSH floor {:.0} ms; first plan {:.0} ms (floor + {:.0} ms), apply {:.0} ms ({:.1}x the floor), no-op plan {:.0} ms",
+        ms(floor),
         ms(plan),
+        ms(plan) - ms(floor),
         ms(apply),
+        apply.as_secs_f64() / floor.as_secs_f64(),
         ms(noop)
     );
     drop(servers);
-    let _ = Path::new("");
+}
+
+/// The SSH floor: connecting to (handshake, host key check, authentication) and leaving
+/// every host, `parallelism` at a time, with astbase's own transport and nothing else.
+fn ssh_floor(
+    servers: &[sshd::Sshd],
+    key: &std::path::Path,
+    known_hosts: &std::path::Path,
+    parallelism: usize,
+) -> std::time::Duration {
+    use astbase::transport::ssh::{Ssh, SshOptions};
+    let started = Instant::now();
+    for round in servers.chunks(parallelism) {
+        std::thread::scope(|scope| {
+            for server in round {
+                scope.spawn(move || {
+                    Ssh::connect(SshOptions {
+                        host: "127.0.0.1".into(),
+                        port: server.port,
+                        user: "root".into(),
+                        identities: vec![key.to_path_buf()],
+                        explicit_identity: true,
+                        known_hosts: known_hosts.to_path_buf(),
+                        accept_new_host_keys: false,
+                        timeout: std::time::Duration::from_secs(30),
+                    })
+                    .map(drop)
+                    .unwrap();
+                });
+            }
+        });
+    }
+    started.elapsed()
 }

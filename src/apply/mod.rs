@@ -247,19 +247,23 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         );
     }
     // 4. Reload and verify.
-    // (The checks run in the reloads' round trip, right after them.)
+    // (The checks run in the reloads' round trip, right after them, and so does the
+    // reading of the system name the warning below compares.)
     let checks = verify::checks(plan);
-    let reloads = match reload::reload_then(
-        host,
-        &plan.reloads,
-        options,
-        &verify::commands(&checks, options),
-    )
-    .and_then(|results| verify::loaded(&checks, results))
-    {
-        Ok(()) => plan.reloads.clone(),
-        Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
-    };
+    let mut after = verify::commands(&checks, options);
+    let settings_at = plan.systemname.as_ref().map(|_| {
+        after.push(options.cli_command(restart::SETTINGS_COMMAND));
+        after.len() - 1
+    });
+    let mut settings = None;
+    let reloads =
+        match reload::reload_then(host, &plan.reloads, options, &after).and_then(|mut results| {
+            settings = settings_at.map(|at| results.remove(at).1);
+            verify::loaded(&checks, results)
+        }) {
+            Ok(()) => plan.reloads.clone(),
+            Err(e) => return rollback(host, plan, &paths, &staged, options, e.to_string()),
+        };
     // The gate: phones and trunks back once the reload has settled, and the test call
     // answered; else the old files.
     let health = match (gate, &before) {
@@ -292,7 +296,11 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     };
     match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
         Ok(()) => {
-            let warnings = systemname_warning(host, plan, options);
+            // A restart may have started Asterisk with another system name: read again.
+            let warnings = match (&restart, settings) {
+                (Restart::Done, _) | (_, None) => systemname_warning(host, plan, options),
+                (_, Some(settings)) => restart::systemname_differs(plan, &settings),
+            };
             match restart {
                 Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
                 Restart::Done => {

@@ -74,15 +74,26 @@ pub(super) fn systemname_warning(
     plan: &ServerPlan,
     options: &ApplyOptions,
 ) -> Vec<String> {
+    if plan.systemname.is_none() {
+        return Vec::new();
+    }
+    match host.commands(&[options.cli_command(SETTINGS_COMMAND)]) {
+        Ok(mut results) => systemname_differs(plan, &results.remove(0).1),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The command whose output names the running system name.
+pub(super) const SETTINGS_COMMAND: &str = "core show settings";
+
+/// The warning when `core show settings` output names another system name than the
+/// repo's (nothing when it names none: an Asterisk without one set).
+pub(super) fn systemname_differs(plan: &ServerPlan, settings: &str) -> Vec<String> {
     let Some(wanted) = &plan.systemname else {
         return Vec::new();
     };
-    let Ok(mut results) = host.commands(&[options.cli_command("core show settings")]) else {
-        return Vec::new();
-    };
-    let (_, output) = results.remove(0);
     // `  System name:                 msk-pbx`
-    let Some(running) = output.lines().find_map(|l| {
+    let Some(running) = settings.lines().find_map(|l| {
         l.trim_start()
             .strip_prefix("System name:")
             .map(|v| v.trim().to_owned())

@@ -135,34 +135,51 @@ impl Host {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
-        // Each file is framed as its byte count on a line, then its bytes; `-` if absent.
-        let mut script = String::from("set -e\n");
-        for p in paths {
-            let q = quote(p);
-            script.push_str(&format!(
-                "if [ -f {q} ]; then wc -c < {q} | tr -d ' '; cat -- {q}; else echo -; fi\n"
-            ));
-        }
+        // Two processes however many files (a process per file per step was most of a
+        // read's time on a busy host): a line of 1/0 for present/absent (`[` is a
+        // shell builtin), each present file's size on a line, then their bytes.
+        let listed: Vec<String> = paths.iter().map(|p| quote(p)).collect();
+        let script = format!(
+            "set -e\nset --\nfor f in {}; do\n\
+             if [ -f \"$f\" ]; then printf 1; set -- \"$@\" \"$f\"; else printf 0; fi\ndone\necho\n\
+             if [ $# -gt 0 ]; then stat -L -c %s -- \"$@\"; cat -- \"$@\"; fi\n",
+            listed.join(" ")
+        );
         let out = self.run_ok("read files", &script, b"")?;
-        let mut rest: &[u8] = &out.stdout;
+        let (mask, mut rest) = first_line(&out.stdout)
+            .filter(|(mask, _)| {
+                mask.len() == paths.len() && mask.iter().all(|b| matches!(b, b'0' | b'1'))
+            })
+            .ok_or_else(|| self.garbled(&paths[0]))?;
+        let mut sizes = Vec::with_capacity(paths.len());
+        for (path, present) in paths.iter().zip(mask) {
+            if *present == b'1' {
+                let (line, after) = first_line(rest).ok_or_else(|| self.garbled(path))?;
+                let size = std::str::from_utf8(line).ok().and_then(|s| s.parse().ok());
+                sizes.push(size.ok_or_else(|| self.garbled(path))?);
+                rest = after;
+            }
+        }
+        // A file that changed size between `stat` and `cat` would shift every file
+        // after it: the bytes must add up exactly.
+        if sizes.iter().sum::<usize>() != rest.len() {
+            return Err(TransportError::Protocol {
+                host: self.describe(),
+                message: "a file changed while it was being read; run the command again".into(),
+            });
+        }
+        let mut sizes = sizes.into_iter();
         let mut files = Vec::with_capacity(paths.len());
-        for p in paths {
-            let newline = rest
-                .iter()
-                .position(|b| *b == b'\n')
-                .ok_or_else(|| self.garbled(p))?;
-            let header = std::str::from_utf8(&rest[..newline]).map_err(|_| self.garbled(p))?;
-            rest = &rest[newline + 1..];
-            if header == "-" {
-                files.push(None);
-                continue;
+        for present in mask {
+            let size = (*present == b'1').then(|| sizes.next()).flatten();
+            match size {
+                Some(size) => {
+                    let (file, after) = rest.split_at(size);
+                    files.push(Some(file.to_vec()));
+                    rest = after;
+                }
+                None => files.push(None),
             }
-            let len: usize = header.parse().map_err(|_| self.garbled(p))?;
-            if rest.len() < len {
-                return Err(self.garbled(p));
-            }
-            files.push(Some(rest[..len].to_vec()));
-            rest = &rest[len..];
         }
         Ok(files)
     }
@@ -252,7 +269,23 @@ impl Host {
         if files.is_empty() && copies.is_empty() {
             return Ok(());
         }
+        // Few processes per file (each costs a fork on a host that may be busy): the
+        // directories made at once, each size read by `stat` alone. The size is checked
+        // right after each write: a connection cut mid-way stops the script at once,
+        // rather than leaving it at work on the host after the lock is gone.
         let mut script = String::from("set -e\numask 077\n");
+        let mut dirs: Vec<&str> = Vec::new();
+        for path in files
+            .iter()
+            .map(|f| &f.path)
+            .chain(copies.iter().map(|(_, to)| to))
+        {
+            if !dirs.contains(&parent(path)) {
+                dirs.push(parent(path));
+            }
+        }
+        let dirs: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
+        script.push_str(&format!("mkdir -p -- {}\n", dirs.join(" ")));
         let mut stdin = Vec::with_capacity(files.iter().map(|f| f.data.len()).sum());
         let mut synced = Vec::new();
         for f in files {
@@ -260,8 +293,8 @@ impl Host {
             let dir = quote(parent(&f.path));
             let like = quote(&f.like);
             script.push_str(&format!(
-                "mkdir -p -- {dir}\nhead -c {len} > {q}\n\
-                 [ \"$(wc -c < {q} | tr -d ' ')\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
+                "head -c {len} > {q}\n\
+                 [ \"$(stat -c %s -- {q})\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
                  if [ -e {like} ]; then chown --reference={like} -- {q} 2>/dev/null || true; \
                  chmod --reference={like} -- {q}; \
                  else chown --reference={dir} -- {q} 2>/dev/null || true; chmod {mode:o} -- {q}; fi\n",
@@ -271,7 +304,9 @@ impl Host {
             stdin.extend_from_slice(&f.data);
             synced.push(q);
         }
-        script.push_str(&copy_lines(copies));
+        for (from, to) in copies {
+            script.push_str(&format!("cp -p -- {} {}\n", quote(from), quote(to)));
+        }
         synced.extend(copies.iter().map(|(_, to)| quote(to)));
         script.push_str(&format!("sync -- {}\n", synced.join(" ")));
         let what = if files.is_empty() {
@@ -329,7 +364,7 @@ impl Host {
         let (q, temp) = (quote(path), quote(&format!("{path}.new")));
         let mut script = format!(
             "set -e\numask 077\nmkdir -p -- {dir}\nhead -c {len} > {temp}\n\
-             [ \"$(wc -c < {temp} | tr -d ' ')\" = {len} ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
+             [ \"$(stat -c %s -- {temp})\" = {len} ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
              chmod {mode:o} -- {temp}\nsync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
              sync -- {dir} 2>/dev/null || true\n",
             dir = quote(parent(path)),
@@ -481,19 +516,10 @@ pub struct StagedWrite {
     pub mode: u32,
 }
 
-/// Shell lines copying each `(from, to)`, modes kept, creating `to`'s directory.
-fn copy_lines(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(from, to)| {
-            format!(
-                "mkdir -p -- {}\ncp -p -- {} {}\n",
-                quote(parent(to)),
-                quote(from),
-                quote(to)
-            )
-        })
-        .collect()
+/// The bytes before the first LF, and those after it.
+fn first_line(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let newline = memchr::memchr(b'\n', bytes)?;
+    Some((&bytes[..newline], &bytes[newline + 1..]))
 }
 
 /// The directory part of a `/`-separated path.

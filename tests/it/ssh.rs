@@ -207,7 +207,18 @@ fn generated(conf: &std::path::Path) -> Vec<(String, Vec<u8>)> {
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    let _ = std::fs::remove_dir_all(to);
+    // The host's side of a cut connection may still be ending (its last command after
+    // the lock holder's) and add an entry while the directory is removed: try again,
+    // or `cp` would copy into what is left instead of replacing it.
+    for _ in 0..100 {
+        match std::fs::remove_dir_all(to) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            _ => break,
+        }
+    }
+    assert!(!to.exists(), "{} could not be removed", to.display());
     let status = Command::new("cp")
         .arg("-a")
         .arg(from)
