@@ -274,18 +274,13 @@ impl Host {
         // right after each write: a connection cut mid-way stops the script at once,
         // rather than leaving it at work on the host after the lock is gone.
         let mut script = String::from("set -e\numask 077\n");
-        let mut dirs: Vec<&str> = Vec::new();
-        for path in files
-            .iter()
-            .map(|f| &f.path)
-            .chain(copies.iter().map(|(_, to)| to))
-        {
-            if !dirs.contains(&parent(path)) {
-                dirs.push(parent(path));
-            }
-        }
-        let dirs: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
-        script.push_str(&format!("mkdir -p -- {}\n", dirs.join(" ")));
+        let dirs = quoted_parents(
+            files
+                .iter()
+                .map(|f| f.path.as_str())
+                .chain(copies.iter().map(|(_, to)| to.as_str())),
+        );
+        script.push_str(&format!("mkdir -p -- {dirs}\n"));
         let mut stdin = Vec::with_capacity(files.iter().map(|f| f.data.len()).sum());
         let mut synced = Vec::new();
         for f in files {
@@ -330,23 +325,21 @@ impl Host {
             return Ok(());
         }
         let mut script = String::from("trap '' HUP PIPE\nset -e\n");
-        let mut dirs: Vec<&str> = Vec::new();
         for (from, to) in renames {
             script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
-            if !dirs.contains(&parent(to)) {
-                dirs.push(parent(to));
-            }
         }
         for path in removals {
             script.push_str(&format!("rm -f -- {}\n", quote(path)));
-            if !dirs.contains(&parent(path)) {
-                dirs.push(parent(path));
-            }
         }
+        let dirs = quoted_parents(
+            renames
+                .iter()
+                .map(|(_, to)| to.as_str())
+                .chain(removals.iter().map(String::as_str)),
+        );
         // Flush the directories, so the renames survive a crash (not a global `sync`,
         // which would wait for every dirty page on the machine).
-        let dirs: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
-        script.push_str(&format!("sync -- {} 2>/dev/null || true\n", dirs.join(" ")));
+        script.push_str(&format!("sync -- {dirs} 2>/dev/null || true\n"));
         self.run_ok("switch files", &script, b"").map(drop)
     }
 
@@ -514,6 +507,19 @@ pub struct StagedWrite {
     pub data: Vec<u8>,
     pub like: String,
     pub mode: u32,
+}
+
+/// The distinct directories of `paths`, in first-seen order, quoted for the shell and
+/// joined by spaces.
+fn quoted_parents<'a>(paths: impl Iterator<Item = &'a str>) -> String {
+    let mut dirs: Vec<&str> = Vec::new();
+    for path in paths {
+        if !dirs.contains(&parent(path)) {
+            dirs.push(parent(path));
+        }
+    }
+    let quoted: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
+    quoted.join(" ")
 }
 
 /// The bytes before the first LF, and those after it.

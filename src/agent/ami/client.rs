@@ -124,8 +124,6 @@ impl Connection {
         Ok(())
     }
 
-    /// The next message. Cancel-safe. Oversized messages are skipped (reported through
-    /// `on_skip`) and reading goes on.
     /// Builds only the events `keep` wants (and every response); see
     /// [`Decoder::keep_events`].
     pub fn keep_events(&mut self, keep: fn(&str) -> bool) {
@@ -143,12 +141,13 @@ impl Connection {
         }
     }
 
+    /// The next message. Cancel-safe. Oversized messages are skipped (reported through
+    /// `on_skip`) and reading goes on.
     pub async fn next_message(&mut self) -> Result<Message, AmiError> {
         loop {
-            match self.decoder.next_message() {
-                Ok(Some(m)) => return Ok(m),
-                Ok(None) => self.fill().await?,
-                Err(e) => (self.on_skip)(e),
+            match self.buffered_message() {
+                Some(m) => return Ok(m),
+                None => self.fill().await?,
             }
         }
     }

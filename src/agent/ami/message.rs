@@ -267,7 +267,7 @@ impl Decoder {
             return None;
         }
         let rest = &self.buf[self.start..];
-        let end = memchr(b'\n', rest)?;
+        let end = memchr::memchr(b'\n', rest)?;
         let line = trim_cr(&rest[..end]);
         let banner = String::from_utf8_lossy(line).into_owned();
         self.start += end + 1;
@@ -288,7 +288,7 @@ impl Decoder {
                 }
                 self.filtering = false;
             }
-            let Some(newline) = memchr(b'\n', &self.buf[self.scanned..]) else {
+            let Some(newline) = memchr::memchr(b'\n', &self.buf[self.scanned..]) else {
                 // A lone CR may be the first half of an empty line's CRLF: wait for what
                 // follows before judging or discarding it.
                 if &self.buf[self.scanned..] == b"\r" {
@@ -368,9 +368,7 @@ impl Decoder {
             return Ok(Some(message));
         }
     }
-}
 
-impl Decoder {
     /// Passes over the rest of an unwanted event; true once past its empty line. Just
     /// after a line's LF, the empty line is an LF followed by CRLF or LF: found by
     /// searching, not line by line.
@@ -451,10 +449,6 @@ fn reparse(text: String) -> Message {
 
 fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, haystack)
 }
 
 #[cfg(test)]
