@@ -12,19 +12,22 @@ use super::Name;
 pub const E164_PATTERN: &str = "^\\+[1-9][0-9]{6,14}$";
 /// What a name on a phone's display may hold: letters of any script, digits, spaces and
 /// `. & ' / @ + _ -`; never `;`, `,`, quotes, brackets, `$`, backslashes or control
-/// characters, which the dialplan or a SIP header would read as syntax.
-pub const DISPLAY_NAME_PATTERN: &str = "^[\\p{L}\\p{N} .&'/@+_-]{1,60}$";
+/// characters, which the dialplan or a SIP header would read as syntax. At most 60, said
+/// by `maxLength` beside it: here and in every pattern of the schema a length is its own
+/// keyword, since a bounded repeat (`{1,60}` of a Unicode class) compiles to an automaton
+/// of tens of megabytes, built by every command that validates.
+pub const DISPLAY_NAME_PATTERN: &str = "^[\\p{L}\\p{N} .&'/@+_-]+$";
 
 /// One contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// The name shown on phones, e.g. `Ivan Petrov`.
-    #[schemars(regex(pattern = DISPLAY_NAME_PATTERN))]
+    #[schemars(regex(pattern = DISPLAY_NAME_PATTERN), length(max = 60))]
     pub name: String,
     /// Shown after the name: `Ivan Petrov (Acme)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = DISPLAY_NAME_PATTERN))]
+    #[schemars(regex(pattern = DISPLAY_NAME_PATTERN), length(max = 60))]
     pub company: Option<String>,
     /// Their numbers in E.164 (`+74951234567`), as trunks deliver caller IDs.
     #[schemars(length(min = 1, max = 20), inner(regex(pattern = E164_PATTERN)))]
@@ -98,7 +101,7 @@ pub struct CallerLookup {
     /// Where the agent's FastAGI server listens, as Asterisk reaches it (default
     /// `127.0.0.1`, the agent beside Asterisk).
     #[serde(default = "default_agi_host")]
-    #[schemars(regex(pattern = "^([A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$"))]
+    #[schemars(regex(pattern = "^([A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]{2,45})$"), length(max = 253))]
     pub host: String,
     /// Its port (default 4573, FastAGI's; `--caller-lookup-listen` of the agent).
     #[serde(default = "default_agi_port")]

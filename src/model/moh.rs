@@ -12,7 +12,7 @@ pub struct MusicOnHold {
     /// Class name, unique in the fleet (`default` is Asterisk's own).
     pub name: Name,
     /// Directory with the sound files, absolute or relative to Asterisk's data dir.
-    #[schemars(regex(pattern = "^[A-Za-z0-9_/.-]{1,1024}$"))]
+    #[schemars(regex(pattern = "^[A-Za-z0-9_/.-]+$"), length(max = 1024))]
     pub directory: String,
     /// Play order (default random).
     #[serde(default)]

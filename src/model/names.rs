@@ -185,7 +185,7 @@ impl DialPattern {
 pub struct SoundFile(pub String);
 
 /// Regex for [`SoundFile`].
-pub const SOUND_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$";
+pub const SOUND_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_./-]*$";
 
 impl JsonSchema for SoundFile {
     fn schema_name() -> Cow<'static, str> {
@@ -195,6 +195,7 @@ impl JsonSchema for SoundFile {
         json_schema!({
             "type": "string",
             "pattern": SOUND_PATTERN,
+            "maxLength": 200,
             "description": "A sound file relative to the sounds directory, without extension \
                 (e.g. `custom/welcome`): letters, digits, `_`, `-`, `.` and `/`."
         })

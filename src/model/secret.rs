@@ -26,7 +26,7 @@ pub enum Secret {
 #[serde(deny_unknown_fields)]
 pub struct EnvSecret {
     /// Environment variable name (upper-case letters, digits and `_`).
-    #[schemars(regex(pattern = "^[A-Za-z_][A-Za-z0-9_]{0,127}$"))]
+    #[schemars(regex(pattern = "^[A-Za-z_][A-Za-z0-9_]*$"), length(max = 128))]
     pub env: String,
 }
 

@@ -18,7 +18,7 @@ pub struct Server {
     pub name: Name,
     /// Host name or IP address to reach it over SSH, or `local` to manage a conf dir on
     /// this machine.
-    #[schemars(regex(pattern = "^(local|[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]{2,45})$"))]
+    #[schemars(regex(pattern = "^(local|[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]{2,45})$"), length(max = 253))]
     pub host: String,
     /// Free text shown in plans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -220,18 +220,18 @@ pub struct Transport {
     pub bind: String,
     /// Public address for NAT (`external_media_address` and `external_signaling_address`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = "^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$"))]
+    #[schemars(regex(pattern = "^[A-Za-z0-9][A-Za-z0-9.:-]*$"), length(max = 253))]
     pub external_address: Option<String>,
     /// Networks considered local when NAT is used (`local_net`), as CIDRs.
     #[serde(default)]
     pub local_net: Vec<super::firewall::Cidr>,
     /// TLS certificate file (tls only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = "^/[^;\\s]{1,4095}$"))]
+    #[schemars(regex(pattern = "^/[^;\\s]+$"), length(max = 4096))]
     pub cert_file: Option<String>,
     /// TLS private key file (tls only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = "^/[^;\\s]{1,4095}$"))]
+    #[schemars(regex(pattern = "^/[^;\\s]+$"), length(max = 4096))]
     pub priv_key_file: Option<String>,
 }
 

@@ -92,3 +92,46 @@ fn walk(dir: &str) -> Vec<String> {
     }
     out
 }
+
+/// Every pattern of the schema, with where it is.
+fn patterns(node: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(p)) = map.get("pattern") {
+                out.push((path.to_owned(), p.clone()));
+            }
+            for (k, v) in map {
+                patterns(v, &format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                patterns(v, &format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A bounded repeat such as `{1,4095}` compiles to an automaton with a copy of its class
+/// per repetition (tens of megabytes and ~60 ms for the schema's few, built by every
+/// command that validates); lengths are `maxLength` instead.
+#[test]
+fn no_schema_pattern_repeats_anything_more_than_80_times() {
+    let mut found = Vec::new();
+    patterns(schema(), "#", &mut found);
+    assert!(found.len() > 40, "the schema has its patterns: {}", found.len());
+    let mut large = Vec::new();
+    for (path, pattern) in &found {
+        let mut rest = pattern.as_str();
+        while let Some(open) = rest.find('{') {
+            rest = &rest[open + 1..];
+            let Some(close) = rest.find('}') else { break };
+            let bound = rest[..close].rsplit(',').next().unwrap_or("");
+            if bound.parse::<u32>().is_ok_and(|n| n > 80) {
+                large.push(format!("{path}: {pattern}"));
+            }
+        }
+    }
+    assert_eq!(large, Vec::<String>::new());
+}

@@ -610,3 +610,33 @@ fn an_invalid_glob_is_reported_at_its_line_in_text_and_json() {
         "invalid glob `a[b`: unclosed character class; missing ']'"
     );
 }
+
+#[test]
+fn lengths_once_written_in_patterns_are_still_limits() {
+    let long_name = "A".repeat(61);
+    let long_env = "E".repeat(129);
+    let long_host = format!("{}.example.com", "h".repeat(242));
+    let text = format!(
+        "{SERVER}contacts:
+  - {{name: {long_name}, numbers: [\"+74951234567\"]}}
+  - {{name: {}, numbers: [\"+74951234568\"]}}
+extensions:
+  - {{number: \"101\", server: msk, name: Anna, secret: {{env: {long_env}}}}}
+trunks:
+  - {{name: up, server: msk, type: registration, host: {long_host}, username: u, secret: {{env: T}}}}
+",
+        "A".repeat(60)
+    );
+    let report = validate(&text);
+    assert_eq!(
+        messages(&report, "too-long"),
+        vec![
+            "text is longer than 60 characters",
+            "text is longer than 128 characters",
+            "text is longer than 253 characters",
+        ],
+        "{:#?}",
+        report.diagnostics
+    );
+    assert_eq!(errors(&report).len(), 3, "{:#?}", report.diagnostics);
+}
