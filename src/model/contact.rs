@@ -101,7 +101,10 @@ pub struct CallerLookup {
     /// Where the agent's FastAGI server listens, as Asterisk reaches it (default
     /// `127.0.0.1`, the agent beside Asterisk).
     #[serde(default = "default_agi_host")]
-    #[schemars(regex(pattern = "^([A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]{2,45})$"), length(max = 253))]
+    #[schemars(
+        regex(pattern = "^([A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]{2,45})$"),
+        length(max = 253)
+    )]
     pub host: String,
     /// Its port (default 4573, FastAGI's; `--caller-lookup-listen` of the agent).
     #[serde(default = "default_agi_port")]

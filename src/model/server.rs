@@ -18,7 +18,10 @@ pub struct Server {
     pub name: Name,
     /// Host name or IP address to reach it over SSH, or `local` to manage a conf dir on
     /// this machine.
-    #[schemars(regex(pattern = "^(local|[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]{2,45})$"), length(max = 253))]
+    #[schemars(
+        regex(pattern = "^(local|[A-Za-z0-9][A-Za-z0-9.-]*|[0-9A-Fa-f:.]{2,45})$"),
+        length(max = 253)
+    )]
     pub host: String,
     /// Free text shown in plans.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -21,7 +21,10 @@ pub struct Trunk {
     #[serde(rename = "type")]
     pub kind: TrunkKind,
     /// Provider host name or IP address.
-    #[schemars(regex(pattern = "^[A-Za-z0-9][A-Za-z0-9.-]*$|^[0-9A-Fa-f:.]{2,45}$"), length(max = 253))]
+    #[schemars(
+        regex(pattern = "^[A-Za-z0-9][A-Za-z0-9.-]*$|^[0-9A-Fa-f:.]{2,45}$"),
+        length(max = 253)
+    )]
     pub host: String,
     /// Provider SIP port (default 5060).
     #[serde(default, skip_serializing_if = "Option::is_none")]

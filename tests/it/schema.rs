@@ -120,7 +120,11 @@ fn patterns(node: &Value, path: &str, out: &mut Vec<(String, String)>) {
 fn no_schema_pattern_repeats_anything_more_than_80_times() {
     let mut found = Vec::new();
     patterns(schema(), "#", &mut found);
-    assert!(found.len() > 40, "the schema has its patterns: {}", found.len());
+    assert!(
+        found.len() > 40,
+        "the schema has its patterns: {}",
+        found.len()
+    );
     let mut large = Vec::new();
     for (path, pattern) in &found {
         let mut rest = pattern.as_str();

@@ -11,6 +11,9 @@ const MAX_SLOTS: u64 = 1000;
 impl<'a> Checker<'a> {
     pub(super) fn parking_lots(&mut self) {
         let f = self.fleet;
+        if f.parking_lots.is_empty() {
+            return;
+        }
         let numbered = self.dial_numbers();
         for (i, l) in f.parking_lots.iter().enumerate() {
             let o = &l.origin;
@@ -47,16 +50,16 @@ impl<'a> Checker<'a> {
             // Every number of the server's dial space that falls in the slots (its own
             // park number is reported above).
             let server = l.server.as_str();
-            let own = o.field("park_number");
             let taken = numbered
                 .iter()
-                .filter(|(_, _, s, _, at)| s.as_str() == server && *at != own);
-            for (kind, name, _, number, at) in taken {
+                .filter(|n| n.server.as_str() == server && !n.is(o, "park_number"));
+            for n in taken {
+                let number = n.number;
                 if l.slots.contains(number.as_str()) {
-                    let what = if *kind == "extension" {
+                    let what = if n.kind == "extension" {
                         format!("extension {number}")
                     } else {
-                        format!("number {number} of {kind} `{name}`")
+                        format!("number {number} of {} `{}`", n.kind, n.name)
                     };
                     let d = Diagnostic::error(
                         "slot-collision",
@@ -65,7 +68,7 @@ impl<'a> Checker<'a> {
                             l.slots.first, l.slots.last, l.name
                         ),
                     )
-                    .at(self.loc.value(at))
+                    .at(self.loc.value(&n.origin()))
                     .related(self.loc.value(&slots), "the slots")
                     .hint("slots are dialled to take calls back: move the slots or the number");
                     self.out.push(d);

@@ -12,7 +12,28 @@ use super::Checker;
 
 /// One number of a server's dial space: what takes it (a kind and a name), on which
 /// server, and the field that says so.
-pub(super) type Numbered<'f> = (&'static str, &'f str, &'f Name, &'f DialNumber, Origin);
+pub(super) struct Numbered<'f> {
+    pub kind: &'static str,
+    pub name: &'f str,
+    pub server: &'f Name,
+    pub number: &'f DialNumber,
+    /// The entity's origin and the field: the field's own origin is only built for a
+    /// number worth reporting, since this list holds every extension of the fleet.
+    owner: &'f Origin,
+    field: &'static str,
+}
+
+impl Numbered<'_> {
+    /// Where the number is written.
+    pub fn origin(&self) -> Origin {
+        self.owner.field(self.field)
+    }
+
+    /// Whether this is `field` of the entity at `owner`.
+    pub fn is(&self, owner: &Origin, field: &str) -> bool {
+        std::ptr::eq(self.owner, owner) && self.field == field
+    }
+}
 
 impl<'a> Checker<'a> {
     pub(super) fn unique_names(&mut self) {
@@ -150,16 +171,30 @@ impl<'a> Checker<'a> {
     /// groups, park numbers, announcements and numbered dialplans.
     pub(super) fn dial_numbers(&self) -> Vec<Numbered<'a>> {
         let f = self.fleet;
+        let taken = |kind, name: &'a str, server, number, owner, field| Numbered {
+            kind,
+            name,
+            server,
+            number,
+            owner,
+            field,
+        };
         let optional =
-            |kind, name: &'a Name, server, number: &'a Option<DialNumber>, o: &Origin, field| {
+            |kind, name: &'a Name, server, number: &'a Option<DialNumber>, o: &'a Origin, field| {
                 number
                     .as_ref()
-                    .map(|n| (kind, name.as_str(), server, n, o.field(field)))
+                    .map(|n| taken(kind, name.as_str(), server, n, o, field))
             };
         let mut numbered: Vec<Numbered> = Vec::with_capacity(f.extensions.len());
         for e in &f.extensions {
-            let o = e.origin.field("number");
-            numbered.push(("extension", e.number.as_str(), &e.server, &e.number, o));
+            numbered.push(taken(
+                "extension",
+                e.number.as_str(),
+                &e.server,
+                &e.number,
+                &e.origin,
+                "number",
+            ));
         }
         for q in &f.queues {
             numbered.extend(optional(
@@ -183,8 +218,14 @@ impl<'a> Checker<'a> {
             ));
         }
         for c in &f.conferences {
-            let o = c.origin.field("number");
-            numbered.push(("conference", c.name.as_str(), &c.server, &c.number, o));
+            numbered.push(taken(
+                "conference",
+                c.name.as_str(),
+                &c.server,
+                &c.number,
+                &c.origin,
+                "number",
+            ));
             let n = &c.admin_number;
             numbered.extend(optional(
                 "conference",
@@ -196,12 +237,24 @@ impl<'a> Checker<'a> {
             ));
         }
         for g in &f.paging_groups {
-            let o = g.origin.field("number");
-            numbered.push(("paging group", g.name.as_str(), &g.server, &g.number, o));
+            numbered.push(taken(
+                "paging group",
+                g.name.as_str(),
+                &g.server,
+                &g.number,
+                &g.origin,
+                "number",
+            ));
         }
         for l in &f.parking_lots {
-            let o = l.origin.field("park_number");
-            numbered.push(("parking lot", l.name.as_str(), &l.server, &l.park_number, o));
+            numbered.push(taken(
+                "parking lot",
+                l.name.as_str(),
+                &l.server,
+                &l.park_number,
+                &l.origin,
+                "park_number",
+            ));
         }
         for a in &f.announcements {
             let n = &a.number;
@@ -225,20 +278,23 @@ impl<'a> Checker<'a> {
     /// The numbers of a server's dial space are unique on it.
     pub(super) fn unique_numbers(&mut self) {
         let numbered = self.dial_numbers();
-        let mut seen: HashMap<(&str, &str), (&'static str, &str, &Origin)> =
-            HashMap::with_capacity(numbered.len());
-        for (kind, name, server, number, at) in &numbered {
+        let mut seen: HashMap<(&str, &str), &Numbered> = HashMap::with_capacity(numbered.len());
+        for taken in &numbered {
+            let (server, number) = (taken.server, taken.number);
             match seen.get(&(server.as_str(), number.as_str())) {
                 None => {
-                    seen.insert((server.as_str(), number.as_str()), (kind, name, at));
+                    seen.insert((server.as_str(), number.as_str()), taken);
                 }
-                Some((first_kind, first_name, first)) => {
+                Some(first) => {
                     let d = Diagnostic::error(
                         "duplicate-number",
-                        format!("number {number} on server `{server}` is already taken by {first_kind} `{first_name}`"),
+                        format!(
+                            "number {number} on server `{server}` is already taken by {} `{}`",
+                            first.kind, first.name
+                        ),
                     )
-                    .at(self.loc.value(at))
-                    .related(self.loc.value(first), "first taken here")
+                    .at(self.loc.value(&taken.origin()))
+                    .related(self.loc.value(&first.origin()), "first taken here")
                     .hint("extensions, queues, menus, ring groups, conferences, announcements and numbered dialplans of a server share one dial space; pick a free number");
                     self.out.push(d);
                 }
