@@ -51,7 +51,6 @@ impl Report {
 
 /// Reads and validates the repo at `root` (the directory holding `astbase.yaml`).
 pub fn validate_repo(root: &Path) -> Result<Report, SourceError> {
-    rss("before read");
     Ok(check(source::read_repo(root)?))
 }
 
@@ -68,7 +67,6 @@ pub fn validate_revision(
 /// Validates files already read (from disk, a git revision or a test). The first file is
 /// the root `astbase.yaml`.
 pub fn check(sources: Sources) -> Report {
-    rss("start");
     let ids: Vec<FileId> = sources.ids().collect();
     let loaded = crate::parallel::map(&ids, |id| {
         let mut fleet = Fleet::default();
@@ -90,12 +88,9 @@ pub fn check(sources: Sources) -> Report {
             omitted.insert(*id, schema_omitted);
         }
     }
-    rss("loaded");
     let mut fleet = Fleet::merge_all(parts);
-    rss("merged");
     phonebooks::load(&sources, &mut fleet, &mut out);
     checks::run(&sources, &fleet, &mut out);
-    rss("checked");
     // Before the spans are looked up: that parses each file again.
     diagnostics::keep_per_file(&mut out, &omitted);
     resolve_spans(&sources, &mut out);
@@ -354,17 +349,4 @@ pub fn locate(sources: &Sources, origins: &[&Origin]) -> Vec<Span> {
             _ => Span::default(),
         })
         .collect()
-}
-
-pub fn rss(label: &str) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let get = |k: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(k))
-            .unwrap_or("")
-            .trim()
-            .to_owned()
-    };
-    eprintln!("RSS {label}: {} (peak {})", get("VmRSS:"), get("VmHWM:"));
 }
