@@ -103,8 +103,9 @@ pub struct SourceFile {
     pub text: String,
     /// What the file holds: fleet YAML, or a phonebook `project.phonebooks` names.
     pub format: Format,
-    /// Byte offset of the start of each line.
-    line_starts: Vec<usize>,
+    /// Byte offset of the start of each line, found when a line is first shown (most
+    /// files never are, and a large fleet's offsets would be a third of its text's size).
+    line_starts: OnceLock<Vec<u32>>,
     /// Why the file could not be read as text (size, encoding); parse errors are in
     /// [`Parsed`].
     read_error: Option<YamlError>,
@@ -158,7 +159,7 @@ impl SourceFile {
         SourceFile {
             rel,
             display,
-            line_starts: line_starts(&text),
+            line_starts: OnceLock::new(),
             text,
             format: Format::Yaml,
             read_error,
@@ -187,22 +188,33 @@ impl SourceFile {
                 secret_spans: Vec::new(),
             };
         }
-        let (tree, error) = match &self.read_error {
-            Some(e) => (None, Some(e.clone())),
-            None => match yaml::parse(&self.text) {
-                Ok(tree) => (tree, None),
-                Err(e) => (None, Some(e)),
-            },
+        let (tree, error) = match self.parse_tree() {
+            Ok(tree) => (tree, None),
+            Err(e) => (None, Some(e)),
         };
-        let secret_spans = match &tree {
-            Some(tree) => secret_spans(tree),
-            // Unparsed: mask conservatively, by line, anything after a secret-like key.
-            None => secret_lines(&self.text),
-        };
+        let secret_spans = self.secret_spans_in(tree.as_ref());
         Parsed {
             tree,
             error,
             secret_spans,
+        }
+    }
+
+    /// The YAML tree alone (`None` for an empty file), for a caller that finds secret
+    /// spans only if it has something to show ([`SourceFile::secret_spans_in`]).
+    pub fn parse_tree(&self) -> Result<Option<Node>, YamlError> {
+        match &self.read_error {
+            Some(e) => Err(e.clone()),
+            None => yaml::parse(&self.text),
+        }
+    }
+
+    /// Where plaintext secrets are in this file's tree; without one (the file did not
+    /// parse), conservatively by line: anything after a secret-like key.
+    pub fn secret_spans_in(&self, tree: Option<&Node>) -> Vec<Span> {
+        match tree {
+            Some(tree) => secret_spans(tree),
+            None => secret_lines(&self.text),
         }
     }
 
@@ -224,12 +236,9 @@ impl SourceFile {
 
     /// The text of a 1-based line, without its line break.
     pub fn line(&self, line: usize) -> Option<&str> {
-        let start = *self.line_starts.get(line.checked_sub(1)?)?;
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let starts = self.line_starts.get_or_init(|| line_starts(&self.text));
+        let start = *starts.get(line.checked_sub(1)?)? as usize;
+        let end = starts.get(line).map_or(self.text.len(), |&s| s as usize);
         Some(self.text[start..end].trim_end_matches(['\n', '\r']))
     }
 }
@@ -275,9 +284,12 @@ fn secret_lines(text: &str) -> Vec<Span> {
     spans
 }
 
-fn line_starts(text: &str) -> Vec<usize> {
+/// Offsets fit in `u32`: files are at most `MAX_FILE_BYTES`.
+const _: () = assert!(MAX_FILE_BYTES <= u32::MAX as u64);
+
+fn line_starts(text: &str) -> Vec<u32> {
     std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1))
         .collect()
 }
 

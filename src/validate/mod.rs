@@ -106,47 +106,45 @@ pub fn check(sources: Sources) -> Report {
 /// errors were counted but not made into diagnostics (past the per-file cap).
 fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Diagnostic>) -> usize {
     let file = sources.file(id);
-    // Parsed here and dropped at the end: see `SourceFile::parsed`.
-    let mut parsed = file.parse();
-    if let Some(e) = &parsed.error {
-        fleet.unreadable_files += 1;
-        let mut d = Diagnostic::error("yaml", e.message.clone()).at(Location {
-            file: id,
-            span: e.span,
-            path: None,
-            pending: None,
-        });
-        if let Some(h) = &e.hint {
-            d = d.hint(h.clone());
+    // Parsed here and dropped once read: see `SourceFile::secret_spans`.
+    let tree = match file.parse_tree() {
+        Ok(Some(tree)) => tree,
+        Ok(None) => return 0,
+        Err(e) => {
+            yaml_error(id, &e, fleet, out);
+            return 0;
         }
-        if let Some(related) = &e.related {
-            let (span, msg) = related.as_ref();
-            d = d.related(
-                Location {
-                    file: id,
-                    span: *span,
-                    path: None,
-                    pending: None,
-                },
-                msg.clone(),
-            );
-        }
-        out.push(d);
-        return 0;
-    }
-    let Some(tree) = &parsed.tree else { return 0 };
+    };
     let first_text_error = out.len();
-    text::check_tree(id, tree, out);
+    text::check_tree(id, &tree, out);
     let unsafe_spans: Vec<_> = out[first_text_error..]
         .iter()
         .filter_map(|d| d.location.as_ref().map(|l| l.span))
         .collect();
-    let value = tree.to_json();
+    // Nearly every file has no problem, and then its tree is needed no further: the JSON
+    // takes the tree's strings rather than copying them. A file the schema refuses is
+    // parsed once more, to say where.
+    let (value, tree) = if unsafe_spans.is_empty() {
+        let value = tree.into_json();
+        if schema::is_valid(&value) {
+            (value, None)
+        } else {
+            // The same text parses to the same tree; were it somehow not to, the errors
+            // are still found, only placed at the top of the file.
+            let again = file.parse_tree().ok().flatten();
+            (value, Some(again.unwrap_or_else(source::Node::placeholder)))
+        }
+    } else {
+        (tree.to_json(), Some(tree))
+    };
     let schema::SchemaCheck {
         diagnostics: schema_errors,
         failed,
         omitted,
-    } = schema::check(id, tree, &value);
+    } = match &tree {
+        Some(tree) => schema::check(id, tree, &value),
+        None => schema::SchemaCheck::default(),
+    };
     // A value with a line break also fails its format; the line break is the real news.
     out.extend(schema_errors.into_iter().filter(|d| {
         d.location
@@ -156,13 +154,55 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
     if !out.is_empty() {
         // Their snippets mask plaintext secrets: keep where those are rather than
         // parse the file again to print them.
-        file.remember_secret_spans(std::mem::take(&mut parsed.secret_spans));
+        file.remember_secret_spans(file.secret_spans_in(tree.as_ref()));
     }
+    drop(tree);
+    load_entities(file, id, value, &failed, fleet, out);
+    omitted
+}
+
+/// A file that is not YAML: its error, and a fleet that knows it is incomplete.
+fn yaml_error(id: FileId, e: &source::YamlError, fleet: &mut Fleet, out: &mut Vec<Diagnostic>) {
+    fleet.unreadable_files += 1;
+    let mut d = Diagnostic::error("yaml", e.message.clone()).at(Location {
+        file: id,
+        span: e.span,
+        path: None,
+        pending: None,
+    });
+    if let Some(h) = &e.hint {
+        d = d.hint(h.clone());
+    }
+    if let Some(related) = &e.related {
+        let (span, msg) = related.as_ref();
+        d = d.related(
+            Location {
+                file: id,
+                span: *span,
+                path: None,
+                pending: None,
+            },
+            msg.clone(),
+        );
+    }
+    out.push(d);
+}
+
+/// Merges the entities of a schema-checked file into the fleet, leaving out those under
+/// `failed` (remembered by name, so references to them are not reported again).
+fn load_entities(
+    file: &source::SourceFile,
+    id: FileId,
+    value: Json,
+    failed: &[Pointer],
+    fleet: &mut Fleet,
+    out: &mut Vec<Diagnostic>,
+) {
     let failed_under = |p: &Pointer| failed.iter().any(|f| f.starts_with(p) || p.starts_with(f));
     // Which list items failed, as a set: a fleet with many errors stays linear.
     let mut failed_items = std::collections::HashSet::new();
     let mut failed_whole = std::collections::HashSet::new();
-    for f in &failed {
+    for f in failed {
         match f.segments() {
             [Segment::Key(k)] => {
                 failed_whole.insert(k.as_ref());
@@ -174,7 +214,7 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
         }
     }
     let Json::Object(mut map) = value else {
-        return omitted;
+        return;
     };
 
     if let Some(project) = map.get("project") {
@@ -183,18 +223,12 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
             pointer: Pointer::root().field("project"),
         };
         if file.rel != ROOT_FILE {
-            let (_, key) = tree.lookup(origin.pointer.segments());
             out.push(
                 Diagnostic::error(
                     "project-outside-root",
                     "`project` settings are only read from the root astbase.yaml",
                 )
-                .at(Location {
-                    file: id,
-                    span: key.map_or(tree.span, |k| k.span),
-                    path: Some(origin.pointer.clone()),
-                    pending: None,
-                })
+                .at(Locator.key(&origin))
                 .hint("move this block into astbase.yaml at the repository root"),
             );
         } else if !failed_under(&origin.pointer)
@@ -226,20 +260,13 @@ fn load_file(sources: &Sources, id: FileId, fleet: &mut Fleet, out: &mut Vec<Dia
             if let Err(e) = fleet.add(kind, origin.clone(), item) {
                 // The schema accepted what serde refused: a gap in the schema. Report it
                 // rather than losing the entity silently.
-                let (node, _) = tree.lookup(origin.pointer.segments());
                 out.push(
                     Diagnostic::error("model", format!("cannot read this {}: {e}", kind.noun()))
-                        .at(Location {
-                            file: id,
-                            span: node.span,
-                            path: Some(origin.pointer),
-                            pending: None,
-                        }),
+                        .at(Locator.value(&origin)),
                 );
             }
         }
     }
-    omitted
 }
 
 /// Locations of model origins for the meaning checks. They are only paths at first:

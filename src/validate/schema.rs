@@ -82,6 +82,11 @@ fn validator() -> &'static Validator {
         .get_or_init(|| jsonschema::validator_for(schema()).expect("generated schema compiles"))
 }
 
+/// Whether a file's value satisfies the schema (the fast check: no error is built).
+pub fn is_valid(value: &Json) -> bool {
+    validator().is_valid(value)
+}
+
 /// Checks one file's value; returns its diagnostics and the paths that failed.
 pub fn check(file: FileId, tree: &Node, value: &Json) -> SchemaCheck {
     let mut result = SchemaCheck::default();

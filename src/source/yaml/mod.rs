@@ -504,6 +504,34 @@ impl Node {
         }
     }
 
+    /// An empty mapping at the top of the file: stands in for a tree that cannot be had.
+    pub fn placeholder() -> Node {
+        Node {
+            span: Span::point(Pos { line: 1, col: 1 }),
+            value: NodeValue::Map(Vec::new()),
+        }
+    }
+
+    /// The same value, made by taking the tree apart: its strings move into the JSON
+    /// instead of being copied (for a tree that is not needed afterwards).
+    pub fn into_json(self) -> Json {
+        match self.value {
+            NodeValue::Scalar(s) => resolve::resolve_owned_scalar(s),
+            NodeValue::Seq(items) => Json::Array(items.into_iter().map(Node::into_json).collect()),
+            NodeValue::Map(entries) => {
+                let mut map = JsonMap::with_capacity(entries.len());
+                for e in entries {
+                    let key = match e.key.value {
+                        NodeValue::Scalar(s) => s.text,
+                        _ => String::new(),
+                    };
+                    map.insert(key, e.value.into_json());
+                }
+                Json::Object(map)
+            }
+        }
+    }
+
     /// The node at a path, or the deepest existing node on the way there. The second item
     /// is the key node when the path ends on a mapping entry.
     pub fn lookup(&self, path: &[super::Segment]) -> (&Node, Option<&Node>) {

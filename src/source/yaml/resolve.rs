@@ -6,26 +6,44 @@ use serde_json::{Number, Value as Json};
 use super::Scalar;
 
 pub(super) fn resolve_scalar(s: &Scalar) -> Json {
+    resolve_plain(s).unwrap_or_else(|| Json::String(s.text.clone()))
+}
+
+/// The same, taking the text rather than copying it when it has no spare room: the
+/// parser reads plain scalars into 32-byte buffers, and a value may end up in the model,
+/// held for the whole run.
+pub(super) fn resolve_owned_scalar(s: Scalar) -> Json {
+    resolve_plain(&s).unwrap_or_else(|| {
+        Json::String(if s.text.capacity() == s.text.len() {
+            s.text
+        } else {
+            s.text.as_str().to_owned()
+        })
+    })
+}
+
+/// The value of a scalar that is not text (null, a boolean, a number); `None` for text.
+fn resolve_plain(s: &Scalar) -> Option<Json> {
     if !s.plain || s.forced_str {
-        return Json::String(s.text.clone());
+        return None;
     }
     let t = s.text.as_str();
     match t {
-        "" | "~" | "null" | "Null" | "NULL" => return Json::Null,
-        "true" | "True" | "TRUE" => return Json::Bool(true),
-        "false" | "False" | "FALSE" => return Json::Bool(false),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Json::Null),
+        "true" | "True" | "TRUE" => return Some(Json::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Json::Bool(false)),
         _ => {}
     }
     if let Some(n) = resolve_int(t) {
-        return Json::Number(n.into());
+        return Some(Json::Number(n.into()));
     }
     if looks_like_float(t)
         && let Ok(f) = t.parse::<f64>()
         && let Some(n) = Number::from_f64(f)
     {
-        return Json::Number(n);
+        return Some(Json::Number(n));
     }
-    Json::String(s.text.clone())
+    None
 }
 
 fn resolve_int(t: &str) -> Option<i64> {

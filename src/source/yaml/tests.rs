@@ -24,6 +24,17 @@ fn resolves_scalars_like_yaml_1_2_but_keeps_dial_strings() {
 }
 
 #[test]
+fn taking_the_tree_apart_gives_the_same_json_as_copying_it() {
+    let text = "a: 101\nb: '101'\nc: 0101\nd: +74951234567\ne: yes\nf: true\ng: ~\nh: 1.5\n\
+                i: [-3, 1e3, \"09:00\", !!str 7, {x: null, 1: [a, {b: c}]}]\n";
+    let tree = parse(text).unwrap().unwrap();
+    let copied = tree.to_json();
+    assert_eq!(tree.into_json(), copied);
+    assert_eq!(copied["i"][3], "7");
+    assert_eq!(copied["i"][4]["1"][1]["b"], "c");
+}
+
+#[test]
 fn integer_keys_are_text() {
     let v = json("keys:\n  1: a\n  \"*\": b\n");
     assert_eq!(v["keys"]["1"], "a");
