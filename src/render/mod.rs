@@ -181,6 +181,7 @@ pub fn render_each(
     let prefix = fleet.project.suffix();
     let index = crate::model::index::by_server(fleet);
     let empty = crate::model::index::ServerEntities::default();
+    let sizes = OutputSizes::default();
     let results = crate::parallel::map(&servers, |server| {
         let ctx = view::Ctx {
             fleet,
@@ -189,7 +190,7 @@ pub fn render_each(
             prefix,
             secrets: &options.secrets,
         };
-        render_server(&env, &ctx, sources, options).and_then(&consume)
+        render_server(&env, &ctx, sources, options, &sizes).and_then(&consume)
     });
     results.into_iter().collect()
 }
@@ -199,6 +200,7 @@ fn render_server(
     ctx: &view::Ctx,
     sources: &Sources,
     options: &RenderOptions,
+    sizes: &OutputSizes,
 ) -> Result<ServerOutput, RenderError> {
     let (view, used) = view::build(ctx)?;
     let server = view.server.clone();
@@ -244,13 +246,23 @@ fn render_server(
                 name: template.to_owned(),
                 message: e.to_string(),
             })?;
-        let body = tmpl
-            .render(context.clone())
+        // Written after the header into a buffer the size of this file on the server
+        // rendered before: neither grown by doubling nor copied to join the header.
+        let mut content = header.into_bytes();
+        content.reserve(sizes.hint(kind));
+        tmpl.render_captured_to(context.clone(), &mut content)
             .map_err(|e| RenderError::Template {
                 name: template.to_owned(),
                 message: describe(&e),
             })?;
-        let content = header + &body;
+        let mut content = String::from_utf8(content).map_err(|_| RenderError::Template {
+            name: template.to_owned(),
+            message: "the output is not UTF-8".into(),
+        })?;
+        sizes.saw(kind, content.len());
+        if content.capacity() > 2 * content.len() {
+            content.shrink_to_fit();
+        }
         for (i, line) in content.lines().enumerate() {
             if line.len() > MAX_LINE_BYTES {
                 return Err(RenderError::LineTooLong {
@@ -272,6 +284,29 @@ fn render_server(
         });
     }
     Ok(ServerOutput { server, files })
+}
+
+/// The size of each file as last rendered, shared by the servers rendering in parallel:
+/// a fleet's servers are alike, so it is a good first size for the next one's buffer.
+#[derive(Default)]
+struct OutputSizes([std::sync::atomic::AtomicUsize; ConfKind::ALL.len()]);
+
+impl OutputSizes {
+    fn slot(&self, kind: ConfKind) -> &std::sync::atomic::AtomicUsize {
+        let i = ConfKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        &self.0[i]
+    }
+
+    /// Room for a file as large as the last one of its kind, and a little more.
+    fn hint(&self, kind: ConfKind) -> usize {
+        let last = self.slot(kind).load(std::sync::atomic::Ordering::Relaxed);
+        last + last / 16
+    }
+
+    fn saw(&self, kind: ConfKind, len: usize) {
+        self.slot(kind)
+            .store(len, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// A template error with its cause chain and place.

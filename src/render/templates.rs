@@ -135,7 +135,7 @@ pub fn environment(overrides: &TemplateOverrides) -> Result<Environment<'static>
                  pass text through the `app_arg`, `set_value` or `raw_arg` filter",
             ));
         }
-        let escaped = escape::conf_value(text).map_err(|e| {
+        let escaped = escape::conf_value_borrowed(text).map_err(|e| {
             minijinja::Error::new(ErrorKind::InvalidOperation, format!("value {text:?} {e}"))
         })?;
         out.write_str(&escaped)
