@@ -42,35 +42,53 @@ mod values;
 pub(crate) use secrets::leaves_repo;
 
 pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
-    let mut c = Checker::new(sources, fleet, out);
-    c.unique_names();
-    c.unique_numbers();
-    c.unique_pjsip_ids();
-    c.project();
-    c.servers();
-    c.extensions();
-    c.queues();
-    c.menus();
-    c.ring_groups();
-    c.follow_me();
-    c.conferences();
-    c.announcements();
-    c.parking_lots();
-    c.paging_groups();
-    c.timeframes();
-    c.feature_codes();
-    c.dialplans();
-    c.trunks();
-    c.inbound_routes();
-    c.outbound_routes();
-    c.address_lists();
-    c.block_lists();
-    c.contacts();
-    c.call_loops();
-    c.plaintext_secrets();
-    c.secret_files();
-    // Last: it only runs on a fleet without errors.
-    c.call_tests();
+    // Two halves on two threads, each in the order it always had; their findings are
+    // joined first half first, so the output is what one thread would have produced.
+    // The halves take about as long on a large fleet (~100 ms each at 100k extensions).
+    let mut first = Checker::new(sources, fleet);
+    let mut second = first.fork();
+    let found_first = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            first.unique_names();
+            first.unique_numbers();
+            first.unique_pjsip_ids();
+            first.project();
+            first.servers();
+            first.extensions();
+            first.queues();
+            first.menus();
+            first.ring_groups();
+            first.follow_me();
+            first.conferences();
+            first.announcements();
+            first.parking_lots();
+            first.paging_groups();
+            first.timeframes();
+            first.out
+        });
+        second.feature_codes();
+        second.dialplans();
+        second.trunks();
+        second.inbound_routes();
+        second.outbound_routes();
+        second.address_lists();
+        second.block_lists();
+        second.contacts();
+        second.call_loops();
+        second.plaintext_secrets();
+        second.secret_files();
+        match worker.join() {
+            Ok(found) => found,
+            // A panic in a check is a bug; surface it on the caller's thread.
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let found_second = std::mem::replace(&mut second.out, std::mem::take(out));
+    second.out.extend(found_first);
+    second.out.extend(found_second);
+    // Last, and alone: it only runs on a fleet without errors, so it reads them all.
+    second.call_tests();
+    *out = second.out;
 }
 
 /// Lookup key of a server-scoped entity: (server, name).
@@ -80,7 +98,7 @@ struct Checker<'a> {
     sources: &'a Sources,
     fleet: &'a Fleet,
     loc: Locator,
-    out: &'a mut Vec<Diagnostic>,
+    out: Vec<Diagnostic>,
     /// A file could not be read: what it defines is unknown, so "unknown X" would be noise.
     incomplete: bool,
     extensions: HashMap<Key<'a>, &'a Sourced<Extension>>,
@@ -96,7 +114,28 @@ struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(sources: &'a Sources, fleet: &'a Fleet, out: &'a mut Vec<Diagnostic>) -> Self {
+    /// A checker with the same indexes and nothing found yet, for another thread.
+    fn fork(&self) -> Checker<'a> {
+        Checker {
+            sources: self.sources,
+            fleet: self.fleet,
+            loc: Locator,
+            out: Vec::new(),
+            incomplete: self.incomplete,
+            extensions: self.extensions.clone(),
+            queues: self.queues.clone(),
+            menus: self.menus.clone(),
+            ring_groups: self.ring_groups.clone(),
+            conferences: self.conferences.clone(),
+            announcements: self.announcements.clone(),
+            parking_lots: self.parking_lots.clone(),
+            dialplans: self.dialplans.clone(),
+            trunks: self.trunks.clone(),
+            servers: self.servers.clone(),
+        }
+    }
+
+    fn new(sources: &'a Sources, fleet: &'a Fleet) -> Self {
         fn index<'a, T>(
             list: &'a [Box<Sourced<T>>],
             key: impl Fn(&'a T) -> Key<'a>,
@@ -117,7 +156,7 @@ impl<'a> Checker<'a> {
             sources,
             fleet,
             loc: Locator,
-            out,
+            out: Vec::new(),
             incomplete: fleet.unreadable_files > 0,
             extensions,
             queues: index(&fleet.queues, |q| (q.server.as_str(), q.name.as_str())),
