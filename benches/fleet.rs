@@ -4,7 +4,12 @@
 //! `cargo bench --bench fleet` prints, for validate alone and for validate + render:
 //! best and median wall time over a few runs, and peak memory (VmHWM) measured in a fresh
 //! child process so one measurement does not inherit another's peak. A fleet 10x smaller
-//! shows how time scales. `--generate DIR SERVERS` writes the fleet for profiling the CLI. Targets (render issue): < 1 s and < 300 MB for the large fleet.
+//! shows how time scales. `--generate DIR SERVERS` writes the fleet for profiling the CLI.
+//!
+//! Also measured in the same run, as floors: the YAML parser's events alone over the
+//! same files on the same threads (what any validate pays before building anything),
+//! and the schema validator's construction. Goal (performance issue): validate + render
+//! of the large fleet in 0.5 s and 150 MB.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -122,6 +127,26 @@ fn pipeline(root: &Path, render: bool) -> (Duration, Duration, usize) {
     (validated, total, bytes.into_inner())
 }
 
+/// The YAML parser alone: every event of every file, nothing built, files spread over
+/// the cores as validate spreads them. No validate can be faster than this.
+fn yaml_events_only(root: &Path) -> (Duration, usize) {
+    let files: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    let started = Instant::now();
+    let events = astbase::parallel::map(&files, |text| {
+        let mut parser = saphyr_parser::Parser::new_from_str(text).keep_tags(true);
+        let mut n = 0;
+        while let Some(event) = parser.next_event() {
+            event.unwrap();
+            n += 1;
+        }
+        n
+    });
+    (started.elapsed(), events.iter().sum())
+}
+
 fn peak_rss_kb() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -148,6 +173,9 @@ fn measure(label: &str, servers: usize, extensions: usize, runs: usize) -> Durat
     }
     validate.sort();
     both.sort();
+    let mut floor: Vec<(Duration, usize)> =
+        (0..runs).map(|_| yaml_events_only(dir.path())).collect();
+    floor.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     // Peak memory of each stage, each in a fresh process.
     let peak = |render: bool| {
@@ -168,7 +196,8 @@ fn measure(label: &str, servers: usize, extensions: usize, runs: usize) -> Durat
     println!(
         "{label}: {servers} servers x {extensions} extensions ({:.1} MB YAML -> {:.1} MB conf)\n  \
          validate:          best {:.0} ms, median {:.0} ms, peak {} MB\n  \
-         validate + render: best {:.0} ms, median {:.0} ms, peak {} MB",
+         validate + render: best {:.0} ms, median {:.0} ms, peak {} MB\n  \
+         floor, YAML events alone ({:.1}M events): best {:.0} ms = {:.0}% of validate",
         bytes as f64 / 1e6,
         rendered as f64 / 1e6,
         ms(validate[0]),
@@ -177,6 +206,9 @@ fn measure(label: &str, servers: usize, extensions: usize, runs: usize) -> Durat
         ms(both[0]),
         ms(both[runs / 2]),
         peak(true),
+        floor[0].1 as f64 / 1e6,
+        ms(floor[0].0),
+        100.0 * floor[0].0.as_secs_f64() / validate[0].as_secs_f64(),
     );
     both[0]
 }
@@ -200,6 +232,12 @@ fn main() {
         measure("smoke", 2, 50, 1);
         return;
     }
+    let started = Instant::now();
+    jsonschema::validator_for(astbase::validate::schema::schema()).unwrap();
+    println!(
+        "schema validator built in {:.1} ms (once per command)",
+        started.elapsed().as_secs_f64() * 1e3
+    );
     let small = measure("small", 10, 1000, 5);
     let large = measure("large", 100, 1000, 3);
     println!(
