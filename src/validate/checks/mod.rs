@@ -45,8 +45,9 @@ pub(super) fn run(sources: &Sources, fleet: &Fleet, out: &mut Vec<Diagnostic>) {
     // Two halves on two threads, each in the order it always had; their findings are
     // joined first half first, so the output is what one thread would have produced.
     // The halves take about as long on a large fleet (~100 ms each at 100k extensions).
-    let mut first = Checker::new(sources, fleet);
-    let mut second = first.fork();
+    let idx = Indexes::new(fleet);
+    let mut first = Checker::new(sources, fleet, &idx);
+    let mut second = Checker::new(sources, fleet, &idx);
     let found_first = std::thread::scope(|scope| {
         let worker = scope.spawn(move || {
             first.unique_names();
@@ -101,6 +102,12 @@ struct Checker<'a> {
     out: Vec<Diagnostic>,
     /// A file could not be read: what it defines is unknown, so "unknown X" would be noise.
     incomplete: bool,
+    /// Built once, read by both halves.
+    idx: &'a Indexes<'a>,
+}
+
+/// The fleet's entities by server and name, for references.
+struct Indexes<'a> {
     extensions: HashMap<Key<'a>, &'a Sourced<Extension>>,
     queues: HashMap<Key<'a>, Origin>,
     menus: HashMap<Key<'a>, Origin>,
@@ -113,29 +120,8 @@ struct Checker<'a> {
     servers: HashMap<&'a str, &'a Sourced<crate::model::Server>>,
 }
 
-impl<'a> Checker<'a> {
-    /// A checker with the same indexes and nothing found yet, for another thread.
-    fn fork(&self) -> Checker<'a> {
-        Checker {
-            sources: self.sources,
-            fleet: self.fleet,
-            loc: Locator,
-            out: Vec::new(),
-            incomplete: self.incomplete,
-            extensions: self.extensions.clone(),
-            queues: self.queues.clone(),
-            menus: self.menus.clone(),
-            ring_groups: self.ring_groups.clone(),
-            conferences: self.conferences.clone(),
-            announcements: self.announcements.clone(),
-            parking_lots: self.parking_lots.clone(),
-            dialplans: self.dialplans.clone(),
-            trunks: self.trunks.clone(),
-            servers: self.servers.clone(),
-        }
-    }
-
-    fn new(sources: &'a Sources, fleet: &'a Fleet) -> Self {
+impl<'a> Indexes<'a> {
+    fn new(fleet: &'a Fleet) -> Self {
         fn index<'a, T>(
             list: &'a [Box<Sourced<T>>],
             key: impl Fn(&'a T) -> Key<'a>,
@@ -152,12 +138,7 @@ impl<'a> Checker<'a> {
                 .entry((e.server.as_str(), e.number.as_str()))
                 .or_insert(&**e);
         }
-        Checker {
-            sources,
-            fleet,
-            loc: Locator,
-            out: Vec::new(),
-            incomplete: fleet.unreadable_files > 0,
+        Indexes {
             extensions,
             queues: index(&fleet.queues, |q| (q.server.as_str(), q.name.as_str())),
             menus: index(&fleet.menus, |m| (m.server.as_str(), m.name.as_str())),
@@ -176,6 +157,19 @@ impl<'a> Checker<'a> {
                 .iter()
                 .map(|s| (s.name.as_str(), &**s))
                 .collect(),
+        }
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn new(sources: &'a Sources, fleet: &'a Fleet, idx: &'a Indexes<'a>) -> Self {
+        Checker {
+            sources,
+            fleet,
+            loc: Locator,
+            out: Vec::new(),
+            incomplete: fleet.unreadable_files > 0,
+            idx,
         }
     }
 

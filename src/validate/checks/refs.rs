@@ -10,7 +10,7 @@ use super::Checker;
 impl<'a> Checker<'a> {
     /// Checks that `server: NAME` names a server; returns whether it does.
     pub(super) fn server_ref(&mut self, origin: &Origin, name: &Name) -> bool {
-        if self.servers.contains_key(name.as_str()) {
+        if self.idx.servers.contains_key(name.as_str()) {
             return true;
         }
         if self.fleet.is_broken(Kind::Server, None, name.as_str()) {
@@ -42,14 +42,14 @@ impl<'a> Checker<'a> {
         name: &str,
     ) -> bool {
         let map = match kind {
-            Kind::Queue => &self.queues,
-            Kind::Menu => &self.menus,
-            Kind::RingGroup => &self.ring_groups,
-            Kind::Conference => &self.conferences,
-            Kind::Announcement => &self.announcements,
-            Kind::ParkingLot => &self.parking_lots,
-            Kind::Dialplan => &self.dialplans,
-            Kind::Trunk => &self.trunks,
+            Kind::Queue => &self.idx.queues,
+            Kind::Menu => &self.idx.menus,
+            Kind::RingGroup => &self.idx.ring_groups,
+            Kind::Conference => &self.idx.conferences,
+            Kind::Announcement => &self.idx.announcements,
+            Kind::ParkingLot => &self.idx.parking_lots,
+            Kind::Dialplan => &self.idx.dialplans,
+            Kind::Trunk => &self.idx.trunks,
             _ => unreachable!("not a server-scoped kind"),
         };
         if map.contains_key(&(server, name)) || self.fleet.is_broken(kind, Some(server), name) {
@@ -91,7 +91,7 @@ impl<'a> Checker<'a> {
         server: &str,
         number: &str,
     ) -> Option<&'a Sourced<Extension>> {
-        if let Some(e) = self.extensions.get(&(server, number)).copied() {
+        if let Some(e) = self.idx.extensions.get(&(server, number)).copied() {
             if !e.enabled {
                 self.warning(
                     "disabled-reference",
@@ -104,6 +104,7 @@ impl<'a> Checker<'a> {
         }
         if !self.fleet.is_broken(Kind::Extension, Some(server), number) {
             let elsewhere: Vec<&str> = self
+                .idx
                 .extensions
                 .keys()
                 .filter(|(s, n)| *n == number && *s != server)
@@ -279,7 +280,7 @@ impl<'a> Checker<'a> {
     }
 
     pub(super) fn transport_ref(&mut self, origin: &Origin, server: &str, name: &Name) {
-        let Some(s) = self.servers.get(server).copied() else {
+        let Some(s) = self.idx.servers.get(server).copied() else {
             return;
         };
         if s.transports.iter().any(|t| t.name == *name) {
