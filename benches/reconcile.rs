@@ -87,14 +87,21 @@ fn main() {
         (elapsed, code)
     };
     let floor = ssh_floor(&servers, &key, &work.path().join("known_hosts"), 10);
+    // Round trips per host: the commands sshd started for the step, from its own log.
+    let started = || -> usize { servers.iter().map(sshd::Sshd::commands_started).sum() };
+    let per_host = |before: usize| (started() - before) as f64 / hosts as f64;
+    let before = started();
     let (plan, code) = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, Some(2));
+    let plan_trips = per_host(before);
+    let before = started();
     let (apply, _) = run(&["apply", "--auto-approve"]);
+    let apply_trips = per_host(before);
     let (noop, code) = run(&["plan", "--detailed-exitcode"]);
     assert_eq!(code, Some(0), "a plan after apply must be empty");
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     println!(
-        "{hosts} hosts over SSH, 50 extensions each: SSH floor {:.0} ms; first plan {:.0} ms (floor + {:.0} ms), apply {:.0} ms ({:.1}x the floor), no-op plan {:.0} ms",
+        "{hosts} hosts over SSH, 50 extensions each: SSH floor {:.0} ms; first plan {:.0} ms (floor + {:.0} ms, {plan_trips:.0} round trips per host), apply {:.0} ms ({:.1}x the floor, {apply_trips:.0} round trips per host), no-op plan {:.0} ms",
         ms(floor),
         ms(plan),
         ms(plan) - ms(floor),

@@ -23,8 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::plan::{Action, STATE_DIR, ServerPlan, State};
-use crate::transport::StagedWrite;
-use crate::transport::{Host, TransportError};
+use crate::transport::{Host, LastWrite, Stage, StagedWrite, Switch, SwitchError, TransportError};
 
 /// How many backup generations to keep per host.
 pub const KEEP_BACKUPS: usize = 5;
@@ -110,7 +109,14 @@ pub enum ApplyError {
 /// Applies one server's plan.
 pub fn apply_server(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Outcome {
     let lock = format!("{}/{STATE_DIR}/apply.lock", plan.conf_dir);
-    if let Err(e) = host.lock(&lock, &options.owner, options.lock_timeout) {
+    // The state file is written by the lock's holder as it lets go: no round trip of
+    // its own, and never by an apply that no longer holds the lock.
+    let state_file = LastWrite {
+        path: format!("{}/{STATE_DIR}/state.json", plan.conf_dir),
+        mode: 0o600,
+        then: prune_backups_script(&plan.conf_dir),
+    };
+    if let Err(e) = host.lock(&lock, &options.owner, options.lock_timeout, &state_file) {
         return match e {
             TransportError::Unreachable { .. } => Outcome::Unreachable {
                 reason: e.to_string(),
@@ -120,13 +126,20 @@ pub fn apply_server(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) 
             },
         };
     }
-    let outcome = apply_locked(host, plan, options);
-    if let Err(e) = host.unlock() {
-        return Outcome::Failed {
+    let mut state = None;
+    let outcome = apply_locked(host, plan, options, &mut state);
+    match host.unlock(state.as_deref()) {
+        Ok(()) => outcome,
+        // A failed apply says why it failed; the state it meant to record is lost, and
+        // the next plan reads the host as it is.
+        Err(_) if outcome.is_failure() => outcome,
+        Err(e) if state.is_some() => Outcome::Failed {
+            reason: format!("applied, but the state file could not be written: {e}"),
+        },
+        Err(e) => Outcome::Failed {
             reason: format!("applied, but could not release the lock: {e}"),
-        };
+        },
     }
-    outcome
 }
 
 /// Paths of one apply, all inside the conf dir so renames are atomic.
@@ -154,7 +167,13 @@ impl Paths<'_> {
     }
 }
 
-fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> Outcome {
+/// `state`: the state file to write as the lock is let go, once the apply knows it.
+fn apply_locked(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+    state: &mut Option<Vec<u8>>,
+) -> Outcome {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -174,7 +193,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     if !plan.has_changes() || freshness == Freshness::AlreadyApplied {
         // The files are as wanted; the firewall may still need its step (another apply
         // of the same render switched the files, but its firewall step failed).
-        let firewall = match firewall_step(host, plan, &paths, options, now.as_secs()) {
+        let firewall = match firewall_step(host, plan, options, now.as_secs(), state) {
             Ok(changed) => changed,
             Err(e) => {
                 return Outcome::Failed {
@@ -182,7 +201,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
                 };
             }
         };
-        let restart = match restart_step(host, plan, options) {
+        let restart = match restart_step(host, plan, options, None) {
             Ok(restart) => restart,
             Err(e) => {
                 return Outcome::Failed {
@@ -190,26 +209,22 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
                 };
             }
         };
-        return match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
-            Ok(()) => match restart {
-                Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
-                Restart::Done => Outcome::Applied {
-                    reloads: vec![RESTART_COMMAND.to_owned()],
-                    firewall,
-                    warnings: systemname_warning(host, plan, options),
-                    health: None,
-                },
-                Restart::None if firewall => Outcome::Applied {
-                    reloads: Vec::new(),
-                    firewall,
-                    warnings: Vec::new(),
-                    health: None,
-                },
-                Restart::None => Outcome::Unchanged,
+        *state = Some(state_record(plan, options, now.as_secs(), true, &restart));
+        return match restart {
+            Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
+            Restart::Done => Outcome::Applied {
+                reloads: vec![RESTART_COMMAND.to_owned()],
+                firewall,
+                warnings: systemname_warning(host, plan, options),
+                health: None,
             },
-            Err(e) => Outcome::Failed {
-                reason: e.to_string(),
+            Restart::None if firewall => Outcome::Applied {
+                reloads: Vec::new(),
+                firewall,
+                warnings: Vec::new(),
+                health: None,
             },
+            Restart::None => Outcome::Unchanged,
         };
     }
     // The gate's first reading, while nothing has changed.
@@ -225,40 +240,60 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             };
         }
     };
-    // 2. Stage everything; nothing the host uses has changed yet.
-    let staged = match stage(host, plan, &paths, bases) {
-        Ok(staged) => staged,
-        Err(e) => {
+    // 2. Stage everything (nothing the host uses changes), then 3. switch: rename into
+    // place, remove stale files; one round trip.
+    let (staged, writes) = stage(plan, &paths, bases);
+    match host.stage_and_switch(&writes, &switch(&paths, &staged)) {
+        Ok(()) => {}
+        Err(SwitchError::Staging(e)) => {
             let _ = host.remove_all(&staged_temps(plan, &paths));
             return Outcome::Failed {
                 reason: format!("nothing changed: {e}"),
             };
         }
-    };
-    // 3. Switch: rename into place, remove stale files.
-    if let Err(e) = switch(host, &paths, &staged) {
-        return rollback(
-            host,
-            plan,
-            &paths,
-            &staged,
-            options,
-            format!("switching files failed: {e}"),
-        );
+        Err(SwitchError::Switching(e)) => {
+            return rollback(
+                host,
+                plan,
+                &paths,
+                &staged,
+                options,
+                format!("switching files failed: {e}"),
+            );
+        }
+        Err(SwitchError::Lost(e)) => {
+            return Outcome::Failed {
+                reason: format!(
+                    "{e}: the host has all its old files or all the new ones, not reloaded \
+                     (once files are staged their switch cannot stop half-way); run apply again"
+                ),
+            };
+        }
     }
     // 4. Reload and verify.
-    // (The checks run in the reloads' round trip, right after them, and so does the
-    // reading of the system name the warning below compares.)
+    // (The checks run in the reloads' round trip, right after them, and so do the
+    // readings of the transports the restart step judges and of the system name the
+    // warning below compares.)
     let checks = verify::checks(plan);
     let mut after = verify::commands(&checks, options);
+    let transports = if restart::transports_to_check(plan) {
+        verify::transport_checks(plan)
+    } else {
+        Vec::new()
+    };
+    let transports_at = after.len();
+    after.extend(verify::transport_commands(&transports, options));
     let settings_at = plan.systemname.as_ref().map(|_| {
         after.push(options.cli_command(restart::SETTINGS_COMMAND));
         after.len() - 1
     });
-    let mut settings = None;
+    let (mut settings, mut stale_transports) = (None, None);
     let reloads =
         match reload::reload_then(host, &plan.reloads, options, &after).and_then(|mut results| {
             settings = settings_at.map(|at| results.remove(at).1);
+            let transport_results = results.split_off(transports_at);
+            stale_transports = restart::transports_to_check(plan)
+                .then(|| verify::stale_transports(&transports, transport_results));
             verify::loaded(&checks, results)
         }) {
             Ok(()) => plan.reloads.clone(),
@@ -277,7 +312,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
     };
     // 5. The firewall, once the configuration is in: sets swapped atomically, the chain
     // replaced in one transaction.
-    let firewall = match firewall_step(host, plan, &paths, options, now.as_secs()) {
+    let firewall = match firewall_step(host, plan, options, now.as_secs(), state) {
         Ok(changed) => changed,
         Err(e) => {
             return Outcome::Failed {
@@ -286,7 +321,7 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
         }
     };
     // 6. What only a restart takes (a transport's new bind): done when asked for.
-    let restart = match restart_step(host, plan, options) {
+    let restart = match restart_step(host, plan, options, stale_transports) {
         Ok(restart) => restart,
         Err(e) => {
             return Outcome::Failed {
@@ -294,35 +329,29 @@ fn apply_locked(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) -> O
             };
         }
     };
-    match write_state(host, plan, &paths, options, now.as_secs(), true, &restart) {
-        Ok(()) => {
-            // A restart may have started Asterisk with another system name: read again.
-            let warnings = match (&restart, settings) {
-                (Restart::Done, _) | (_, None) => systemname_warning(host, plan, options),
-                (_, Some(settings)) => restart::systemname_differs(plan, &settings),
-            };
-            match restart {
-                Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
-                Restart::Done => {
-                    let mut reloads = reloads;
-                    reloads.push(RESTART_COMMAND.to_owned());
-                    Outcome::Applied {
-                        reloads,
-                        firewall,
-                        warnings,
-                        health,
-                    }
-                }
-                Restart::None => Outcome::Applied {
-                    reloads,
-                    firewall,
-                    warnings,
-                    health,
-                },
+    *state = Some(state_record(plan, options, now.as_secs(), true, &restart));
+    // A restart may have started Asterisk with another system name: read again.
+    let warnings = match (&restart, settings) {
+        (Restart::Done, _) | (_, None) => systemname_warning(host, plan, options),
+        (_, Some(settings)) => restart::systemname_differs(plan, &settings),
+    };
+    match restart {
+        Restart::Pending(reasons) => Outcome::RestartNeeded { reasons },
+        Restart::Done => {
+            let mut reloads = reloads;
+            reloads.push(RESTART_COMMAND.to_owned());
+            Outcome::Applied {
+                reloads,
+                firewall,
+                warnings,
+                health,
             }
         }
-        Err(e) => Outcome::Failed {
-            reason: format!("applied, but the state file could not be written: {e}"),
+        Restart::None => Outcome::Applied {
+            reloads,
+            firewall,
+            warnings,
+            health,
         },
     }
 }
@@ -336,13 +365,13 @@ const NEW_FILE_MODE: u32 = 0o640;
 fn firewall_step(
     host: &mut Host,
     plan: &ServerPlan,
-    paths: &Paths,
     options: &ApplyOptions,
     now: u64,
+    state: &mut Option<Vec<u8>>,
 ) -> Result<bool, ApplyError> {
     apply_firewall(host, plan).inspect_err(|_| {
         let pending = Restart::Pending(plan.restart.clone());
-        let _ = write_state(host, plan, paths, options, now, false, &pending);
+        *state = Some(state_record(plan, options, now, false, &pending));
     })
 }
 
@@ -388,13 +417,9 @@ fn migration_only(plan: &ServerPlan) -> impl Iterator<Item = &crate::plan::BaseE
         .filter(|e| !plan.includes.iter().any(|i| i.base == e.base))
 }
 
+/// What to write and back up, and what that leaves to switch and undo.
 /// `bases`: the base files' current contents, in `plan.includes` order.
-fn stage(
-    host: &mut Host,
-    plan: &ServerPlan,
-    paths: &Paths,
-    bases: Vec<FileContent>,
-) -> Result<Staged, ApplyError> {
+fn stage(plan: &ServerPlan, paths: &Paths, bases: Vec<FileContent>) -> (Staged, Stage) {
     let mut staged = Staged {
         renames: Vec::new(),
         backed_up: Vec::new(),
@@ -487,14 +512,20 @@ fn stage(
             staged.created.push(include.base.clone());
         }
     }
-    // One round trip for every new file and backup, however many the server needs.
-    host.stage_files(&writes, &backups)?;
-    Ok(staged)
+    (
+        staged,
+        Stage {
+            writes,
+            copies: backups,
+        },
+    )
 }
 
-fn switch(host: &mut Host, paths: &Paths, staged: &Staged) -> Result<(), TransportError> {
-    let removed: Vec<String> = staged.removed.iter().map(|n| paths.file(n)).collect();
-    host.switch_files(&staged.renames, &removed)
+fn switch(paths: &Paths, staged: &Staged) -> Switch {
+    Switch {
+        renames: staged.renames.clone(),
+        removals: staged.removed.iter().map(|n| paths.file(n)).collect(),
+    }
 }
 
 /// Puts every file back as it was, reloads, and reports why.
@@ -520,9 +551,13 @@ fn rollback(
         .collect();
     let mut removals: Vec<String> = staged.created.iter().map(|n| paths.file(n)).collect();
     removals.extend(staged_temps(plan, paths));
-    let restored = host
-        .copy_all(&restore)
-        .and_then(|()| host.switch_files(&renames, &removals));
+    let restored = host.stage_and_switch(
+        &Stage {
+            writes: Vec::new(),
+            copies: restore,
+        },
+        &Switch { renames, removals },
+    );
     if let Err(e) = restored {
         return Outcome::Failed {
             reason: format!(
@@ -539,18 +574,14 @@ fn rollback(
     }
 }
 
-/// Writes the state file and, in the same round trip, prunes the oldest backup
-/// generations (a failure to prune does not count).
-#[allow(clippy::too_many_arguments)]
-fn write_state(
-    host: &mut Host,
+/// The state file's bytes: what the host now runs, by this apply.
+fn state_record(
     plan: &ServerPlan,
-    paths: &Paths,
     options: &ApplyOptions,
     now: u64,
     firewall_applied: bool,
     restart: &Restart,
-) -> Result<(), TransportError> {
+) -> Vec<u8> {
     let state = State {
         restart_pending: match restart {
             Restart::Pending(reasons) => reasons.clone(),
@@ -572,19 +603,13 @@ fn write_state(
             .filter_map(|f| f.after.clone().map(|h| (f.name.clone(), h)))
             .collect(),
     };
-    let path = format!("{}/{STATE_DIR}/state.json", paths.conf_dir);
-    host.replace_file(
-        &path,
-        &state.to_bytes(),
-        0o600,
-        &prune_backups_script(paths),
-    )
+    state.to_bytes()
 }
 
 /// The script that keeps the newest backup generations (in a subshell: it changes
 /// directory and its arguments).
-fn prune_backups_script(paths: &Paths) -> String {
-    let dir = crate::transport::quote(&format!("{}/{STATE_DIR}/backups", paths.conf_dir));
+fn prune_backups_script(conf_dir: &str) -> String {
+    let dir = crate::transport::quote(&format!("{conf_dir}/{STATE_DIR}/backups"));
     // Generation names are time stamps (digits and `-`): sorted, the oldest come first.
     format!(
         "(cd {dir} 2>/dev/null || exit 0\nset -- $(ls -1A | sort)\n\

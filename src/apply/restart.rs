@@ -23,23 +23,33 @@ pub(super) enum Restart {
     Done,
 }
 
-/// Asks Asterisk whether its transports are what the files say; if not, restarts it when
+/// Whether this apply must ask Asterisk about its transports: only a PJSIP file it
+/// (re)loads, or a restart left pending, can leave a transport behind, so an unchanged
+/// server costs no round trip.
+pub(super) fn transports_to_check(plan: &ServerPlan) -> bool {
+    let pjsip_loaded = plan.files.iter().any(|f| {
+        ConfKind::of_file(&f.name) == Some(ConfKind::Pjsip)
+            && (matches!(f.action, Action::Create | Action::Change) || f.unconfirmed)
+    });
+    pjsip_loaded || !plan.restart.is_empty()
+}
+
+/// Whether Asterisk's transports are what the files say (`stale`: what the reload's
+/// round trip already read, else they are asked now); if not, restarts it when
 /// `--restart` was given and waits until they are.
 pub(super) fn restart_step(
     host: &mut Host,
     plan: &ServerPlan,
     options: &ApplyOptions,
+    stale: Option<Vec<String>>,
 ) -> Result<Restart, ApplyError> {
-    // Only a PJSIP file this apply (re)loads, or a restart left pending, can leave a
-    // transport behind: an unchanged server costs no round trip.
-    let pjsip_loaded = plan.files.iter().any(|f| {
-        ConfKind::of_file(&f.name) == Some(ConfKind::Pjsip)
-            && (matches!(f.action, Action::Create | Action::Change) || f.unconfirmed)
-    });
-    if !pjsip_loaded && plan.restart.is_empty() {
+    if !transports_to_check(plan) {
         return Ok(Restart::None);
     }
-    let stale = verify::transports_not_live(host, plan, options)?;
+    let stale = match stale {
+        Some(stale) => stale,
+        None => verify::transports_not_live(host, plan, options)?,
+    };
     if stale.is_empty() {
         return Ok(Restart::None);
     }

@@ -127,38 +127,57 @@ fn listed_endpoints(output: &str) -> std::collections::HashSet<&str> {
         .collect()
 }
 
-/// The transports of the plan's PJSIP file that Asterisk runs with another bind or
-/// protocol than the file says (res_pjsip does not reload a transport: only a restart
-/// takes the change), each as what a person reads.
-pub fn transports_not_live(
-    host: &mut Host,
-    plan: &ServerPlan,
-    options: &ApplyOptions,
-) -> Result<Vec<String>, ApplyError> {
+/// A PJSIP transport of the plan's file: what Asterisk should run it with.
+pub struct TransportCheck {
+    name: String,
+    bind: String,
+    protocol: String,
+}
+
+/// The transports of the plan's PJSIP file.
+pub fn transport_checks(plan: &ServerPlan) -> Vec<TransportCheck> {
     let Some(content) = plan
         .files
         .iter()
         .find(|f| ConfKind::of_file(&f.name) == Some(ConfKind::Pjsip))
         .and_then(|f| f.content.as_deref())
     else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let wanted: Vec<(String, String, String)> = conf::parse(content)
+    conf::parse(content)
         .sections
         .iter()
         .filter(|s| s.get("type") == Some("transport"))
         .map(|s| {
             let get = |k| s.get(k).unwrap_or("").to_owned();
-            (s.name.clone(), get("bind"), get("protocol"))
+            TransportCheck {
+                name: s.name.clone(),
+                bind: get("bind"),
+                protocol: get("protocol"),
+            }
         })
-        .collect();
-    let argv: Vec<Vec<String>> = wanted
+        .collect()
+}
+
+/// The commands that show what each transport runs with, one per transport.
+pub fn transport_commands(checks: &[TransportCheck], options: &ApplyOptions) -> Vec<Vec<String>> {
+    checks
         .iter()
-        .map(|(name, ..)| options.cli_command(&format!("pjsip show transport {name}")))
-        .collect();
-    let results = host.commands(&argv)?;
+        .map(|c| options.cli_command(&format!("pjsip show transport {}", c.name)))
+        .collect()
+}
+
+/// The transports that Asterisk runs with another bind or protocol than the file says
+/// (res_pjsip does not reload a transport: only a restart takes the change), each as
+/// what a person reads, from the results of [`transport_commands`].
+pub fn stale_transports(checks: &[TransportCheck], results: Vec<(i32, String)>) -> Vec<String> {
     let mut stale = Vec::new();
-    for ((name, bind, protocol), (_, output)) in wanted.iter().zip(results) {
+    for (check, (_, output)) in checks.iter().zip(results) {
+        let TransportCheck {
+            name,
+            bind,
+            protocol,
+        } = check;
         // `pjsip show transport` lists ` bind  : 0.0.0.0:5060` and ` protocol : udp`.
         let value = |key: &str| {
             output.lines().find_map(|l| {
@@ -179,7 +198,19 @@ pub fn transports_not_live(
             ));
         }
     }
-    Ok(stale)
+    stale
+}
+
+/// The transports Asterisk runs otherwise than the plan's PJSIP file says, asked in a
+/// round trip of their own (none when the file has no transport).
+pub fn transports_not_live(
+    host: &mut Host,
+    plan: &ServerPlan,
+    options: &ApplyOptions,
+) -> Result<Vec<String>, ApplyError> {
+    let checks = transport_checks(plan);
+    let results = host.commands(&transport_commands(&checks, options))?;
+    Ok(stale_transports(&checks, results))
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ impl Executor for Local {
     }
 
     fn hold(&mut self, script: &str) -> Result<Held, TransportError> {
-        self.release()?;
+        self.release(b"")?;
         let mut child = self.spawn(script)?;
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut line = Vec::new();
@@ -91,11 +91,19 @@ impl Executor for Local {
         }))
     }
 
-    fn release(&mut self) -> Result<(), TransportError> {
-        if let Some(mut child) = self.held.take() {
-            drop(child.stdin.take());
-            child.wait().map_err(failure)?;
+    fn release(&mut self, last: &[u8]) -> Result<Option<Output>, TransportError> {
+        let Some(mut child) = self.held.take() else {
+            return Ok(None);
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            // A holder that already ended cannot take it: its status says so.
+            let _ = stdin.write_all(last);
         }
-        Ok(())
+        let out = child.wait_with_output().map_err(failure)?;
+        Ok(Some(Output {
+            status: out.status.code().unwrap_or(-1),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        }))
     }
 }

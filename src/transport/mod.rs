@@ -60,8 +60,10 @@ pub trait Executor: Send {
     /// reads its standard input until [`Executor::release`] closes it, or until this
     /// program or the connection dies, whichever comes first. One at a time.
     fn hold(&mut self, script: &str) -> Result<Held, TransportError>;
-    /// Closes the held script's input and waits for it to end.
-    fn release(&mut self) -> Result<(), TransportError>;
+    /// Feeds the held script `last` (nothing, for none), closes its input and waits for
+    /// it to end: how it ended, `None` when nothing was held. A connection that closed
+    /// first is an error only when there was something to feed.
+    fn release(&mut self, last: &[u8]) -> Result<Option<Output>, TransportError>;
 }
 
 /// What became of a script started with [`Executor::hold`].
@@ -249,130 +251,51 @@ impl Host {
     }
 
     /// Writes several files and copies others (backups, modes kept), everything flushed
-    /// to disk, in one round trip. The writes are not atomic by
-    /// itself: callers write temporary names and switch them into place. The contents
-    /// travel on standard input one after another (the script stays small: an SSH
-    /// `exec` request must fit in one 256 KiB packet, and a PBX's pjsip file alone can
-    /// be larger); `head -c` takes exactly each file's
-    /// length, and the size written is checked, so a connection cut mid-way leaves a
-    /// short temporary file and a failure, never a silently truncated file.
+    /// to disk, then renames files in order and removes others, all in one round trip.
+    /// The writes are not atomic by themselves: callers write temporary names and the
+    /// renames switch them into place (each rename is atomic).
+    ///
+    /// The contents travel on standard input one after another (the script stays small:
+    /// an SSH `exec` request must fit in one 256 KiB packet, and a PBX's pjsip file alone
+    /// can be larger); `head -c` takes exactly each file's length, and the size written is
+    /// checked, so a connection cut mid-way leaves a short temporary file and a failure,
+    /// never a silently truncated file, and nothing switched.
     ///
     /// Each file gets the owner, group and mode of the file it will replace, so that an
     /// Asterisk running as its own user keeps reading its config; a new file gets the
     /// owner and group of its directory and [`StagedWrite::mode`]. Changing the owner
     /// needs root; without it the file stays the connecting user's.
-    pub fn stage_files(
-        &mut self,
-        files: &[StagedWrite],
-        copies: &[(String, String)],
-    ) -> Result<(), TransportError> {
-        if files.is_empty() && copies.is_empty() {
+    ///
+    /// Once everything is staged the script ignores hang-ups, so a connection lost from
+    /// then on cannot stop the switch half-way: the host ends with all the old files or
+    /// all the new ones.
+    pub fn stage_and_switch(&mut self, stage: &Stage, switch: &Switch) -> Result<(), SwitchError> {
+        if stage.is_empty() && switch.is_empty() {
             return Ok(());
         }
-        // Few processes per file (each costs a fork on a host that may be busy): the
-        // directories made at once, each size read by `stat` alone. The size is checked
-        // right after each write: a connection cut mid-way stops the script at once,
-        // rather than leaving it at work on the host after the lock is gone.
-        let mut script = String::from("set -e\numask 077\n");
-        let dirs = quoted_parents(
-            files
-                .iter()
-                .map(|f| f.path.as_str())
-                .chain(copies.iter().map(|(_, to)| to.as_str())),
-        );
-        script.push_str(&format!("mkdir -p -- {dirs}\n"));
-        let mut stdin = Vec::with_capacity(files.iter().map(|f| f.data.len()).sum());
-        let mut synced = Vec::new();
-        for f in files {
-            let q = quote(&f.path);
-            let dir = quote(parent(&f.path));
-            let like = quote(&f.like);
-            script.push_str(&format!(
-                "head -c {len} > {q}\n\
-                 [ \"$(stat -c %s -- {q})\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
-                 if [ -e {like} ]; then chown --reference={like} -- {q} 2>/dev/null || true; \
-                 chmod --reference={like} -- {q}; \
-                 else chown --reference={dir} -- {q} 2>/dev/null || true; chmod {mode:o} -- {q}; fi\n",
-                len = f.data.len(),
-                mode = f.mode,
-            ));
-            stdin.extend_from_slice(&f.data);
-            synced.push(q);
+        let (mut script, stdin) = stage_script(stage);
+        // Hang-ups are ignored before the line is printed: a reader gone by then must
+        // not stop the switch (nor the printing of the line, hence `|| true`).
+        script.push_str(&format!("trap '' HUP PIPE\necho {STAGED} || true\n"));
+        script.push_str(&switch_script(switch));
+        let out = self.exec.exec(&script, &stdin).map_err(SwitchError::Lost)?;
+        if out.status == 0 {
+            return Ok(());
         }
-        for (from, to) in copies {
-            script.push_str(&format!("cp -p -- {} {}\n", quote(from), quote(to)));
-        }
-        synced.extend(copies.iter().map(|(_, to)| quote(to)));
-        script.push_str(&format!("sync -- {}\n", synced.join(" ")));
-        let what = if files.is_empty() {
-            "copy files"
+        let staged = first_line(&out.stdout).is_some_and(|(line, _)| line == STAGED.as_bytes());
+        let (what, failure): (&str, fn(TransportError) -> SwitchError) = if staged {
+            ("switch files", SwitchError::Switching)
+        } else if stage.writes.is_empty() {
+            ("copy files", SwitchError::Staging)
         } else {
-            "write files"
+            ("write files", SwitchError::Staging)
         };
-        self.run_ok(what, &script, &stdin).map(drop)
-    }
-
-    /// Renames files in order, then removes others, in one round trip (each rename is
-    /// atomic). The script ignores hang-ups, so a connection lost in the middle cannot
-    /// stop it half-way: the switch from the old files to the new ones completes on the
-    /// host.
-    pub fn switch_files(
-        &mut self,
-        renames: &[(String, String)],
-        removals: &[String],
-    ) -> Result<(), TransportError> {
-        if renames.is_empty() && removals.is_empty() {
-            return Ok(());
-        }
-        let mut script = String::from("trap '' HUP PIPE\nset -e\n");
-        for (from, to) in renames {
-            script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
-        }
-        for path in removals {
-            script.push_str(&format!("rm -f -- {}\n", quote(path)));
-        }
-        let dirs = quoted_parents(
-            renames
-                .iter()
-                .map(|(_, to)| to.as_str())
-                .chain(removals.iter().map(String::as_str)),
-        );
-        // Flush the directories, so the renames survive a crash (not a global `sync`,
-        // which would wait for every dirty page on the machine).
-        script.push_str(&format!("sync -- {dirs} 2>/dev/null || true\n"));
-        self.run_ok("switch files", &script, b"").map(drop)
-    }
-
-    /// Replaces one file atomically in one round trip: written to `PATH.new`, size
-    /// checked, flushed, renamed over `PATH`, directory flushed; then runs `then` (empty
-    /// for nothing), whose failure does not fail the replacement (house-keeping, such as
-    /// pruning old backups).
-    pub fn replace_file(
-        &mut self,
-        path: &str,
-        data: &[u8],
-        mode: u32,
-        then: &str,
-    ) -> Result<(), TransportError> {
-        let (q, temp) = (quote(path), quote(&format!("{path}.new")));
-        let mut script = format!(
-            "set -e\numask 077\nmkdir -p -- {dir}\nhead -c {len} > {temp}\n\
-             [ \"$(stat -c %s -- {temp})\" = {len} ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
-             chmod {mode:o} -- {temp}\nsync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
-             sync -- {dir} 2>/dev/null || true\n",
-            dir = quote(parent(path)),
-            len = data.len(),
-        );
-        if !then.is_empty() {
-            script.push_str(&format!("set +e\n{then}exit 0\n"));
-        }
-        self.run_ok(&format!("replace {path}"), &script, data)
-            .map(drop)
-    }
-
-    /// Copies files (backups), preserving modes, flushed to disk, in one round trip.
-    pub fn copy_all(&mut self, pairs: &[(String, String)]) -> Result<(), TransportError> {
-        self.stage_files(&[], pairs)
+        Err(failure(TransportError::Failed {
+            host: self.describe(),
+            what: what.to_owned(),
+            status: out.status,
+            stderr: out.stderr_text(),
+        }))
     }
 
     /// Removes files that may or may not exist.
@@ -447,16 +370,27 @@ impl Host {
     /// sees its input close and the lock is free again, so an interrupted apply never
     /// leaves a lock someone must remove by hand. `owner` is written beside it so a
     /// waiting apply can say who holds it.
+    ///
+    /// The holder can also write `last` as it lets go ([`Host::unlock`]): the apply's
+    /// record, written while no other apply can start, and without a round trip of
+    /// its own.
     pub fn lock(
         &mut self,
         lock_file: &str,
         owner: &str,
         timeout: Duration,
+        last: &LastWrite,
     ) -> Result<(), TransportError> {
         let owner_file = format!("{lock_file}.owner");
+        // Its input: nothing (let go), or a line with a length and that many bytes (the
+        // file to write, then let go). `read` takes one byte at a time from a pipe, so
+        // `head -c` gets exactly the bytes after the line.
         let holder = format!(
-            "printf '%s\\n' \"$1\" > {owner_q}; echo locked; exec cat > /dev/null",
+            "printf '%s\\n' \"$1\" > {owner_q}; echo locked\n\
+             IFS= read -r len || exit 0\n\
+             case $len in ''|*[!0-9]*) echo \"bad length $len\" >&2; exit 1;; esac\n{write}",
             owner_q = quote(&owner_file),
+            write = replace_script(&last.path, "$len", last.mode, &last.then),
         );
         let script = format!(
             "mkdir -p -- {parent}\ncommand -v flock > /dev/null || {{ echo 'flock(1) is missing on the host: install util-linux' >&2; exit 127; }}\n\
@@ -493,10 +427,166 @@ impl Host {
         }
     }
 
-    /// Releases the lock taken by [`Host::lock`].
-    pub fn unlock(&mut self) -> Result<(), TransportError> {
-        self.exec.release()
+    /// Releases the lock taken by [`Host::lock`], after its holder has written `last`
+    /// (when given) as the lock's [`LastWrite`] says.
+    pub fn unlock(&mut self, last: Option<&[u8]>) -> Result<(), TransportError> {
+        let fed = last.map(|data| {
+            let mut fed = format!("{}\n", data.len()).into_bytes();
+            fed.extend_from_slice(data);
+            fed
+        });
+        let ended = self.exec.release(fed.as_deref().unwrap_or_default())?;
+        match ended {
+            Some(out) if out.status != 0 => Err(TransportError::Failed {
+                host: self.describe(),
+                what: "write the state and release the lock".into(),
+                status: out.status,
+                stderr: out.stderr_text(),
+            }),
+            _ => Ok(()),
+        }
     }
+}
+
+/// The file the apply lock's holder writes as it lets go: atomically (written beside,
+/// size checked, flushed, renamed, directory flushed), then `then` runs (house-keeping
+/// whose failure does not count, such as pruning old backups; empty for nothing).
+#[derive(Debug, Clone)]
+pub struct LastWrite {
+    pub path: String,
+    pub mode: u32,
+    pub then: String,
+}
+
+/// The script that replaces `path` with the next `len` bytes of its input (`len`: a
+/// number, or a shell expansion giving one).
+fn replace_script(path: &str, len: &str, mode: u32, then: &str) -> String {
+    let (q, temp) = (quote(path), quote(&format!("{path}.new")));
+    let mut script = format!(
+        "set -e\numask 077\nmkdir -p -- {dir}\nhead -c \"{len}\" > {temp}\n\
+         [ \"$(stat -c %s -- {temp})\" = \"{len}\" ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
+         chmod {mode:o} -- {temp}\nsync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
+         sync -- {dir} 2>/dev/null || true\n",
+        dir = quote(parent(path)),
+    );
+    if !then.is_empty() {
+        script.push_str(&format!("set +e\n{then}exit 0\n"));
+    }
+    script
+}
+
+/// What [`Host::stage_and_switch`] writes and copies before it switches.
+#[derive(Debug, Clone, Default)]
+pub struct Stage {
+    pub writes: Vec<StagedWrite>,
+    /// (from, to) copies, modes kept: backups, or backups put back beside their files.
+    pub copies: Vec<(String, String)>,
+}
+
+impl Stage {
+    fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.copies.is_empty()
+    }
+}
+
+/// What [`Host::stage_and_switch`] renames and removes once everything is staged.
+#[derive(Debug, Clone, Default)]
+pub struct Switch {
+    /// (temp, final) pairs, renamed in order.
+    pub renames: Vec<(String, String)>,
+    pub removals: Vec<String>,
+}
+
+impl Switch {
+    fn is_empty(&self) -> bool {
+        self.renames.is_empty() && self.removals.is_empty()
+    }
+}
+
+/// Why [`Host::stage_and_switch`] stopped.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SwitchError {
+    /// Nothing the host uses changed (temporary files may be left).
+    #[error("{0}")]
+    Staging(TransportError),
+    /// Everything was staged, then a rename or removal failed: some files may be new.
+    #[error("{0}")]
+    Switching(TransportError),
+    /// No answer: the host has all the old files or all the new ones, not which.
+    #[error("{0}")]
+    Lost(TransportError),
+}
+
+/// The line the script prints between staging and switching.
+const STAGED: &str = "@@astbase-staged@@";
+
+/// The staging half: writes checked and flushed, copies made, with the bytes to feed.
+fn stage_script(stage: &Stage) -> (String, Vec<u8>) {
+    // Few processes per file (each costs a fork on a host that may be busy): the
+    // directories made at once, each size read by `stat` alone. The size is checked
+    // right after each write: a connection cut mid-way stops the script at once,
+    // rather than leaving it at work on the host after the lock is gone.
+    let mut script = String::from("set -e\numask 077\n");
+    if stage.is_empty() {
+        return (script, Vec::new());
+    }
+    let dirs = quoted_parents(
+        stage
+            .writes
+            .iter()
+            .map(|f| f.path.as_str())
+            .chain(stage.copies.iter().map(|(_, to)| to.as_str())),
+    );
+    script.push_str(&format!("mkdir -p -- {dirs}\n"));
+    let mut stdin = Vec::with_capacity(stage.writes.iter().map(|f| f.data.len()).sum());
+    let mut synced = Vec::new();
+    for f in &stage.writes {
+        let q = quote(&f.path);
+        let dir = quote(parent(&f.path));
+        let like = quote(&f.like);
+        script.push_str(&format!(
+            "head -c {len} > {q}\n\
+             [ \"$(stat -c %s -- {q})\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
+             if [ -e {like} ]; then chown --reference={like} -- {q} 2>/dev/null || true; \
+             chmod --reference={like} -- {q}; \
+             else chown --reference={dir} -- {q} 2>/dev/null || true; chmod {mode:o} -- {q}; fi\n",
+            len = f.data.len(),
+            mode = f.mode,
+        ));
+        stdin.extend_from_slice(&f.data);
+        synced.push(q);
+    }
+    for (from, to) in &stage.copies {
+        script.push_str(&format!("cp -p -- {} {}\n", quote(from), quote(to)));
+    }
+    synced.extend(stage.copies.iter().map(|(_, to)| quote(to)));
+    script.push_str(&format!("sync -- {}\n", synced.join(" ")));
+    (script, stdin)
+}
+
+/// The switching half: renames in order, then removals, immune to hang-ups.
+fn switch_script(switch: &Switch) -> String {
+    let mut script = String::from("trap '' HUP PIPE\nset -e\n");
+    if switch.is_empty() {
+        return script;
+    }
+    for (from, to) in &switch.renames {
+        script.push_str(&format!("mv -f -- {} {}\n", quote(from), quote(to)));
+    }
+    for path in &switch.removals {
+        script.push_str(&format!("rm -f -- {}\n", quote(path)));
+    }
+    let dirs = quoted_parents(
+        switch
+            .renames
+            .iter()
+            .map(|(_, to)| to.as_str())
+            .chain(switch.removals.iter().map(String::as_str)),
+    );
+    // Flush the directories, so the renames survive a crash (not a global `sync`,
+    // which would wait for every dirty page on the machine).
+    script.push_str(&format!("sync -- {dirs} 2>/dev/null || true\n"));
+    script
 }
 
 /// A file to write under a temporary name: its content, the file it will replace (whose

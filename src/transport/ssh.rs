@@ -359,7 +359,7 @@ impl Executor for Ssh {
     }
 
     fn hold(&mut self, script: &str) -> Result<Held, TransportError> {
-        self.release()?;
+        self.release(b"")?;
         match self
             .runtime
             .block_on(run(&self.session, &self.name, script, None))?
@@ -372,31 +372,65 @@ impl Executor for Ssh {
         }
     }
 
-    fn release(&mut self) -> Result<(), TransportError> {
+    fn release(&mut self, last: &[u8]) -> Result<Option<Output>, TransportError> {
         let Some(mut channel) = self.held.take() else {
-            return Ok(());
+            return Ok(None);
         };
         let name = self.name.clone();
         let session = &self.session;
+        let lost = |message: String| TransportError::Unreachable {
+            host: name.clone(),
+            message,
+        };
         self.runtime.block_on(async {
+            if !last.is_empty() {
+                channel
+                    .data(last)
+                    .await
+                    .map_err(|e| lost(format!("connection lost: {e}")))?;
+            }
             channel
                 .eof()
                 .await
-                .map_err(|e| TransportError::Unreachable {
-                    host: name.clone(),
-                    message: format!("connection lost: {e}"),
-                })?;
+                .map_err(|e| lost(format!("connection lost: {e}")))?;
             // Wait for the script to end, so the lock is free when we return; a closed
-            // session has freed it on the host already.
+            // session has freed it on the host already, but then what it was fed may
+            // not have been written.
+            let (mut stdout, mut stderr, mut status) = (Vec::new(), Vec::new(), None);
             loop {
                 tokio::select! {
-                    msg = channel.wait() => if msg.is_none() { return Ok(()) },
+                    msg = channel.wait() => match msg {
+                        Some(russh::ChannelMsg::Data { data }) => stdout.extend_from_slice(&data),
+                        Some(russh::ChannelMsg::ExtendedData { data, ext: 1 }) => {
+                            stderr.extend_from_slice(&data)
+                        }
+                        Some(russh::ChannelMsg::ExitStatus { exit_status }) => {
+                            status = Some(exit_status)
+                        }
+                        Some(_) => {}
+                        None => break,
+                    },
                     () = tokio::time::sleep(CONNECTION_CHECK) => {
                         if session.is_closed() {
-                            return Ok(());
+                            break;
                         }
                     }
                 }
+            }
+            match status {
+                Some(status) => Ok(Some(Output {
+                    status: i32::try_from(status).unwrap_or(-1),
+                    stdout,
+                    stderr,
+                })),
+                None if last.is_empty() => Ok(Some(Output {
+                    status: 0,
+                    stdout,
+                    stderr,
+                })),
+                None => Err(lost(
+                    "connection lost: the session closed before the lock's holder finished".into(),
+                )),
             }
         })
     }

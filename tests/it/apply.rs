@@ -186,19 +186,50 @@ fn counting_round_trips(repo: &Repo, args: &[&str]) -> (Output, usize) {
 }
 
 #[test]
-fn a_plan_reads_each_server_in_one_round_trip_and_an_apply_takes_six_more() {
+fn a_plan_reads_each_server_in_one_round_trip_and_an_apply_takes_four_more() {
     let repo = repo(TWO);
     let (plan, trips) = counting_round_trips(&repo, &["plan"]);
     assert!(plan.status.success(), "{}", text(&plan));
     assert_eq!(trips, 2, "one per server");
-    // Per server: the plan's read, then lock, freshness check, stage (files and
-    // backups), switch, reloads with their verification, state (and backup pruning).
+    // Per server: the plan's read, then the lock (whose holder writes the state and
+    // prunes backups as it lets go), freshness check, stage and switch (files and
+    // backups), reloads with their verification and the transports' check.
     let (apply, trips) = counting_round_trips(&repo, &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
-    assert_eq!(trips, 2 * 7);
+    assert_eq!(trips, 2 * 5);
     let (again, trips) = counting_round_trips(&repo, &["apply", "--auto-approve"]);
     assert!(text(&again).contains("No changes."), "{}", text(&again));
     assert_eq!(trips, 2);
+}
+
+#[test]
+fn a_state_file_the_lock_holder_cannot_write_fails_the_apply_by_name_and_the_next_apply_finishes() {
+    let repo = repo(TWO);
+    // A directory where the state's temporary file goes: `head` cannot write it.
+    let blocker = repo.conf("a", ".astbase/state.json.new");
+    std::fs::create_dir_all(&blocker).unwrap();
+    let apply = repo.astbase(&["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", text(&apply));
+    assert!(
+        text(&apply).contains("a: failed: applied, but the state file could not be written: local: `write the state and release the lock` failed (exit 2)"),
+        "{}",
+        text(&apply)
+    );
+    assert!(
+        text(&apply).contains("state.json.new: Is a directory"),
+        "{}",
+        text(&apply)
+    );
+    assert!(text(&apply).contains("b: applied"), "{}", text(&apply));
+    assert!(!repo.conf("a", ".astbase/state.json").exists());
+    // The files are in; without a record the plan takes them as written by hand, and
+    // the apply after the fix records them.
+    std::fs::remove_dir(&blocker).unwrap();
+    let again = repo.astbase(&["apply", "--auto-approve"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(repo.conf("a", ".astbase/state.json").exists());
+    let plan = repo.astbase(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 }
 
 #[test]

@@ -68,11 +68,12 @@ impl Sshd {
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
              AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\n\
              KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin yes\n\
-             StrictModes no\nUsePAM no\nLogLevel ERROR\nMaxStartups 100\nSetEnv SHLVL=1\n",
+             StrictModes no\nUsePAM no\nLogLevel VERBOSE\nMaxStartups 100\nSetEnv SHLVL=1\n",
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config).unwrap();
         // Its log goes to a file: the readiness probe below makes it complain otherwise.
+        // VERBOSE: it logs every command it starts, which is how a bench counts round trips.
         let child = Command::new(SSHD)
             .arg("-D")
             .arg("-E")
@@ -106,6 +107,16 @@ impl Sshd {
         std::fs::write(&binary, include_str!("../fixtures/asterisk-standin.sh")).unwrap();
         std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
         host
+    }
+
+    /// How many commands sshd has started so far (each `exec` channel, one round trip of
+    /// astbase's transport), from its own log: `Starting session: command for root ...`.
+    pub fn commands_started(&self) -> usize {
+        std::fs::read_to_string(self.path("sshd.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("Starting session: command"))
+            .count()
     }
 
     /// A known_hosts line for this server with the given public key file.
