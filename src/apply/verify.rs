@@ -55,17 +55,34 @@ pub fn checks(plan: &ServerPlan) -> Vec<LoadCheck> {
 /// The command that lists every PJSIP endpoint Asterisk holds.
 const LIST_ENDPOINTS: &str = "pjsip show endpoints";
 
+/// The command that shows the dialplan's contexts: all of them, or the only one asked.
+fn contexts_command(checks: &[LoadCheck]) -> Option<String> {
+    let mut contexts = checks.iter().filter_map(|c| match c {
+        LoadCheck::Context(name) => Some(name),
+        _ => None,
+    });
+    let first = contexts.next()?;
+    Some(match contexts.next() {
+        None => format!("dialplan show {first}"),
+        Some(_) => "dialplan show".to_owned(),
+    })
+}
+
 /// The commands of the checks, all run in one round trip (a server with many changed
 /// objects stays fast) with the reloads: one per shown section, then one listing for all
-/// the endpoints.
+/// the contexts and one for all the endpoints (each command is an `asterisk -rx`
+/// process on the host).
 pub fn commands(checks: &[LoadCheck], options: &ApplyOptions) -> Vec<Vec<String>> {
     let mut commands: Vec<Vec<String>> = checks
         .iter()
         .filter_map(|check| match check {
             LoadCheck::Show { command, .. } => Some(options.cli_command(command)),
-            LoadCheck::Endpoint(_) => None,
+            LoadCheck::Endpoint(_) | LoadCheck::Context(_) => None,
         })
         .collect();
+    if let Some(command) = contexts_command(checks) {
+        commands.push(options.cli_command(&command));
+    }
     if checks.iter().any(|c| matches!(c, LoadCheck::Endpoint(_))) {
         commands.push(options.cli_command(LIST_ENDPOINTS));
     }
@@ -90,11 +107,32 @@ pub fn loaded(checks: &[LoadCheck], results: Vec<(i32, String)>) -> Result<(), A
             return Err(not_loaded(command, output.trim()));
         }
     }
+    if let Some(command) = contexts_command(checks) {
+        let (status, output) = results.next().unwrap_or((1, String::new()));
+        let listed = listed_contexts(&output);
+        let absent: Vec<&str> = checks
+            .iter()
+            .filter_map(|c| match c {
+                LoadCheck::Context(name) if !listed.contains(name.as_str()) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !absent.is_empty() {
+            return Err(not_loaded(
+                &command,
+                &format!("nothing of context {}", absent.join(", ")),
+            ));
+        }
+        // `asterisk -rx` exits 0 whatever the command did; a status is the transport's.
+        if status != 0 {
+            return Err(not_loaded(&command, output.trim()));
+        }
+    }
     let wanted: Vec<&str> = checks
         .iter()
         .filter_map(|c| match c {
             LoadCheck::Endpoint(id) => Some(id.as_str()),
-            LoadCheck::Show { .. } => None,
+            LoadCheck::Show { .. } | LoadCheck::Context(_) => None,
         })
         .collect();
     if wanted.is_empty() {
@@ -113,6 +151,17 @@ pub fn loaded(checks: &[LoadCheck], results: Vec<(i32, String)>) -> Result<(), A
         ));
     }
     Ok(())
+}
+
+/// The context names in a `dialplan show` listing: each `[ Context 'NAME' created by
+/// 'REGISTRAR' ]` header (printed even for a context with no extension).
+fn listed_contexts(output: &str) -> std::collections::HashSet<&str> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("[ Context '"))
+        .filter_map(|rest| rest.split_once("' created by '"))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The endpoint ids in a `pjsip show endpoints` listing: each ` Endpoint:  ID/CID ...`
@@ -238,6 +287,66 @@ Objects found: 2
         let mut ids: Vec<&str> = listed_endpoints(LISTING).into_iter().collect();
         ids.sort();
         assert_eq!(ids, vec!["101", "102"]);
+    }
+
+    fn options() -> ApplyOptions {
+        ApplyOptions {
+            cli: vec!["asterisk".into(), "-rx".into()],
+            lock_timeout: std::time::Duration::ZERO,
+            source: String::new(),
+            owner: String::new(),
+            restart: false,
+            gate: None,
+        }
+    }
+
+    /// `dialplan show` as Asterisk 22 prints it: contexts of other modules too.
+    const DIALPLAN: &str = "[ Context 'odoo-phones' created by 'pbx_config' ]
+  '101' =>          1. Dial(PJSIP/101,30)                         [extensions_odoo.conf:12]
+
+[ Context 'odoo-dnd' created by 'pbx_config' ]
+
+[ Context 'parkedcalls' created by 'res_parking' ]
+  '700' =>          1. Park()                                     [res_parking]
+
+-= 2 extensions (2 priorities) in 3 contexts. =-
+";
+
+    #[test]
+    fn several_contexts_are_looked_for_in_one_listing_and_a_missing_one_is_named() {
+        let checks = vec![
+            LoadCheck::Context("odoo-phones".into()),
+            LoadCheck::Context("odoo-dnd".into()),
+            LoadCheck::Context("odoo-forward".into()),
+        ];
+        let options = options();
+        let commands = commands(&checks, &options);
+        assert_eq!(commands, vec![options.cli_command("dialplan show")]);
+        let err = loaded(&checks, vec![(0, DIALPLAN.to_owned())]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Asterisk did not load what was written: `dialplan show` says nothing of context odoo-forward"
+        );
+        assert!(loaded(&checks[..2], vec![(0, DIALPLAN.to_owned())]).is_ok());
+    }
+
+    #[test]
+    fn a_single_context_is_shown_by_name_and_its_absence_is_an_error() {
+        let checks = vec![LoadCheck::Context("odoo-phones".into())];
+        let options = options();
+        assert_eq!(
+            commands(&checks, &options),
+            vec![options.cli_command("dialplan show odoo-phones")]
+        );
+        let err = loaded(
+            &checks,
+            vec![(0, "There is no existence of 'odoo-phones' context\n".into())],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Asterisk did not load what was written: `dialplan show odoo-phones` says nothing of context odoo-phones"
+        );
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub enum LoadCheck {
     /// endpoints` listing (a command each would be one `asterisk -rx` process each, a
     /// thousand for a thousand new phones).
     Endpoint(String),
+    /// A dialplan context, by name: all of a reload's are looked for in one `dialplan
+    /// show` listing (a dozen for the contexts of one server), or in `dialplan show NAME`
+    /// when it is the only one (a large hand-written dialplan is not listed for it).
+    Context(String),
 }
 
 impl ConfKind {
@@ -145,10 +149,7 @@ impl ConfKind {
     /// every dialplan context, every endpoint and transport, every queue.
     pub fn load_check(self, section: &str, section_type: Option<&str>) -> Option<LoadCheck> {
         match self {
-            ConfKind::Dialplan => Some(LoadCheck::Show {
-                command: format!("dialplan show {section}"),
-                missing: &["there is no existence", "no such"],
-            }),
+            ConfKind::Dialplan => Some(LoadCheck::Context(section.to_owned())),
             ConfKind::Pjsip if section_type == Some("endpoint") => {
                 Some(LoadCheck::Endpoint(section.to_owned()))
             }

@@ -625,3 +625,15 @@ fn apply_keeps_each_files_owner_and_mode_and_gives_new_files_the_conf_dirs_owner
     assert!(repo.read("a", "pjsip_odoo.conf").contains("[102]"));
     assert_eq!(meta(&repo.conf("a", "pjsip_odoo.conf")), (uid, gid, 0o600));
 }
+
+#[test]
+fn the_example_hosts_run_the_same_asterisk_stand_in_as_the_tests() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/company/hosts");
+    for server in ["msk", "spb"] {
+        let copy = std::fs::read_to_string(example.join(server).join("asterisk")).unwrap();
+        assert!(
+            copy == STANDIN,
+            "examples/company/hosts/{server}/asterisk differs from tests/fixtures/asterisk-standin.sh: copy it over"
+        );
+    }
+}
