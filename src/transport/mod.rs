@@ -393,9 +393,9 @@ impl Host {
             write = replace_script(&last.path, "$len", last.mode, &last.then),
         );
         let script = format!(
-            "mkdir -p -- {parent}\ncommand -v flock > /dev/null || {{ echo 'flock(1) is missing on the host: install util-linux' >&2; exit 127; }}\n\
+            "{mkdir}command -v flock > /dev/null || {{ echo 'flock(1) is missing on the host: install util-linux' >&2; exit 127; }}\n\
              exec flock -w {secs} -E 75 {lock} sh -c {holder} sh {owner}\n",
-            parent = quote(parent(lock_file)),
+            mkdir = make_dirs(&quote(parent(lock_file))),
             secs = timeout.as_secs_f64().max(0.0),
             lock = quote(lock_file),
             holder = quote(&holder),
@@ -462,12 +462,16 @@ pub struct LastWrite {
 /// number, or a shell expansion giving one).
 fn replace_script(path: &str, len: &str, mode: u32, then: &str) -> String {
     let (q, temp) = (quote(path), quote(&format!("{path}.new")));
+    let dir = quote(parent(path));
+    // A new file gets `mode` from the umask (no `chmod` process); one left by an earlier
+    // try is removed first, as it keeps its own mode when written over.
     let mut script = format!(
-        "set -e\numask 077\nmkdir -p -- {dir}\nhead -c \"{len}\" > {temp}\n\
+        "set -e\numask {umask:03o}\n{mkdir}[ ! -e {temp} ] || rm -f -- {temp}\nhead -c \"{len}\" > {temp}\n\
          [ \"$(stat -c %s -- {temp})\" = \"{len}\" ] || {{ echo {temp}: short write >&2; exit 1; }}\n\
-         chmod {mode:o} -- {temp}\nsync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
+         sync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
          sync -- {dir} 2>/dev/null || true\n",
-        dir = quote(parent(path)),
+        umask = !mode & 0o777,
+        mkdir = make_dirs(&dir),
     );
     if !then.is_empty() {
         script.push_str(&format!("set +e\n{then}exit 0\n"));
@@ -522,10 +526,11 @@ const STAGED: &str = "@@astbase-staged@@";
 
 /// The staging half: writes checked and flushed, copies made, with the bytes to feed.
 fn stage_script(stage: &Stage) -> (String, Vec<u8>) {
-    // Few processes per file (each costs a fork on a host that may be busy): the
-    // directories made at once, each size read by `stat` alone. The size is checked
-    // right after each write: a connection cut mid-way stops the script at once,
-    // rather than leaving it at work on the host after the lock is gone.
+    // Few processes per file (each is a fork and an exec on a host that may be busy):
+    // directories made only when missing, each file's owner and mode taken by one `cp`
+    // before it is written, every size read by one `stat` at the end. A connection cut
+    // mid-way leaves the writes after it empty at once (their input is closed), and the
+    // sizes then stop the script before anything is switched.
     let mut script = String::from("set -e\numask 077\n");
     if stage.is_empty() {
         return (script, Vec::new());
@@ -537,24 +542,40 @@ fn stage_script(stage: &Stage) -> (String, Vec<u8>) {
             .map(|f| f.path.as_str())
             .chain(stage.copies.iter().map(|(_, to)| to.as_str())),
     );
-    script.push_str(&format!("mkdir -p -- {dirs}\n"));
+    script.push_str(&make_dirs(&dirs));
     let mut stdin = Vec::with_capacity(stage.writes.iter().map(|f| f.data.len()).sum());
     let mut synced = Vec::new();
     for f in &stage.writes {
         let q = quote(&f.path);
         let dir = quote(parent(&f.path));
         let like = quote(&f.like);
+        // `cp --attributes-only -p` makes (or keeps) the temporary file with the owner,
+        // group and mode of the one it replaces and no content; writing over it keeps
+        // them. Without root the owner stays the connecting user's, silently, as `-p`
+        // asks for no more than it can. A new file gets its mode from the umask and the
+        // directory's owner and group, unless they are already the connecting user's.
         script.push_str(&format!(
-            "head -c {len} > {q}\n\
-             [ \"$(stat -c %s -- {q})\" = {len} ] || {{ echo {q}: short write >&2; exit 1; }}\n\
-             if [ -e {like} ]; then chown --reference={like} -- {q} 2>/dev/null || true; \
-             chmod --reference={like} -- {q}; \
-             else chown --reference={dir} -- {q} 2>/dev/null || true; chmod {mode:o} -- {q}; fi\n",
+            "if [ -e {like} ]; then cp --attributes-only -p -- {like} {q}; head -c {len} > {q}; \
+             else [ ! -e {q} ] || rm -f -- {q}; umask {umask:03o}; head -c {len} > {q}; umask 077; \
+             [ -O {dir} ] && [ -G {dir} ] || chown --reference={dir} -- {q} 2>/dev/null || true; fi\n",
             len = f.data.len(),
-            mode = f.mode,
+            umask = !f.mode & 0o777,
         ));
         stdin.extend_from_slice(&f.data);
         synced.push(q);
+    }
+    if !stage.writes.is_empty() {
+        let sizes: Vec<String> = stage
+            .writes
+            .iter()
+            .map(|f| f.data.len().to_string())
+            .collect();
+        script.push_str(&format!(
+            "sizes=$(stat -c %s -- {files})\n\
+             [ \"$(echo $sizes)\" = '{want}' ] || {{ echo short write: {files} have $sizes bytes, not {want} >&2; exit 1; }}\n",
+            files = synced.join(" "),
+            want = sizes.join(" "),
+        ));
     }
     for (from, to) in &stage.copies {
         script.push_str(&format!("cp -p -- {} {}\n", quote(from), quote(to)));
@@ -601,6 +622,13 @@ pub struct StagedWrite {
 
 /// The distinct directories of `paths`, in first-seen order, quoted for the shell and
 /// joined by spaces.
+/// The line that makes directories that are missing: tested first by the shell itself,
+/// so the usual case (they all exist) starts no `mkdir` process.
+fn make_dirs(dirs: &str) -> String {
+    let tests: Vec<String> = dirs.split(' ').map(|d| format!("[ -d {d} ]")).collect();
+    format!("{} || mkdir -p -- {dirs}\n", tests.join(" && "))
+}
+
 fn quoted_parents<'a>(paths: impl Iterator<Item = &'a str>) -> String {
     let mut dirs: Vec<&str> = Vec::new();
     for path in paths {

@@ -205,18 +205,18 @@ fn a_plan_reads_each_server_in_one_round_trip_and_an_apply_takes_four_more() {
 #[test]
 fn a_state_file_the_lock_holder_cannot_write_fails_the_apply_by_name_and_the_next_apply_finishes() {
     let repo = repo(TWO);
-    // A directory where the state's temporary file goes: `head` cannot write it.
+    // A directory where the state's temporary file goes: it cannot be removed nor written.
     let blocker = repo.conf("a", ".astbase/state.json.new");
     std::fs::create_dir_all(&blocker).unwrap();
     let apply = repo.astbase(&["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(1), "{}", text(&apply));
     assert!(
-        text(&apply).contains("a: failed: applied, but the state file could not be written: local: `write the state and release the lock` failed (exit 2)"),
+        text(&apply).contains("a: failed: applied, but the state file could not be written: local: `write the state and release the lock` failed (exit 1): rm: cannot remove"),
         "{}",
         text(&apply)
     );
     assert!(
-        text(&apply).contains("state.json.new: Is a directory"),
+        text(&apply).contains("state.json.new': Is a directory"),
         "{}",
         text(&apply)
     );
