@@ -1,10 +1,9 @@
 //! Before anything is written: the host must still be as the plan saw it (or already
 //! as the plan would make it, when another apply of the same render got there first).
 
-use super::{ApplyError, Paths};
+use super::ApplyError;
 use crate::plan::{IncludePlan, STATE_DIR, ServerPlan, State, has_include};
 use crate::textdiff::hash;
-use crate::transport::Host;
 
 /// A file's bytes on the host, `None` when it does not exist.
 pub(super) type FileContent = Option<Vec<u8>>;
@@ -19,20 +18,36 @@ pub(super) enum Freshness {
     AlreadyApplied,
 }
 
-/// Also returns the base files' current contents (stage appends to them, and removes
-/// a migration's lines): those of the include lines, then those of the migration.
-pub(super) fn check_fresh(
-    host: &mut Host,
-    plan: &ServerPlan,
-    paths: &Paths,
-) -> Result<(Freshness, Vec<FileContent>), ApplyError> {
-    let edits: Vec<&crate::plan::BaseEdit> = plan.migration.iter().flat_map(|m| &m.edits).collect();
+/// The conf dir's files the check compares, by name: the plan's files, then the base
+/// files of its include lines, then those of its migration.
+fn compared(plan: &ServerPlan) -> Vec<String> {
+    let edits = plan.migration.iter().flat_map(|m| &m.edits);
     let mut names: Vec<String> = plan.files.iter().map(|f| f.name.clone()).collect();
     names.extend(plan.includes.iter().map(|i| i.base.clone()));
-    names.extend(edits.iter().map(|e| e.base.clone()));
-    let mut wanted: Vec<String> = names.iter().map(|n| paths.file(n)).collect();
-    wanted.push(paths.file(&format!("{STATE_DIR}/state.json")));
-    let mut current = host.read_files(&wanted)?;
+    names.extend(edits.map(|e| e.base.clone()));
+    names
+}
+
+/// The paths [`check_fresh`] needs read on the host (as the lock is taken, in its
+/// round trip): the files compared, then the state file.
+pub(super) fn files_to_read(plan: &ServerPlan) -> Vec<String> {
+    let mut paths: Vec<String> = compared(plan)
+        .iter()
+        .map(|n| format!("{}/{n}", plan.conf_dir))
+        .collect();
+    paths.push(format!("{}/{STATE_DIR}/state.json", plan.conf_dir));
+    paths
+}
+
+/// Judges the host from `current`, the contents of [`files_to_read`]. Also returns the
+/// base files' current contents (stage appends to them, and removes a migration's
+/// lines): those of the include lines, then those of the migration.
+pub(super) fn check_fresh(
+    plan: &ServerPlan,
+    mut current: Vec<FileContent>,
+) -> Result<(Freshness, Vec<FileContent>), ApplyError> {
+    let edits: Vec<&crate::plan::BaseEdit> = plan.migration.iter().flat_map(|m| &m.edits).collect();
+    let names = compared(plan);
     let state = current
         .pop()
         .flatten()

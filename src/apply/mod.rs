@@ -116,18 +116,30 @@ pub fn apply_server(host: &mut Host, plan: &ServerPlan, options: &ApplyOptions) 
         mode: 0o600,
         then: prune_backups_script(&plan.conf_dir),
     };
-    if let Err(e) = host.lock(&lock, &options.owner, options.lock_timeout, &state_file) {
-        return match e {
-            TransportError::Unreachable { .. } => Outcome::Unreachable {
-                reason: e.to_string(),
-            },
-            e => Outcome::Failed {
-                reason: e.to_string(),
-            },
-        };
-    }
+    // 1. The host must still be as planned: what that takes is read as the lock is
+    // taken, in its round trip.
+    let reads = fresh::files_to_read(plan);
+    let current = match host.lock(
+        &lock,
+        &options.owner,
+        options.lock_timeout,
+        &state_file,
+        &reads,
+    ) {
+        Ok(current) => current,
+        Err(e) => {
+            return match e {
+                TransportError::Unreachable { .. } => Outcome::Unreachable {
+                    reason: e.to_string(),
+                },
+                e => Outcome::Failed {
+                    reason: e.to_string(),
+                },
+            };
+        }
+    };
     let mut state = None;
-    let outcome = apply_locked(host, plan, options, &mut state);
+    let outcome = apply_locked(host, plan, options, current, &mut state);
     match host.unlock(state.as_deref()) {
         Ok(()) => outcome,
         // A failed apply says why it failed; the state it meant to record is lost, and
@@ -167,11 +179,13 @@ impl Paths<'_> {
     }
 }
 
-/// `state`: the state file to write as the lock is let go, once the apply knows it.
+/// `current`: what the lock's holder read of [`fresh::files_to_read`]; `state`: the
+/// state file to write as the lock is let go, once the apply knows it.
 fn apply_locked(
     host: &mut Host,
     plan: &ServerPlan,
     options: &ApplyOptions,
+    current: Vec<FileContent>,
     state: &mut Option<Vec<u8>>,
 ) -> Outcome {
     let now = SystemTime::now()
@@ -182,7 +196,7 @@ fn apply_locked(
         stamp: format!("{}-{:09}", now.as_secs(), now.subsec_nanos()),
     };
     // 1. The host must still be as planned.
-    let (freshness, bases) = match check_fresh(host, plan, &paths) {
+    let (freshness, bases) = match check_fresh(plan, current) {
         Ok(f) => f,
         Err(e) => {
             return Outcome::Failed {

@@ -64,19 +64,28 @@ impl Executor for Local {
         })
     }
 
-    fn hold(&mut self, script: &str) -> Result<Held, TransportError> {
+    fn hold(
+        &mut self,
+        script: &str,
+        ready: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Held, TransportError> {
         self.release(b"")?;
         let mut child = self.spawn(script)?;
         let mut stdout = child.stdout.take().expect("stdout is piped");
-        let mut line = Vec::new();
-        let mut byte = [0u8; 1];
-        // Byte by byte: only the first line is ours to read.
-        while stdout.read(&mut byte).map_err(failure)? == 1 {
-            if byte[0] == b'\n' {
-                self.held = Some(child);
-                return Ok(Held::Running);
+        let mut printed = Vec::new();
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            let n = stdout.read(&mut chunk).map_err(failure)?;
+            if n == 0 {
+                break;
             }
-            line.push(byte[0]);
+            printed.extend_from_slice(&chunk[..n]);
+            if ready(&printed) {
+                // Kept open: the script may still print (its end, or an error).
+                child.stdout = Some(stdout);
+                self.held = Some(child);
+                return Ok(Held::Running(printed));
+            }
         }
         drop(child.stdin.take());
         let mut stderr = Vec::new();
@@ -86,7 +95,7 @@ impl Executor for Local {
         let status = child.wait().map_err(failure)?;
         Ok(Held::Ended(Output {
             status: status.code().unwrap_or(-1),
-            stdout: line,
+            stdout: printed,
             stderr,
         }))
     }

@@ -56,10 +56,11 @@ pub trait Executor: Send {
     fn describe(&self) -> String;
     /// Runs `script` with `sh -c`, feeding `stdin`.
     fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError>;
-    /// Starts `script` and leaves it running once it has printed its first line; it
-    /// reads its standard input until [`Executor::release`] closes it, or until this
-    /// program or the connection dies, whichever comes first. One at a time.
-    fn hold(&mut self, script: &str) -> Result<Held, TransportError>;
+    /// Starts `script` and leaves it running once what it printed is `ready`; it reads
+    /// its standard input until [`Executor::release`] closes it, or until this program
+    /// or the connection dies, whichever comes first. One at a time.
+    fn hold(&mut self, script: &str, ready: &dyn Fn(&[u8]) -> bool)
+    -> Result<Held, TransportError>;
     /// Feeds the held script `last` (nothing, for none), closes its input and waits for
     /// it to end: how it ended, `None` when nothing was held. A connection that closed
     /// first is an error only when there was something to feed.
@@ -69,8 +70,8 @@ pub trait Executor: Send {
 /// What became of a script started with [`Executor::hold`].
 #[derive(Debug)]
 pub enum Held {
-    /// It printed its first line and is running.
-    Running,
+    /// It printed what was waited for (this) and is running.
+    Running(Vec<u8>),
     /// It ended before printing a line.
     Ended(Output),
 }
@@ -137,18 +138,17 @@ impl Host {
         if paths.is_empty() {
             return Ok(Vec::new());
         }
-        // Two processes however many files (a process per file per step was most of a
-        // read's time on a busy host): a line of 1/0 for present/absent (`[` is a
-        // shell builtin), each present file's size on a line, then their bytes.
-        let listed: Vec<String> = paths.iter().map(|p| quote(p)).collect();
-        let script = format!(
-            "set -e\nset --\nfor f in {}; do\n\
-             if [ -f \"$f\" ]; then printf 1; set -- \"$@\" \"$f\"; else printf 0; fi\ndone\necho\n\
-             if [ $# -gt 0 ]; then stat -L -c %s -- \"$@\"; cat -- \"$@\"; fi\n",
-            listed.join(" ")
-        );
-        let out = self.run_ok("read files", &script, b"")?;
-        let (mask, mut rest) = first_line(&out.stdout)
+        let out = self.run_ok("read files", &read_files_script(paths), b"")?;
+        self.parse_files(paths, &out.stdout)
+    }
+
+    /// The files of [`read_files_script`] from what it printed.
+    fn parse_files(
+        &self,
+        paths: &[String],
+        stdout: &[u8],
+    ) -> Result<Vec<Option<Vec<u8>>>, TransportError> {
+        let (mask, mut rest) = first_line(stdout)
             .filter(|(mask, _)| {
                 mask.len() == paths.len() && mask.iter().all(|b| matches!(b, b'0' | b'1'))
             })
@@ -371,27 +371,47 @@ impl Host {
     /// leaves a lock someone must remove by hand. `owner` is written beside it so a
     /// waiting apply can say who holds it.
     ///
-    /// The holder can also write `last` as it lets go ([`Host::unlock`]): the apply's
-    /// record, written while no other apply can start, and without a round trip of
-    /// its own.
+    /// Once it holds the lock, the holder reads `reads` (`None` for a file that does
+    /// not exist), returned: what an apply must find unchanged, read where no other
+    /// apply can change it, in the lock's round trip. It can also write `last` as it
+    /// lets go ([`Host::unlock`]): the apply's record, written while no other apply can
+    /// start, and without a round trip of its own.
     pub fn lock(
         &mut self,
         lock_file: &str,
         owner: &str,
         timeout: Duration,
         last: &LastWrite,
-    ) -> Result<(), TransportError> {
+        reads: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, TransportError> {
         let owner_file = format!("{lock_file}.owner");
+        // Once it holds the lock it reads `reads` (what the apply must see unchanged
+        // before it writes), then prints a line no file holds, so the output's end is
+        // known while the holder waits.
+        let end = format!(
+            "@@astbase-read-{:x}@@",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos()
+                ^ u128::from(std::process::id())
+        );
+        let read = if reads.is_empty() {
+            String::new()
+        } else {
+            read_files_script(reads)
+        };
         // Its input: nothing (let go), or a line with a length and that many bytes (the
         // file to write, then let go). `read` takes one byte at a time from a pipe, so
         // `head -c` gets exactly the bytes after the line.
         let holder = format!(
-            "printf '%s\\n' \"$1\" > {owner_q}; echo locked\n\
+            "printf '%s\\n' \"$1\" > {owner_q}; echo locked\n{read}echo; echo {end}\n\
              IFS= read -r len || exit 0\n\
              case $len in ''|*[!0-9]*) echo \"bad length $len\" >&2; exit 1;; esac\n{write}",
             owner_q = quote(&owner_file),
             write = replace_script(&last.path, "$len", last.mode, &last.then),
         );
+        let tail = format!("\n{end}\n");
         let script = format!(
             "{mkdir}command -v flock > /dev/null || {{ echo 'flock(1) is missing on the host: install util-linux' >&2; exit 127; }}\n\
              exec flock -w {secs} -E 75 {lock} sh -c {holder} sh {owner}\n",
@@ -402,8 +422,25 @@ impl Host {
             owner = quote(owner),
         );
         let started = Instant::now();
-        match self.exec.hold(&script)? {
-            Held::Running => Ok(()),
+        let ready = |out: &[u8]| out.ends_with(tail.as_bytes());
+        match self.exec.hold(&script, &ready)? {
+            Held::Running(out) => {
+                let read = first_line(&out)
+                    .filter(|(line, _)| *line == b"locked")
+                    .map(|(_, rest)| &rest[..rest.len() - tail.len()]);
+                let files = match read {
+                    Some(_) if reads.is_empty() => Ok(Vec::new()),
+                    Some(read) => self.parse_files(reads, read),
+                    None => Err(TransportError::Protocol {
+                        host: self.describe(),
+                        message: "the lock's holder did not say it holds the lock".into(),
+                    }),
+                };
+                if files.is_err() {
+                    let _ = self.exec.release(b"");
+                }
+                files
+            }
             Held::Ended(out) if out.status == 75 => {
                 let holder = self
                     .read_files(std::slice::from_ref(&owner_file))
@@ -446,6 +483,19 @@ impl Host {
             _ => Ok(()),
         }
     }
+}
+
+/// Reads files with two processes however many (a process per file per step was most
+/// of a read's time on a busy host): prints a line of 1/0 for present/absent (`[` is a
+/// shell builtin), each present file's size on a line, then their bytes.
+fn read_files_script(paths: &[String]) -> String {
+    let listed: Vec<String> = paths.iter().map(|p| quote(p)).collect();
+    format!(
+        "set -e\nset --\nfor f in {}; do\n\
+         if [ -f \"$f\" ]; then printf 1; set -- \"$@\" \"$f\"; else printf 0; fi\ndone\necho\n\
+         if [ $# -gt 0 ]; then stat -L -c %s -- \"$@\"; cat -- \"$@\"; fi\n",
+        listed.join(" ")
+    )
 }
 
 /// The file the apply lock's holder writes as it lets go: atomically (written beside,

@@ -264,8 +264,9 @@ async fn try_key_file(
 /// What became of a script started by [`run`].
 enum Ran {
     Exited(Output),
-    /// It printed a line and is still running (only when asked to stop there).
-    Printing(russh::Channel<client::Msg>),
+    /// It printed what was waited for (this) and is still running (only when asked to
+    /// stop there).
+    Printing(russh::Channel<client::Msg>, Vec<u8>),
 }
 
 /// How often a step waiting on the host checks that the connection is still there.
@@ -279,9 +280,9 @@ async fn run(
     session: &client::Handle<KeyChecker>,
     name: &str,
     script: &str,
-    stdin: Option<&[u8]>,
+    input: Input<'_>,
 ) -> Result<Ran, TransportError> {
-    let work = run_on_channel(session, name, script, stdin);
+    let work = run_on_channel(session, name, script, input);
     tokio::pin!(work);
     loop {
         tokio::select! {
@@ -299,11 +300,18 @@ async fn run(
     }
 }
 
+/// What a script is given: all its input, or none yet and a test of its output that
+/// says when to leave it running.
+enum Input<'a> {
+    All(&'a [u8]),
+    Held(&'a dyn Fn(&[u8]) -> bool),
+}
+
 async fn run_on_channel(
     session: &client::Handle<KeyChecker>,
     name: &str,
     script: &str,
-    stdin: Option<&[u8]>,
+    input: Input<'_>,
 ) -> Result<Ran, TransportError> {
     let lost = |e: russh::Error| TransportError::Unreachable {
         host: name.to_owned(),
@@ -314,7 +322,7 @@ async fn run_on_channel(
         .exec(true, format!("sh -c {}", quote(script)))
         .await
         .map_err(lost)?;
-    if let Some(stdin) = stdin {
+    if let Input::All(stdin) = input {
         channel.data(stdin).await.map_err(lost)?;
         channel.eof().await.map_err(lost)?;
     }
@@ -323,8 +331,10 @@ async fn run_on_channel(
         match msg {
             russh::ChannelMsg::Data { data } => {
                 stdout.extend_from_slice(&data);
-                if stdin.is_none() && stdout.contains(&b'\n') {
-                    return Ok(Ran::Printing(channel));
+                if let Input::Held(ready) = input
+                    && ready(&stdout)
+                {
+                    return Ok(Ran::Printing(channel, stdout));
                 }
             }
             russh::ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
@@ -351,23 +361,27 @@ impl Executor for Ssh {
     fn exec(&mut self, script: &str, stdin: &[u8]) -> Result<Output, TransportError> {
         match self
             .runtime
-            .block_on(run(&self.session, &self.name, script, Some(stdin)))?
+            .block_on(run(&self.session, &self.name, script, Input::All(stdin)))?
         {
             Ran::Exited(output) => Ok(output),
-            Ran::Printing(_) => unreachable!("a script with input is followed to its end"),
+            Ran::Printing(..) => unreachable!("a script with input is followed to its end"),
         }
     }
 
-    fn hold(&mut self, script: &str) -> Result<Held, TransportError> {
+    fn hold(
+        &mut self,
+        script: &str,
+        ready: &dyn Fn(&[u8]) -> bool,
+    ) -> Result<Held, TransportError> {
         self.release(b"")?;
         match self
             .runtime
-            .block_on(run(&self.session, &self.name, script, None))?
+            .block_on(run(&self.session, &self.name, script, Input::Held(ready)))?
         {
             Ran::Exited(output) => Ok(Held::Ended(output)),
-            Ran::Printing(channel) => {
+            Ran::Printing(channel, printed) => {
                 self.held = Some(channel);
-                Ok(Held::Running)
+                Ok(Held::Running(printed))
             }
         }
     }

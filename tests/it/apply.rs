@@ -186,17 +186,18 @@ fn counting_round_trips(repo: &Repo, args: &[&str]) -> (Output, usize) {
 }
 
 #[test]
-fn a_plan_reads_each_server_in_one_round_trip_and_an_apply_takes_four_more() {
+fn a_plan_reads_each_server_in_one_round_trip_and_an_apply_takes_three_more() {
     let repo = repo(TWO);
     let (plan, trips) = counting_round_trips(&repo, &["plan"]);
     assert!(plan.status.success(), "{}", text(&plan));
     assert_eq!(trips, 2, "one per server");
-    // Per server: the plan's read, then the lock (whose holder writes the state and
-    // prunes backups as it lets go), freshness check, stage and switch (files and
-    // backups), reloads with their verification and the transports' check.
+    // Per server: the plan's read, then the lock (whose holder reads what the freshness
+    // check compares once it holds it, and writes the state and prunes backups as it
+    // lets go), stage and switch (files and backups), reloads with their verification
+    // and the transports' check.
     let (apply, trips) = counting_round_trips(&repo, &["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
-    assert_eq!(trips, 2 * 5);
+    assert_eq!(trips, 2 * 4);
     let (again, trips) = counting_round_trips(&repo, &["apply", "--auto-approve"]);
     assert!(text(&again).contains("No changes."), "{}", text(&again));
     assert_eq!(trips, 2);

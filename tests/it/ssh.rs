@@ -49,7 +49,7 @@ impl TestRepo for Sshd {
 }
 
 #[test]
-fn apply_over_ssh_runs_five_commands_then_a_plan_runs_one_and_finds_nothing_to_do() {
+fn apply_over_ssh_runs_four_commands_then_a_plan_runs_one_and_finds_nothing_to_do() {
     require!(needs::ROOT_FOR_SSHD, needs::SSHD, needs::SSH_KEYGEN);
     let sshd = Sshd::start(None);
     sshd.repo();
@@ -60,9 +60,10 @@ fn apply_over_ssh_runs_five_commands_then_a_plan_runs_one_and_finds_nothing_to_d
     .unwrap();
     let apply = sshd.astbase(&["apply", "--auto-approve"]);
     assert!(apply.status.success(), "{}", text(&apply));
-    // The plan's read; the lock (whose holder writes the state as it lets go), the
-    // freshness check, stage and switch, the reloads with their checks.
-    assert_eq!(sshd.commands_started(), 1 + 4);
+    // The plan's read; the lock (whose holder reads what the plan saw once it holds
+    // it, and writes the state as it lets go), stage and switch, the reloads with
+    // their checks.
+    assert_eq!(sshd.commands_started(), 1 + 3);
     assert!(
         text(&apply).contains(&format!("== pbx (root@127.0.0.1:{}:", sshd.port)),
         "{}",
@@ -87,7 +88,7 @@ fn apply_over_ssh_runs_five_commands_then_a_plan_runs_one_and_finds_nothing_to_d
     );
     let plan = sshd.astbase(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
-    assert_eq!(sshd.commands_started(), 1 + 4 + 1);
+    assert_eq!(sshd.commands_started(), 1 + 3 + 1);
 }
 
 #[test]
