@@ -290,7 +290,8 @@ fn apply_locked(
     // warning below compares.)
     let checks = verify::checks(plan);
     let mut after = verify::commands(&checks, options);
-    let transports = if restart::transports_to_check(plan) {
+    let check_transports = restart::transports_to_check(plan);
+    let transports = if check_transports {
         verify::transport_checks(plan)
     } else {
         Vec::new()
@@ -306,8 +307,8 @@ fn apply_locked(
         match reload::reload_then(host, &plan.reloads, options, &after).and_then(|mut results| {
             settings = settings_at.map(|at| results.remove(at).1);
             let transport_results = results.split_off(transports_at);
-            stale_transports = restart::transports_to_check(plan)
-                .then(|| verify::stale_transports(&transports, transport_results));
+            stale_transports =
+                check_transports.then(|| verify::stale_transports(&transports, transport_results));
             verify::loaded(&checks, results)
         }) {
             Ok(()) => plan.reloads.clone(),

@@ -415,7 +415,7 @@ impl Host {
         let script = format!(
             "{mkdir}command -v flock > /dev/null || {{ echo 'flock(1) is missing on the host: install util-linux' >&2; exit 127; }}\n\
              exec flock -w {secs} -E 75 {lock} sh -c {holder} sh {owner}\n",
-            mkdir = make_dirs(&quote(parent(lock_file))),
+            mkdir = make_dirs(&[parent(lock_file)]),
             secs = timeout.as_secs_f64().max(0.0),
             lock = quote(lock_file),
             holder = quote(&holder),
@@ -427,7 +427,7 @@ impl Host {
             Held::Running(out) => {
                 let read = first_line(&out)
                     .filter(|(line, _)| *line == b"locked")
-                    .map(|(_, rest)| &rest[..rest.len() - tail.len()]);
+                    .and_then(|(_, rest)| rest.strip_suffix(tail.as_bytes()));
                 let files = match read {
                     Some(_) if reads.is_empty() => Ok(Vec::new()),
                     Some(read) => self.parse_files(reads, read),
@@ -513,6 +513,7 @@ pub struct LastWrite {
 fn replace_script(path: &str, len: &str, mode: u32, then: &str) -> String {
     let (q, temp) = (quote(path), quote(&format!("{path}.new")));
     let dir = quote(parent(path));
+    let mkdir = make_dirs(&[parent(path)]);
     // A new file gets `mode` from the umask (no `chmod` process); one left by an earlier
     // try is removed first, as it keeps its own mode when written over.
     let mut script = format!(
@@ -521,7 +522,6 @@ fn replace_script(path: &str, len: &str, mode: u32, then: &str) -> String {
          sync -- {temp}\ntrap '' HUP PIPE\nmv -f -- {temp} {q}\n\
          sync -- {dir} 2>/dev/null || true\n",
         umask = !mode & 0o777,
-        mkdir = make_dirs(&dir),
     );
     if !then.is_empty() {
         script.push_str(&format!("set +e\n{then}exit 0\n"));
@@ -585,7 +585,7 @@ fn stage_script(stage: &Stage) -> (String, Vec<u8>) {
     if stage.is_empty() {
         return (script, Vec::new());
     }
-    let dirs = quoted_parents(
+    let dirs = parents(
         stage
             .writes
             .iter()
@@ -647,7 +647,7 @@ fn switch_script(switch: &Switch) -> String {
     for path in &switch.removals {
         script.push_str(&format!("rm -f -- {}\n", quote(path)));
     }
-    let dirs = quoted_parents(
+    let dirs = parents(
         switch
             .renames
             .iter()
@@ -656,7 +656,10 @@ fn switch_script(switch: &Switch) -> String {
     );
     // Flush the directories, so the renames survive a crash (not a global `sync`,
     // which would wait for every dirty page on the machine).
-    script.push_str(&format!("sync -- {dirs} 2>/dev/null || true\n"));
+    script.push_str(&format!(
+        "sync -- {} 2>/dev/null || true\n",
+        quote_all(&dirs)
+    ));
     script
 }
 
@@ -670,23 +673,34 @@ pub struct StagedWrite {
     pub mode: u32,
 }
 
-/// The distinct directories of `paths`, in first-seen order, quoted for the shell and
-/// joined by spaces.
-/// The line that makes directories that are missing: tested first by the shell itself,
-/// so the usual case (they all exist) starts no `mkdir` process.
-fn make_dirs(dirs: &str) -> String {
-    let tests: Vec<String> = dirs.split(' ').map(|d| format!("[ -d {d} ]")).collect();
-    format!("{} || mkdir -p -- {dirs}\n", tests.join(" && "))
+/// The line that makes the directories that are missing: each is tested first by the
+/// shell itself, so the usual case (they all exist) starts no `mkdir` process.
+fn make_dirs(dirs: &[&str]) -> String {
+    let tests: Vec<String> = dirs
+        .iter()
+        .map(|d| format!("[ -d {} ]", quote(d)))
+        .collect();
+    format!(
+        "{} || mkdir -p -- {}\n",
+        tests.join(" && "),
+        quote_all(dirs)
+    )
 }
 
-fn quoted_parents<'a>(paths: impl Iterator<Item = &'a str>) -> String {
+/// The distinct directories of `paths`, in first-seen order.
+fn parents<'a>(paths: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut dirs: Vec<&str> = Vec::new();
     for path in paths {
         if !dirs.contains(&parent(path)) {
             dirs.push(parent(path));
         }
     }
-    let quoted: Vec<String> = dirs.iter().map(|d| quote(d)).collect();
+    dirs
+}
+
+/// Words quoted for the shell, joined by spaces.
+fn quote_all(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| quote(w)).collect();
     quoted.join(" ")
 }
 
@@ -873,5 +887,13 @@ mod tests {
         assert_eq!(quote("it's"), "'it'\\''s'");
         assert_eq!(parent("/etc/asterisk/x.conf"), "/etc/asterisk");
         assert_eq!(parent("/x"), "/");
+    }
+
+    #[test]
+    fn directories_with_spaces_and_quotes_are_tested_and_made_whole() {
+        assert_eq!(
+            make_dirs(&["/srv/a b", "/srv/it's"]),
+            "[ -d '/srv/a b' ] && [ -d '/srv/it'\\''s' ] || mkdir -p -- '/srv/a b' '/srv/it'\\''s'\n"
+        );
     }
 }
